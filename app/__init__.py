@@ -1,0 +1,1 @@
+"""The Bitrix24 automation app. ``create_app()`` lives in ``app.web``."""
