@@ -1,0 +1,179 @@
+"""Actions: the plain values a rule returns. Applying them is ``app.rules.apply``'s job.
+
+Every action is a frozen dataclass of plain values (str, int, datetime, tuples, dicts of
+plain values — treat the dicts as read-only). Field names in ``fields`` are *stable codes*
+(``"UF_CRM_OBJ_WIDTH"``, ``"title"``, ``"assignedById"``); stage values are stable stage
+codes (``"metal.lead.data_complete"``); entities are ``"lead" | "deal" | "contact" |
+"company"`` or a smart-process stable code (``"metal.object"``). The apply step translates
+them to the portal's real names through the installer's SchemaMap.
+
+Idempotency: each action carries an optional ``key``. The effective key that
+``apply_actions`` claims is ``rule + record + change cause + (key or "<Kind>#<position>")``,
+so replaying the same change yields the same keys and nothing is done twice. Set ``key``
+yourself only when the position in the returned list is not stable (e.g. a loop over a
+set); never put ``now`` or anything else that differs between replays into it.
+
+A record created earlier in the same list can be referenced with :class:`Ref`, e.g.
+``CreateRecord("metal.object", {...}, ref="obj")`` then ``LinkRecords(("lead", 5),
+("metal.object", Ref("obj")))`` — apply turns that into ``$result[...]`` chaining inside
+the one batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The id of a record created by a :class:`CreateRecord` with ``ref=name`` in the same list."""
+
+    name: str
+
+
+RecordId = int | Ref
+RecordRef = tuple[str, RecordId]
+"""``(entity, id)`` — e.g. ``("deal", 7405)`` or ``("metal.object", Ref("obj"))``."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """Base of every action; ``key`` is the optional rule-chosen idempotency discriminator."""
+
+    @property
+    def action_type(self) -> str:
+        return type(self).__name__
+
+    def slot(self, position: int) -> str:
+        """The per-rule discriminator used in the effective idempotency key."""
+        return getattr(self, "key", "") or f"{self.action_type}#{position}"
+
+
+@dataclass(frozen=True)
+class UpdateFields(Action):
+    entity: str
+    record_id: RecordId
+    fields: dict[str, Any]
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class MoveStage(Action):
+    entity: str
+    record_id: RecordId
+    stage: str  # stable stage code
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class CreateRecord(Action):
+    """Create a record; optionally link it from an existing one.
+
+    ``link_from=("lead", 5)`` with ``link_field="UF_CRM_LEAD_OBJECT"`` writes the new id into
+    that field of the lead; without ``link_field`` the parent relation is used (the new
+    record gets ``parentId{ETID of lead}`` = 5)."""
+
+    entity: str
+    fields: dict[str, Any]
+    link_from: RecordRef | None = None
+    link_field: str | None = None
+    ref: str | None = None
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class LinkRecords(Action):
+    """Link ``child`` to ``parent``: via the ``via`` field of the child when given (a
+    CRM-binding UF or ``companyId``/``contactIds``), else the smart-process parent relation
+    (``parentId{ETID of parent}`` on the child)."""
+
+    child: RecordRef
+    parent: RecordRef
+    via: str | None = None
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class DeleteRecord(Action):
+    entity: str
+    record_id: RecordId
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class Notify(Action):
+    """A Bitrix24 system notification (``im.notify.system.add``) to each user."""
+
+    user_ids: tuple[int, ...]
+    message: str
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class CreateTask(Action):
+    title: str
+    responsible_id: int
+    deadline: datetime | None = None
+    description: str = ""
+    checklist: tuple[str, ...] = ()
+    bind_to: RecordRef | None = None
+    auditors: tuple[int, ...] = ()
+    priority: int = 1  # 0 low, 1 medium, 2 high
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class CreateTodo(Action):
+    """A CRM to-do (``crm.activity.todo.add``) on a record."""
+
+    record: RecordRef
+    title: str
+    deadline: datetime
+    responsible_id: int | None = None
+    description: str = ""
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class MessageClient(Action):
+    """Message the record's client. ``channel``: ``"email" | "sms" | "messenger"``."""
+
+    channel: str
+    record: RecordRef
+    subject: str
+    text: str
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class TimelineComment(Action):
+    entity: str
+    record_id: RecordId
+    text: str
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class StartTimer(Action):
+    """A durable timer (``app.timers``). ``cancel_on``: a condition name the timer job
+    re-checks (e.g. ``"stage_left"``), or None."""
+
+    kind: str
+    due_at: datetime
+    record: RecordRef
+    payload: dict[str, Any] = field(default_factory=dict)
+    cancel_on: str | None = None
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class CancelTimer(Action):
+    kind: str
+    record: RecordRef
+    key: str = field(default="", kw_only=True)
+
+
+WRITE_ACTIONS = (UpdateFields, MoveStage, CreateRecord, LinkRecords, DeleteRecord)
+"""Actions that change CRM records (their result is written to the mirror too)."""
