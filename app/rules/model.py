@@ -83,9 +83,12 @@ class Trigger:
     stages: frozenset[str] = frozenset()  # for stage_entered / stage_left; empty = any
     fields: frozenset[str] = frozenset()  # for field_changed; empty = any
     name: str = ""  # timer kind / robot code for timer_fired / robot_called; "" = any
+    on_new_records: bool = True  # False: ignore the stage_entered that comes with a creation
 
     def matches(self, change: Change) -> bool:
         if change.kind not in self.kinds:
+            return False
+        if not self.on_new_records and change.before is None:
             return False
         if change.kind == STAGE_ENTERED and self.stages:
             return change.stage_to in self.stages
@@ -123,8 +126,8 @@ def on_deleted() -> Trigger:
 
 
 def on_any_update() -> Trigger:
-    """Any stage/field/responsible change (not created/deleted)."""
-    return Trigger(UPDATE_KINDS)
+    """Any stage/field/responsible change of an existing record (not created/deleted)."""
+    return Trigger(UPDATE_KINDS, on_new_records=False)
 
 
 def on_timer(kind: str = "") -> Trigger:

@@ -1,0 +1,160 @@
+"""Change detection: the mirror's snapshot vs the portal's current record → changes. Pure.
+
+Both snapshots are raw ``crm.item`` dicts (camelCase); they are translated to stable codes
+with the portal's :class:`~app.rules.naming.Naming` before comparing, so a field the
+installer maps shows up under its code (``"UF_CRM_OBJ_WIDTH"``), and stage values as stable
+stage codes.
+
+Our own write, once recorded in the mirror, diffs to nothing: that is what stops echo loops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from app.rules.model import (
+    CREATED,
+    DELETED,
+    FIELD_CHANGED,
+    RESPONSIBLE_CHANGED,
+    RESPONSIBLE_FIELD,
+    STAGE_ENTERED,
+    STAGE_FIELD,
+    STAGE_LEFT,
+    Change,
+)
+from app.rules.naming import Naming, PlainNaming
+
+# Fields the portal changes on every write (or derives from others): a difference in these
+# alone is not a change anyone reacts to.
+VOLATILE_FIELDS = frozenset(
+    {
+        "updatedTime",
+        "updatedBy",
+        "movedTime",
+        "movedBy",
+        "lastActivityTime",
+        "lastActivityBy",
+        "previousStageId",
+        "stageSemanticId",
+        "lastCommunicationTime",
+        "lastCommunicationCallTime",
+        "lastCommunicationEmailTime",
+        "lastCommunicationImolTime",
+        "lastCommunicationWebformTime",
+    }
+)
+
+
+def normalize(entity: str, raw: Mapping[str, Any] | None, naming: Naming) -> dict[str, Any] | None:
+    """A raw item keyed by stable codes where mapped; the stage value as a stable code."""
+    if raw is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        out[naming.field_code(entity, key)] = value
+    stage = out.get(STAGE_FIELD)
+    if isinstance(stage, str) and stage:
+        out[STAGE_FIELD] = naming.stage_code(entity, stage)
+    return out
+
+
+def _version(after: Mapping[str, Any]) -> str:
+    """What identifies this state of the record across re-reads: the portal's updatedTime,
+    else a digest of the content."""
+    stamp = after.get("updatedTime")
+    if stamp:
+        return str(stamp)
+    blob = json.dumps(after, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> frozenset[str]:
+    """Names whose values differ (a key missing on one side counts only if the other side
+    holds a non-empty value), volatile fields excluded."""
+    names = set(before) | set(after)
+    out = set()
+    for name in names - VOLATILE_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if name not in before or name not in after:
+            if old in (None, "", [], {}) and new in (None, "", [], {}):
+                continue
+        if _norm(old) != _norm(new):
+            out.add(name)
+    return frozenset(out)
+
+
+def _norm(value: Any) -> Any:
+    # 5 and 5.0 are the same number; "5" stays a string (crm.item values are typed).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def diff(
+    member_id: str,
+    entity: str,
+    record_id: int,
+    before_raw: Mapping[str, Any] | None,
+    after_raw: Mapping[str, Any] | None,
+    naming: Naming | None = None,
+) -> list[Change]:
+    """Changes between the mirror snapshot ``before_raw`` and the current ``after_raw``.
+
+    ``None`` before = the record is new to us (created, plus stage_entered of its first
+    stage); ``None`` after = deleted. Each change's ``cause`` is stable across re-reads
+    of the same state, so a retried job derives the same idempotency keys."""
+    naming = naming or PlainNaming()
+    before = normalize(entity, before_raw, naming)
+    after = normalize(entity, after_raw, naming)
+    base = {"member_id": member_id, "entity": entity, "record_id": int(record_id)}
+    if before is None and after is None:
+        return []
+    if after is None:
+        return [Change(kind=DELETED, cause="deleted", before=before, **base)]
+    if before is None:
+        out = [Change(kind=CREATED, cause="created", after=after, **base)]
+        stage = after.get(STAGE_FIELD)
+        if stage:
+            out.append(
+                Change(
+                    kind=STAGE_ENTERED,
+                    cause=f"stage:>{stage}@created",
+                    stage_to=stage,
+                    after=after,
+                    **base,
+                )
+            )
+        return out
+
+    fields = changed_fields(before, after)
+    if not fields:
+        return []
+    version = _version(after)
+    common = {"fields_changed": fields, "before": before, "after": after, **base}
+    out: list[Change] = []
+    if STAGE_FIELD in fields:
+        old, new = before.get(STAGE_FIELD), after.get(STAGE_FIELD)
+        moved = after.get("movedTime") or version
+        stage_cause = f"stage:{old}>{new}@{moved}"
+        if old:
+            out.append(
+                Change(kind=STAGE_LEFT, cause=stage_cause, stage_from=old, stage_to=new, **common)
+            )
+        if new:
+            out.append(
+                Change(
+                    kind=STAGE_ENTERED, cause=stage_cause, stage_from=old, stage_to=new, **common
+                )
+            )
+    if RESPONSIBLE_FIELD in fields:
+        who = after.get(RESPONSIBLE_FIELD)
+        out.append(Change(kind=RESPONSIBLE_CHANGED, cause=f"responsible:{who}@{version}", **common))
+    plain = fields - {STAGE_FIELD, RESPONSIBLE_FIELD, "categoryId"}
+    if plain:
+        cause = f"fields:{','.join(sorted(plain))}@{version}"
+        out.append(Change(kind=FIELD_CHANGED, cause=cause, **common))
+    return out
