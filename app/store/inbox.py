@@ -1,0 +1,72 @@
+"""The event inbox in Redis: delivery claims and per-record coalescing.
+
+Two kinds of keys (all with a TTL, so a lost Redis loses nothing durable):
+
+``b24:evt:<member>:<digest>``  — one per delivered event (``SET NX EX``). The digest covers
+    the event name, handler id, ``ts`` and the ``data`` payload: a replayed POST repeats all
+    of them, so it finds the key taken. Two *different* changes of one record within the
+    same second look identical too (the portal sends only the ID and a seconds ``ts``);
+    :func:`claim_event` therefore reports a duplicate whose ``ts`` is fresh as ``recent``
+    and the handler still marks the record dirty — an extra re-read costs one fetch and
+    finds nothing, a lost update would cost a missed rule.
+
+``b24:pending:<member>:<job>:<entity>:<id>`` — "a job for this record is queued". The
+    first event sets it and enqueues; later events of a burst see it and stop there. The
+    job deletes it *before* it reads the record, so an event that lands while the job runs
+    enqueues one more job — which reads the newest state. A burst of N events thus becomes
+    one or two jobs, and the last state is always read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+CLAIM_TTL = 24 * 3600  # replays later than this are rare and harmless (the diff is empty)
+PENDING_TTL = 300  # a crashed job's marker blocks new jobs for at most this long
+FRESH_SECONDS = 5  # a duplicate this close to "now" may be a genuine same-second change
+
+NEW = "new"
+DUPLICATE = "duplicate"
+RECENT_DUPLICATE = "recent"
+
+
+def event_digest(
+    event: str, handler_id: str | None, ts: str | None, data: Mapping[str, Any] | None
+) -> str:
+    blob = json.dumps(
+        [event.upper(), handler_id or "", ts or "", data or {}], sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:40]
+
+
+def claim_event(
+    redis, member_id: str, digest: str, ts: str | None, *, now: float | None = None
+) -> str:
+    """``NEW`` the first time; ``RECENT_DUPLICATE`` for a repeat whose ``ts`` is within
+    :data:`FRESH_SECONDS` of now; ``DUPLICATE`` otherwise."""
+    if redis.set(f"b24:evt:{member_id}:{digest}", b"1", nx=True, ex=CLAIM_TTL):
+        return NEW
+    now = time.time() if now is None else now
+    try:
+        age = abs(now - int(ts or 0))
+    except ValueError:
+        return DUPLICATE
+    return RECENT_DUPLICATE if age <= FRESH_SECONDS else DUPLICATE
+
+
+def pending_key(member_id: str, job: str, entity: str, record_id: int | str) -> str:
+    return f"b24:pending:{member_id}:{job}:{entity}:{record_id}"
+
+
+def mark_pending(redis, key: str) -> bool:
+    """True when this caller must enqueue the job (no job was pending for the key)."""
+    return bool(redis.set(key, b"1", nx=True, ex=PENDING_TTL))
+
+
+def clear_pending(redis, key: str) -> None:
+    """Called by the job before it reads state: later events will enqueue a fresh job."""
+    redis.delete(key)
