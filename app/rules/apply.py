@@ -1,38 +1,53 @@
 """Apply a rule's actions to the portal: one batch, each effect at most once, audited.
 
-Contract (other parts code against this; the implementation lands in the same module):
-
 ``apply_actions(services, member_id, actions, *, cause, rule, record=None) -> ApplyReport``
 
-* Each action's effective idempotency key is :func:`action_key` (member, rule, record,
-  cause, slot). It is claimed in the store's claim table before the call is sent; an
-  action whose key is already *done* is skipped, so a replay or a retried job never
-  duplicates a notification, task or created record.
-* All pending portal actions go out as one ``batch`` (CreateRecord + link via
-  ``$result[...]`` chaining); stable codes are translated through the portal's SchemaMap.
-* Every action gets an audit row (what, why = cause, which rule, result or error).
-* Records we wrote are written to the mirror, so our own write coming back as an event
-  diffs to nothing.
-* StartTimer / CancelTimer go to ``app.timers.service``; while that module does not exist
-  they are audited as ``skipped``.
+1. Each action's idempotency key (:func:`action_key`: member, rule, record, cause, slot) is
+   claimed in the store *before* anything is sent (``app.store.audit``); a key already
+   ``done`` is a duplicate and skipped — a replay or a retried job never repeats a
+   notification, task or created record.
+2. The claimed portal actions go out as one ``batch`` (``app.rules.commands``; a created
+   record is linked with ``$result[...]`` chaining in the same batch; stable codes are
+   translated with the portal's naming).
+3. In one transaction afterwards: claims settled, one audit row per action (what, why,
+   which rule, result or error), and the records we wrote stored in the mirror — so the
+   echo event of our own write diffs to nothing.
+
+StartTimer / CancelTimer go to ``app.timers.service`` (imported lazily); while that module
+is missing they are audited as ``skipped``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.rules.actions import Action
+from app.rules import actions as A
+from app.rules import commands as C
+from app.rules.batching import send_commands
+from app.rules.naming import Naming
+from app.store import audit, mirror
+
+log = logging.getLogger(__name__)
 
 DONE = "done"
 SKIPPED = "skipped"
 FAILED = "failed"
 DUPLICATE = "duplicate"
+UNCERTAIN = "uncertain"
+
+# Harmless to send twice: after a crash with the claim still pending they are re-sent.
+REPEATABLE = (A.UpdateFields, A.MoveStage, A.LinkRecords, A.DeleteRecord, A.CancelTimer)
+TIMER_ACTIONS = (A.StartTimer, A.CancelTimer)
 
 
 def action_key(
-    member_id: str, rule: str, record: str, cause: str, action: Action, position: int
+    member_id: str, rule: str, record: str, cause: str, action: A.Action, position: int
 ) -> str:
     """The stable idempotency key of one action (same inputs on a replay → same key)."""
     raw = "\x1f".join((member_id, rule, record, cause, action.slot(position)))
@@ -41,9 +56,9 @@ def action_key(
 
 @dataclass
 class ActionOutcome:
-    action: Action
+    action: A.Action
     key: str
-    status: str  # done | skipped | failed | duplicate
+    status: str  # done | skipped | failed | duplicate | uncertain
     result: Any = None
     error: str | None = None
 
@@ -54,14 +69,227 @@ class ApplyReport:
 
     outcomes: list[ActionOutcome] = field(default_factory=list)
 
+    def with_status(self, status: str) -> list[ActionOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
     @property
     def done(self) -> list[ActionOutcome]:
-        return [o for o in self.outcomes if o.status == DONE]
+        return self.with_status(DONE)
 
     @property
     def duplicates(self) -> list[ActionOutcome]:
-        return [o for o in self.outcomes if o.status == DUPLICATE]
+        return self.with_status(DUPLICATE)
 
     @property
     def failed(self) -> list[ActionOutcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+        return self.with_status(FAILED)
+
+
+def apply_actions(
+    services: Any,
+    member_id: str,
+    actions: Sequence[A.Action],
+    *,
+    cause: str,
+    rule: str,
+    record: tuple[str, int] | None = None,
+) -> ApplyReport:
+    """Apply ``actions`` decided by ``rule`` because of ``cause`` (see module doc)."""
+    from app.sync.context import portal_context
+
+    ctx = portal_context(services, member_id)
+    return apply_with(
+        ctx.session_factory,
+        ctx.client,
+        ctx.naming,
+        member_id,
+        actions,
+        cause=cause,
+        rule=rule,
+        record=record,
+    )
+
+
+def apply_with(
+    session_factory: Callable[[], Any],
+    client: Any,
+    naming: Naming,
+    member_id: str,
+    actions: Sequence[A.Action],
+    *,
+    cause: str,
+    rule: str,
+    record: tuple[str, int] | None = None,
+) -> ApplyReport:
+    """:func:`apply_actions` with its collaborators given explicitly (used by jobs/tests)."""
+    where = f"{record[0]}:{record[1]}" if record else "-"
+    keys = [action_key(member_id, rule, where, cause, a, i) for i, a in enumerate(actions)]
+    outcomes: list[ActionOutcome | None] = [None] * len(actions)
+
+    with session_factory() as session:
+        to_send, refs = _claim(session, member_id, rule, actions, keys, outcomes)
+        session.commit()
+
+    portal = [i for i in to_send if not isinstance(actions[i], TIMER_ACTIONS)]
+    results, errors = _send(client, naming, actions, portal, refs)
+
+    with session_factory() as session:
+        for i in to_send:
+            action, key = actions[i], keys[i]
+            if isinstance(action, TIMER_ACTIONS):
+                status, result, error = _timer(session, member_id, action, key)
+            elif i in errors:
+                status, result, error = FAILED, None, errors[i]
+            else:
+                status, result, error = DONE, _summary(results.get(i)), None
+                _mirror(session, member_id, action, results.get(i), naming)
+            claim_status = audit.FAILED if status == FAILED else audit.DONE
+            audit.settle(session, member_id, key, claim_status, result)
+            outcomes[i] = ActionOutcome(action, key, status, result, error)
+        for outcome in outcomes:
+            if outcome is not None:
+                _audit(session, member_id, record, rule, cause, outcome)
+        session.commit()
+    return ApplyReport([o for o in outcomes if o is not None])
+
+
+def _claim(session, member_id, rule, actions, keys, outcomes) -> tuple[list[int], dict[str, int]]:
+    """Claim every action's key; returns the indexes to send and refs already created."""
+    claims = audit.existing_claims(session, member_id, keys)
+    to_send: list[int] = []
+    refs: dict[str, int] = {}
+    for i, (action, key) in enumerate(zip(actions, keys, strict=True)):
+        claim = claims.get(key)
+        if claim is None:
+            if audit.try_claim(session, member_id, key, rule):
+                to_send.append(i)
+            else:  # a concurrent worker holds it
+                outcomes[i] = ActionOutcome(action, key, DUPLICATE)
+        elif claim.status == audit.DONE:
+            outcomes[i] = ActionOutcome(action, key, DUPLICATE, claim.result)
+            if isinstance(action, A.CreateRecord) and action.ref and isinstance(claim.result, dict):
+                if claim.result.get("id"):
+                    refs[action.ref] = int(claim.result["id"])
+        elif claim.status == audit.FAILED:
+            audit.reclaim_failed(session, claim)
+            to_send.append(i)
+        elif isinstance(action, REPEATABLE):
+            to_send.append(i)  # pending after a crash; repeating it is harmless
+        else:
+            outcomes[i] = ActionOutcome(
+                action, key, UNCERTAIN, error="an earlier attempt died after claiming; not repeated"
+            )
+    return to_send, refs
+
+
+def _send(client, naming, actions, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:
+    """Send the portal actions; returns (primary result by index, error by index)."""
+    if not indexes:
+        return {}, {}
+    results: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    commands: list[C.Command] = []
+    for i in indexes:
+        try:
+            commands.extend(
+                C.build([actions[i]], naming, [i], refs | _ref_labels(actions, indexes, i))
+            )
+        except (KeyError, ValueError) as exc:
+            errors[i] = f"cannot translate: {exc}"
+    by_label = send_commands(client, commands)
+    for cmd in commands:
+        outcome = by_label.get(cmd.label)
+        if outcome is None:
+            continue
+        ok, value = outcome
+        if not ok:
+            errors.setdefault(cmd.index, value)
+        elif cmd.primary:
+            results[cmd.index] = value
+    return results, errors
+
+
+def _ref_labels(actions, indexes, upto) -> dict[str, Any]:
+    # Refs of CreateRecords sent in this same batch, as $result placeholders.
+    out = {}
+    for j in indexes:
+        if j >= upto:
+            break
+        a = actions[j]
+        if isinstance(a, A.CreateRecord) and a.ref:
+            out[a.ref] = f"$result[a{j}][item][id]"
+    return out
+
+
+def _summary(value: Any) -> Any:
+    """What we keep of a result in claims/audit: ids, not whole records."""
+    if isinstance(value, dict):
+        for key in ("item", "task"):
+            if isinstance(value.get(key), dict):
+                return {"id": value[key].get("id")}
+        return {k: v for k, v in value.items() if k == "id"} or None
+    return value
+
+
+def _mirror(session, member_id: str, action: A.Action, value: Any, naming: Naming) -> None:
+    item = value.get("item") if isinstance(value, dict) else None
+    if isinstance(action, A.CreateRecord) and isinstance(item, dict) and item.get("id"):
+        mirror.put(session, member_id, action.entity, int(item["id"]), item)
+    elif isinstance(action, (A.UpdateFields, A.MoveStage)) and isinstance(action.record_id, int):
+        if isinstance(item, dict):
+            mirror.put(session, member_id, action.entity, action.record_id, item)
+        else:
+            fields = (
+                action.fields if isinstance(action, A.UpdateFields) else {"stageId": action.stage}
+            )
+            raw = {naming.field_name(action.entity, k): v for k, v in fields.items()}
+            if "stageId" in raw:
+                raw["stageId"] = naming.stage_id(action.entity, raw["stageId"])
+            mirror.merge(session, member_id, action.entity, action.record_id, raw)
+    elif isinstance(action, A.LinkRecords) and isinstance(item, dict) and item.get("id"):
+        mirror.put(session, member_id, action.child[0], int(item["id"]), item)
+    elif isinstance(action, A.DeleteRecord) and isinstance(action.record_id, int):
+        mirror.mark_deleted(session, member_id, action.entity, action.record_id)
+
+
+def _timer(session, member_id: str, action: A.Action, key: str) -> tuple[str, Any, str | None]:
+    try:
+        from app.timers import service
+    except ImportError:
+        return SKIPPED, None, "app.timers.service is not available"
+    if isinstance(action, A.StartTimer):
+        timer_id = service.start_timer(
+            session,
+            member_id,
+            kind=action.kind,
+            due_at=action.due_at,
+            record=action.record,
+            payload=dict(action.payload),
+            cancel_on=action.cancel_on,
+            key=key,
+        )
+        return DONE, {"id": timer_id} if isinstance(timer_id, int | str) else None, None
+    count = service.cancel_timers(session, member_id, kind=action.kind, record=action.record)
+    return DONE, {"cancelled": count} if isinstance(count, int) else None, None
+
+
+def _audit(session, member_id, record, rule, cause, outcome: ActionOutcome) -> None:
+    entity, record_id = record if record else ("-", None)
+    audit.record(
+        session,
+        member_id=member_id,
+        entity=entity,
+        record_id=record_id,
+        rule=rule,
+        cause=cause,
+        action_type=outcome.action.action_type,
+        action=_plain(outcome.action),
+        status=outcome.status,
+        key=outcome.key,
+        result=outcome.result,
+        error=outcome.error,
+    )
+
+
+def _plain(action: A.Action) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(action), default=str))

@@ -1,0 +1,219 @@
+"""Actions → REST batch commands. Pure: names are translated with a :class:`Naming`.
+
+Each portal action becomes one or more :class:`Command` (label, method, params). Records
+created in the same batch are referenced as ``$result[<label>][item][id]``; the portal
+substitutes them (batch placeholder chaining), so "create an Object and link it to the
+lead" is one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.rules import actions as A
+from app.rules.naming import Naming
+
+ENTITY_ABBR = {1: "L", 2: "D", 3: "C", 4: "CO"}
+TIMELINE_TYPE = {1: "lead", 2: "deal", 3: "contact", 4: "company"}
+
+
+@dataclass(frozen=True)
+class Command:
+    label: str
+    method: str
+    params: Mapping[str, Any]
+    index: int  # position of the action in the input list
+    primary: bool = True  # the command whose result is the action's result
+
+
+class NotAPortalAction(Exception):
+    """Raised for actions that are not sent to the portal (timers)."""
+
+
+def _label(index: int, part: int = 0) -> str:
+    return f"a{index}" if part == 0 else f"a{index}_{part}"
+
+
+def build(
+    actions: Sequence[A.Action],
+    naming: Naming,
+    indexes: Sequence[int] | None = None,
+    known_refs: Mapping[str, int] | None = None,
+) -> list[Command]:
+    """Commands for ``actions`` (``indexes`` = their positions in the caller's list).
+
+    ``known_refs`` resolves refs of records created earlier (a replay that skips an already
+    done CreateRecord still links to the record it made)."""
+    indexes = list(indexes) if indexes is not None else list(range(len(actions)))
+    refs: dict[str, Any] = dict(known_refs or {})
+    out: list[Command] = []
+    for action, index in zip(actions, indexes, strict=True):
+        if isinstance(action, A.CreateRecord) and action.ref:
+            refs[action.ref] = f"$result[{_label(index)}][item][id]"
+        out.extend(_commands(action, index, naming, refs))
+    return out
+
+
+def _rid(value: A.RecordId, refs: Mapping[str, Any]) -> Any:
+    if isinstance(value, A.Ref):
+        if value.name not in refs:
+            raise ValueError(f"Ref({value.name!r}) used before a CreateRecord with that ref")
+        return refs[value.name]
+    return int(value)
+
+
+def _fields(entity: str, fields: Mapping[str, Any], naming: Naming) -> dict[str, Any]:
+    out = {}
+    for code, value in fields.items():
+        if code == "stageId" and isinstance(value, str):
+            value = naming.stage_id(entity, value)
+        out[naming.field_name(entity, code)] = _wire(value)
+    return out
+
+
+def _wire(value: Any) -> Any:
+    # batch commands are query strings: booleans/None would go out as "True"/"None"
+    if value is True:
+        return "Y"
+    if value is False:
+        return "N"
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def binding(entity: str, record_id: Any, naming: Naming) -> str:
+    """The CRM binding string of a record (``L_4``, ``D_1``, ``T4c4_6``)."""
+    etid = naming.entity_type_id(entity)
+    abbr = ENTITY_ABBR.get(etid) or f"T{etid:x}"
+    return f"{abbr}_{record_id}"
+
+
+def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str]) -> list[Command]:
+    if isinstance(action, A.UpdateFields):
+        params = {
+            "entityTypeId": naming.entity_type_id(action.entity),
+            "id": _rid(action.record_id, refs),
+            "fields": _fields(action.entity, action.fields, naming),
+        }
+        return [Command(_label(i), "crm.item.update", params, i)]
+    if isinstance(action, A.MoveStage):
+        stage = naming.stage_id(action.entity, action.stage)
+        params = {
+            "entityTypeId": naming.entity_type_id(action.entity),
+            "id": _rid(action.record_id, refs),
+            "fields": {"stageId": stage},
+        }
+        return [Command(_label(i), "crm.item.update", params, i)]
+    if isinstance(action, A.CreateRecord):
+        fields = _fields(action.entity, action.fields, naming)
+        out = []
+        if action.link_from and not action.link_field:
+            parent_entity, parent_id = action.link_from
+            fields[f"parentId{naming.entity_type_id(parent_entity)}"] = _rid(parent_id, refs)
+        etid = naming.entity_type_id(action.entity)
+        out.append(Command(_label(i), "crm.item.add", {"entityTypeId": etid, "fields": fields}, i))
+        if action.link_from and action.link_field:
+            parent_entity, parent_id = action.link_from
+            link = {
+                naming.field_name(
+                    parent_entity, action.link_field
+                ): f"$result[{_label(i)}][item][id]"
+            }
+            params = {
+                "entityTypeId": naming.entity_type_id(parent_entity),
+                "id": _rid(parent_id, refs),
+                "fields": link,
+            }
+            out.append(Command(_label(i, 1), "crm.item.update", params, i, primary=False))
+        return out
+    if isinstance(action, A.LinkRecords):
+        child_entity, child_id = action.child
+        parent_entity, parent_id = action.parent
+        name = (
+            naming.field_name(child_entity, action.via)
+            if action.via
+            else f"parentId{naming.entity_type_id(parent_entity)}"
+        )
+        params = {
+            "entityTypeId": naming.entity_type_id(child_entity),
+            "id": _rid(child_id, refs),
+            "fields": {name: _rid(parent_id, refs)},
+        }
+        return [Command(_label(i), "crm.item.update", params, i)]
+    if isinstance(action, A.DeleteRecord):
+        params = {
+            "entityTypeId": naming.entity_type_id(action.entity),
+            "id": _rid(action.record_id, refs),
+        }
+        return [Command(_label(i), "crm.item.delete", params, i)]
+    if isinstance(action, A.Notify):
+        return [
+            Command(
+                _label(i, n),
+                "im.notify.system.add",
+                {"USER_ID": uid, "MESSAGE": action.message},
+                i,
+                primary=n == 0,
+            )
+            for n, uid in enumerate(action.user_ids)
+        ]
+    if isinstance(action, A.CreateTask):
+        return _task(action, i, naming, refs)
+    if isinstance(action, A.CreateTodo):
+        entity, rid = action.record
+        params = {
+            "ownerTypeId": naming.entity_type_id(entity),
+            "ownerId": _rid(rid, refs),
+            "deadline": action.deadline.isoformat(),
+            "title": action.title,
+            "description": action.description,
+        }
+        if action.responsible_id:
+            params["responsibleId"] = action.responsible_id
+        return [Command(_label(i), "crm.activity.todo.add", params, i)]
+    if isinstance(action, A.TimelineComment):
+        return [_comment(action.entity, action.record_id, action.text, i, naming, refs)]
+    if isinstance(action, A.MessageClient):
+        # The portal sends through its own channels; we record the message on the record's
+        # timeline so the manager sees exactly what went out and when.
+        entity, rid = action.record
+        text = f"[{action.channel}] {action.subject}\n{action.text}".strip()
+        return [_comment(entity, rid, text, i, naming, refs)]
+    raise NotAPortalAction(action.action_type)
+
+
+def _comment(entity, record_id, text, i, naming, refs) -> Command:
+    etid = naming.entity_type_id(entity)
+    kind = TIMELINE_TYPE.get(etid, f"dynamic_{etid}")
+    fields = {"ENTITY_ID": _rid(record_id, refs), "ENTITY_TYPE": kind, "COMMENT": text}
+    return Command(_label(i), "crm.timeline.comment.add", {"fields": fields}, i)
+
+
+def _task(action: A.CreateTask, i: int, naming: Naming, refs) -> list[Command]:
+    fields: dict[str, Any] = {
+        "TITLE": action.title,
+        "RESPONSIBLE_ID": action.responsible_id,
+        "DESCRIPTION": action.description,
+        "PRIORITY": str(action.priority),
+    }
+    if action.deadline:
+        fields["DEADLINE"] = action.deadline.isoformat()
+    if action.auditors:
+        fields["AUDITORS"] = list(action.auditors)
+    if action.bind_to:
+        entity, rid = action.bind_to
+        fields["UF_CRM_TASK"] = [binding(entity, _rid(rid, refs), naming)]
+    out = [Command(_label(i), "tasks.task.add", {"fields": fields}, i)]
+    for n, item in enumerate(action.checklist, start=1):
+        params = {
+            "TASKID": f"$result[{_label(i)}][task][id]",
+            "FIELDS": {"TITLE": item, "SORT_INDEX": n * 10},
+        }
+        out.append(Command(_label(i, n), "task.checklistitem.add", params, i, primary=False))
+    return out
