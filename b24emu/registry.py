@@ -107,6 +107,7 @@ class ListPage:
     result: Any
     total: int | None = None
     next: int | None = None
+    counted_rows: int = 0  # rows the method had to count for ``total`` (cost model input)
 
 
 MethodFn = Callable[[Call], Any]
