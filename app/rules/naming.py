@@ -33,6 +33,8 @@ class PlainNaming:
     stages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # entity → code → raw
 
     def entity_type_id(self, entity: str) -> int:
+        if entity.startswith("dynamic:"):  # an unmapped smart process, as events name it
+            return int(entity.split(":", 1)[1])
         if entity in STANDARD_ENTITY_TYPE_IDS:
             return STANDARD_ENTITY_TYPE_IDS[entity]
         if entity in self.entity_types:
@@ -62,6 +64,13 @@ class PlainNaming:
 
     def stage_id(self, entity: str, code: str) -> str:
         return self.stages.get(entity, {}).get(code, code)
+
+
+def resolve_entity(naming: Naming, entity: str) -> str:
+    """``"dynamic:1220"`` → the smart process's stable code when installed, else unchanged."""
+    if entity.startswith("dynamic:"):
+        return naming.entity_for_type_id(int(entity.split(":", 1)[1])) or entity
+    return entity
 
 
 def naming_for(schema: Any) -> Naming:

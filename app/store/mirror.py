@@ -80,8 +80,10 @@ def put(
     at: datetime | None = None,
     by: int | None = None,
 ) -> None:
-    """Store the full current record; open/close stage-history rows when the stage moved."""
-    at = at or utcnow()
+    """Store the full current record; open/close stage-history rows when the stage moved
+    (at the portal's ``movedTime``/``movedBy`` unless ``at``/``by`` are given)."""
+    at = at or _parse_time(data.get("movedTime")) or utcnow()
+    by = by if by is not None else _int_or_none(data.get("movedBy"))
     row = session.get(MirrorRecord, (member_id, entity, int(record_id)))
     stage = data.get("stageId") or None
     if row is None:
@@ -97,6 +99,26 @@ def put(
     row.synced_at = utcnow()
     if stage != old_stage:
         _move_stage(session, member_id, entity, int(record_id), stage, at, by, close=existed)
+
+
+def put_if_newer(
+    session: Session, member_id: str, entity: str, record_id: int, data: Mapping[str, Any]
+) -> bool:
+    """:func:`put` unless the mirror already holds a later version (by ``updatedTime``) —
+    e.g. the record as our own write returned it, newer than the state we fetched."""
+    row = session.get(MirrorRecord, (member_id, entity, int(record_id)))
+    if row is not None and not row.deleted and is_later(row.updated_time, data.get("updatedTime")):
+        return False
+    put(session, member_id, entity, record_id, data)
+    return True
+
+
+def is_later(stored: Any, incoming: Any) -> bool:
+    """True when portal timestamp ``stored`` is strictly later than ``incoming``."""
+    a, b = _parse_time(stored), _parse_time(incoming)
+    if a is None or b is None:
+        return False
+    return a > b
 
 
 def merge(

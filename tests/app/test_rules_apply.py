@@ -1,6 +1,5 @@
 """apply_with: one batch, exactly-once effects across replays and crashes, audit, mirror."""
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,7 @@ from app.rules.apply import DONE, DUPLICATE, FAILED, UNCERTAIN, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
 from app.store.base import Base
+from tests.app._events_fakes import FakePortal as _FakePortal
 
 M = "member-1"
 NAMING = PlainNaming(
@@ -21,62 +21,10 @@ NAMING = PlainNaming(
 )
 
 
-class FakePortal:
-    """A tiny portal answering batch the way the gateway reports it (results + errors)."""
-
+class FakePortal(_FakePortal):
     def __init__(self):
+        super().__init__()
         self.items = {(1, 5): {"id": 5, "stageId": "NEW", "updatedTime": "t0"}}
-        self.batches = []
-        self.notes = []
-        self.next_id = 100
-        self.fail_methods = set()
-
-    def batch(self, cmd, halt=False):
-        self.batches.append(cmd)
-        results, errors = {}, {}
-        for label, (method, params) in cmd.items():
-            params = self._subst(params, results)
-            if method in self.fail_methods:
-                errors[label] = {"error": "ACCESS_DENIED", "error_description": "no"}
-                continue
-            results[label] = getattr(self, method.replace(".", "_"))(params)
-        return {"result": results, "result_error": errors}
-
-    def _subst(self, value, results):
-        if isinstance(value, dict):
-            return {k: self._subst(v, results) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._subst(v, results) for v in value]
-        if isinstance(value, str) and value.startswith("$result["):
-            parts = re.findall(r"\[([^\]]+)\]", value)
-            out = results[parts[0]]
-            for p in parts[1:]:
-                out = out[p]
-            return out
-        return value
-
-    def crm_item_add(self, p):
-        self.next_id += 1
-        item = {"id": self.next_id, **p["fields"], "updatedTime": "t1"}
-        self.items[(p["entityTypeId"], self.next_id)] = item
-        return {"item": item}
-
-    def crm_item_update(self, p):
-        item = self.items[(p["entityTypeId"], int(p["id"]))]
-        item.update(p["fields"], updatedTime="t2")
-        return {"item": dict(item)}
-
-    def im_notify_system_add(self, p):
-        self.notes.append((p["USER_ID"], p["MESSAGE"]))
-        return len(self.notes)
-
-    def tasks_task_add(self, p):
-        self.next_id += 1
-        return {"task": {"id": str(self.next_id), "title": p["fields"]["TITLE"]}}
-
-    def task_checklistitem_add(self, p):
-        self.notes.append(("checklist", p["TASKID"], p["FIELDS"]["TITLE"]))
-        return 1
 
 
 @pytest.fixture

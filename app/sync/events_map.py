@@ -1,0 +1,44 @@
+"""Event name + ``data`` → the record it is about. Pure; the one place wire event names live
+for CRM records (the handler, offline catch-up and tests share it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+CRM_ENTITIES = {"LEAD": "lead", "DEAL": "deal", "CONTACT": "contact", "COMPANY": "company"}
+VERBS = ("ADD", "UPDATE", "DELETE")
+DYNAMIC_PREFIX = "dynamic:"
+
+
+def record_of(event: str, data: Mapping[str, Any] | None) -> tuple[str, int] | None:
+    """``("lead", 17)`` for ``ONCRMLEADUPDATE {"FIELDS": {"ID": "17"}}``; smart-process items
+    give ``("dynamic:1220", 22)`` (the job maps the entity type id to a stable code);
+    None for events that are not about a CRM record we mirror."""
+    name = (event or "").upper()
+    fields = data.get("FIELDS") if isinstance(data, Mapping) else None
+    if not isinstance(fields, Mapping):
+        return None
+    record_id = _int(fields.get("ID"))
+    if record_id is None:
+        return None
+    if name == "ONCRMDEALMOVETOCATEGORY":
+        return ("deal", record_id)
+    if name.startswith("ONCRMDYNAMICITEM"):
+        verb = name.removeprefix("ONCRMDYNAMICITEM").split("_", 1)[0]
+        etid = _int(fields.get("ENTITY_TYPE_ID"))
+        if verb not in VERBS or etid is None:
+            return None
+        return (f"{DYNAMIC_PREFIX}{etid}", record_id)
+    for wire, entity in CRM_ENTITIES.items():
+        if name in (f"ONCRM{wire}{verb}" for verb in VERBS):
+            return (entity, record_id)
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None

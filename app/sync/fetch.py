@@ -1,0 +1,92 @@
+"""Per-event fetch: the current record and the related records its rules need, one batch.
+
+Related records are chained with ``$result[rec][item][...]`` placeholders, so the record
+and, say, its company and contacts arrive in a single round trip. A record that no longer
+exists (the sub-call fails with a not-found error) comes back as ``None`` — the diff turns
+that into a ``deleted`` change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.rules.batching import run_batch
+from app.rules.naming import Naming
+
+REC = "rec"
+NOT_FOUND_MARKERS = ("NOT_FOUND", "not found", "Not found", "ID is not defined")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    record: dict[str, Any] | None
+    related: dict[str, Any] = field(default_factory=dict)
+
+
+def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[str, dict]]:
+    """Batch commands for the named related records (see ``Rule.needs``)."""
+    out: dict[str, tuple[str, dict]] = {}
+    for need in sorted(set(needs)):
+        if need == "company":
+            out[need] = (
+                "crm.item.get",
+                {"entityTypeId": 4, "id": f"$result[{REC}][item][companyId]"},
+            )
+        elif need == "contacts":
+            params = {
+                "entityTypeId": 3,
+                "filter": {"@id": f"$result[{REC}][item][contactIds]"},
+                "start": -1,
+            }
+            out[need] = ("crm.item.list", params)
+        elif need.startswith("parent:"):
+            parent = need.split(":", 1)[1]
+            etid = naming.entity_type_id(parent)
+            out[need] = (
+                "crm.item.get",
+                {"entityTypeId": etid, "id": f"$result[{REC}][item][parentId{etid}]"},
+            )
+    return out
+
+
+def fetch_record(
+    client: Any, naming: Naming, entity: str, record_id: int, needs: Iterable[str] = ()
+) -> Fetched:
+    """The record (raw crm.item dict) plus related records, in one batch."""
+    cmd = {
+        REC: ("crm.item.get", {"entityTypeId": naming.entity_type_id(entity), "id": int(record_id)})
+    }
+    cmd.update(related_commands(needs, naming))
+    results, errors = run_batch(client, cmd)
+    if REC in errors:
+        if any(m in errors[REC] for m in NOT_FOUND_MARKERS):
+            return Fetched(None)
+        raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
+    record = _item(results.get(REC))
+    related: dict[str, Any] = {}
+    for name in cmd:
+        if name == REC:
+            continue
+        value = results.get(name)
+        related[name] = _items(value) if name == "contacts" else _item(value)
+    return Fetched(record, related)
+
+
+class FetchFailed(Exception):
+    """The record could not be read for a reason other than "it does not exist"."""
+
+
+def _item(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and isinstance(value.get("item"), dict):
+        return value["item"]
+    return None
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        return value["items"]
+    if isinstance(value, list):
+        return value
+    return []

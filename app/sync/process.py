@@ -1,0 +1,140 @@
+"""Process one record: fetch → diff with the mirror → rules → apply → store the snapshot.
+
+This is the body of the ``process_change`` job. Order matters for exactly-once:
+
+1. The pending marker is cleared first, so an event arriving while we work enqueues a new
+   job (which will read the newer state).
+2. A per-record Redis lock serialises jobs of the same record (two workers would otherwise
+   diff the same old snapshot; the claims would still stop double effects, but the work
+   would be done twice).
+3. The snapshot is stored *after* the actions were applied: a crash in between leaves the
+   old snapshot, the retry derives the same changes and causes, and the claims turn every
+   already-done action into a no-op.
+4. Our own writes were put into the mirror by ``apply`` with the portal's newer
+   ``updatedTime``; the fetched (older) snapshot does not overwrite them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from app.rules.apply import apply_with
+from app.rules.changes import diff
+from app.rules.engine import decide, needed_related
+from app.store import audit, inbox, mirror
+from app.sync.context import PortalContext
+from app.sync.fetch import fetch_record
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = 120
+LOCK_WAIT = 30
+JOB = "change"
+
+
+@dataclass
+class ProcessResult:
+    changes: list[str] = field(default_factory=list)  # change kinds found
+    rules: list[str] = field(default_factory=list)  # rules that ran
+    actions_done: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class RecordBusy(Exception):
+    """Another job holds this record's lock for too long; RQ retries later."""
+
+
+def process_record(ctx: PortalContext, entity: str, record_id: int) -> ProcessResult:
+    """Run the rules on whatever changed on ``entity`` ``record_id`` since the mirror saw it."""
+    member_id = ctx.member_id
+    inbox.clear_pending(ctx.redis, inbox.pending_key(member_id, JOB, entity, record_id))
+    lock = ctx.redis.lock(f"b24:lock:{member_id}:{entity}:{record_id}", timeout=LOCK_TIMEOUT)
+    if not lock.acquire(blocking=True, blocking_timeout=LOCK_WAIT):
+        raise RecordBusy(f"{entity} {record_id} of {member_id}")
+    try:
+        return _process_locked(ctx, entity, int(record_id))
+    finally:
+        try:
+            lock.release()
+        except Exception:  # expired lock: the work is idempotent, nothing to undo
+            log.warning("lock for %s %s expired before release", entity, record_id)
+
+
+def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessResult:
+    member_id = ctx.member_id
+    result = ProcessResult()
+    table = ctx.table
+    fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
+    with ctx.session_factory() as session:
+        before = mirror.get(session, member_id, entity, record_id)
+    changes = diff(member_id, entity, record_id, before, fetched.record, ctx.naming)
+    result.changes = [c.kind for c in changes]
+    if not changes:
+        if fetched.record is not None and before is None:
+            _store(ctx, entity, record_id, fetched.record)
+        return result
+
+    now = ctx.now()
+    snapshot = changes[0].after if fetched.record is not None else None
+    decisions = decide(
+        table,
+        changes,
+        record=snapshot,
+        related=fetched.related,
+        settings=ctx.settings,
+        schema=ctx.naming,
+        now=now,
+    )
+    for d in decisions:
+        rule = d.rule.qualified_name()
+        result.rules.append(rule)
+        if d.error:
+            result.errors.append(f"{rule}: {d.error}")
+            _audit_rule_error(ctx, entity, record_id, rule, d.change.cause, d.error)
+            continue
+        if not d.actions:
+            continue
+        report = apply_with(
+            ctx.session_factory,
+            ctx.client,
+            ctx.naming,
+            member_id,
+            d.actions,
+            cause=d.change.cause,
+            rule=rule,
+            record=(entity, record_id),
+        )
+        result.actions_done += len(report.done)
+        result.duplicates += len(report.duplicates)
+        result.errors.extend(f"{rule}: {o.error}" for o in report.failed)
+    _store(ctx, entity, record_id, fetched.record)
+    return result
+
+
+def _store(ctx: PortalContext, entity: str, record_id: int, record: dict | None) -> None:
+    with ctx.session_factory() as session:
+        if record is None:
+            mirror.mark_deleted(session, ctx.member_id, entity, record_id)
+        else:
+            mirror.put_if_newer(session, ctx.member_id, entity, record_id, record)
+        session.commit()
+
+
+def _audit_rule_error(ctx, entity, record_id, rule, cause, error) -> None:
+    log.error("rule %s failed on %s %s: %s", rule, entity, record_id, error)
+    with ctx.session_factory() as session:
+        audit.record(
+            session,
+            member_id=ctx.member_id,
+            entity=entity,
+            record_id=record_id,
+            rule=rule,
+            cause=cause,
+            action_type="rule",
+            action=None,
+            status="error",
+            error=error,
+        )
+        session.commit()

@@ -1,0 +1,176 @@
+"""process_record, offline catch-up and reconciliation against an in-memory portal."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from app.rules import dispatch
+from app.rules.actions import MoveStage, Notify, UpdateFields
+from app.rules.model import Rule, on_created, on_field_changed, on_stage_entered
+from app.rules.naming import PlainNaming
+from app.store import audit, mirror
+from app.store.base import Base
+from app.sync import offline, reconcile
+from app.sync.context import PortalContext
+from app.sync.process import process_record
+from tests.app._events_fakes import FakePortal
+
+M = "member-1"
+NAMING = PlainNaming(stages={"lead": {"t.new": "NEW", "t.qualified": "UC_Q"}})
+
+
+def _welcome(ctx):
+    return [Notify((ctx.settings["head"],), f"new lead {ctx.change.record_id}")]
+
+
+def _qualify(ctx):
+    # writes back to the record: its echo must not trigger anything
+    return [
+        MoveStage("lead", ctx.change.record_id, "t.qualified"),
+        UpdateFields("lead", ctx.change.record_id, {"title": "Q"}),
+    ]
+
+
+def _on_title(ctx):
+    return [Notify((99,), "title changed")]
+
+
+RULES = [
+    Rule("welcome", "lead", on_created(), _welcome),
+    Rule("qualify", "lead", on_stage_entered("t.new"), _qualify),
+    Rule("on_title", "lead", on_field_changed("title"), _on_title),
+]
+
+
+@pytest.fixture
+def ctx(redis_conn):
+    dispatch.register("tbook", RULES)
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    portal = FakePortal()
+    yield PortalContext(
+        member_id=M,
+        session_factory=sessionmaker(engine),
+        client=portal,
+        naming=NAMING,
+        redis=redis_conn,
+        playbooks=("tbook",),
+        settings={"tbook": {"head": 7}},
+        now=lambda: datetime(2026, 11, 22, tzinfo=UTC),
+    )
+    dispatch.unregister("tbook")
+
+
+def test_new_lead_reaches_rules_once_and_our_writes_do_not_echo(ctx):
+    portal = ctx.client
+    lead = portal.add(1, title="L")
+    first = process_record(ctx, "lead", lead["id"])
+    assert sorted(first.rules) == ["tbook.qualify", "tbook.welcome"]
+    assert portal.notes == [(7, f"new lead {lead['id']}")]
+    assert portal.items[(1, lead["id"])]["stageId"] == "UC_Q"
+    writes = len(portal.batches)
+
+    # the portal now sends ONCRMLEADUPDATE for our own write, and the ADD event is replayed
+    for _ in range(3):
+        echo = process_record(ctx, "lead", lead["id"])
+        assert echo.changes == [] and echo.rules == []
+    assert portal.notes == [(7, f"new lead {lead['id']}")]
+    # only reads (one batch each), no writes
+    assert all(set(cmd) == {"rec"} for cmd in portal.batches[writes:])
+
+
+def test_a_real_change_after_ours_still_fires(ctx):
+    portal = ctx.client
+    lead = portal.add(1, title="L", stageId="UC_Q")
+    process_record(ctx, "lead", lead["id"])
+    portal.crm_item_update({"entityTypeId": 1, "id": lead["id"], "fields": {"title": "by a human"}})
+    result = process_record(ctx, "lead", lead["id"])
+    assert result.changes == ["field_changed"]
+    assert portal.notes[-1] == (99, "title changed")
+
+
+def test_crash_before_snapshot_then_retry_does_not_duplicate(ctx, monkeypatch):
+    portal = ctx.client
+    lead = portal.add(1, title="L", stageId="OTHER")
+
+    def boom(*a, **k):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr("app.sync.process._store", boom)
+    with pytest.raises(RuntimeError):
+        process_record(ctx, "lead", lead["id"])
+    monkeypatch.undo()
+    retry = process_record(ctx, "lead", lead["id"])
+    assert retry.duplicates == 1 and retry.actions_done == 0
+    assert portal.notes == [(7, f"new lead {lead['id']}")]
+
+
+def test_deleted_record_is_marked_in_the_mirror(ctx):
+    portal = ctx.client
+    lead = portal.add(1, stageId="OTHER")
+    process_record(ctx, "lead", lead["id"])
+    del portal.items[(1, lead["id"])]
+    assert process_record(ctx, "lead", lead["id"]).changes == ["deleted"]
+    with ctx.session_factory() as s:
+        assert mirror.get(s, M, "lead", lead["id"]) is None
+
+
+def test_rule_error_is_audited_and_others_still_apply(ctx):
+    dispatch.register("tbook", RULES + [Rule("bad", "lead", on_created(), lambda c: 1 / 0)])
+    ctx.table = dispatch.table_for(ctx.playbooks)
+    lead = ctx.client.add(1, stageId="OTHER")
+    result = process_record(ctx, "lead", lead["id"])
+    assert result.errors == ["tbook.bad: ZeroDivisionError: division by zero"]
+    assert ctx.client.notes == [(7, f"new lead {lead['id']}")]
+    with ctx.session_factory() as s:
+        statuses = {(r.rule, r.status) for r in audit.for_record(s, M, "lead", lead["id"])}
+    assert ("tbook.bad", "error") in statuses and ("tbook.welcome", "done") in statuses
+
+
+def _row(n, event, rid, **extra):
+    return {
+        "ID": str(n),
+        "EVENT_NAME": event,
+        "EVENT_DATA": {"FIELDS": {"ID": str(rid), **extra}},
+        "MESSAGE_ID": f"m{n:031d}",
+    }
+
+
+def test_offline_catch_up_processes_each_record_once_and_clears_or_marks_errors(ctx):
+    portal = ctx.client
+    a = portal.add(1, stageId="OTHER")
+    b = portal.add(1, stageId="OTHER")
+    portal.offline = [
+        _row(1, "ONCRMLEADADD", a["id"]),
+        _row(2, "ONCRMLEADUPDATE", a["id"]),
+        _row(3, "ONCRMLEADADD", b["id"]),
+        _row(4, "ONCRMLEADADD", 424242),  # read fails below
+        _row(5, "ONTASKADD", 1),
+    ]
+    seen = []
+
+    def process(c, entity, rid):
+        if rid == 424242:
+            raise RuntimeError("portal hiccup")
+        seen.append((entity, rid))
+        return process_record(c, entity, rid)
+
+    result = offline.catch_up(ctx, process=process)
+    assert sorted(seen) == [("lead", a["id"]), ("lead", b["id"])]
+    assert result.rows == 5 and result.failed_rows == 1
+    assert [r["ID"] for r in portal.offline] == ["4"] and portal.offline[0]["_error"]
+    assert sorted(n[1] for n in portal.notes) == [f"new lead {a['id']}", f"new lead {b['id']}"]
+
+
+def test_reconcile_processes_only_records_the_mirror_has_not_seen(ctx):
+    portal = ctx.client
+    known = portal.add(1, stageId="OTHER")
+    process_record(ctx, "lead", known["id"])
+    missed = portal.add(1, stageId="OTHER")  # its event was lost
+    result = reconcile.reconcile(ctx)
+    assert result.processed == 1 and result.listed == 2
+    assert portal.notes[-1] == (7, f"new lead {missed['id']}")
+    again = reconcile.reconcile(ctx)
+    assert again.processed == 0
