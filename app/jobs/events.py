@@ -1,0 +1,67 @@
+"""RQ jobs of the event inbox: ``process_change``, ``catch_up_offline``, ``reconcile``.
+
+Arguments are plain values; each job builds the portal's context from the worker's
+Services, re-reads state, is safe to run twice and raises on failure (RQ retries it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from app.rules.naming import resolve_entity
+from app.store import inbox
+from app.sync import offline
+from app.sync import reconcile as reconciliation
+from app.sync.context import portal_context
+from app.sync.process import JOB, process_record
+
+log = logging.getLogger(__name__)
+
+
+def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any]:
+    """Diff one record with the mirror and run the portal's rules on what changed.
+
+    ``entity`` is what the inbox derived from the event (``"lead"`` …, or
+    ``"dynamic:<entityTypeId>"`` for smart-process items, mapped here to its stable code)."""
+    services = _services()
+    # The inbox set the pending marker under the entity name it knew: clear that one before
+    # reading, so an event arriving from now on enqueues a fresh job.
+    inbox.clear_pending(services.redis, inbox.pending_key(member_id, JOB, entity, record_id))
+    ctx = portal_context(services, member_id)
+    result = process_record(ctx, resolve_entity(ctx.naming, entity), int(record_id))
+    if result.errors:
+        log.warning("process_change %s %s %s: %s", member_id, entity, record_id, result.errors)
+    return asdict(result)
+
+
+def catch_up_offline(member_id: str) -> dict[str, Any]:
+    """Drain the portal's offline-event queue (scheduled, on ONOFFLINEEVENT, at start-up)."""
+    services = _services()
+    inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
+    result = offline.catch_up(portal_context(services, member_id))
+    return asdict(result)
+
+
+def reconcile(member_id: str) -> dict[str, Any]:
+    """Process records modified since the last reconciliation (the periodic safety net)."""
+    services = _services()
+    result = reconciliation.reconcile(portal_context(services, member_id))
+    if result.errors:
+        # raise so the failure is visible in RQ; the watermark did not move, nothing is lost
+        raise RuntimeError(
+            f"reconcile {member_id}: {len(result.errors)} records failed: {result.errors[:3]}"
+        )
+    return asdict(result)
+
+
+def _services() -> Any:
+    """The worker's Services (the worker composition root builds them once)."""
+    from app import services as module
+
+    for name in ("current", "get_services", "worker_services", "services"):
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn()
+    return module.Services.from_env()
