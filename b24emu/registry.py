@@ -85,15 +85,21 @@ class Call:
                 return value
         return default
 
-    def require(self, name: str, *, code: str = "ERROR_ARGUMENT", description: str | None = None) -> Any:
+    def require(
+        self, name: str, *, code: str = "ERROR_ARGUMENT", description: str | None = None
+    ) -> Any:
         """A required parameter, or the documented argument error."""
         value = self.param(name)
         if value is None or value == "" or value == [] or value == {}:
-            raise RestError(
-                code,
-                description or f"Argument '{name}' is null or empty",
-                argument=name,
-            ) if code == "ERROR_ARGUMENT" else RestError(code, description or f"Parameter '{name}' is required")
+            raise (
+                RestError(
+                    code,
+                    description or f"Argument '{name}' is null or empty",
+                    argument=name,
+                )
+                if code == "ERROR_ARGUMENT"
+                else RestError(code, description or f"Parameter '{name}' is required")
+            )
         return value
 
 

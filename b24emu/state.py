@@ -44,7 +44,9 @@ def _noop_emit(name: str, data: dict[str, Any], user_id: int | None) -> None:
     return None
 
 
-def _noop_stage(etid: int, item_id: int, category_id: int | None, stage_id: str, user_id: int | None) -> None:
+def _noop_stage(
+    etid: int, item_id: int, category_id: int | None, stage_id: str, user_id: int | None
+) -> None:
     return None
 
 
@@ -63,6 +65,18 @@ class Portal:
     core: Any = None  # core-owned state (apps, tokens, webhooks, bindings, robots, faults, logs)
     emit: EventHook = _noop_emit
     stage_entered: StageHook = _noop_stage
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle data only: the runtime machinery and the hooks are re-attached on load."""
+        state = dict(self.__dict__)
+        for key in ("runtime", "emit", "stage_entered"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.emit = _noop_emit
+        self.stage_entered = _noop_stage
 
     @property
     def base_url(self) -> str:
