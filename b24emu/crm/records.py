@@ -1,0 +1,230 @@
+"""Activities, timeline comments, tasks, notifications and automation triggers.
+
+Rows are plain dicts with UPPER_CASE keys and native values; the method modules print them.
+Every change emits its event through ``portal.emit`` with the acting user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from b24emu.crm.errors import CrmError, NotFoundError
+
+
+class RecordsMixin:
+    portal: Any
+
+    def init_records(self) -> None:
+        self.activities: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.checklist: dict[int, dict[str, Any]] = {}
+        self.notifications: list[dict[str, Any]] = []
+        self.triggers: dict[str, dict[str, Any]] = {}
+        self.trigger_placements: list[dict[str, Any]] = []
+        self.trigger_runs: list[dict[str, Any]] = []
+        self._record_ids = {"activity": 1, "comment": 1, "task": 1, "checklist": 1, "notify": 1}
+
+    def _mint(self, kind: str) -> int:
+        value = self._record_ids[kind]
+        self._record_ids[kind] = value + 1
+        return value
+
+    # -- activities --------------------------------------------------------------------
+    def add_activity(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """``fields`` uses legacy keys (OWNER_TYPE_ID, OWNER_ID, TYPE_ID, SUBJECT, ...)."""
+        now = self.portal.clock.now()
+        row = {
+            "ID": self._mint("activity"),
+            "CREATED": now,
+            "LAST_UPDATED": now,
+            "AUTHOR_ID": user_id,
+            "EDITOR_ID": user_id,
+            "RESPONSIBLE_ID": user_id,
+            "COMPLETED": "N",
+            "DIRECTION": 0,
+            "PRIORITY": 2,
+            "STATUS": 1,
+            "COMMUNICATIONS": [],
+            **fields,
+        }
+        self.activities[row["ID"]] = row
+        self.portal.emit("ONCRMACTIVITYADD", {"FIELDS": {"ID": str(row["ID"])}}, user_id)
+        return row
+
+    def update_activity(
+        self, activity_id: int, fields: dict[str, Any], user_id: int
+    ) -> dict[str, Any]:
+        row = self.get_activity(activity_id)
+        row.update(fields, LAST_UPDATED=self.portal.clock.now(), EDITOR_ID=user_id)
+        if row.get("COMPLETED") == "Y":
+            row["STATUS"] = 2
+        self.portal.emit("ONCRMACTIVITYUPDATE", {"FIELDS": {"ID": str(activity_id)}}, user_id)
+        return row
+
+    def get_activity(self, activity_id: int) -> dict[str, Any]:
+        row = self.activities.get(int(activity_id))
+        if row is None:
+            raise NotFoundError("Not found")
+        return row
+
+    def delete_activity(self, activity_id: int, user_id: int) -> None:
+        self.get_activity(activity_id)
+        del self.activities[int(activity_id)]
+        self.portal.emit("ONCRMACTIVITYDELETE", {"FIELDS": {"ID": str(activity_id)}}, user_id)
+
+    # -- timeline comments -------------------------------------------------------------
+    def add_comment(
+        self, etid: int, owner_id: int, comment: str, user_id: int, files: Any = None
+    ) -> dict[str, Any]:
+        try:
+            self.get_item(etid, owner_id)  # type: ignore[attr-defined]
+        except CrmError:
+            raise CrmError("OWNER_NOT_FOUND", "Owner entity not found") from None
+        row = {
+            "ID": self._mint("comment"),
+            "CREATED": self.portal.clock.now(),
+            "ENTITY_ID": int(owner_id),
+            "ENTITY_TYPE_ID": etid,
+            "AUTHOR_ID": user_id,
+            "COMMENT": comment,
+            "FILES": files or [],
+        }
+        self.comments[row["ID"]] = row
+        self.portal.emit("ONCRMTIMELINECOMMENTADD", {"ID": row["ID"]}, user_id)
+        return row
+
+    # -- tasks -------------------------------------------------------------------------
+    def add_task(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """``fields`` uses UPPER keys (TITLE, RESPONSIBLE_ID, UF_CRM_TASK, ...)."""
+        now = self.portal.clock.now()
+        row = {
+            "ID": self._mint("task"),
+            "STATUS": 2,
+            "PRIORITY": 1,
+            "CREATED_BY": user_id,
+            "CREATED_DATE": now,
+            "CHANGED_BY": user_id,
+            "CHANGED_DATE": now,
+            "GROUP_ID": 0,
+            "UF_CRM_TASK": [],
+            "AUDITORS": [],
+            "ACCOMPLICES": [],
+            "DESCRIPTION": "",
+            "DEADLINE": None,
+            "PARENT_ID": None,
+            "CLOSED_DATE": None,
+            **fields,
+        }
+        self.tasks[row["ID"]] = row
+        data = {
+            "FIELDS_BEFORE": "undefined",
+            "FIELDS_AFTER": {"ID": str(row["ID"])},
+            "IS_ACCESSIBLE_BEFORE": "N",
+            "IS_ACCESSIBLE_AFTER": "undefined",
+        }
+        self.portal.emit("ONTASKADD", data, user_id)
+        return row
+
+    def update_task(self, task_id: int, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
+        row = self.get_task(task_id)
+        row.update(fields, CHANGED_BY=user_id, CHANGED_DATE=self.portal.clock.now())
+        if int(row["STATUS"]) == 5 and row.get("CLOSED_DATE") is None:
+            row["CLOSED_DATE"] = row["CHANGED_DATE"]
+        data = {
+            "FIELDS_BEFORE": {"ID": str(task_id)},
+            "FIELDS_AFTER": {"ID": str(task_id)},
+            "IS_ACCESSIBLE_BEFORE": "undefined",
+            "IS_ACCESSIBLE_AFTER": "undefined",
+        }
+        self.portal.emit("ONTASKUPDATE", data, user_id)
+        return row
+
+    def get_task(self, task_id: int) -> dict[str, Any]:
+        row = self.tasks.get(int(task_id))
+        if row is None:
+            raise NotFoundError("Task not found")
+        return row
+
+    def add_checklist_item(
+        self, task_id: int, fields: dict[str, Any], user_id: int
+    ) -> dict[str, Any]:
+        self.get_task(task_id)
+        row = {
+            "ID": self._mint("checklist"),
+            "TASK_ID": int(task_id),
+            "PARENT_ID": 0,
+            "CREATED_BY": user_id,
+            "SORT_INDEX": 0,
+            "IS_COMPLETE": "N",
+            "IS_IMPORTANT": "N",
+            "TOGGLED_BY": None,
+            "TOGGLED_DATE": None,
+            "MEMBERS": {},
+            **fields,
+        }
+        self.checklist[row["ID"]] = row
+        return row
+
+    # -- notifications -----------------------------------------------------------------
+    def notify(
+        self,
+        to_user: int,
+        message: str,
+        *,
+        kind: str,
+        from_user: int | None,
+        tag: str | None = None,
+        sub_tag: str | None = None,
+        message_out: str | None = None,
+        attach: Any = None,
+        client_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a notification; re-using a TAG (per app) replaces the earlier ones."""
+        if tag:
+            self.notifications[:] = [
+                n
+                for n in self.notifications
+                if not (n["tag"] == tag and n["client_id"] == client_id)
+            ]
+        row = {
+            "id": self._mint("notify"),
+            "type": kind,
+            "to_user_id": int(to_user),
+            "from_user_id": from_user,
+            "message": message,
+            "message_out": message_out,
+            "tag": tag,
+            "sub_tag": sub_tag,
+            "attach": attach,
+            "client_id": client_id,
+            "created": self.portal.clock.now(),
+        }
+        self.notifications.append(row)
+        return row
+
+    def notifications_for(self, user_id: int) -> list[dict[str, Any]]:
+        return [n for n in self.notifications if n["to_user_id"] == int(user_id)]
+
+    # -- automation triggers -----------------------------------------------------------
+    def place_trigger(
+        self, etid: int, stage_id: str, code: str, category_id: int | None = None
+    ) -> None:
+        """What a user does in the automation UI: put trigger ``code`` on a stage."""
+        self.trigger_placements.append(
+            {"etid": int(etid), "category_id": category_id, "stage_id": stage_id, "code": code}
+        )
+
+    def execute_trigger(self, code: str, etid: int, item_id: int, user_id: int) -> bool:
+        """Move the item to the stage holding the trigger (if any); returns whether it moved."""
+        item = self.get_item(etid, item_id)  # type: ignore[attr-defined]
+        self.trigger_runs.append({"code": code, "etid": etid, "id": item_id})
+        for placement in self.trigger_placements:
+            same_cat = placement["category_id"] is None or placement["category_id"] == item.get(
+                "categoryId"
+            )
+            if placement["code"] == code and placement["etid"] == etid and same_cat:
+                if item.get("stageId") != placement["stage_id"]:
+                    self.update_item(etid, item_id, {"stageId": placement["stage_id"]}, user_id)  # type: ignore[attr-defined]
+                    return True
+        return False
