@@ -110,6 +110,22 @@ def apply_actions(
     )
 
 
+@dataclass(frozen=True)
+class ActionGroup:
+    """The actions one rule decided for one change."""
+
+    rule: str
+    cause: str
+    actions: tuple[A.Action, ...]
+
+
+@dataclass
+class _Item:
+    group: int
+    action: A.Action
+    key: str
+
+
 def apply_with(
     session_factory: Callable[[], Any],
     client: Any,
@@ -122,20 +138,39 @@ def apply_with(
     record: tuple[str, int] | None = None,
 ) -> ApplyReport:
     """:func:`apply_actions` with its collaborators given explicitly (used by jobs/tests)."""
+    group = ActionGroup(rule, cause, tuple(actions))
+    return apply_groups(session_factory, client, naming, member_id, [group], record=record)[0]
+
+
+def apply_groups(
+    session_factory: Callable[[], Any],
+    client: Any,
+    naming: Naming,
+    member_id: str,
+    groups: Sequence[ActionGroup],
+    *,
+    record: tuple[str, int] | None = None,
+) -> list[ApplyReport]:
+    """Apply the actions of several rules on one change as a single batch; one report per
+    group. Keys, refs and audit rows stay per group (rule + cause)."""
     where = f"{record[0]}:{record[1]}" if record else "-"
-    keys = [action_key(member_id, rule, where, cause, a, i) for i, a in enumerate(actions)]
-    outcomes: list[ActionOutcome | None] = [None] * len(actions)
+    items = [
+        _Item(g, action, action_key(member_id, grp.rule, where, grp.cause, action, pos))
+        for g, grp in enumerate(groups)
+        for pos, action in enumerate(grp.actions)
+    ]
+    outcomes: list[ActionOutcome | None] = [None] * len(items)
 
     with session_factory() as session:
-        to_send, refs = _claim(session, member_id, rule, actions, keys, outcomes)
+        to_send, refs = _claim(session, member_id, groups, items, outcomes)
         session.commit()
 
-    portal = [i for i in to_send if not isinstance(actions[i], TIMER_ACTIONS)]
-    results, errors = _send(client, naming, actions, portal, refs)
+    portal = [i for i in to_send if not isinstance(items[i].action, TIMER_ACTIONS)]
+    results, errors = _send(client, naming, items, portal, refs)
 
     with session_factory() as session:
         for i in to_send:
-            action, key = actions[i], keys[i]
+            action, key = items[i].action, items[i].key
             if isinstance(action, TIMER_ACTIONS):
                 status, result, error = _timer(session, member_id, action, key)
             elif i in errors:
@@ -146,30 +181,38 @@ def apply_with(
             claim_status = audit.FAILED if status == FAILED else audit.DONE
             audit.settle(session, member_id, key, claim_status, result)
             outcomes[i] = ActionOutcome(action, key, status, result, error)
-        for outcome in outcomes:
+        for item, outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
-                _audit(session, member_id, record, rule, cause, outcome)
+                grp = groups[item.group]
+                _audit(session, member_id, record, grp.rule, grp.cause, outcome)
         session.commit()
-    return ApplyReport([o for o in outcomes if o is not None])
+    reports = [ApplyReport() for _ in groups]
+    for item, outcome in zip(items, outcomes, strict=True):
+        if outcome is not None:
+            reports[item.group].outcomes.append(outcome)
+    return reports
 
 
-def _claim(session, member_id, rule, actions, keys, outcomes) -> tuple[list[int], dict[str, int]]:
-    """Claim every action's key; returns the indexes to send and refs already created."""
-    claims = audit.existing_claims(session, member_id, keys)
+def _claim(
+    session, member_id, groups, items, outcomes
+) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    """Claim every item's key; returns the indexes to send and, per group, refs of records
+    created by earlier runs."""
+    claims = audit.existing_claims(session, member_id, [it.key for it in items])
     to_send: list[int] = []
-    refs: dict[str, int] = {}
-    for i, (action, key) in enumerate(zip(actions, keys, strict=True)):
-        claim = claims.get(key)
+    refs: dict[int, dict[str, Any]] = {g: {} for g in range(len(groups))}
+    for i, item in enumerate(items):
+        action, key, claim = item.action, item.key, claims.get(item.key)
         if claim is None:
-            if audit.try_claim(session, member_id, key, rule):
+            if audit.try_claim(session, member_id, key, groups[item.group].rule):
                 to_send.append(i)
             else:  # a concurrent worker holds it
                 outcomes[i] = ActionOutcome(action, key, DUPLICATE)
         elif claim.status == audit.DONE:
             outcomes[i] = ActionOutcome(action, key, DUPLICATE, claim.result)
-            if isinstance(action, A.CreateRecord) and action.ref and isinstance(claim.result, dict):
-                if claim.result.get("id"):
-                    refs[action.ref] = int(claim.result["id"])
+            created = claim.result.get("id") if isinstance(claim.result, dict) else None
+            if isinstance(action, A.CreateRecord) and action.ref and created:
+                refs[item.group][action.ref] = int(created)
         elif claim.status == audit.FAILED:
             audit.reclaim_failed(session, claim)
             to_send.append(i)
@@ -182,20 +225,24 @@ def _claim(session, member_id, rule, actions, keys, outcomes) -> tuple[list[int]
     return to_send, refs
 
 
-def _send(client, naming, actions, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:
+def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:
     """Send the portal actions; returns (primary result by index, error by index)."""
     if not indexes:
         return {}, {}
     results: dict[int, Any] = {}
     errors: dict[int, str] = {}
     commands: list[C.Command] = []
+    placeholders: dict[int, dict[str, Any]] = {g: dict(r) for g, r in refs.items()}
     for i in indexes:
+        item = items[i]
         try:
-            commands.extend(
-                C.build([actions[i]], naming, [i], refs | _ref_labels(actions, indexes, i))
-            )
+            commands.extend(C.build([item.action], naming, [i], placeholders[item.group]))
         except (KeyError, ValueError) as exc:
             errors[i] = f"cannot translate: {exc}"
+            continue
+        if isinstance(item.action, A.CreateRecord) and item.action.ref:
+            # later actions of the same rule link to it through batch chaining
+            placeholders[item.group][item.action.ref] = f"$result[{C.label(i)}][item][id]"
     by_label = send_commands(client, commands)
     for cmd in commands:
         outcome = by_label.get(cmd.label)
@@ -207,18 +254,6 @@ def _send(client, naming, actions, indexes, refs) -> tuple[dict[int, Any], dict[
         elif cmd.primary:
             results[cmd.index] = value
     return results, errors
-
-
-def _ref_labels(actions, indexes, upto) -> dict[str, Any]:
-    # Refs of CreateRecords sent in this same batch, as $result placeholders.
-    out = {}
-    for j in indexes:
-        if j >= upto:
-            break
-        a = actions[j]
-        if isinstance(a, A.CreateRecord) and a.ref:
-            out[a.ref] = f"$result[a{j}][item][id]"
-    return out
 
 
 def _summary(value: Any) -> Any:

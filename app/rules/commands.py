@@ -33,7 +33,8 @@ class NotAPortalAction(Exception):
     """Raised for actions that are not sent to the portal (timers)."""
 
 
-def _label(index: int, part: int = 0) -> str:
+def label(index: int, part: int = 0) -> str:
+    """The batch label of action ``index`` (``part`` > 0 for its follow-up commands)."""
     return f"a{index}" if part == 0 else f"a{index}_{part}"
 
 
@@ -52,7 +53,7 @@ def build(
     out: list[Command] = []
     for action, index in zip(actions, indexes, strict=True):
         if isinstance(action, A.CreateRecord) and action.ref:
-            refs[action.ref] = f"$result[{_label(index)}][item][id]"
+            refs[action.ref] = f"$result[{label(index)}][item][id]"
         out.extend(_commands(action, index, naming, refs))
     return out
 
@@ -101,7 +102,7 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
             "id": _rid(action.record_id, refs),
             "fields": _fields(action.entity, action.fields, naming),
         }
-        return [Command(_label(i), "crm.item.update", params, i)]
+        return [Command(label(i), "crm.item.update", params, i)]
     if isinstance(action, A.MoveStage):
         stage = naming.stage_id(action.entity, action.stage)
         params = {
@@ -109,7 +110,7 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
             "id": _rid(action.record_id, refs),
             "fields": {"stageId": stage},
         }
-        return [Command(_label(i), "crm.item.update", params, i)]
+        return [Command(label(i), "crm.item.update", params, i)]
     if isinstance(action, A.CreateRecord):
         fields = _fields(action.entity, action.fields, naming)
         out = []
@@ -117,20 +118,20 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
             parent_entity, parent_id = action.link_from
             fields[f"parentId{naming.entity_type_id(parent_entity)}"] = _rid(parent_id, refs)
         etid = naming.entity_type_id(action.entity)
-        out.append(Command(_label(i), "crm.item.add", {"entityTypeId": etid, "fields": fields}, i))
+        out.append(Command(label(i), "crm.item.add", {"entityTypeId": etid, "fields": fields}, i))
         if action.link_from and action.link_field:
             parent_entity, parent_id = action.link_from
             link = {
                 naming.field_name(
                     parent_entity, action.link_field
-                ): f"$result[{_label(i)}][item][id]"
+                ): f"$result[{label(i)}][item][id]"
             }
             params = {
                 "entityTypeId": naming.entity_type_id(parent_entity),
                 "id": _rid(parent_id, refs),
                 "fields": link,
             }
-            out.append(Command(_label(i, 1), "crm.item.update", params, i, primary=False))
+            out.append(Command(label(i, 1), "crm.item.update", params, i, primary=False))
         return out
     if isinstance(action, A.LinkRecords):
         child_entity, child_id = action.child
@@ -145,17 +146,17 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
             "id": _rid(child_id, refs),
             "fields": {name: _rid(parent_id, refs)},
         }
-        return [Command(_label(i), "crm.item.update", params, i)]
+        return [Command(label(i), "crm.item.update", params, i)]
     if isinstance(action, A.DeleteRecord):
         params = {
             "entityTypeId": naming.entity_type_id(action.entity),
             "id": _rid(action.record_id, refs),
         }
-        return [Command(_label(i), "crm.item.delete", params, i)]
+        return [Command(label(i), "crm.item.delete", params, i)]
     if isinstance(action, A.Notify):
         return [
             Command(
-                _label(i, n),
+                label(i, n),
                 "im.notify.system.add",
                 {"USER_ID": uid, "MESSAGE": action.message},
                 i,
@@ -176,7 +177,7 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
         }
         if action.responsible_id:
             params["responsibleId"] = action.responsible_id
-        return [Command(_label(i), "crm.activity.todo.add", params, i)]
+        return [Command(label(i), "crm.activity.todo.add", params, i)]
     if isinstance(action, A.TimelineComment):
         return [_comment(action.entity, action.record_id, action.text, i, naming, refs)]
     if isinstance(action, A.MessageClient):
@@ -192,7 +193,7 @@ def _comment(entity, record_id, text, i, naming, refs) -> Command:
     etid = naming.entity_type_id(entity)
     kind = TIMELINE_TYPE.get(etid, f"dynamic_{etid}")
     fields = {"ENTITY_ID": _rid(record_id, refs), "ENTITY_TYPE": kind, "COMMENT": text}
-    return Command(_label(i), "crm.timeline.comment.add", {"fields": fields}, i)
+    return Command(label(i), "crm.timeline.comment.add", {"fields": fields}, i)
 
 
 def _task(action: A.CreateTask, i: int, naming: Naming, refs) -> list[Command]:
@@ -209,11 +210,11 @@ def _task(action: A.CreateTask, i: int, naming: Naming, refs) -> list[Command]:
     if action.bind_to:
         entity, rid = action.bind_to
         fields["UF_CRM_TASK"] = [binding(entity, _rid(rid, refs), naming)]
-    out = [Command(_label(i), "tasks.task.add", {"fields": fields}, i)]
+    out = [Command(label(i), "tasks.task.add", {"fields": fields}, i)]
     for n, item in enumerate(action.checklist, start=1):
         params = {
-            "TASKID": f"$result[{_label(i)}][task][id]",
+            "TASKID": f"$result[{label(i)}][task][id]",
             "FIELDS": {"TITLE": item, "SORT_INDEX": n * 10},
         }
-        out.append(Command(_label(i, n), "task.checklistitem.add", params, i, primary=False))
+        out.append(Command(label(i, n), "task.checklistitem.add", params, i, primary=False))
     return out

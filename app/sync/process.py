@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from app.rules.apply import apply_with
+from app.rules.apply import ActionGroup, apply_groups
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
 from app.store import audit, inbox, mirror
@@ -87,28 +87,23 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
         schema=ctx.naming,
         now=now,
     )
+    groups: list[ActionGroup] = []
     for d in decisions:
         rule = d.rule.qualified_name()
         result.rules.append(rule)
         if d.error:
             result.errors.append(f"{rule}: {d.error}")
             _audit_rule_error(ctx, entity, record_id, rule, d.change.cause, d.error)
-            continue
-        if not d.actions:
-            continue
-        report = apply_with(
-            ctx.session_factory,
-            ctx.client,
-            ctx.naming,
-            member_id,
-            d.actions,
-            cause=d.change.cause,
-            rule=rule,
-            record=(entity, record_id),
-        )
+        elif d.actions:
+            groups.append(ActionGroup(rule, d.change.cause, d.actions))
+    # every rule's actions on this record go out in one batch
+    reports = apply_groups(
+        ctx.session_factory, ctx.client, ctx.naming, member_id, groups, record=(entity, record_id)
+    )
+    for group, report in zip(groups, reports, strict=True):
         result.actions_done += len(report.done)
         result.duplicates += len(report.duplicates)
-        result.errors.extend(f"{rule}: {o.error}" for o in report.failed)
+        result.errors.extend(f"{group.rule}: {o.error}" for o in report.failed)
     _store(ctx, entity, record_id, fetched.record)
     return result
 

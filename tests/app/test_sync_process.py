@@ -71,6 +71,8 @@ def test_new_lead_reaches_rules_once_and_our_writes_do_not_echo(ctx):
     assert portal.notes == [(7, f"new lead {lead['id']}")]
     assert portal.items[(1, lead["id"])]["stageId"] == "UC_Q"
     writes = len(portal.batches)
+    # one read batch, then both rules' actions together in one write batch
+    assert writes == 2 and set(portal.batches[0]) == {"rec"}
 
     # the portal now sends ONCRMLEADUPDATE for our own write, and the ADD event is replayed
     for _ in range(3):
