@@ -130,3 +130,52 @@ class FakePortal:
     def event_offline_clear(self, p):
         self.offline = [r for r in self.offline if r.get("_pid") != p["process_id"]]
         return True
+
+
+class WebhookClient:
+    """A minimal stand-in for the gateway's client over an incoming webhook (tests only):
+    ``call`` posts JSON and returns ``result``; ``batch`` posts a PHP-encoded ``cmd`` and
+    returns the ``result``/``result_error`` sections."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url = url
+        self.http = requests.Session()
+        self.requests = 0
+
+    def _post(self, method, payload):
+        self.requests += 1
+        resp = self.http.post(self.url + method, json=payload, timeout=30)
+        body = resp.json()
+        if "error" in body:
+            code = body.get("error") or ""
+            if "not found" in body.get("error_description", "").lower() or code == "NOT_FOUND":
+                raise NotFound(code, body.get("error_description", ""))
+            raise RuntimeError(f"{method}: {body}")
+        return body
+
+    def call(self, method, params=None):
+        return self._post(method, params or {})["result"]
+
+    def batch(self, cmd, halt=False):
+        from urllib.parse import urlencode
+
+        encoded = {
+            label: f"{method}?{urlencode(_flatten(params))}"
+            for label, (method, params) in cmd.items()
+        }
+        body = self._post("batch", {"halt": 1 if halt else 0, "cmd": encoded})["result"]
+        return {"result": body.get("result") or {}, "result_error": body.get("result_error") or {}}
+
+
+def _flatten(params, prefix=""):
+    out = []
+    items = params.items() if isinstance(params, dict) else enumerate(params)
+    for key, value in items:
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, dict | list | tuple):
+            out.extend(_flatten(value, name) if value else [(name, "")])
+        else:
+            out.append((name, value))
+    return out

@@ -1,0 +1,85 @@
+"""Fetch and apply against the real emulator over HTTP (batch chaining, not-found, echo)."""
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from app.rules import actions as A
+from app.rules.apply import DONE, DUPLICATE, apply_with
+from app.rules.changes import diff
+from app.rules.naming import PlainNaming
+from app.store import mirror
+from app.store.base import Base
+from app.sync.fetch import fetch_record
+from tests.app._events_fakes import WebhookClient
+
+M = "member-emu"
+
+
+@pytest.fixture
+def client(emulator):
+    return WebhookClient(emulator.webhook_url())
+
+
+@pytest.fixture
+def sessions():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine)
+
+
+def test_fetch_reads_record_and_related_company_in_one_batch_and_missing_is_none(client):
+    company = client.call("crm.item.add", {"entityTypeId": 4, "fields": {"title": "ACME"}})["item"]
+    deal = client.call(
+        "crm.item.add", {"entityTypeId": 2, "fields": {"title": "D", "companyId": company["id"]}}
+    )["item"]
+    before = client.requests
+    got = fetch_record(client, PlainNaming(), "deal", deal["id"], needs=["company"])
+    assert client.requests == before + 1
+    assert got.record["title"] == "D" and got.related["company"]["title"] == "ACME"
+    assert fetch_record(client, PlainNaming(), "deal", 999999).record is None
+
+
+def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sessions):
+    lead = client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": "L"}})["item"]
+    with sessions() as s:
+        mirror.put(s, M, "lead", lead["id"], lead)
+        s.commit()
+    acts = [
+        A.CreateRecord("contact", {"name": "Ivan"}, ref="c"),
+        A.LinkRecords(("lead", lead["id"]), ("contact", A.Ref("c")), via="contactId"),
+        A.UpdateFields("lead", lead["id"], {"title": "L (linked)"}),
+    ]
+    before = client.requests
+    report = apply_with(
+        sessions,
+        client,
+        PlainNaming(),
+        M,
+        acts,
+        cause="c1",
+        rule="t.r",
+        record=("lead", lead["id"]),
+    )
+    assert [o.status for o in report.outcomes] == [DONE] * 3
+    assert client.requests == before + 1
+    current = client.call("crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["item"]
+    contact_id = report.outcomes[0].result["id"]
+    assert current["title"] == "L (linked)" and current["contactId"] == contact_id
+    with sessions() as s:
+        assert diff(M, "lead", lead["id"], mirror.get(s, M, "lead", lead["id"]), current) == []
+    replay = apply_with(
+        sessions,
+        client,
+        PlainNaming(),
+        M,
+        acts,
+        cause="c1",
+        rule="t.r",
+        record=("lead", lead["id"]),
+    )
+    assert [o.status for o in replay.outcomes] == [DUPLICATE] * 3
+    assert (
+        len(client.call("crm.item.list", {"entityTypeId": 3, "filter": {"name": "Ivan"}})["items"])
+        == 1
+    )
