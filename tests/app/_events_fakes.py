@@ -179,3 +179,28 @@ def _flatten(params, prefix=""):
         else:
             out.append((name, value))
     return out
+
+
+def keyset_pages(client, method, params, batch_pages=50):
+    """Keyset paging the way the gateway's ``iter_list`` does it (tests only): ``start=-1``,
+    ``order id ASC``, ``filter >id`` chained through ``$result`` for ``batch_pages`` pages per
+    request; stops at the first short page."""
+    last = int((params.get("filter") or {}).get(">id", 0))
+    while True:
+        cmd = {}
+        for n in range(batch_pages):
+            prev = last if n == 0 else f"$result[p{n - 1}][items][49][id]"
+            flt = {**(params.get("filter") or {}), ">id": prev}
+            cmd[f"p{n}"] = (method, {**params, "filter": flt, "order": {"id": "ASC"}, "start": -1})
+        results = client.batch(cmd)["result"]
+        for n in range(batch_pages):
+            items = (results.get(f"p{n}") or {}).get("items", [])
+            yield from items
+            if len(items) < 50:
+                return
+            last = int(items[-1]["id"])
+
+
+WebhookClient.iter_list = lambda self, method, params, batch_pages=50: keyset_pages(
+    self, method, params, batch_pages
+)
