@@ -321,3 +321,14 @@ def emit(
     for client_id in touched:
         _notify_offline(portal, client_id)
     return sent
+
+
+def emit_app(portal: Portal, app: App, name: str, data: Any, user_id: int | None) -> list[Delivery]:
+    """An app-lifecycle event for one app only (ONAPPINSTALL/UPDATE/UNINSTALL/TEST)."""
+    sent = []
+    for binding in list(portal.core.bindings):
+        if binding.client_id == app.client_id and binding.event == name and not binding.offline:
+            delivery = _deliver(portal, binding, name, data, user_id)
+            if delivery is not None:
+                sent.append(delivery)
+    return sent

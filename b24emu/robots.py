@@ -1,8 +1,324 @@
-"""Robot runs (filled in below)."""
+"""Robots and activities: validation (§6.1), runs on stage entry (§6.2), event.send (§6.3).
+
+An admin places a robot on a stage through ``/_emu/robots/place`` (what the automation
+designer does); when CRM code reports ``portal.stage_entered(...)`` every robot placed on that
+stage runs: the portal mints a workflow id and an ``event_token`` and POSTs the documented
+form to the robot's HANDLER. ``bizproc.event.send`` closes the run with return values.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from typing import Any
+
+from b24emu import events
+from b24emu.core_state import Robot, RobotPlacement, RobotRun
+from b24emu.methods.event import check_handler
+from b24emu.registry import RestError
 from b24emu.state import Portal
+
+PROPERTY_TYPES = {
+    "bool",
+    "date",
+    "datetime",
+    "double",
+    "int",
+    "select",
+    "string",
+    "text",
+    "user",
+    "file",
+}
+_CODE = re.compile(r"^[a-z0-9.\-_]+$", re.I)
+_PROP_KEY = re.compile(r"^[a-z][a-z0-9_]*$", re.I)
+_DOC_CLASSES = {
+    1: ("CCrmDocumentLead", "LEAD"),
+    2: ("CCrmDocumentDeal", "DEAL"),
+    3: ("CCrmDocumentContact", "CONTACT"),
+    4: ("CCrmDocumentCompany", "COMPANY"),
+    7: ("Bitrix\\Crm\\Integration\\BizProc\\Document\\Quote", "QUOTE"),
+    31: ("Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice", "SMART_INVOICE"),
+}
+
+
+def _fail(message: str) -> RestError:
+    return RestError("ERROR_ACTIVITY_VALIDATION_FAILURE", message)
+
+
+def _upper_keys(data: Any) -> dict[str, Any]:
+    return {str(k).upper(): v for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _yn(value: Any, default: bool) -> bool:
+    if value in (None, ""):
+        return default
+    return str(value).upper() in ("Y", "1", "TRUE")
+
+
+def _properties(value: Any) -> dict[str, dict[str, Any]]:
+    """Validate PROPERTIES/RETURN_PROPERTIES: codes keep case, property keys upper-cased."""
+    if value in (None, "", []):
+        return {}
+    if not isinstance(value, dict):
+        raise _fail("Wrong properties array!")
+    out = {}
+    for code, prop in value.items():
+        if not _PROP_KEY.match(str(code)):
+            raise _fail(f"Wrong property key ({code})!")
+        prop = _upper_keys(prop)
+        if not prop.get("NAME"):
+            raise _fail(f"Empty property NAME ({code})!")
+        out[str(code)] = prop
+    return out
+
+
+def _document_type(value: Any) -> list[str] | None:
+    if value in (None, "", []):
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise _fail("Wrong activity DOCUMENT_TYPE!")
+    return [str(v) for v in value]
+
+
+def _filter(value: Any) -> dict[str, Any] | None:
+    if value in (None, "", []):
+        return None
+    if not isinstance(value, dict):
+        raise _fail("Wrong activity FILTER!")
+    return value
+
+
+def build_robot(client_id: str, params: dict[str, Any], *, is_robot: bool) -> Robot:
+    """A validated robot/activity from ``bizproc.robot.add`` parameters."""
+    data = _upper_keys(params)
+    data.pop("AUTH", None)
+    if not data:
+        raise _fail("Empty data!")
+    code = str(data.get("CODE") or "")
+    if not code:
+        raise _fail("Empty activity code!")
+    if not _CODE.match(code):
+        raise _fail("Wrong activity code!")
+    handler = check_handler(data.get("HANDLER"))
+    if not data.get("NAME"):
+        raise _fail("Empty activity NAME!")
+    use_placement = _yn(data.get("USE_PLACEMENT"), False)
+    placement_handler = data.get("PLACEMENT_HANDLER")
+    if use_placement:
+        placement_handler = check_handler(placement_handler)
+    return Robot(
+        client_id=client_id,
+        code=code,
+        is_robot=is_robot,
+        handler=handler,
+        auth_user_id=int(data.get("AUTH_USER_ID") or 0),
+        use_subscription=_yn(data.get("USE_SUBSCRIPTION"), True),
+        name=data.get("NAME"),
+        description=data.get("DESCRIPTION"),
+        properties=_properties(data.get("PROPERTIES")),
+        return_properties=_properties(data.get("RETURN_PROPERTIES")),
+        document_type=_document_type(data.get("DOCUMENT_TYPE")),
+        filter=_filter(data.get("FILTER")),
+        use_placement=use_placement,
+        placement_handler=placement_handler,
+    )
+
+
+UPDATABLE = (
+    "HANDLER",
+    "AUTH_USER_ID",
+    "USE_SUBSCRIPTION",
+    "USE_PLACEMENT",
+    "NAME",
+    "DESCRIPTION",
+    "PROPERTIES",
+    "RETURN_PROPERTIES",
+    "DOCUMENT_TYPE",
+    "FILTER",
+    "PLACEMENT_HANDLER",
+)
+
+
+def apply_update(robot: Robot, fields: Any) -> None:
+    """``bizproc.robot.update`` FIELDS, validated before anything changes."""
+    data = {k: v for k, v in _upper_keys(fields).items() if k in UPDATABLE}
+    if not data:
+        raise _fail("No fields to update")
+    changes: dict[str, Any] = {}
+    if "HANDLER" in data:
+        changes["handler"] = check_handler(data["HANDLER"])
+    if "AUTH_USER_ID" in data:
+        changes["auth_user_id"] = int(data["AUTH_USER_ID"] or 0)
+    if "USE_SUBSCRIPTION" in data:
+        changes["use_subscription"] = _yn(data["USE_SUBSCRIPTION"], True)
+    if "USE_PLACEMENT" in data:
+        changes["use_placement"] = _yn(data["USE_PLACEMENT"], False)
+    if "NAME" in data:
+        if not data["NAME"]:
+            raise _fail("Empty activity NAME!")
+        changes["name"] = data["NAME"]
+    if "DESCRIPTION" in data:
+        changes["description"] = data["DESCRIPTION"]
+    if "PROPERTIES" in data:
+        changes["properties"] = _properties(data["PROPERTIES"])
+    if "RETURN_PROPERTIES" in data:
+        changes["return_properties"] = _properties(data["RETURN_PROPERTIES"])
+    if "DOCUMENT_TYPE" in data:
+        changes["document_type"] = _document_type(data["DOCUMENT_TYPE"])
+    if "FILTER" in data:
+        changes["filter"] = _filter(data["FILTER"])
+    if "PLACEMENT_HANDLER" in data:
+        changes["placement_handler"] = (
+            check_handler(data["PLACEMENT_HANDLER"]) if data["PLACEMENT_HANDLER"] else None
+        )
+    for key, value in changes.items():
+        setattr(robot, key, value)
+
+
+# --- placing and running ---------------------------------------------------------------------
+
+
+def document_ids(etid: int, item_id: int) -> tuple[list[str], list[str]]:
+    """(document_id, document_type) per §6.2 table."""
+    cls, prefix = _DOC_CLASSES.get(
+        etid, ("Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic", f"DYNAMIC_{etid}")
+    )
+    return ["crm", cls, f"{prefix}_{item_id}"], ["crm", cls, prefix]
+
+
+def find_robot(portal: Portal, code: str, client_id: str | None = None) -> Robot:
+    matches = [
+        r
+        for (cid, c), r in portal.core.robots.items()
+        if c == code.lower() and (client_id is None or cid == client_id)
+    ]
+    if len(matches) != 1:
+        raise KeyError(f"robot {code!r} not found (or ambiguous) for app {client_id!r}")
+    return matches[0]
+
+
+def place(
+    portal: Portal,
+    *,
+    entity_type_id: int,
+    stage_id: str,
+    code: str,
+    category_id: int | None = None,
+    client_id: str | None = None,
+    properties: dict[str, Any] | None = None,
+    timeout: int = 0,
+) -> RobotPlacement:
+    """Put robot ``code`` on a stage, as the automation designer does."""
+    robot = find_robot(portal, code, client_id)
+    placement = RobotPlacement(
+        id=portal.core.next_id(),
+        entity_type_id=int(entity_type_id),
+        category_id=None if category_id in (None, "") else int(category_id),
+        stage_id=str(stage_id),
+        client_id=robot.client_id,
+        code=robot.code,
+        properties=dict(properties or {}),
+        timeout=int(timeout or 0),
+    )
+    portal.core.robot_placements.append(placement)
+    return placement
+
+
+def _externalize(
+    portal: Portal, prop: dict[str, Any], value: Any, user_id: int | None, etid: int, item_id: int
+) -> Any:
+    if isinstance(value, list):
+        return [_externalize(portal, prop, v, user_id, etid, item_id) for v in value]
+    if value is None:
+        return ""
+    kind = str(prop.get("TYPE") or "string").lower()
+    if isinstance(value, str) and "{=Document:" in value:
+        resolver = getattr(portal.crm, "document_field", None)
+        if resolver is not None:
+            value = re.sub(
+                r"\{=Document:([A-Za-z0-9_]+)\}",
+                lambda m: str(resolver(etid, item_id, m.group(1)) or ""),
+                value,
+            )
+    if kind == "bool":
+        return "Y" if str(value).upper() in ("Y", "1", "TRUE") else "N"
+    if kind == "user":
+        text = str(value).strip().rstrip(";")
+        if text in ("Author", "author"):
+            return f"user_{user_id or 1}"
+        return text if text.startswith("user_") else f"user_{text}"
+    return value
+
+
+def _event_token(workflow_id: str, secret: str) -> str:
+    activity = "A" + "_".join(f"{secrets.randbelow(100000):05d}" for _ in range(4))
+    event_id = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    signed = f"{workflow_id}|{activity}|{event_id}"
+    sig = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
+    return f"{signed}.{sig}"
+
+
+def start_run(
+    portal: Portal, placement: RobotPlacement, item_id: int, user_id: int | None
+) -> RobotRun | None:
+    core = portal.core
+    robot = core.robots.get((placement.client_id, placement.code.lower()))
+    app = core.apps.get(placement.client_id)
+    if robot is None or app is None or not app.installed:
+        return None
+    workflow_id = f"{secrets.token_hex(7)[:13]}.{secrets.randbelow(10**8):08d}"
+    token = _event_token(workflow_id, core.config.shared_key)
+    values = {
+        code: placement.properties.get(code, prop.get("DEFAULT"))
+        for code, prop in robot.properties.items()
+    }
+    props = {
+        code: _externalize(
+            portal, robot.properties[code], v, user_id, placement.entity_type_id, item_id
+        )
+        for code, v in values.items()
+    }
+    timeout = placement.timeout if robot.use_subscription else 0
+    doc_id, doc_type = document_ids(placement.entity_type_id, item_id)
+    auth_user = robot.auth_user_id or user_id or app.installing_user
+    payload = {
+        "workflow_id": workflow_id,
+        "code": robot.code,
+        "document_id": doc_id,
+        "document_type": doc_type,
+        "event_token": token,
+        "properties": props,
+        "use_subscription": "Y" if robot.use_subscription else "N",
+        "timeout_duration": str(timeout),
+        "ts": str(int(portal.clock.now())),
+        "auth": events.auth_block(portal, app, auth_user, refresh=True),
+    }
+    run = RobotRun(
+        id=core.next_id(),
+        placement_id=placement.id,
+        client_id=robot.client_id,
+        code=robot.code,
+        entity_type_id=placement.entity_type_id,
+        item_id=int(item_id),
+        workflow_id=workflow_id,
+        event_token=token,
+        started_at=portal.clock.now(),
+        timeout=timeout,
+        use_subscription=robot.use_subscription,
+        return_properties=dict(robot.return_properties),
+    )
+    if not robot.use_subscription:
+        run.status = "completed"
+        run.finished_at = run.started_at
+    core.robot_runs.append(run)
+    run.delivery_id = portal.runtime.outbox.post(
+        "robot", robot.handler, robot.code, payload, robot.client_id
+    ).id
+    return run
 
 
 def stage_entered(
@@ -12,9 +328,93 @@ def stage_entered(
     category_id: int | None,
     stage_id: str,
     user_id: int | None,
-) -> None:
-    return None
+) -> list[RobotRun]:
+    """Run every robot placed on ``stage_id`` of entity type ``etid`` (and that category)."""
+    runs = []
+    for placement in list(portal.core.robot_placements):
+        if placement.entity_type_id != int(etid) or placement.stage_id != str(stage_id):
+            continue
+        if (
+            placement.category_id is not None
+            and category_id is not None
+            and int(category_id) != placement.category_id
+        ):
+            continue
+        run = start_run(portal, placement, item_id, user_id)
+        if run is not None:
+            runs.append(run)
+    return runs
 
 
 def expire_runs(portal: Portal) -> None:
-    return None
+    """Runs waiting longer than their timeout finish with IsTimeout=1."""
+    now = portal.clock.now()
+    for run in portal.core.robot_runs:
+        if run.status == "running" and run.timeout > 0 and now >= run.started_at + run.timeout:
+            run.status = "timeout"
+            run.finished_at = now
+
+
+def find_run(portal: Portal, event_token: Any) -> RobotRun:
+    token = str(event_token or "")
+    for run in portal.core.robot_runs:
+        if hmac.compare_digest(run.event_token, token):
+            return run
+    raise RestError("ACCESS_DENIED", "Access denied!", status=403)
+
+
+def _internalize(prop: dict[str, Any], value: Any) -> Any:
+    kind = str(prop.get("TYPE") or "string").lower()
+    try:
+        if kind == "int":
+            return int(float(value))
+        if kind == "double":
+            return float(value)
+    except (TypeError, ValueError):
+        return value
+    if kind == "bool":
+        return "Y" if str(value).upper() in ("Y", "1", "TRUE") else "N"
+    return value
+
+
+def send_event(portal: Portal, event_token: Any, return_values: Any, log_message: Any) -> None:
+    """Close a waiting run (``bizproc.event.send``)."""
+    run = find_run(portal, event_token)
+    expire_runs(portal)
+    if run.status != "running":
+        raise RestError(
+            "ERROR_WORKFLOW_NOT_RUNNING",
+            "Workflow is not running or the activity no longer waits for an event",
+        )
+    values = return_values if isinstance(return_values, dict) else {}
+    by_lower = {code.lower(): code for code in run.return_properties}
+    for key, value in values.items():
+        code = by_lower.get(str(key).lower())
+        if code is not None:  # unknown return values are ignored
+            run.return_values[code] = _internalize(run.return_properties[code], value)
+    if log_message:
+        run.log.append(str(log_message))
+    run.status = "completed"
+    run.finished_at = portal.clock.now()
+
+
+def run_dict(run: RobotRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "placement_id": run.placement_id,
+        "client_id": run.client_id,
+        "code": run.code,
+        "entity_type_id": run.entity_type_id,
+        "item_id": run.item_id,
+        "workflow_id": run.workflow_id,
+        "event_token": run.event_token,
+        "status": run.status,
+        "timed_out": run.status == "timeout",
+        "timeout": run.timeout,
+        "use_subscription": run.use_subscription,
+        "return_values": run.return_values,
+        "log": run.log,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "delivery_id": run.delivery_id,
+    }
