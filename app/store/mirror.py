@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.store.base import Base, UTCDateTime, utcnow
@@ -185,32 +185,60 @@ def stage_history(session: Session, member_id: str, entity: str, record_id: int)
 def put_many(
     session: Session, member_id: str, entity: str, items: Iterable[Mapping[str, Any]]
 ) -> int:
-    """Bulk store records from a sync page (stage history opened only for records new to us
-    or whose stage moved, with the portal's ``movedTime`` when present)."""
+    """Bulk store records from a sync page. Records new to us are inserted with two
+    executemany INSERTs (record + first stage stay at the portal's ``movedTime``); known
+    ones go through :func:`put` so a moved stage closes the previous stay."""
     items = list(items)
     ids = [int(item["id"]) for item in items]
-    if ids:  # one SELECT loads the page's rows into the identity map; put() then hits it
-        session.scalars(
+    if not ids:
+        return 0
+    known = {
+        row.record_id: row
+        for row in session.scalars(
             select(MirrorRecord).where(
                 MirrorRecord.member_id == member_id,
                 MirrorRecord.entity == entity,
                 MirrorRecord.record_id.in_(ids),
             )
-        ).all()
-    n = 0
-    for item in items:
-        moved = _parse_time(item.get("movedTime")) or _parse_time(item.get("createdTime"))
-        put(
-            session,
-            member_id,
-            entity,
-            int(item["id"]),
-            item,
-            at=moved,
-            by=_int_or_none(item.get("movedBy")),
         )
-        n += 1
-    return n
+    }
+    now = utcnow()
+    new_rows, new_stays = [], []
+    for item in items:
+        rid = int(item["id"])
+        moved = _parse_time(item.get("movedTime")) or _parse_time(item.get("createdTime")) or now
+        if rid in known:
+            put(session, member_id, entity, rid, item, at=moved)
+            continue
+        stage = item.get("stageId") or None
+        new_rows.append(
+            {
+                "member_id": member_id,
+                "entity": entity,
+                "record_id": rid,
+                "data": dict(item),
+                "stage": stage,
+                "updated_time": _str_or_none(item.get("updatedTime")),
+                "deleted": False,
+                "synced_at": now,
+            }
+        )
+        if stage:
+            new_stays.append(
+                {
+                    "member_id": member_id,
+                    "entity": entity,
+                    "record_id": rid,
+                    "stage": stage,
+                    "entered_at": moved,
+                    "entered_by": _int_or_none(item.get("movedBy")),
+                }
+            )
+    if new_rows:
+        session.execute(insert(MirrorRecord), new_rows)
+    if new_stays:
+        session.execute(insert(StageStay), new_stays)
+    return len(items)
 
 
 def records(session: Session, member_id: str, entity: str) -> Iterable[MirrorRecord]:
