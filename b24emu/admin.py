@@ -17,6 +17,13 @@ from b24emu import auth as authmod
 from b24emu.core_state import Binding, CoreState
 from b24emu.state import Portal
 
+
+def _key() -> web.AppKey[Portal]:
+    from b24emu.server import PORTAL_KEY
+
+    return PORTAL_KEY
+
+
 Handler = Callable[[web.Request], Awaitable[Any]]
 
 
@@ -25,7 +32,7 @@ def _dumps(value: Any) -> str:
 
 
 def _portal(request: web.Request) -> Portal:
-    return request.app["portal"]
+    return request.app[_key()]
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

@@ -17,6 +17,12 @@ from b24emu.core_state import RefreshToken, Token
 from b24emu.state import Portal
 
 
+def _key() -> web.AppKey[Portal]:
+    from b24emu.server import PORTAL_KEY
+
+    return PORTAL_KEY
+
+
 def _hex(n: int) -> str:
     return secrets.token_hex(n)
 
@@ -124,7 +130,7 @@ def grant(portal: Portal, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
 
 
 async def token_handler(request: web.Request) -> web.Response:
-    portal: Portal = request.app["portal"]
+    portal: Portal = request.app[_key()]
     params = dict(request.query)
     if request.method == "POST":
         form = await request.post()
@@ -137,7 +143,7 @@ async def token_handler(request: web.Request) -> web.Response:
 async def authorize_handler(request: web.Request) -> web.Response:
     """``/oauth/authorize/?client_id=…&state=…`` → 302 to the app's redirect_uri with a code
     (the emulated admin is always logged in and always consents)."""
-    portal: Portal = request.app["portal"]
+    portal: Portal = request.app[_key()]
     app = portal.core.apps.get(request.query.get("client_id", ""))
     if app is None or not app.present:
         return _error("invalid_client", "Invalid client", 401)

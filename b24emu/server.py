@@ -25,6 +25,7 @@ from b24emu.registry import Auth, Call, ListPage, RestError, lookup
 from b24emu.state import Portal
 
 log = logging.getLogger("b24emu")
+PORTAL_KEY = web.AppKey("portal", Portal)
 
 JSON_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -194,7 +195,7 @@ def _log_request(portal: Portal, entry: dict[str, Any]) -> None:
 
 
 async def rest_handler(request: web.Request) -> web.Response:
-    portal: Portal = request.app["portal"]
+    portal: Portal = request.app[PORTAL_KEY]
     runtime = portal.runtime
     core = portal.core
     method = "?"
@@ -254,7 +255,7 @@ def build_app(portal: Portal) -> web.Application:
 
     load_all()
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    app["portal"] = portal
+    app[PORTAL_KEY] = portal
     app.router.add_route("*", "/oauth/token/", oauth.token_handler)
     app.router.add_route("*", "/oauth/token", oauth.token_handler)
     app.router.add_get("/oauth/authorize/", oauth.authorize_handler)
@@ -266,8 +267,8 @@ def build_app(portal: Portal) -> web.Application:
 
 
 async def _on_startup(app: web.Application) -> None:
-    await app["portal"].runtime.start()
+    await app[PORTAL_KEY].runtime.start()
 
 
 async def _on_cleanup(app: web.Application) -> None:
-    await app["portal"].runtime.stop()
+    await app[PORTAL_KEY].runtime.stop()
