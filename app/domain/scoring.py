@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.domain.numbers import ValueProblem, parse_money
-from app.domain.scoring_model import COEFFICIENTS, DEFAULT_MODEL, Option, Question, ScoringModel
+from app.domain.scoring_default import DEFAULT_MODEL
+from app.domain.scoring_model import COEFFICIENTS, Option, Question, ScoringModel
 
 __all__ = [
     "Contribution",

@@ -6,9 +6,9 @@ Each answer adds points to three coefficients — seriousness of intent («се�
 model can give it (0…1); the total is their weighted mean; the class is A/B/C by thresholds.
 Options may carry a ``price`` that builds the expected purchase sum when no budget is given.
 
-The default model below is our reading of the seed (it publishes no numbers); portals
-override it through settings in the :func:`model_from_dict` format and check it with
-:func:`validate_model`.
+The default model (:mod:`app.domain.scoring_default`) is our reading of the seed, which
+publishes no numbers; portals override it through settings in the :func:`model_from_dict`
+format and check it with :func:`validate_model`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ __all__ = [
     "Option",
     "Question",
     "ScoringModel",
-    "DEFAULT_MODEL_DATA",
-    "DEFAULT_MODEL",
     "model_from_dict",
     "validate_model",
 ]
@@ -162,103 +160,3 @@ def validate_model(model: ScoringModel) -> list[str]:
     if model.budget_question and model.budget_question not in keys:
         problems.append(f"Вопрос бюджета «{model.budget_question}» не найден")
     return problems
-
-
-def _pts(s: int = 0, f: int = 0, p: int = 0, price: int = 0) -> dict[str, object]:
-    points = {k: v for k, v in zip(COEFFICIENTS, (s, f, p), strict=True) if v}
-    return {"points": points, "price": price} if price else {"points": points}
-
-
-DEFAULT_MODEL_DATA: dict[str, object] = {
-    "weights": {"seriousness": 1, "finance": 1, "potential": 1},
-    "thresholds": {"A": "0.65", "B": "0.4"},
-    "budget_question": "budget",
-    "questions": {
-        "budget": {
-            "label": "Бюджет",
-            "kind": "number",
-            "bands": [
-                [0, _pts(1, 1, 0)],
-                [100000, _pts(2, 2, 1)],
-                [250000, _pts(2, 3, 2)],
-                [500000, _pts(3, 4, 3)],
-            ],
-        },
-        "material": {
-            "label": "Материал",
-            "options": {
-                "ЛДСП": _pts(0, 1, 1),
-                "Пластик": _pts(0, 2, 2),
-                "МДФ": _pts(0, 2, 2),
-                "Эмаль": _pts(0, 3, 3),
-                "Массив": _pts(0, 3, 3),
-            },
-        },
-        "house_type": {
-            "label": "Тип дома",
-            "options": {
-                "Новостройка": _pts(3, 0, 2),
-                "Вторичное жильё": _pts(2, 0, 1),
-                "Частный дом": _pts(2, 2, 3),
-                "Дача": _pts(1, 0, 1),
-            },
-        },
-        "kitchen_type": {
-            "label": "Тип кухни",
-            "options": {
-                "Прямая": _pts(0, 0, 1, 150000),
-                "Угловая": _pts(0, 0, 2, 220000),
-                "П-образная": _pts(0, 1, 3, 300000),
-                "С островом": _pts(0, 2, 3, 400000),
-            },
-        },
-        "countertop": {
-            "label": "Материал столешницы",
-            "options": {
-                "ЛДСП": _pts(),
-                "Дерево": _pts(0, 1, 1),
-                "Искусственный камень": _pts(0, 2, 2),
-                "Кварц": _pts(0, 3, 2),
-                "Натуральный камень": _pts(0, 3, 3),
-            },
-        },
-        "apron": {
-            "label": "Фартук",
-            "options": {
-                "Нет": _pts(),
-                "Стеновая панель": _pts(0, 0, 1),
-                "Плитка": _pts(0, 0, 1),
-                "Стекло": _pts(0, 1, 2),
-                "Камень": _pts(0, 2, 2),
-            },
-        },
-        "appliances": {
-            "label": "Встроенная техника",
-            "options": {
-                "Нет": _pts(),
-                "Своя": _pts(1, 0, 0),
-                "Наша, частично": _pts(1, 1, 2, 80000),
-                "Наша, полностью": _pts(2, 2, 3, 200000),
-            },
-        },
-        "buyer_category": {
-            "label": "Категория покупателя",
-            "options": {
-                "Для себя": _pts(2, 0, 1),
-                "Для сдачи в аренду": _pts(1, 0, 0),
-                "Дизайнер или прораб": _pts(2, 0, 3),
-                "Застройщик": _pts(3, 3, 3),
-            },
-        },
-        "urgency": {
-            "label": "Срочность",
-            "options": {
-                "Срочно, до месяца": _pts(3, 0, 0),
-                "1–3 месяца": _pts(2, 0, 0),
-                "Более 3 месяцев": _pts(1, 0, 0),
-                "Просто смотрю": _pts(),
-            },
-        },
-    },
-}
-DEFAULT_MODEL = model_from_dict(DEFAULT_MODEL_DATA)

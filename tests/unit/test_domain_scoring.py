@@ -3,12 +3,8 @@ from decimal import Decimal
 import pytest
 
 from app.domain.scoring import calibrate, classify, score
-from app.domain.scoring_model import (
-    DEFAULT_MODEL,
-    DEFAULT_MODEL_DATA,
-    model_from_dict,
-    validate_model,
-)
+from app.domain.scoring_default import DEFAULT_MODEL, DEFAULT_MODEL_DATA
+from app.domain.scoring_model import model_from_dict, validate_model
 
 D = Decimal
 FULL = {

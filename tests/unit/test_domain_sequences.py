@@ -4,18 +4,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.domain.calendar import WorkCalendar
-from app.domain.sequences import (
-    Sequence,
-    Step,
+from app.domain.cadences import (
     deferred_demand_cadence,
-    due_firings,
-    firings,
-    next_step,
     sos_chain,
     store_escalation,
     store_visit_nurture,
 )
+from app.domain.calendar import WorkCalendar
+from app.domain.sequences import Sequence, Step, due_firings, firings, next_step
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
