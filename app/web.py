@@ -1,0 +1,77 @@
+"""The web composition root: :func:`create_app`.
+
+Builds Settings (from the environment unless given) and Services (unless given), stores them
+at ``app.extensions["services"]``, configures logging, and registers every blueprint found in
+``app.handlers`` (any module exposing ``bp``) plus the ``b24`` CLI group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import time
+
+from flask import Flask, g, request
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, services=None) -> Flask:
+    """The Flask app. Tests pass ``services``; production builds them from the environment."""
+    from app.services import Services
+    from config.logging import configure_logging
+
+    if services is not None:
+        settings = services.settings
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    services = services or Services(settings)
+
+    app = Flask("app")
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.extensions["services"] = services
+    app.extensions["settings"] = settings
+    for bp in discover_blueprints():
+        app.register_blueprint(bp)
+    _register_cli(app)
+    _instrument(app)
+    return app
+
+
+def discover_blueprints() -> list:
+    """Every ``bp`` attribute of a module directly under ``app.handlers``, sorted by module."""
+    import app.handlers as package
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"app.handlers.{info.name}")
+        bp = getattr(module, "bp", None)
+        if bp is not None:
+            found.append(bp)
+    return found
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import make_group
+
+    app.cli.add_command(make_group())
+
+
+def _instrument(app: Flask) -> None:
+    from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+    @app.before_request
+    def _start_timer():
+        g._t0 = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        endpoint = request.endpoint or "unknown"
+        HTTP_REQUESTS.labels(endpoint, str(response.status_code)).inc()
+        started = g.get("_t0")
+        if started is not None:
+            HTTP_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,1 @@
+"""Configuration: one frozen :class:`config.settings.Settings` and the logging setup."""

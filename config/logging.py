@@ -1,0 +1,143 @@
+"""Logging: one setup call, structured context, and a filter that redacts every secret.
+
+``configure_logging(settings)`` installs on the root logger a handler with
+:class:`RedactingFilter` and :class:`ContextFilter`. Every record then carries
+``member_id`` and ``job_id`` (from :func:`log_context` / the current RQ job) and has its
+message, arguments and exception text scrubbed of: OAuth tokens (``access_token``,
+``refresh_token``, ``application_token``, ``AUTH_ID``, ``REFRESH_ID``, ``auth`` in JSON
+bodies), every ``auth[...]`` form value, client secrets, and the code part of
+``/rest/{user}/{code}/`` webhook URLs. ``LOG_JSON=true`` switches to one JSON object a line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator
+
+MASK = "***"
+_KEYS = (
+    r"access_token|refresh_token|application_token|auth_id|refresh_id|client_secret|"
+    r"b24_client_secret|webhook_url|password|auth"
+)
+_PATTERNS = [
+    # webhook secret: /rest/<user>/<code>/ (the code is the credential)
+    (re.compile(r"(/rest/\d+/)[^/\s?#'\"]+"), r"\1" + MASK),
+    # auth[...]=value in raw or percent-encoded forms, nested too: auth[a][b]=v
+    (re.compile(r"(?i)(auth(?:\[|%5B)[^=&\s]*?(?:\]|%5D))=[^&\s'\"]*"), r"\1=" + MASK),
+    # decoded 'auth[access_token]': 'value' (dict reprs of flat forms)
+    (
+        re.compile(r"(?i)(['\"]auth\[[^\]]*\]['\"]\s*:\s*)(['\"])[^'\"]*\2"),
+        r"\1\2" + MASK + r"\2",
+    ),
+    # key=value / "key": "value" / 'key': 'value' for every secret key
+    (
+        re.compile(
+            rf"(?i)((?<![A-Za-z0-9])(?:{_KEYS})['\"]?\s*[:=]\s*)(['\"]?)([^'\"&\s,;}}{{\]]+)"
+        ),
+        r"\1\2" + MASK,
+    ),
+]
+
+_member_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("member_id", default=None)
+
+
+def redact(text: str) -> str:
+    """``text`` with every known secret shape replaced by ``***``."""
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Formats the message with its args, scrubs it, and scrubs the exception text too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must still be logged, scrubbed
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class ContextFilter(logging.Filter):
+    """Adds ``member_id`` and ``job_id`` attributes (``-`` when unknown)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "member_id", None):
+            record.member_id = _member_id.get() or "-"
+        if not getattr(record, "job_id", None):
+            record.job_id = _current_job_id() or "-"
+        return True
+
+
+def _current_job_id() -> str | None:
+    try:
+        from rq import get_current_job
+
+        job = get_current_job()
+    except Exception:  # noqa: BLE001 - outside a worker there is no job
+        return None
+    return job.id if job is not None else None
+
+
+@contextlib.contextmanager
+def log_context(member_id: str | None) -> Iterator[None]:
+    """Tag every log record inside the block with ``member_id``."""
+    token = _member_id.set(member_id)
+    try:
+        yield
+    finally:
+        _member_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "member_id": getattr(record, "member_id", "-"),
+            "job_id": getattr(record, "job_id", "-"),
+        }
+        if record.exc_text or record.exc_info:
+            body["exc"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(body, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [member=%(member_id)s job=%(job_id)s] %(message)s"
+
+
+def make_handler(json_output: bool, stream=None) -> logging.Handler:
+    """A stream handler with the redaction and context filters installed."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter() if json_output else logging.Formatter(TEXT_FORMAT))
+    handler._b24_handler = True  # type: ignore[attr-defined]
+    return handler
+
+
+def configure_logging(settings) -> None:
+    """Install our handler on the root logger once (idempotent), at ``settings.log_level``."""
+    root = logging.getLogger()
+    root.setLevel(settings.log_level)
+    for existing in list(root.handlers):
+        if getattr(existing, "_b24_handler", False):
+            root.removeHandler(existing)
+    root.addHandler(make_handler(settings.log_json))
+    # libraries that log request URLs/bodies at DEBUG go through the same filters
+    logging.getLogger("fast_bitrix24").setLevel(max(logging.INFO, root.level))

