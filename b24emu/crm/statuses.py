@@ -13,6 +13,8 @@ from typing import Any
 
 from b24emu.crm.schema import DEAL, LEAD, SMART_INVOICE
 
+# The portal colours in-progress stages along this palette, in order.
+PROCESS_COLORS = ("#39A8EF", "#2FC6F6", "#55D0E0", "#47E4C2", "#FFA900")
 COLORS = {"process": "#39A8EF", "success": "#7BD500", "failure": "#FF5752", "apology": "#FF5752"}
 # (code, name, sort, extra semantics, system)
 LEAD_STAGES = [
@@ -160,10 +162,10 @@ class Statuses:
         entity_id = entity_id_for(etid, category_id)
         prefix = prefix_for(etid, category_id)
         cat = None if etid == LEAD else category_id
-        for code, name, sort, extra, system in template:
-            self._insert(
-                entity_id, prefix + code, name, sort, cat, system, _SEMANTIC_CHAR[extra], extra
-            )
+        for pos, (code, name, sort, extra, system) in enumerate(template):
+            color = PROCESS_COLORS[pos % len(PROCESS_COLORS)] if extra == "process" else None
+            semantic = _SEMANTIC_CHAR[extra]
+            self._insert(entity_id, prefix + code, name, sort, cat, system, semantic, extra, color)
 
     def drop_entity(self, entity_id: str) -> None:
         for row in self._by_entity.pop(entity_id, []):
