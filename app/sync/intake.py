@@ -74,17 +74,21 @@ def accept(
     redis: Any,
     enqueue: Enqueue,
     now: float | None = None,
+    refind: Callable[[str], Installation | None] | None = None,
 ) -> Verdict:
-    """Decide what to do with one event POST (see module doc)."""
+    """Decide what to do with one event POST (see module doc).
+
+    ``find`` may answer from a cache; on a token mismatch ``refind`` (uncached) is asked
+    once, so a token rotated by ONAPPUPDATE is accepted at once."""
     try:
         event = EventSchema().load(dict(form))
     except ValidationError as exc:
         return Verdict(400, f"malformed event: {sorted(exc.messages)}")
     auth = event["auth"]
     installation = find(auth["member_id"])
-    if installation is None or not tokens_match(
-        installation.application_token, auth["application_token"]
-    ):
+    if refind is not None and not _verified(installation, auth, tokens_match):
+        installation = refind(auth["member_id"])
+    if not _verified(installation, auth, tokens_match):
         log.warning("refused %s: unknown member or wrong application token", event["event"])
         return Verdict(401, "unauthorized")
     if (
@@ -115,6 +119,22 @@ def accept(
         enqueue("process_change", member_id, entity, record_id)
         return Verdict(200, "OK", enqueued=True)
     return Verdict(200, "OK")
+
+
+def _verified(
+    installation: Installation | None, auth: Mapping[str, Any], tokens_match: TokenCheck
+) -> bool:
+    return installation is not None and tokens_match(
+        installation.application_token, auth["application_token"]
+    )
+
+
+def _verified(
+    installation: Installation | None, auth: Mapping[str, Any], tokens_match: TokenCheck
+) -> bool:
+    if installation is None:
+        return False
+    return tokens_match(installation.application_token, auth["application_token"])
 
 
 def _same_host(stored: str, given: str) -> bool:
