@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["WorkCalendar"]
 
@@ -135,8 +135,12 @@ class WorkCalendar:
         extra_workdays: Iterable[str] = (),
     ) -> WorkCalendar:
         """Build from settings strings ("09:00", ISO dates "2026-01-07"); raises ValueError."""
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {tz!r}") from exc
         return cls(
-            ZoneInfo(tz),
+            zone,
             time.fromisoformat(work_start),
             time.fromisoformat(work_end),
             frozenset(workdays),

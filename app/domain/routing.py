@@ -78,8 +78,22 @@ class RoutingDecision:
     rule: str
 
 
-def _norm_set(values: Iterable[str] | None) -> frozenset[str] | None:
+def _norm_set(values: Iterable[str] | str | None) -> frozenset[str] | None:
+    if isinstance(values, str):
+        values = [values]  # a single region typed in settings, not a list of letters
     return None if values is None else frozenset(normalise_text(v) for v in values)
+
+
+def _ids(name: str, values: object) -> frozenset[int] | None:
+    if values is None:
+        return None
+    items = values if isinstance(values, list | tuple | set | frozenset) else [values]
+    try:
+        return frozenset(int(v) for v in items)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise ValueProblem(
+            name, f"менеджеры: «{values}» — нужны id пользователей", "bad ids"
+        ) from exc
 
 
 def rule_from_dict(row: Mapping[str, object]) -> RoutingRule:
@@ -105,7 +119,7 @@ def rule_from_dict(row: Mapping[str, object]) -> RoutingRule:
         area_max=num("area_max"),
         sources=_norm_set(row.get("sources")),  # type: ignore[arg-type]
         positions=_norm_set(row.get("positions")),  # type: ignore[arg-type]
-        managers=None if managers is None else frozenset(int(m) for m in managers),  # type: ignore[union-attr]
+        managers=_ids(name, managers),
     )
 
 

@@ -92,7 +92,7 @@ def _split_groups(text: str) -> list[tuple[bool, str]]:
 def _check_spec(field: str, spec: str) -> None:
     if not spec or "%" in spec:
         return
-    for sample in (Decimal(0), ""):
+    for sample in (Decimal(0), 0, ""):  # a spec valid for any value type is accepted
         try:
             format(sample, spec)
             return

@@ -104,3 +104,10 @@ def test_from_settings_and_round_trip_with_between():
         assert cal.working_time_between(start, cal.add_working(start, timedelta(hours=hours))) == (
             timedelta(hours=hours)
         )
+
+
+def test_from_settings_rejects_unknown_zone_and_bad_times():
+    with pytest.raises(ValueError, match="time zone"):
+        WorkCalendar.from_settings("Mars/Olympus")
+    with pytest.raises(ValueError):
+        WorkCalendar.from_settings("Europe/Moscow", "9 утра")

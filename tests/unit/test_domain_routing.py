@@ -140,3 +140,12 @@ def test_unprocessed_decision_is_total():
                     assert d.responsible_id in {HOS, 5, 9}
                     if client is not None:
                         assert d.responsible_id == 9
+
+
+def test_rule_from_dict_accepts_single_values():
+    rule = rule_from_dict({"name": "x", "responsible": "5", "regions": "Казань", "managers": 7})
+    assert rule.regions == frozenset({"казань"})
+    assert rule.managers == frozenset({7})
+    assert route([rule], RoutingFacts(region="казань", responsible_id=7)).responsible_id == 5
+    with pytest.raises(ValueProblem, match="id пользователей"):
+        rule_from_dict({"name": "x", "responsible": 1, "managers": ["Иванов"]})

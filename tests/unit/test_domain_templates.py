@@ -97,3 +97,9 @@ def test_escapes_and_fields():
 )
 def test_tidy(raw, clean):
     assert tidy(raw) == clean
+
+
+def test_integer_spec_is_accepted_and_renders():
+    t = compile_template("{area:d} / {area:05d}", KNOWN)
+    assert render(t, {"area": 42}) == "42 / 00042"
+    assert render(t, {"area": Decimal("1.5")}) == "1.5 / 1.5"  # wrong type: plain text, no crash
