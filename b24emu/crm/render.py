@@ -109,3 +109,17 @@ def render_legacy(
             out[upper] = uf_values.render(rec, row.get(upper), offset, legacy=True)
     out.update(legacy_multifields(row, fm_types))
     return out
+
+
+def field_value(view: EntityView, row: dict[str, Any], name: str, offset: str) -> Any:
+    """One field in legacy typing by UPPER or camel name (None when the type has no such field)."""
+    upper = name.upper()
+    f = view.fields.get(name) or next(
+        (f for f in view.fields.values() if f.upper_name == upper), None
+    )
+    if f is not None:
+        return _legacy_value(f, row.get(f.camel), offset)
+    key = view.uf_key(name, False) or (upper if upper in view.ufs else None)
+    if key is not None:
+        return uf_values.render(view.ufs[key], row.get(key), offset, legacy=True)
+    return None

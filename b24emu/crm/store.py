@@ -11,6 +11,7 @@ from b24emu.crm.entity import EntityView, build_view
 from b24emu.crm.errors import CrmError, NotFoundError
 from b24emu.crm.items import ItemsMixin
 from b24emu.crm.records import RecordsMixin
+from b24emu.crm.render import field_value
 from b24emu.crm.seed import SeedMixin
 from b24emu.crm.statuses import Statuses, entity_id_for
 from b24emu.crm.types import SmartTypes
@@ -157,6 +158,15 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         for row in self._items.get(etid or -1, {}).values():
             row.pop(rec["fieldName"], None)
         self.invalidate()
+
+    def document_field(self, etid: int, item_id: int, name: str) -> Any:
+        """A field of an item as robots/templates see it (``{=Document:TITLE}``): legacy
+        typing, looked up by UPPER name (``TITLE``, ``ASSIGNED_BY_ID``, ``UF_CRM_X``) or camel."""
+        try:
+            view, row = self.view(etid), self.get_item(etid, item_id)
+        except CrmError:
+            return None
+        return field_value(view, row, name, self.portal.timezone_offset)
 
     def stage_in_use(self, etid: int, stage_id: str) -> bool:
         return any(item.get("stageId") == stage_id for item in self._items.get(etid, {}).values())

@@ -273,3 +273,93 @@ def test_use_original_uf_names(portal):
         {"entityTypeId": 1, "id": item["id"], "fields": {"ufCrmScore": "x"}},
     )
     assert body["error_description"] == 'Invalid value for field "ufCrmScore"'
+
+
+def test_mandatory_user_field_is_enforced(portal):
+    call(
+        portal,
+        "crm.deal.userfield.add",
+        {"fields": {"FIELD_NAME": "REASON", "USER_TYPE_ID": "string", "MANDATORY": "Y"}},
+    )
+    body = error_of(portal, "crm.item.add", {"entityTypeId": 2, "fields": {"title": "x"}})
+    assert body == {
+        "error": "CRM_FIELD_ERROR_REQUIRED",
+        "error_description": 'Field "ufCrmReason" is required',
+    }
+    assert portal.crm.items(2) == []
+    assert (
+        call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {"ufCrmReason": "why"}})["item"][
+            "ufCrmReason"
+        ]
+        == "why"
+    )
+
+
+def test_fields_describe_system_and_user_fields(portal):
+    call(
+        portal,
+        "crm.lead.userfield.add",
+        {"fields": {"FIELD_NAME": "UF_CRM_1721244707107", "USER_TYPE_ID": "double"}},
+    )
+    fields = call(portal, "crm.item.fields", {"entityTypeId": 1})["fields"]
+    assert fields["stageId"]["upperName"] == "STATUS_ID"
+    assert (
+        fields["createdTime"]["isReadOnly"] is True and fields["createdTime"]["type"] == "datetime"
+    )
+    uf = fields["ufCrm_1721244707107"]
+    assert (uf["isDynamic"], uf["type"], uf["upperName"]) == (
+        True,
+        "double",
+        "UF_CRM_1721244707107",
+    )
+    original = call(portal, "crm.item.fields", {"entityTypeId": 1, "useOriginalUfNames": "Y"})[
+        "fields"
+    ]
+    assert "UF_CRM_1721244707107" in original and "ufCrm_1721244707107" not in original
+
+
+def test_child_relation_gives_parent_field_to_classic_types(portal):
+    spa = call(
+        portal,
+        "crm.type.add",
+        {
+            "fields": {
+                "title": "Object",
+                "entityTypeId": 1222,
+                "relations": {"child": [{"entityTypeId": 1, "isChildrenListEnabled": "true"}]},
+            }
+        },
+    )["type"]
+    assert spa["relations"]["child"] == [
+        {"entityTypeId": 1, "isChildrenListEnabled": "Y", "isPredefined": "N"}
+    ]
+    obj = call(portal, "crm.item.add", {"entityTypeId": 1222, "fields": {"title": "House"}})["item"]
+    lead = call(portal, "crm.item.add", {"entityTypeId": 1, "fields": {"parentId1222": obj["id"]}})[
+        "item"
+    ]
+    assert lead["parentId1222"] == obj["id"]
+    assert call(portal, "crm.lead.get", {"id": lead["id"]})["PARENT_ID_1222"] == str(obj["id"])
+    found = call(
+        portal,
+        "crm.item.list",
+        {"entityTypeId": 1, "filter": {"parentId1222": obj["id"]}, "select": ["id"]},
+    )
+    assert found.result["items"] == [{"id": lead["id"]}]
+
+
+def test_document_field_for_robot_templates(portal):
+    lead = portal.crm.incoming_lead("call", user_id=3, title="Call from +7", phone="+7 900")
+    assert portal.crm.document_field(1, lead["id"], "TITLE") == "Call from +7"
+    assert portal.crm.document_field(1, lead["id"], "ASSIGNED_BY_ID") == "3"
+    assert portal.crm.document_field(1, lead["id"], "SOURCE_ID") == "CALL"
+    assert portal.crm.document_field(1, 999, "TITLE") is None
+
+
+def test_store_survives_pickling(portal):
+    import pickle
+
+    lead = portal.crm.incoming_lead("email", email="a@b.test")
+    portal.emit = portal.stage_entered = None  # hooks are not part of the saved state
+    restored = pickle.loads(pickle.dumps(portal))
+    assert restored.crm.get_item(1, lead["id"])["email"] == "a@b.test"
+    assert restored.crm.comms.find("EMAIL", "A@B.test") == {(1, lead["id"])}
