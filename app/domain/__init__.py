@@ -18,6 +18,7 @@ Modules (each exports its API in ``__all__``):
     sequences, cadences    escalation chains / cadences and the playbooks' presets
     booking                measurers' schedules (kitchens)
     milestones             deal date rules, refusal reasons (metal, furniture)
+    stores                 city → store table for the furniture hand-off
     segments               e-shop segments, orders per client, stage timing, refusals
     b2b                    reorder interval, next-step check, NPS
     reports                report arithmetic (b2b, metal source analytics)
