@@ -239,6 +239,8 @@ def _deliver(
         if not _app_ready(app, name):
             return None
         token_user = binding.auth_type or user_id
+        if token_user is None and name in REFRESH_EVENTS and app is not None:
+            token_user = app.installing_user  # app-level notifications carry the installer's tokens
         if name == "ONAPPUNINSTALL":
             token_user = None
         auth = auth_block(portal, app, token_user, refresh=name in REFRESH_EVENTS)
