@@ -76,6 +76,8 @@ def query(
 ) -> ListPage:
     """A page of internal rows; raises :class:`QueryError` for unknown fields (crm.item)."""
     resolve = resolver(view, legacy=legacy, original_uf=original_uf)
+    if isinstance(flt, list):  # form transport turns {"0": {...}} into a list
+        flt = {str(i): v for i, v in enumerate(flt)}
     flt = flt if isinstance(flt, dict) else {}
     order = order if isinstance(order, dict) else {}
     mapped_order: dict[str, str] = {}

@@ -101,3 +101,19 @@ def test_form_encoded_legacy_update_with_multifields(emulator):
     assert requests.post(f"{url}crm.contact.update", data=form, timeout=10).json()["result"] is True
     phones = post(url, "crm.contact.get", {"id": cid}).json()["result"]["PHONE"]
     assert [(p["VALUE"], p["VALUE_TYPE"]) for p in phones] == [("2", "HOME")]
+
+
+def test_form_encoded_or_filter_reaches_crm_item_list(emulator):
+    emulator.portal.crm.bulk_seed(2, [{"title": f"d{i}", "opportunity": i} for i in range(1, 6)])
+    url = emulator.webhook_url()
+    form = {
+        "entityTypeId": "2",
+        "filter[0][logic]": "OR",
+        "filter[0][0][id]": "2",
+        "filter[0][1][>opportunity]": "4",
+        "select[]": "id",
+        "order[id]": "DESC",
+    }
+    body = requests.post(f"{url}crm.item.list", data=form, timeout=10).json()
+    assert [i["id"] for i in body["result"]["items"]] == [5, 2]
+    assert body["total"] == 2
