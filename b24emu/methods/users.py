@@ -38,7 +38,7 @@ def render_user(uid: int, user: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@method("user.current", scope="user")
+@method("user.current", scope="user|user_brief|user_basic")
 def user_current(call: Call) -> dict[str, Any]:
     user = call.portal.users.get(call.auth.user_id)
     if user is None:
@@ -54,7 +54,7 @@ def _matches_search(user: dict[str, Any], text: str) -> bool:
     )
 
 
-@method("user.get", scope="user")
+@method("user.get", scope="user|user_brief|user_basic")
 def user_get(call: Call) -> ListPage:
     flt = call.param("FILTER") or call.param("filter")
     if not isinstance(flt, dict):

@@ -102,3 +102,14 @@ def test_department_get(portal):
     page = call(portal, "department.get", {})
     assert page.result == documented["result"] and page.total == documented["total"]
     assert [d["ID"] for d in call(portal, "department.get", {"PARENT": 1}).result] == ["3"]
+
+
+def test_user_current_accepts_any_user_scope_over_http(emulator):
+    import requests
+
+    brief = emulator.webhook_url(user_id=1, scopes=["user_brief"])
+    body = requests.post(f"{brief}user.current", json={}, timeout=10).json()
+    assert body["result"]["ID"] == "1" and body["result"]["ACTIVE"] is True
+    crm_only = emulator.webhook_url(user_id=1, scopes=["crm"])
+    denied = requests.post(f"{crm_only}user.current", json={}, timeout=10)
+    assert denied.json()["error"] == "insufficient_scope"
