@@ -19,8 +19,11 @@ datetimes as unix timestamps, dates as ``YYYY-MM-DD``, ``fm`` = multifield list)
 
 ``fields_camel`` takes what ``crm.item.add`` takes: UF keys as camel aliases or UPPER names,
 ``fm`` as a list of ``{"typeId","valueType","value"}`` (add) or keyed object (update).
-Printing: ``b24emu.crm.render.render_item(view, row, portal.timezone_offset)`` /
-``render_legacy(...)``.
+Printing: ``store.api_item(etid, row)`` (exactly what ``crm.item.get`` returns), or
+``b24emu.crm.render.render_item(view, row, offset)`` / ``render_legacy(...)``;
+``store.document_field(etid, item_id, "TITLE")`` = one field in legacy typing (robot
+``{=Document:…}`` templates). Lists: ``b24emu.crm.query.query(store, view, filter, order,
+start, legacy=...)`` → ``ListPage`` of rows (``>id``/``<id`` + id order bisect the index).
 
 Seeding::
 

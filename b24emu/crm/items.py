@@ -39,12 +39,12 @@ class ItemsMixin:
             raise NotFoundError("Item not found")
         return row
 
-    def ids_from(self, etid: int, greater_than: int | None) -> list[int]:
-        """Ids in ascending order after ``greater_than`` (bisect, no scan)."""
+    def ids_between(self, etid: int, low: int | None, high: int | None) -> list[int]:
+        """Ids in ascending order with ``low < id < high`` (bisect, no scan; None = open)."""
         ids = self._ids.get(etid, [])
-        if greater_than is None:
-            return ids
-        return ids[bisect.bisect_right(ids, greater_than) :]
+        start = 0 if low is None else bisect.bisect_right(ids, low)
+        end = len(ids) if high is None else bisect.bisect_left(ids, high)
+        return ids[start:end]
 
     # -- writes ------------------------------------------------------------------------
     def add_item(

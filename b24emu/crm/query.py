@@ -1,8 +1,8 @@
 """List queries over items for ``crm.item.list`` (camelCase names, OR groups) and the legacy
 ``crm.*.list`` (UPPER names, no OR).
 
-Fast path: ordering by id ascending walks the id-ordered index from the ``>id``/``>=id``
-bound (bisect) and, with ``start=-1``, stops after 50 matches — the documented export loop
+Fast path: ordering by id (either direction) walks the id-ordered index between the
+``>id``/``<id`` bounds (bisect) and, with ``start=-1``, stops after 50 matches — the documented export loop
 over 100,000+ rows costs a page, not a scan.
 """
 
@@ -99,40 +99,46 @@ def query(
         convert=_converter(view, resolve, store.portal.timezone_offset),
         allowed=lambda name: resolve(name) is not None if not legacy else True,
     )
-    by_id_asc = not mapped_order or (
-        list(mapped_order) == ["id"] and mapped_order["id"].upper() == "ASC"
-    )
+    by_id = not mapped_order or list(mapped_order) == ["id"]
+    descending = bool(mapped_order) and mapped_order.get("id", "").upper() == "DESC"
     offset = listing.parse_start(start)
     table = store._items.get(view.etid, {})
-    if by_id_asc:
-        ids = store.ids_from(view.etid, _lower_bound(flt, resolve))
-        if offset == -1:
-            rows: list[dict[str, Any]] = []
-            for item_id in ids:
-                row = table[item_id]
-                if predicate(row):
-                    rows.append(row)
-                    if len(rows) == listing.PAGE_SIZE:
-                        break
-            return listing.page(rows, -1)
-        return listing.page([table[i] for i in ids if predicate(table[i])], offset)
-    rows = [row for row in table.values() if predicate(row)]
-    return listing.page(listing.order_rows(rows, mapped_order), offset)
+    if not by_id:
+        rows = [row for row in table.values() if predicate(row)]
+        return listing.page(listing.order_rows(rows, mapped_order), offset)
+    low, high = _id_bounds(flt, resolve)
+    ids = store.ids_between(view.etid, low, high)
+    walk = reversed(ids) if descending else iter(ids)
+    if offset == -1:
+        rows: list[dict[str, Any]] = []
+        for item_id in walk:
+            row = table[item_id]
+            if predicate(row):
+                rows.append(row)
+                if len(rows) == listing.PAGE_SIZE:
+                    break
+        return listing.page(rows, -1)
+    return listing.page([table[i] for i in walk if predicate(table[i])], offset)
 
 
-def _lower_bound(flt: dict[str, Any], resolve) -> int | None:
-    """The largest id excluded by top-level ``>id``/``>=id`` (bisect start), if any."""
-    bound = None
+def _id_bounds(flt: dict[str, Any], resolve) -> tuple[int | None, int | None]:
+    """Exclusive (low, high) id bounds from top-level ``>id``/``>=id``/``<id``/``<=id``."""
+    low = high = None
     for key, value in flt.items():
         op, name = listing.split_key(str(key))
-        if op in (">", ">=") and resolve(name) == "id":
-            try:
-                number = int(float(value))
-            except (TypeError, ValueError):
-                continue
+        if op not in (">", ">=", "<", "<=") or resolve(name) != "id":
+            continue
+        try:
+            number = int(float(value))
+        except (TypeError, ValueError):
+            continue
+        if op in (">", ">="):
             candidate = number if op == ">" else number - 1
-            bound = candidate if bound is None else max(bound, candidate)
-    return bound
+            low = candidate if low is None else max(low, candidate)
+        else:
+            candidate = number if op == "<" else number + 1
+            high = candidate if high is None else min(high, candidate)
+    return low, high
 
 
 def _unknown_filter_field(flt: Any, resolve) -> str | None:

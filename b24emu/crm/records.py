@@ -49,6 +49,7 @@ class RecordsMixin:
             **fields,
         }
         self.activities[row["ID"]] = row
+        self._touch_owner(row.get("OWNER_TYPE_ID"), row.get("OWNER_ID"), user_id, now)
         self.portal.emit("ONCRMACTIVITYADD", {"FIELDS": {"ID": str(row["ID"])}}, user_id)
         return row
 
@@ -73,6 +74,14 @@ class RecordsMixin:
         del self.activities[int(activity_id)]
         self.portal.emit("ONCRMACTIVITYDELETE", {"FIELDS": {"ID": str(activity_id)}}, user_id)
 
+    def _touch_owner(self, etid: Any, owner_id: Any, user_id: int, now: float) -> None:
+        """New activity on an item moves its lastActivity* fields (no UPDATE event)."""
+        try:
+            owner = self.get_item(int(etid), int(owner_id))  # type: ignore[attr-defined]
+        except (CrmError, TypeError, ValueError):
+            return
+        owner["lastActivityTime"], owner["lastActivityBy"] = now, user_id
+
     # -- timeline comments -------------------------------------------------------------
     def add_comment(
         self, etid: int, owner_id: int, comment: str, user_id: int, files: Any = None
@@ -91,6 +100,7 @@ class RecordsMixin:
             "FILES": files or [],
         }
         self.comments[row["ID"]] = row
+        self._touch_owner(etid, owner_id, user_id, row["CREATED"])
         self.portal.emit("ONCRMTIMELINECOMMENTADD", {"ID": row["ID"]}, user_id)
         return row
 

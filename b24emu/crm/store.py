@@ -11,7 +11,7 @@ from b24emu.crm.entity import EntityView, build_view
 from b24emu.crm.errors import CrmError, NotFoundError
 from b24emu.crm.items import ItemsMixin
 from b24emu.crm.records import RecordsMixin
-from b24emu.crm.render import field_value
+from b24emu.crm.render import field_value, render_item
 from b24emu.crm.seed import SeedMixin
 from b24emu.crm.statuses import Statuses, entity_id_for
 from b24emu.crm.types import SmartTypes
@@ -167,6 +167,10 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         except CrmError:
             return None
         return field_value(view, row, name, self.portal.timezone_offset)
+
+    def api_item(self, etid: int, row: dict[str, Any]) -> dict[str, Any]:
+        """A stored row printed exactly as ``crm.item.get`` would (for the admin surface)."""
+        return render_item(self.view(etid), row, self.portal.timezone_offset)
 
     def stage_in_use(self, etid: int, stage_id: str) -> bool:
         return any(item.get("stageId") == stage_id for item in self._items.get(etid, {}).values())

@@ -363,3 +363,25 @@ def test_store_survives_pickling(portal):
     restored = pickle.loads(pickle.dumps(portal))
     assert restored.crm.get_item(1, lead["id"])["email"] == "a@b.test"
     assert restored.crm.comms.find("EMAIL", "A@B.test") == {(1, lead["id"])}
+
+
+def test_reverse_export_by_id_desc(portal):
+    portal.crm.bulk_seed(1, [{"title": f"t{i}"} for i in range(1, 61)])
+    page = call(
+        portal,
+        "crm.item.list",
+        {
+            "entityTypeId": 1,
+            "order": {"id": "DESC"},
+            "filter": {"<id": 58, ">=id": 3},
+            "select": ["id"],
+            "start": -1,
+        },
+    )
+    assert [i["id"] for i in page.result["items"]] == list(range(57, 7, -1))
+    counted = call(
+        portal,
+        "crm.item.list",
+        {"entityTypeId": 1, "order": {"id": "DESC"}, "filter": {"<=id": 5}, "select": ["id"]},
+    )
+    assert [i["id"] for i in counted.result["items"]] == [5, 4, 3, 2, 1] and counted.total == 5

@@ -260,3 +260,20 @@ def test_incoming_lead_channels(portal, channel, source):
         got["PHONE"][0]["VALUE"] == "+7 900 000-00-00" and got["EMAIL"][0]["VALUE"] == "eve@x.test"
     )
     assert portal.events == [("ONCRMLEADADD", {"FIELDS": {"ID": str(lead["id"])}}, 2)]
+
+
+def test_activity_moves_owner_last_activity_without_update_event(portal):
+    deal = call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {}})["item"]
+    portal.clock.offset += 3600
+    portal.events.clear()
+    call(
+        portal,
+        "crm.activity.add",
+        {"fields": {"OWNER_TYPE_ID": 2, "OWNER_ID": deal["id"], "TYPE_ID": 2, "SUBJECT": "Call"}},
+        user_id=3,
+    )
+    after = call(portal, "crm.item.get", {"entityTypeId": 2, "id": deal["id"]})["item"]
+    assert after["lastActivityBy"] == 3 and after["lastActivityTime"] > deal["lastActivityTime"]
+    assert after["updatedTime"] == deal["updatedTime"]
+    assert [name for name, _, _ in portal.events] == ["ONCRMACTIVITYADD"]
+    assert portal.crm.api_item(2, portal.crm.get_item(2, deal["id"])) == after
