@@ -1,5 +1,5 @@
-"""``tasks.task.add/update/get/list`` (UPPER input, camelCase output with string values) and
-``task.checklistitem.add/getlist/complete``. Fires ONTASKADD / ONTASKUPDATE (§5.6)."""
+"""``tasks.task.add/update/get/list``: UPPER input, camelCase output with string values.
+Fires ONTASKADD / ONTASKUPDATE (§5.6). Checklists live in ``tasks_checklist.py``."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ _ORDER = (
 )
 
 
-def _error(text: str) -> RestError:
+def task_error(text: str) -> RestError:
     return RestError("ERROR_CORE", text)
 
 
@@ -87,14 +87,14 @@ def _input(call: Call, fields: dict[str, Any]) -> dict[str, Any]:
             elif key in ("TITLE", "DESCRIPTION", "TAGS", "SE_PARAMETER"):
                 out[key] = value
         except (TypeError, ValueError):
-            raise _error(
+            raise task_error(
                 f"TASKS_ERROR_EXCEPTION_#256; Wrong value of field {key}; 256/TE/WRONG_DATA"
             ) from None
     if "STATUS" in out and out["STATUS"] not in STATUSES:
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Unknown task status; 256/TE/WRONG_DATA")
+        raise task_error("TASKS_ERROR_EXCEPTION_#256; Unknown task status; 256/TE/WRONG_DATA")
     for key in ("RESPONSIBLE_ID", "CREATED_BY"):
         if out.get(key) is not None and call.portal.users and out[key] not in call.portal.users:
-            raise _error(
+            raise task_error(
                 f"TASKS_ERROR_EXCEPTION_#256; User not found: {out[key]}; 256/TE/WRONG_DATA"
             )
     return out
@@ -153,16 +153,16 @@ def _task_id(call: Call) -> int:
     try:
         return int(call.param("taskId"))
     except (TypeError, ValueError):
-        raise _error(
+        raise task_error(
             "TASKS_ERROR_EXCEPTION_#8; Action failed; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
         ) from None
 
 
-def _task(call: Call, task_id: int) -> dict[str, Any]:
+def task_row(call: Call, task_id: int) -> dict[str, Any]:
     try:
         return crm(call).get_task(task_id)
     except CrmError:
-        raise _error(
+        raise task_error(
             "TASKS_ERROR_EXCEPTION_#8; Task not found or not accessible; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
         ) from None
 
@@ -171,10 +171,10 @@ def _task(call: Call, task_id: int) -> dict[str, Any]:
 def task_add(call: Call) -> dict[str, Any]:
     fields = call.param("fields")
     if not isinstance(fields, dict):
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Fields are empty; 256/TE/WRONG_DATA")
+        raise task_error("TASKS_ERROR_EXCEPTION_#256; Fields are empty; 256/TE/WRONG_DATA")
     data = _input(call, fields)
     if not str(data.get("TITLE") or "").strip():
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Title is not specified; 256/TE/WRONG_DATA")
+        raise task_error("TASKS_ERROR_EXCEPTION_#256; Title is not specified; 256/TE/WRONG_DATA")
     data.setdefault("RESPONSIBLE_ID", call.auth.user_id)
     data.setdefault("CREATED_BY", call.auth.user_id)
     row = crm(call).add_task(data, call.auth.user_id)
@@ -184,13 +184,13 @@ def task_add(call: Call) -> dict[str, Any]:
 @method("tasks.task.update", scope="task")
 def task_update(call: Call) -> dict[str, Any]:
     task_id = _task_id(call)
-    _task(call, task_id)
+    task_row(call, task_id)
     fields = call.param("fields")
     if not isinstance(fields, dict):
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Fields are empty; 256/TE/WRONG_DATA")
+        raise task_error("TASKS_ERROR_EXCEPTION_#256; Fields are empty; 256/TE/WRONG_DATA")
     data = _input(call, fields)
     if "TITLE" in data and not str(data["TITLE"] or "").strip():
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Title is not specified; 256/TE/WRONG_DATA")
+        raise task_error("TASKS_ERROR_EXCEPTION_#256; Title is not specified; 256/TE/WRONG_DATA")
     return {"task": render(call, crm(call).update_task(task_id, data, call.auth.user_id))}
 
 
@@ -199,7 +199,7 @@ def task_get(call: Call) -> dict[str, Any]:
     select = call.param("select")
     return {
         "task": render(
-            call, _task(call, _task_id(call)), list(select) if isinstance(select, list) else None
+            call, task_row(call, _task_id(call)), list(select) if isinstance(select, list) else None
         )
     }
 
@@ -230,56 +230,3 @@ def task_list(call: Call) -> ListPage:
         ]
     }
     return page
-
-
-def _positional(call: Call, names: tuple[str, ...]) -> list[Any]:
-    """Positional task.* parameters: ``{"0": …, "1": …}``, a list, or named keys."""
-    out = []
-    for pos, name in enumerate(names):
-        value = call.param(name)
-        if value is None:
-            value = call.params.get(str(pos), call.params.get(pos))  # type: ignore[call-overload]
-        out.append(value)
-    return out
-
-
-@method("task.checklistitem.add", scope="task")
-def checklist_add(call: Call) -> int:
-    task_id, fields = _positional(call, ("TASKID", "FIELDS"))
-    if not isinstance(fields, dict) or not str(fields.get("TITLE") or "").strip():
-        raise _error("TASKS_ERROR_EXCEPTION_#256; Checklist item title is empty; 256/TE/WRONG_DATA")
-    data = {k.upper(): v for k, v in fields.items()}
-    for key in ("IS_COMPLETE", "IS_IMPORTANT"):
-        if key in data:
-            data[key] = "Y" if str(data[key]).upper() in ("Y", "1", "TRUE") else "N"
-    data["SORT_INDEX"] = int(data.get("SORT_INDEX") or 0)
-    data["PARENT_ID"] = int(data.get("PARENT_ID") or 0)
-    try:
-        return crm(call).add_checklist_item(int(task_id or 0), data, call.auth.user_id)["ID"]
-    except (CrmError, ValueError):
-        raise _error(
-            "TASKS_ERROR_EXCEPTION_#8; Task not found or not accessible; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
-        ) from None
-
-
-@method("task.checklistitem.getlist", scope="task")
-def checklist_getlist(call: Call) -> list[dict[str, Any]]:
-    (task_id,) = _positional(call, ("TASKID",))
-    _task(call, int(task_id or 0))
-    items = sorted(
-        (c for c in crm(call).checklist.values() if c["TASK_ID"] == int(task_id)),
-        key=lambda c: (c["SORT_INDEX"], c["ID"]),
-    )
-    return [{k: (str(v) if isinstance(v, int) else v) for k, v in c.items()} for c in items]
-
-
-@method("task.checklistitem.complete", scope="task")
-def checklist_complete(call: Call) -> bool:
-    task_id, item_id = _positional(call, ("TASKID", "ITEMID"))
-    item = crm(call).checklist.get(int(item_id or 0))
-    if item is None or item["TASK_ID"] != int(task_id or 0):
-        raise _error(
-            "TASKS_ERROR_EXCEPTION_#8; Checklist item not found; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
-        )
-    item.update(IS_COMPLETE="Y", TOGGLED_BY=call.auth.user_id, TOGGLED_DATE=call.portal.clock.now())
-    return True
