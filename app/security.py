@@ -26,3 +26,65 @@ def verify_application_token(installation: Any, token: str | None) -> bool:
     if installation is None or getattr(installation, "status", None) == "uninstalled":
         return False
     return tokens_match(getattr(installation, "application_token", None), token)
+
+
+class VerificationFailed(Exception):
+    """The token did not prove itself on the portal (rejected, or the portal is unreachable).
+
+    ``reachable`` is False for transport failures (worth a retry), True when the portal
+    answered and refused the token.
+    """
+
+    def __init__(self, message: str, *, reachable: bool = True) -> None:
+        super().__init__(message)
+        self.reachable = reachable
+
+
+VERIFY_TIMEOUT_S = 5.0
+
+
+def verify_token_on_portal(settings, domain: str, access_token: str | None) -> dict:
+    """Call ``app.info`` on ``domain`` with ``access_token``; return its ``result`` dict.
+
+    The only unauthenticated outbound call the app makes: it proves an install/lifecycle
+    token really belongs to ``domain`` before anything is stored. ``domain`` must pass the
+    allow-list (checked here again, so no caller can make us call an arbitrary host).
+    Raises :class:`VerificationFailed`; never logs the token.
+    """
+    import requests
+
+    from app.allowlist import portal_base_url
+
+    if not access_token:
+        raise VerificationFailed("no access token to verify")
+    try:
+        base = portal_base_url(domain, settings)
+    except PermissionError as exc:
+        raise VerificationFailed(str(exc)) from None
+    try:
+        resp = requests.post(
+            f"{base}/rest/app.info",
+            json={"auth": access_token},
+            timeout=VERIFY_TIMEOUT_S,
+            allow_redirects=False,  # a redirect could lead off the allow-list
+        )
+    except requests.RequestException as exc:
+        raise VerificationFailed(
+            f"portal unreachable: {type(exc).__name__}", reachable=False
+        ) from None
+    if resp.status_code >= 500:
+        raise VerificationFailed(f"portal answered HTTP {resp.status_code}", reachable=False)
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if (
+        resp.status_code != 200
+        or not isinstance(body, dict)
+        or not isinstance(body.get("result"), dict)
+    ):
+        code = body.get("error") if isinstance(body, dict) else None
+        raise VerificationFailed(
+            f"app.info refused the token (HTTP {resp.status_code} {code or ''})".strip()
+        )
+    return body["result"]

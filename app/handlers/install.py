@@ -1,0 +1,158 @@
+"""``POST /install``: the installer page an admin opens in the portal frame (§3.2).
+
+Steps: parse → allow-list the domain and the OAuth server → if the member_id is known, the
+domain must be the stored one → verify AUTH_ID with ``app.info`` on that domain → store →
+enqueue ``install_portal`` → answer a framable HTML page that polls
+``GET /install/status/<view>`` and calls ``BX24.installFinish()`` when the playbooks are in.
+
+The ``app.info`` call is the ONE documented exception to "handlers never call the portal":
+nothing may be stored before the token proves itself (otherwise anyone could overwrite a
+portal's tokens with a forged form), and the admin is waiting in the frame for exactly this
+answer. It goes only to allow-listed hosts, with a short timeout and no redirects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, Response, jsonify, render_template_string, request
+
+from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
+from app.handlers import services
+from app.security import VerificationFailed, verify_token_on_portal
+from app.store import installations
+from app.store.base import utcnow
+from config.logging import log_context
+
+log = logging.getLogger(__name__)
+bp = Blueprint("install", __name__)
+
+MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+VIEW_TTL_S = 3600
+INSTALL_QUEUE = "sync"
+INSTALL_JOB = "app.jobs.install.install_portal"
+
+
+def view_key(view: str) -> str:
+    return f"b24:install:view:{view}"
+
+
+def _refuse(status: int, reason: str) -> Response:
+    log.warning("install refused (%s): %s", status, reason)
+    return Response(reason, status=status, mimetype="text/plain")
+
+
+@bp.post("/install")
+def install() -> Response:
+    """Verify the installer POST, store the installation, enqueue the playbook install."""
+    svc = services()
+    settings = svc.settings
+    domain = (request.args.get("DOMAIN") or "").strip().lower()
+    form = request.form
+    member_id = (form.get("member_id") or "").strip()
+    access, refresh = form.get("AUTH_ID") or "", form.get("REFRESH_ID") or ""
+    if not (domain and MEMBER_ID.match(member_id) and access and refresh):
+        return _refuse(400, "DOMAIN, member_id, AUTH_ID and REFRESH_ID are required")
+    if not is_allowed_portal(domain, settings):
+        return _refuse(403, "portal domain not allowed")
+    server_endpoint = form.get("SERVER_ENDPOINT") or None
+    if server_endpoint and not is_allowed_oauth_server(server_endpoint, settings):
+        # the gateway will send our client_secret there on refresh: never to an unknown host
+        return _refuse(403, "OAuth server not allowed")
+    with log_context(member_id):
+        with svc.session() as session:
+            existing = installations.get(session, member_id)
+            if existing is not None and existing.domain != domain:
+                return _refuse(403, "member_id belongs to another domain")
+        try:
+            info = verify_token_on_portal(settings, domain, access)
+        except VerificationFailed as exc:
+            return _refuse(401 if exc.reachable else 502, f"token not verified: {exc}")
+        _store(svc, member_id, domain, server_endpoint, info, form, existing is not None)
+        from app.queues import enqueue
+
+        enqueue(svc, INSTALL_QUEUE, INSTALL_JOB, member_id)
+        view = secrets.token_urlsafe(24)
+        svc.redis.set(view_key(view), member_id, ex=VIEW_TTL_S)
+        log.info("installation verified and stored; playbook install enqueued")
+    return Response(render_template_string(PAGE, view=view), mimetype="text/html")
+
+
+def _store(svc, member_id, domain, server_endpoint, info, form, known: bool) -> None:
+    expires_in = form.get("AUTH_EXPIRES") or "3600"
+    expires_at = utcnow() + timedelta(seconds=int(expires_in) if expires_in.isdigit() else 3600)
+    with svc.session.begin() as session:
+        row = installations.get(session, member_id)
+        app_token = form.get("APPLICATION_TOKEN") or None
+        if row is not None and row.application_token:
+            # a stored token changes only through ONAPPUPDATE (verified there), never here
+            app_token = None
+        installations.upsert_verified(
+            session,
+            member_id,
+            domain=domain,
+            client_endpoint=portal_base_url(domain, svc.settings) + "/rest/",
+            server_endpoint=server_endpoint,
+            auth_mode="oauth",
+            access_token=form["AUTH_ID"],
+            refresh_token=form["REFRESH_ID"],
+            expires_at=expires_at,
+            application_token=app_token,
+            scopes=form.get("APPLICATION_SCOPE") or None,
+            app_version=str(info.get("VERSION")) if info.get("VERSION") is not None else None,
+            status="installing",
+            install_progress="queued",
+            last_error="",
+            playbooks=None if known else list(svc.settings.playbooks),
+        )
+        row = installations.get(session, member_id)
+        row.webhook_url = None  # an OAuth install supersedes a webhook connection
+
+
+@bp.get("/install/status/<view>")
+def install_status(view: str):
+    """Progress of the install the page with this ``view`` id started (no secrets)."""
+    svc = services()
+    member_id = svc.redis.get(view_key(view))
+    if member_id is None:
+        return jsonify({"error": "unknown or expired"}), 404
+    with svc.session() as session:
+        row = installations.get(session, member_id.decode())
+        if row is None:
+            return jsonify({"error": "unknown"}), 404
+        return jsonify(
+            {
+                "status": row.status,
+                "progress": row.install_progress or "",
+                "error": row.last_error or "",
+                "done": row.status == "active",
+            }
+        )
+
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Installing…</title>
+<script src="//api.bitrix24.com/api/v1/"></script>
+<style>body{font:14px sans-serif;margin:2em}#err{color:#b00}</style></head>
+<body><h2>Setting up your portal</h2>
+<p id="progress">Starting…</p><p id="err"></p>
+<script>
+(function () {
+  var url = "{{ url_for('install.install_status', view=view) }}";
+  function finish() {
+    if (window.BX24 && BX24.installFinish) { BX24.installFinish(); }
+  }
+  function poll() {
+    fetch(url).then(function (r) { return r.json(); }).then(function (s) {
+      document.getElementById("progress").textContent = s.progress || s.status || "";
+      document.getElementById("err").textContent = s.error || "";
+      if (s.done) { finish(); } else { setTimeout(poll, 1500); }
+    }).catch(function () { setTimeout(poll, 3000); });
+  }
+  poll();
+})();
+</script></body></html>
+"""

@@ -1,0 +1,192 @@
+"""POST /app-events (ONAPPINSTALL/ONAPPUPDATE/ONAPPUNINSTALL) against the real emulator."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from app.jobs.install import confirm_app_event
+from app.store import installations as inst
+from app.web import create_app
+
+CT = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def emu():
+    from b24emu.testing import running_emulator
+
+    with running_emulator(rotate_application_token_on_update=True) as handle:
+        yield handle
+
+
+@pytest.fixture
+def svc(make_services, emu):
+    return make_services(emulator_address=emu.domain)
+
+
+@pytest.fixture
+def client(svc):
+    return create_app(services=svc).test_client()
+
+
+@pytest.fixture
+def installed(svc, emu):
+    """App installed on the emulator and stored as the installer POST would (verified)."""
+    app = emu.register_app()
+    client_id = app["client_id"]
+    outcome = emu.admin.post(f"apps/{client_id}/install", {})
+    tokens = emu.admin.post(f"apps/{client_id}/tokens", {})
+    with svc.session.begin() as s:
+        inst.upsert_verified(
+            s,
+            tokens["member_id"],
+            domain=emu.domain,
+            client_endpoint=f"http://{emu.domain}/rest/",
+            auth_mode="oauth",
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            application_token=outcome["application_token"],
+            status="active",
+        )
+    return {"client_id": client_id, "app_token": outcome["application_token"], **tokens}
+
+
+def event_body(name, tokens, app_token, *, with_tokens=True, data=None, **auth_over):
+    auth = {
+        "domain": tokens.get("domain_override") or tokens["portal_domain"],
+        "client_endpoint": tokens["client_endpoint"],
+        "server_endpoint": tokens["server_endpoint"],
+        "member_id": tokens["member_id"],
+        "application_token": app_token,
+    }
+    if with_tokens:
+        auth.update(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            expires="1716498251",
+            scope=tokens["scope"],
+            user_id="1",
+        )
+    auth.update(auth_over)
+    pairs = [("event", name), ("event_handler_id", "2"), ("ts", "1716594651")]
+    pairs += [(f"data[{k}]", v) for k, v in (data or {"LANGUAGE_ID": "en"}).items()]
+    pairs += [(f"auth[{k}]", v) for k, v in auth.items() if v is not None]
+    return urlencode(pairs)
+
+
+def post(client, body):
+    return client.post("/app-events", data=body, content_type=CT)
+
+
+def row(svc, member_id):
+    with svc.session() as s:
+        return inst.get(s, member_id)
+
+
+def jobs(svc):
+    return [(q, j.func_name, j.args) for q in ("sync", "events") for j in svc.queue(q).get_jobs()]
+
+
+@pytest.fixture
+def tok(installed, emu):
+    return {**installed, "portal_domain": emu.domain}
+
+
+def test_uninstall_with_wrong_token_changes_nothing(svc, client, tok):
+    body = event_body("ONAPPUNINSTALL", tok, "0" * 32, with_tokens=False)
+    assert post(client, body).status_code == 401
+    stored = row(svc, tok["member_id"])
+    assert stored.status == "active" and stored.access_token == tok["access_token"]
+    assert jobs(svc) == []
+
+
+def test_uninstall_with_stored_token_deactivates_and_wipes_secrets(svc, client, tok):
+    body = event_body("ONAPPUNINSTALL", tok, tok["app_token"], with_tokens=False)
+    assert post(client, body).status_code == 200
+    stored = row(svc, tok["member_id"])
+    assert stored.status == "uninstalled"
+    assert (stored.access_token, stored.refresh_token, stored.application_token) == (None,) * 3
+
+
+def test_unknown_member_is_refused_with_nothing_enqueued(svc, client, tok, emu):
+    body = event_body("ONAPPINSTALL", {**tok, "member_id": "b" * 32}, tok["app_token"])
+    assert post(client, body).status_code == 401
+    assert row(svc, "b" * 32) is None
+    assert jobs(svc) == []
+    assert emu.admin.get("requests")["calls"].get("app.info", 0) == 0
+
+
+def test_domain_mismatch_is_forbidden(svc, client, tok):
+    body = event_body("ONAPPUPDATE", {**tok, "domain_override": "x.bitrix24.com"}, tok["app_token"])
+    assert post(client, body).status_code == 403
+    assert jobs(svc) == []
+
+
+def test_install_event_with_a_different_token_than_stored_is_refused(svc, client, tok, emu):
+    body = event_body("ONAPPINSTALL", tok, "1" * 32)
+    assert post(client, body).status_code == 401
+    assert row(svc, tok["member_id"]).application_token == tok["app_token"]
+    assert jobs(svc) == []
+    assert emu.admin.get("requests")["calls"].get("app.info", 0) == 0
+
+
+def test_non_lifecycle_or_malformed_posts_are_400(client, tok):
+    assert post(client, event_body("ONCRMLEADADD", tok, tok["app_token"])).status_code == 400
+    assert post(client, "auth[a]=1&auth[a][b]=2&event=ONAPPUPDATE").status_code == 400
+
+
+def test_update_with_same_token_reruns_installer_and_records_version(svc, client, tok):
+    body = event_body("ONAPPUPDATE", tok, tok["app_token"], data={"VERSION": "2"})
+    assert post(client, body).status_code == 200
+    assert row(svc, tok["member_id"]).app_version == "2"
+    assert jobs(svc) == [("sync", "app.jobs.install.install_portal", [tok["member_id"]])]
+
+
+def test_update_rotates_the_token_after_app_info_proves_the_event(svc, client, tok, emu):
+    emu.admin.post(f"apps/{tok['client_id']}/update", {})
+    new_token = next(
+        a["application_token"] for a in emu.admin.get("apps") if a["client_id"] == tok["client_id"]
+    )
+    assert new_token != tok["app_token"]
+    fresh = emu.admin.post(f"apps/{tok['client_id']}/tokens", {})
+    body = event_body("ONAPPUPDATE", {**tok, **fresh}, new_token, data={"VERSION": "2"})
+    assert post(client, body).status_code == 202
+    assert row(svc, tok["member_id"]).application_token == tok["app_token"]  # not yet trusted
+    [(queue, func, args)] = jobs(svc)
+    assert (queue, func) == ("events", "app.jobs.install.confirm_app_event")
+    assert fresh["access_token"] not in str(args)  # tokens never travel in job arguments
+    svc.queue("events").empty()
+    assert confirm_app_event(*args)["outcome"] == "confirmed"
+    stored = row(svc, tok["member_id"])
+    assert stored.application_token == new_token
+    assert stored.access_token == fresh["access_token"]
+    assert stored.app_version == "2"
+    assert jobs(svc) == [("sync", "app.jobs.install.install_portal", [tok["member_id"]])]
+    # the old token no longer authenticates anything
+    old = event_body("ONAPPUNINSTALL", tok, tok["app_token"], with_tokens=False)
+    assert post(client, old).status_code == 401
+
+
+def test_forged_rotation_is_refused_by_the_job(svc, client, tok):
+    forged = {**tok, "access_token": "f" * 64}
+    body = event_body("ONAPPUPDATE", forged, "9" * 32)
+    assert post(client, body).status_code == 202
+    [(_, _, args)] = jobs(svc)
+    svc.queue("events").empty()
+    assert confirm_app_event(*args)["outcome"] == "refused"
+    stored = row(svc, tok["member_id"])
+    assert stored.application_token == tok["app_token"]
+    assert stored.access_token == tok["access_token"]
+    assert jobs(svc) == []
+
+
+def test_first_install_event_stores_token_once_verified(svc, client, tok):
+    with svc.session.begin() as s:
+        inst.get(s, tok["member_id"]).application_token = None
+    body = event_body("ONAPPINSTALL", tok, tok["app_token"], data={"VERSION": "1"})
+    assert post(client, body).status_code == 202
+    [(_, _, args)] = jobs(svc)
+    assert confirm_app_event(*args)["outcome"] == "confirmed"
+    assert row(svc, tok["member_id"]).application_token == tok["app_token"]
