@@ -71,7 +71,8 @@ def build_view(
         )
     else:
         system = schema.spa_fields(smart_type)
-        name, title, uf_entity = f"DYNAMIC_{etid}", smart_type["title"], f"CRM_{smart_type['id']}"
+        name, title = smart_type.get("typeName", f"DYNAMIC_{etid}"), smart_type["title"]
+        uf_entity = smart_type.get("ufEntityId", f"CRM_{smart_type['id']}")
     system += [schema.parent_field(p) for p in parents]
     fields = {f.camel: f for f in system}
     ufs = {r["fieldName"]: r for r in uf_records}

@@ -41,6 +41,12 @@ SPA_STAGES = [
     ("SUCCESS", "Success", 40, "success", True),
     ("FAIL", "Fail", 50, "failure", True),
 ]
+INVOICE_STAGES = [
+    ("N", "New", 10, "process", True),
+    ("S", "Sent to client", 20, "process", False),
+    ("P", "Paid", 30, "success", True),
+    ("D", "Declined", 40, "failure", True),
+]
 REFERENCES = {
     "SOURCE": [
         "CALL",
@@ -158,7 +164,8 @@ class Statuses:
 
     def seed_pipeline(self, etid: int, category_id: int | None) -> None:
         """Default stages of a new pipeline (lead list, deal pipeline or smart-process one)."""
-        template = LEAD_STAGES if etid == LEAD else DEAL_STAGES if etid == DEAL else SPA_STAGES
+        templates = {LEAD: LEAD_STAGES, DEAL: DEAL_STAGES, SMART_INVOICE: INVOICE_STAGES}
+        template = templates.get(etid, SPA_STAGES)
         entity_id = entity_id_for(etid, category_id)
         prefix = prefix_for(etid, category_id)
         cat = None if etid == LEAD else category_id

@@ -17,6 +17,17 @@ from b24emu.crm.statuses import Statuses, entity_id_for
 from b24emu.crm.types import SmartTypes
 from b24emu.crm.userfields import UserFields
 
+INVOICE_FLAGS = (
+    "isCategoriesEnabled",
+    "isStagesEnabled",
+    "isBeginCloseDatesEnabled",
+    "isClientEnabled",
+    "isLinkWithProductsEnabled",
+    "isMycompanyEnabled",
+    "isSourceEnabled",
+    "isObserversEnabled",
+)
+
 
 class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
     """In-memory CRM of ``portal``; attaches itself as ``portal.crm``."""
@@ -36,6 +47,7 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         self._next_item = {etid: 1 for etid in schema.CLASSIC}
         self._fm_next = 1
         self._views: dict[int, EntityView] = {}
+        self._invoice: dict[str, Any] | None = None
         self.init_records()
 
     # -- entity types ------------------------------------------------------------------
@@ -46,14 +58,37 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         if cached is not None:
             return cached
         smart = None
-        if etid not in schema.CLASSIC:
+        if etid == schema.SMART_INVOICE:
+            smart = self._invoice_type()
+        elif etid not in schema.CLASSIC:
             smart = self.types.by_etid(etid)
             if smart is None:
                 raise NotFoundError("Smart process not found")
-        uf_entity = f"CRM_{smart['id']}" if smart else f"CRM_{schema.TYPE_NAMES[etid]}"
+        if smart is None:
+            uf_entity = f"CRM_{schema.TYPE_NAMES[etid]}"
+        else:
+            uf_entity = smart.get("ufEntityId", f"CRM_{smart['id']}")
         view = build_view(etid, smart, self._parents_of(etid), self.userfields.of_entity(uf_entity))
         self._views[etid] = view
         return view
+
+    def _invoice_type(self) -> dict[str, Any]:
+        """New invoices (ETID 31) behave like a built-in smart process; their pipeline is made
+        on first use so that a fresh portal's first deal pipeline still gets id 1."""
+        if getattr(self, "_invoice", None) is None:
+            flags = dict.fromkeys(INVOICE_FLAGS, "Y")
+            self._invoice = {
+                "id": 0,
+                "title": "Invoice",
+                "typeName": "SMART_INVOICE",
+                "ufEntityId": "CRM_SMART_INVOICE",
+                **flags,
+            }
+            self._items[schema.SMART_INVOICE], self._ids[schema.SMART_INVOICE] = {}, []
+            self._next_item[schema.SMART_INVOICE] = 1
+            cat = self.categories.add(schema.SMART_INVOICE, "General", 500, True)
+            self.statuses.seed_pipeline(schema.SMART_INVOICE, cat["id"])
+        return self._invoice
 
     def invalidate(self) -> None:
         """Forget cached views after types or user fields change."""
@@ -76,7 +111,7 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         """``CRM_LEAD`` → 1, ``CRM_7`` → ETID of the type with id 7, else None."""
         name = entity_id[len("CRM_") :] if entity_id.startswith("CRM_") else ""
         for etid, type_name in schema.TYPE_NAMES.items():
-            if etid in schema.CLASSIC and type_name == name:
+            if (etid in schema.CLASSIC or etid == schema.SMART_INVOICE) and type_name == name:
                 return etid
         if name.isdigit() and int(name) in self.types.by_id:
             return self.types.by_id[int(name)]["entityTypeId"]
@@ -116,6 +151,8 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
 
     # -- pipelines ---------------------------------------------------------------------
     def check_category_type(self, etid: int) -> None:
+        if int(etid) == schema.SMART_INVOICE:
+            self._invoice_type()
         known = {row["entityTypeId"] for row in self.types.by_id.values()}
         self.categories.check_supported(int(etid), known)
 

@@ -206,7 +206,7 @@ def status_entity_types(call: Call) -> list[dict[str, Any]]:
                     if category_id:
                         entry["PARENT_ID"] = "DEAL_STAGE"
                 else:
-                    smart = store.types.by_etid(etid) or {}
+                    smart = store.types.by_etid(etid) or {"title": "Invoice" if etid == 31 else ""}
                     entry.update(
                         NAME=f"{smart.get('title', '')} ({category.get('name', '')})",
                         IS_ENABLED=True,

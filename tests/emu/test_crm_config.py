@@ -304,3 +304,56 @@ def test_entity_types_lists_prefixes(portal):
     assert "SOURCE" in types
     items = call(portal, "crm.status.entity.items", {"entityId": "DEAL_STAGE"})
     assert items[0] == {"NAME": "New", "SORT": 10, "STATUS_ID": "NEW"}
+
+
+def test_new_invoices_are_a_built_in_smart_process(portal):
+    deal_pipeline = call(
+        portal, "crm.category.add", {"entityTypeId": 2, "fields": {"name": "First"}}
+    )["category"]
+    assert deal_pipeline["id"] == 1  # invoices do not take pipeline ids before they are used
+    invoice = call(
+        portal,
+        "crm.item.add",
+        {"entityTypeId": 31, "fields": {"title": "INV-1", "opportunity": 10}},
+    )["item"]
+    cats = call(portal, "crm.category.list", {"entityTypeId": 31}).result["categories"]
+    assert (
+        invoice["stageId"] == f"DT31_{cats[0]['id']}:N" and invoice["categoryId"] == cats[0]["id"]
+    )
+    assert portal.events[-1] == (
+        "ONCRMDYNAMICITEMADD",
+        {"FIELDS": {"ID": str(invoice["id"]), "ENTITY_TYPE_ID": "31"}},
+        1,
+    )
+    stages = call(
+        portal, "crm.status.list", {"filter": {"ENTITY_ID": f"SMART_INVOICE_STAGE_{cats[0]['id']}"}}
+    ).result
+    assert [(s["STATUS_ID"].split(":")[1], s["SEMANTICS"]) for s in stages] == [
+        ("N", None),
+        ("S", None),
+        ("P", "S"),
+        ("D", "F"),
+    ]
+    call(
+        portal,
+        "userfieldconfig.add",
+        {
+            "moduleId": "crm",
+            "field": {
+                "entityId": "CRM_SMART_INVOICE",
+                "fieldName": "UF_CRM_SMART_INVOICE_NOTE",
+                "userTypeId": "string",
+            },
+        },
+    )
+    with_uf = call(
+        portal,
+        "crm.item.update",
+        {
+            "entityTypeId": 31,
+            "id": invoice["id"],
+            "fields": {"ufCrmSmartInvoiceNote": "x"},
+        },
+    )["item"]
+    assert with_uf["ufCrmSmartInvoiceNote"] == "x"
+    assert all(t["entityTypeId"] != 31 for t in call(portal, "crm.type.list", {}).result["types"])
