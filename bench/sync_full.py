@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 
@@ -19,17 +20,20 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 
-def _client(emu):
-    """The gateway's client over an incoming webhook; the tests' reference client if the
-    gateway is not importable (the table says which one ran)."""
-    try:
-        from app.portal import client_for_webhook
+def _client(emu, redis_conn):
+    """The gateway's client over an incoming webhook of the emulator (cloud limits)."""
+    from app.portal import MemoryTokenStore, client_from_parts
+    from app.store.installations import Credentials
 
-        return client_for_webhook(emu.webhook_url()), "gateway"
-    except ImportError:
-        from tests.app._events_fakes import WebhookClient
-
-        return WebhookClient(emu.webhook_url()), "reference client"
+    creds = Credentials(
+        member_id="bench-member",
+        domain=emu.domain,
+        client_endpoint=None,
+        server_endpoint=None,
+        auth_mode="webhook",
+        webhook_url=emu.webhook_url(),
+    )
+    return client_from_parts(MemoryTokenStore(creds), "bench-member", redis_conn)
 
 
 def main() -> None:
@@ -53,10 +57,10 @@ def main() -> None:
         t0 = time.perf_counter()
         emu.portal.crm.bulk_seed(1, ({"title": f"lead {n}"} for n in range(args.leads)))
         seeded = time.perf_counter() - t0
-        client, kind = _client(emu)
-        ctx = PortalContext(
-            "bench-member", sessionmaker(engine), client, PlainNaming(), redis.Redis()
-        )
+        redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+        redis_conn = redis.Redis.from_url(redis_url)
+        client = _client(emu, redis_conn)
+        ctx = PortalContext("bench-member", sessionmaker(engine), client, PlainNaming(), redis_conn)
         emu.admin.post("requests/reset")
         t0 = time.perf_counter()
         result = full.full_sync(ctx, "lead", restart=True)
@@ -71,9 +75,7 @@ def main() -> None:
     for entry in log["log"]:
         statuses[str(entry.get("status"))] = statuses.get(str(entry.get("status")), 0) + 1
     too_many = statuses.get("429", 0) + statuses.get("503", 0)
-    print(
-        f"\nfull sync of {args.leads:,} leads (emulator limits on; seeded in {seeded:.1f} s; {kind})"
-    )
+    print(f"\nfull sync of {args.leads:,} leads (emulator limits on; seeded in {seeded:.1f} s)")
     print(
         f"{'records':>9}{'mirrored':>10}{'requests':>10}{'minimum':>9}{'ratio':>7}{'429/503':>9}{'seconds':>9}{'rec/s':>9}"
     )

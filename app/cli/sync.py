@@ -64,8 +64,4 @@ def register(group: click.Group) -> None:
 
 
 def _services():
-    ext = current_app.extensions
-    for key in ("services", "b24", "b24_services"):
-        if key in ext:
-            return ext[key]
-    return current_app.config["SERVICES"]
+    return current_app.extensions["services"]

@@ -57,11 +57,7 @@ def reconcile(member_id: str) -> dict[str, Any]:
 
 
 def _services() -> Any:
-    """The worker's Services (the worker composition root builds them once)."""
-    from app import services as module
+    """The worker's Services (built once per process by the worker composition root)."""
+    from app.services import current
 
-    for name in ("current", "get_services", "worker_services", "services"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn()
-    return module.Services.from_env()
+    return current()

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.portal.errors import PortalError
+from app.portal.errors import NotFound, PortalError
 from app.rules.commands import Command
 
 BATCH_LIMIT = 50
@@ -88,19 +88,35 @@ def send_commands(client: Any, commands: Sequence[Command]) -> dict[str, tuple[b
     return out
 
 
-def run_batch(client: Any, cmd: Mapping[str, tuple[str, Mapping[str, Any]]]) -> tuple[dict, dict]:
-    """One ``batch`` through the gateway → (results by label, "CODE: text" errors by label)."""
+class CommandError(str):
+    """A failed command's ``"CODE: description"``; ``not_found`` tells a missing record."""
+
+    not_found: bool = False
+
+    @classmethod
+    def of(cls, code: Any, description: Any, not_found: bool) -> CommandError:
+        err = cls(f"{code or ''}: {description or ''}")
+        err.not_found = not_found
+        return err
+
+
+def run_batch(
+    client: Any, cmd: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> tuple[dict, dict[str, CommandError]]:
+    """One ``batch`` through the gateway → (results by label, errors by label)."""
     reply = client.batch(dict(cmd), halt=False)
-    results = _get(reply, "result") or {}
-    raw_errors = _get(reply, "result_error") or _get(reply, "errors") or {}
-    errors: dict[str, str] = {}
+    results = _get(reply, "results") or _get(reply, "result") or {}
+    raw_errors = _get(reply, "errors") or _get(reply, "result_error") or {}
+    errors: dict[str, CommandError] = {}
     for label, err in dict(raw_errors).items():
         if isinstance(err, PortalError):
-            errors[label] = f"{err.code}: {err.description}"
+            errors[label] = CommandError.of(err.code, err.description, isinstance(err, NotFound))
         elif isinstance(err, Mapping):
-            errors[label] = f"{err.get('error', '')}: {err.get('error_description', '')}"
+            code, text = err.get("error", ""), err.get("error_description", "")
+            missing = code == "NOT_FOUND" or "not found" in str(text).lower()
+            errors[label] = CommandError.of(code, text, missing)
         else:
-            errors[label] = str(err)
+            errors[label] = CommandError.of("", err, False)
     return dict(results) if isinstance(results, Mapping) else {}, errors
 
 

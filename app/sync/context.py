@@ -39,42 +39,28 @@ class PortalContext:
 
 def portal_context(services: Any, member_id: str) -> PortalContext:
     """Build the context of ``member_id`` from the worker's/app's ``Services``."""
-    from app.portal import client_for
+    from app.store import installations
 
-    session_factory = session_factory_of(services)
-    with session_factory() as session:
-        installation = _installation(session, member_id)
+    with services.session() as session:
+        row = installations.get(session, member_id)
+        if row is None:
+            raise installations.InstallationNotFound(member_id)
+        playbooks = tuple(row.playbooks or ())
+        settings = {pb: _settings(session, member_id, pb, row) for pb in playbooks}
         schema = _schema(session, member_id)
     return PortalContext(
         member_id=member_id,
-        session_factory=session_factory,
-        client=client_for(member_id, services),
+        session_factory=services.session,
+        client=services.portal(member_id),
         naming=naming_for(schema),
         redis=services.redis,
-        playbooks=tuple(_playbooks(installation)),
-        settings=_settings(installation),
+        playbooks=playbooks,
+        settings=settings,
     )
 
 
-def session_factory_of(services: Any) -> Callable[[], Any]:
-    for name in ("session_factory", "sessions", "Session", "sessionmaker"):
-        value = getattr(services, name, None)
-        if callable(value):
-            return value
-    raise AttributeError("Services exposes no session factory")
-
-
-def _installation(session: Any, member_id: str) -> Any:
-    from app.store import installations
-
-    for name in ("get_by_member_id", "get", "find", "by_member_id", "load"):
-        fn = getattr(installations, name, None)
-        if callable(fn):
-            return fn(session, member_id)
-    raise AttributeError("app.store.installations has no lookup by member_id")
-
-
 def _schema(session: Any, member_id: str) -> Any:
+    """The installer's SchemaMap of the portal (None until the installer exists/ran)."""
     try:
         from app.installers.mapping import resolve
     except ImportError:
@@ -82,15 +68,13 @@ def _schema(session: Any, member_id: str) -> Any:
     return resolve(session, member_id)
 
 
-def _playbooks(installation: Any) -> list[str]:
-    value = getattr(installation, "playbooks", None) or []
-    if isinstance(value, str):
-        return [p for p in value.replace(",", " ").split() if p]
-    return list(value)
+def _settings(session: Any, member_id: str, playbook: str, row: Any) -> dict[str, Any]:
+    """Effective settings of one playbook: its typed defaults + the portal's overrides;
+    for a playbook the catalogue does not know (tests), what the installation row holds."""
+    try:
+        from app.playbooks.settings import effective
 
-
-def _settings(installation: Any) -> dict[str, dict[str, Any]]:
-    value = getattr(installation, "settings", None) or getattr(
-        installation, "playbook_settings", None
-    )
-    return dict(value) if isinstance(value, Mapping) else {}
+        return effective(session, member_id, playbook)
+    except (ImportError, ValueError):
+        stored = (row.playbook_settings or {}).get(playbook)
+        return dict(stored) if isinstance(stored, Mapping) else {}

@@ -16,7 +16,6 @@ from app.rules.batching import run_batch
 from app.rules.naming import Naming
 
 REC = "rec"
-NOT_FOUND_MARKERS = ("NOT_FOUND", "not found", "Not found", "ID is not defined")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def fetch_record(
     cmd.update(related_commands(needs, naming))
     results, errors = run_batch(client, cmd)
     if REC in errors:
-        if any(m in errors[REC] for m in NOT_FOUND_MARKERS):
+        if errors[REC].not_found:
             return Fetched(None)
         raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
     record = _item(results.get(REC))

@@ -52,7 +52,15 @@ def full_sync(
         params["filter"] = {">id": start_id}
     total, last_id, newest = 0, start_id, None
     buffer: list[dict] = []
-    for item in _items(ctx.client.iter_list("crm.item.list", params, batch_pages=BATCH_PAGES)):
+    pages = ctx.client.iter_list(
+        "crm.item.list",
+        params,
+        id_field="id",
+        items_key="items",
+        batch_pages=BATCH_PAGES,
+        priority="sync",
+    )
+    for item in _items(pages):
         buffer.append(item)
         if len(buffer) >= FLUSH:
             last_id, newest = _flush(ctx, entity, buffer, newest)

@@ -201,6 +201,26 @@ def keyset_pages(client, method, params, batch_pages=50):
             last = int(items[-1]["id"])
 
 
-WebhookClient.iter_list = lambda self, method, params, batch_pages=50: keyset_pages(
+WebhookClient.iter_list = lambda self, method, params, batch_pages=50, **_: keyset_pages(
     self, method, params, batch_pages
 )
+
+
+def gateway_client(emulator, redis_conn, member_id="member-emu", **limits):
+    """The real gateway client over an incoming webhook of ``emulator``."""
+    from app.portal import MemoryTokenStore, client_from_parts
+    from app.store.installations import Credentials
+
+    creds = Credentials(
+        member_id=member_id,
+        domain=emulator.domain,
+        client_endpoint=None,
+        server_endpoint=None,
+        auth_mode="webhook",
+        webhook_url=emulator.webhook_url(),
+    )
+    return client_from_parts(MemoryTokenStore(creds), member_id, redis_conn, **limits)
+
+
+def emu_requests(emulator) -> int:
+    return emulator.admin.get("requests", limit=1)["total_http"]

@@ -11,14 +11,14 @@ from app.rules.naming import PlainNaming
 from app.store import mirror
 from app.store.base import Base
 from app.sync.fetch import fetch_record
-from tests.app._events_fakes import WebhookClient
+from tests.app._events_fakes import emu_requests, gateway_client
 
 M = "member-emu"
 
 
 @pytest.fixture
-def client(emulator):
-    return WebhookClient(emulator.webhook_url())
+def client(emulator, redis_conn):
+    return gateway_client(emulator, redis_conn, M)
 
 
 @pytest.fixture
@@ -28,19 +28,19 @@ def sessions():
     return sessionmaker(engine)
 
 
-def test_fetch_reads_record_and_related_company_in_one_batch_and_missing_is_none(client):
+def test_fetch_reads_record_and_related_company_in_one_batch_and_missing_is_none(client, emulator):
     company = client.call("crm.item.add", {"entityTypeId": 4, "fields": {"title": "ACME"}})["item"]
     deal = client.call(
         "crm.item.add", {"entityTypeId": 2, "fields": {"title": "D", "companyId": company["id"]}}
     )["item"]
-    before = client.requests
+    before = emu_requests(emulator)
     got = fetch_record(client, PlainNaming(), "deal", deal["id"], needs=["company"])
-    assert client.requests == before + 1
+    assert emu_requests(emulator) == before + 1
     assert got.record["title"] == "D" and got.related["company"]["title"] == "ACME"
     assert fetch_record(client, PlainNaming(), "deal", 999999).record is None
 
 
-def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sessions):
+def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sessions, emulator):
     lead = client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": "L"}})["item"]
     with sessions() as s:
         mirror.put(s, M, "lead", lead["id"], lead)
@@ -50,7 +50,7 @@ def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sess
         A.LinkRecords(("lead", lead["id"]), ("contact", A.Ref("c")), via="contactId"),
         A.UpdateFields("lead", lead["id"], {"title": "L (linked)"}),
     ]
-    before = client.requests
+    before = emu_requests(emulator)
     report = apply_with(
         sessions,
         client,
@@ -62,7 +62,7 @@ def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sess
         record=("lead", lead["id"]),
     )
     assert [o.status for o in report.outcomes] == [DONE] * 3
-    assert client.requests == before + 1
+    assert emu_requests(emulator) == before + 1
     current = client.call("crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["item"]
     contact_id = report.outcomes[0].result["id"]
     assert current["title"] == "L (linked)" and current["contactId"] == contact_id
