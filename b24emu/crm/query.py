@@ -12,9 +12,12 @@ from typing import Any
 
 from b24emu import listing
 from b24emu.crm import dates
+from b24emu.crm.dedup import normalize
 from b24emu.crm.entity import EntityView
-from b24emu.crm.schema import INT_KINDS
+from b24emu.crm.schema import INT_KINDS, MULTIFIELD_TYPES
 from b24emu.registry import ListPage
+
+FM_PREFIX = "fm:"
 
 
 class QueryError(ValueError):
@@ -30,6 +33,8 @@ def resolver(view: EntityView, *, legacy: bool, original_uf: bool = False):
             f = view.by_upper.get(upper)
             if f is not None:
                 return f.camel
+            if upper in MULTIFIELD_TYPES and view.has_fm:
+                return FM_PREFIX + upper  # legacy lists filter contacts by PHONE/EMAIL
             return upper if upper in view.ufs else None
         key = view.internal_key(name, original_uf)
         if key is None and name.upper() in view.by_upper:  # UPPER names are tolerated
@@ -42,6 +47,10 @@ def resolver(view: EntityView, *, legacy: bool, original_uf: bool = False):
 def _converter(view: EntityView, resolve, offset: str):
     def convert(name: str, value: Any) -> Any:
         key = resolve(name)
+        if key and key.startswith(FM_PREFIX):
+            return (
+                normalize(key[len(FM_PREFIX) :], str(value)) if value not in (None, "") else value
+            )
         f = view.fields.get(key or "")
         kind = f.kind if f else (view.ufs[key]["userTypeId"] if key in view.ufs else "")
         if value is None or value == "":
@@ -95,7 +104,7 @@ def query(
     predicate = listing.compile_filter(
         flt,
         allow_or=not legacy,
-        value_of=lambda row, name: row.get(resolve(name) or name),
+        value_of=lambda row, name: _value(row, resolve(name) or name),
         convert=_converter(view, resolve, store.portal.timezone_offset),
         allowed=lambda name: resolve(name) is not None if not legacy else True,
     )
@@ -119,6 +128,15 @@ def query(
                     break
         return listing.page(rows, -1)
     return listing.page([table[i] for i in walk if predicate(table[i])], offset)
+
+
+def _value(row: dict[str, Any], key: str) -> Any:
+    if key.startswith(FM_PREFIX):
+        type_id = key[len(FM_PREFIX) :]
+        return [
+            normalize(type_id, v["value"]) for v in row.get("fm") or [] if v["typeId"] == type_id
+        ]
+    return row.get(key)
 
 
 def _id_bounds(flt: dict[str, Any], resolve) -> tuple[int | None, int | None]:

@@ -192,3 +192,31 @@ def test_fields_describe_multifields_and_user_fields(portal):
     assert uf["isDynamic"] is True and uf["type"] == "enumeration"
     assert [i["VALUE"] for i in uf["items"]] == ["Low", "High"]
     assert call(portal, "crm.contact.fields", {})["EMAIL"]["type"] == "crm_multifield"
+
+
+def test_legacy_list_filters_by_phone_and_email(portal):
+    first = call(
+        portal,
+        "crm.contact.add",
+        {
+            "fields": {
+                "NAME": "A",
+                "PHONE": [{"VALUE": "+7 (900) 111-22-33", "VALUE_TYPE": "WORK"}],
+                "EMAIL": [{"VALUE": "Ann@X.test", "VALUE_TYPE": "WORK"}],
+            }
+        },
+    )
+    call(
+        portal,
+        "crm.contact.add",
+        {"fields": {"NAME": "B", "PHONE": [{"VALUE": "+7 900 999-99-99", "VALUE_TYPE": "WORK"}]}},
+    )
+    by_phone = call(
+        portal, "crm.contact.list", {"filter": {"PHONE": "79001112233"}, "select": ["ID"]}
+    ).result
+    assert by_phone == [{"ID": str(first)}]
+    by_email = call(
+        portal, "crm.contact.list", {"filter": {"EMAIL": "ann@x.test"}, "select": ["ID"]}
+    ).result
+    assert by_email == [{"ID": str(first)}]
+    assert call(portal, "crm.contact.list", {"filter": {"PHONE": "000"}}).result == []
