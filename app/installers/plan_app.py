@@ -1,0 +1,159 @@
+"""Plan the app-context registrations: robots, event bindings, widgets. Pure.
+
+These exist only for the calling app, so everything found is ours. Robots are compared by
+the fingerprint the store kept from the last registration (``bizproc.robot.list`` gives
+codes only); a robot the portal lost (app update wipes them) is added again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.installers.desired import APP_EVENTS, Desired
+from app.installers.plan_model import CONTENT, Plan, Step
+from app.store.schema_objects import Known
+
+NO_APP_CONTEXT = "{what} not checked: the portal answers them only in app context (OAuth install)"
+
+
+def plan_robots(plan: Plan, desired: Desired, current, known, base_url: str, specs) -> None:
+    if current is None:
+        if desired.robots:
+            plan.notes.append(NO_APP_CONTEXT.format(what="robots"))
+        return
+    present = set(current)
+    for code in desired.robots:
+        spec = specs.get(code)
+        if spec is None:
+            plan.notes.append(f"robot {code}: no spec in app.robots yet, not registered")
+            continue
+        handler = f"{base_url}/robots/{code}"
+        wire = spec.wire(handler)
+        fp = spec.fingerprint(handler)
+        record = Known("robot", code, code, code, True, {"fingerprint": fp})
+        update = ("bizproc.robot.update", {"CODE": code, "FIELDS": _without_code(wire)})
+        if code not in present:
+            plan.steps.append(
+                Step(
+                    "robot",
+                    "add",
+                    code,
+                    f"{code} → {handler}",
+                    "bizproc.robot.add",
+                    wire,
+                    CONTENT,
+                    record,
+                    on_exists=update,
+                )
+            )
+        elif (known.get(("robot", code)) or Known("robot", code)).meta.get("fingerprint") != fp:
+            plan.steps.append(
+                Step(
+                    "robot",
+                    "update",
+                    code,
+                    f"{code} (spec changed)",
+                    update[0],
+                    update[1],
+                    CONTENT,
+                    record,
+                )
+            )
+        else:
+            plan.unchanged += 1
+
+
+def _without_code(wire: dict) -> dict:
+    return {k: v for k, v in wire.items() if k != "CODE"}
+
+
+def wanted_bindings(desired: Desired, base_url: str) -> list[tuple[str, str, bool]]:
+    """(event, handler, offline) for every binding the playbooks need."""
+    out = []
+    for e in desired.events:
+        out.append((e.name, f"{base_url}/events", False))
+        if e.offline:
+            out.append((e.name, "", True))
+    out.extend((name, f"{base_url}/app-events", False) for name in APP_EVENTS)
+    return out
+
+
+def plan_events(plan: Plan, desired: Desired, current, base_url: str) -> None:
+    if current is None:
+        plan.notes.append(NO_APP_CONTEXT.format(what="event bindings"))
+        return
+    have = set()
+    for row in current:
+        offline = str(row.get("offline", 0)) in ("1", "true", "True")
+        have.add(
+            (str(row.get("event", "")).upper(), "" if offline else row.get("handler"), offline)
+        )
+    for name, handler, offline in wanted_bindings(desired, base_url):
+        code = f"{name}|{'offline' if offline else handler}"
+        meta = {"handler": handler, "offline": offline}
+        if (name, handler, offline) in have:
+            plan.unchanged += 1
+            plan.matches.append(Known("event", code, None, name, True, meta))
+            continue
+        params = {"event": name, "event_type": "offline" if offline else "online"}
+        if not offline:
+            params["handler"] = handler
+        plan.steps.append(
+            Step(
+                "event",
+                "add",
+                code,
+                f"{name} ({'offline' if offline else handler})",
+                "event.bind",
+                params,
+                CONTENT,
+                Known("event", code, None, name, True, meta),
+                on_exists=("", {}),
+            )
+        )
+
+
+def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, lang) -> None:
+    if current is None:
+        if desired.widgets:
+            plan.notes.append(NO_APP_CONTEXT.format(what="widgets"))
+        return
+    have = {(row.get("placement"), row.get("handler")) for row in current}
+    for w in desired.widgets:
+        handler = f"{base_url}/widgets/{w.code}"
+        refs = re.findall(r"\{([a-z0-9_.]+)\}", w.placement)
+        placement = w.placement
+        for ref in refs:
+            if ref in etids:
+                placement = placement.replace(f"{{{ref}}}", str(etids[ref]))
+        code = f"{w.code}|{w.placement}"
+        if "{" in placement:
+            plan.steps.append(
+                Step("placement", "add", code, f"{w.placement} → {handler}", waits_for=refs[0])
+            )
+            continue
+        if (placement, handler) in have:
+            plan.unchanged += 1
+            plan.matches.append(
+                Known("placement", code, None, placement, True, {"handler": handler})
+            )
+            continue
+        params = {
+            "PLACEMENT": placement,
+            "HANDLER": handler,
+            "TITLE": getattr(w.title, lang),
+            "LANG_ALL": {"ru": {"TITLE": w.title.ru}, "en": {"TITLE": w.title.en}},
+        }
+        plan.steps.append(
+            Step(
+                "placement",
+                "add",
+                code,
+                f"{placement} → {handler}",
+                "placement.bind",
+                params,
+                CONTENT,
+                Known("placement", code, None, placement, True, {"handler": handler}),
+                on_exists=("", {}),
+            )
+        )

@@ -1,0 +1,127 @@
+"""`b2b` — B2B distributor with field sales reps (seed 003). Data only."""
+
+from __future__ import annotations
+
+from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.schema import FieldSpec, Option, PipelineSpec, Playbook, SettingSpec, stage
+
+BUSINESS_TYPES = (
+    Option("retail", t("Розничный магазин", "Retail shop"), 10),
+    Option("chain", t("Сеть", "Chain"), 20),
+    Option("distributor", t("Дистрибьютор", "Distributor"), 30),
+    Option("horeca", t("HoReCa", "HoReCa"), 40),
+    Option("other", t("Другое", "Other"), 50),
+)
+
+
+def _nps(code: str, ru: str, en: str) -> FieldSpec:
+    return FieldSpec(code, "deal", "integer", t(ru, en))
+
+
+FIELDS = (
+    FieldSpec(
+        "UF_CRM_B2B_AUDIENCE",
+        "company",
+        "string",
+        t("Целевая аудитория", "Target audience"),
+        required=True,
+    ),
+    FieldSpec("UF_CRM_B2B_GEO", "company", "string", t("География", "Geography"), required=True),
+    FieldSpec(
+        "UF_CRM_B2B_VOLUME", "company", "double", t("Объём заказа", "Order volume"), required=True
+    ),
+    FieldSpec(
+        "UF_CRM_B2B_BUSINESS",
+        "company",
+        "enumeration",
+        t("Тип бизнеса", "Business type"),
+        required=True,
+        options=BUSINESS_TYPES,
+    ),
+    FieldSpec(
+        "UF_CRM_B2B_REORDER_DAYS",
+        "company",
+        "integer",
+        t("Интервал дозаказа, дней", "Reorder interval, days"),
+    ),
+    FieldSpec("UF_CRM_B2B_SAMPLE_PHOTO", "deal", "file", t("Фото образца", "Sample photo")),
+    FieldSpec(
+        "UF_CRM_B2B_DEFERRAL_DAYS",
+        "deal",
+        "integer",
+        t("Отсрочка платежа, дней", "Payment deferral, days"),
+    ),
+    _nps("UF_CRM_B2B_NPS_DELIVERY", "NPS: доставка", "NPS: delivery"),
+    _nps("UF_CRM_B2B_NPS_PACKAGING", "NPS: упаковка", "NPS: packaging"),
+    _nps("UF_CRM_B2B_NPS_SHELF", "NPS: срок годности", "NPS: shelf life"),
+    _nps("UF_CRM_B2B_NPS_SCORE", "NPS: оценка 0–10", "NPS: score 0–10"),
+)
+
+SALES = PipelineSpec(
+    "b2b.sales",
+    t("Продажи B2B", "B2B sales"),
+    (
+        stage("b2b.sales.new", "NEW", "Новый клиент", "New client", color=BLUE),
+        stage("b2b.sales.needs", "NEEDS", "Выявление потребностей", "Needs", color=CYAN),
+        stage("b2b.sales.offer", "OFFER", "Коммерческое предложение", "Offer", color=TEAL),
+        stage("b2b.sales.invoice", "INVOICE", "Счёт выставлен", "Invoice", color=YELLOW),
+        stage("b2b.sales.shipment", "SHIPMENT", "Отгрузка", "Shipment", color=ORANGE),
+        stage("b2b.sales.won", "WON", "Первая поставка", "First delivery", "S", GREEN),
+        stage("b2b.sales.lost", "LOSE", "Клиент потерян", "Client lost", "F", RED),
+    ),
+    sort=520,
+)
+REPEAT = PipelineSpec(
+    "b2b.repeat",
+    t("Повторные продажи", "Repeat sales"),
+    (
+        stage("b2b.repeat.planned", "NEW", "Дозаказ запланирован", "Reorder planned", color=BLUE),
+        stage("b2b.repeat.contacted", "CONTACTED", "Связались", "Contacted", color=CYAN),
+        stage("b2b.repeat.invoice", "INVOICE", "Счёт выставлен", "Invoice", color=YELLOW),
+        stage("b2b.repeat.won", "WON", "Отгружено", "Shipped", "S", GREEN),
+        stage("b2b.repeat.lost", "LOSE", "Клиент потерян", "Client lost", "F", RED),
+    ),
+    sort=530,
+)
+COLD = PipelineSpec(
+    "b2b.cold",
+    t("Холодные продажи", "Cold sales"),
+    (
+        stage("b2b.cold.new", "NEW", "Новая точка", "New outlet", color=BLUE),
+        stage("b2b.cold.meeting", "MEETING", "Встреча", "Meeting", color=CYAN),
+        stage("b2b.cold.sample", "SAMPLE", "Образец передан", "Sample handed over", color=TEAL),
+        stage("b2b.cold.order", "ORDER", "Первый заказ", "First order", color=YELLOW),
+        stage("b2b.cold.won", "WON", "Клиент привлечён", "Client won", "S", GREEN),
+        stage("b2b.cold.lost", "LOSE", "Отказ", "Refused", "F", RED),
+    ),
+    sort=540,
+)
+
+PLAYBOOK = Playbook(
+    name="b2b",
+    title=t("B2B-дистрибуция", "B2B distribution"),
+    fields=FIELDS,
+    pipelines=(SALES, REPEAT, COLD),
+    robots=("next_step_guard",),
+    events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
+    settings=(
+        SettingSpec(
+            "reorder_days_by_business",
+            "table",
+            {"retail": 14, "chain": 30, "distributor": 45},
+            t("Интервал дозаказа по типу бизнеса", "Reorder interval per business type"),
+        ),
+        SettingSpec(
+            "default_followup_hours",
+            "hours",
+            24,
+            t("Задача-продолжение через, ч", "Default follow-up, hours"),
+        ),
+        SettingSpec(
+            "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
+        ),
+        SettingSpec(
+            "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
+        ),
+    ),
+)

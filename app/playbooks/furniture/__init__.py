@@ -1,0 +1,163 @@
+"""`furniture` — furniture maker with own stores and dealers (seed 000). Data only."""
+
+from __future__ import annotations
+
+from app.playbooks.common import BLUE, CYAN, GREEN, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.schema import FieldSpec, Option, PipelineSpec, Playbook, SettingSpec, stage
+
+REFUSALS = (
+    Option("price", t("Цена", "Price"), 10),
+    Option("terms", t("Сроки", "Lead time"), 20),
+    Option("competitor", t("Выбрал конкурента", "Chose a competitor"), 30),
+    Option("spam", t("Спам / ошибка", "Spam / error"), 40),
+    Option("other", t("Другое", "Other"), 50),
+)
+
+FIELDS = (
+    FieldSpec("UF_CRM_FR_CITY", "lead", "string", t("Город клиента", "Client city")),
+    FieldSpec("UF_CRM_FR_STORE", "lead", "string", t("Магазин", "Store")),
+    FieldSpec("UF_CRM_FR_INTEREST", "lead", "string", t("Предмет интереса", "Subject of interest")),
+    FieldSpec("UF_CRM_FR_ROOM_AREA", "lead", "double", t("Площадь помещения, м²", "Room area, m²")),
+    FieldSpec("UF_CRM_FR_VISIT_DATE", "lead", "date", t("Дата визита", "Visit date")),
+    FieldSpec(
+        "UF_CRM_FR_REFUSAL",
+        "lead",
+        "enumeration",
+        t("Причина отказа", "Refusal reason"),
+        options=REFUSALS,
+    ),
+    FieldSpec(
+        "UF_CRM_FR_DUE_DATE", "deal", "date", t("Срок изготовления", "Manufacturing due date")
+    ),
+    FieldSpec(
+        "UF_CRM_FR_DELIVERED_AT", "deal", "date", t("Дата доставки/выдачи", "Delivered / picked up")
+    ),
+    FieldSpec(
+        "UF_CRM_FR_REFUSAL",
+        "deal",
+        "enumeration",
+        t("Причина отказа", "Refusal reason"),
+        options=REFUSALS,
+    ),
+)
+
+LEAD_STAGES = (
+    stage("furniture.lead.new", "NEW", "Новый лид", "New", color=BLUE),
+    stage(
+        "furniture.lead.visited",
+        "FR_VISITED",
+        "Клиент пришёл в магазин",
+        "Came to the store",
+        color=CYAN,
+    ),
+    stage(
+        "furniture.lead.order_form",
+        "FR_ORDER_FORM",
+        "Заполнен бланк заказа",
+        "Order form filled",
+        color=TEAL,
+    ),
+    stage("furniture.lead.contract", "CONVERTED", "Заключение договора", "Contract", "S", GREEN),
+    stage(
+        "furniture.lead.not_returned",
+        "FR_NOT_BACK",
+        "Не вернулся после визита в магазин",
+        "Did not come back",
+        "F",
+        RED,
+    ),
+    stage("furniture.lead.low_quality", "JUNK", "Некачественный лид", "Low quality", "F", RED),
+)
+
+SALES = PipelineSpec(
+    "furniture.sales",
+    t("Продажи мебели", "Furniture sales"),
+    (
+        stage("furniture.deal.new", "NEW", "Новая сделка", "New deal", color=BLUE),
+        stage(
+            "furniture.deal.contract", "CONTRACT", "Договор оформлен", "Contract signed", color=CYAN
+        ),
+        stage(
+            "furniture.deal.manufacturing",
+            "MANUFACTURING",
+            "Изготовление",
+            "Manufacturing",
+            color=YELLOW,
+        ),
+        stage("furniture.deal.in_store", "IN_STORE", "Товар в магазине", "In store", color=TEAL),
+        stage(
+            "furniture.deal.delivery", "DELIVERY", "Доставка/Оплата", "Delivery/payment", color=BLUE
+        ),
+        stage("furniture.deal.won", "WON", "Сделка успешна", "Deal won", "S", GREEN),
+        stage("furniture.deal.lost", "LOSE", "Сделка сорвана", "Deal lost", "F", RED),
+    ),
+)
+
+RECLAMATIONS = PipelineSpec(
+    "furniture.reclamations",
+    t("Рекламации", "Reclamations"),
+    (
+        stage("furniture.reclamation.received", "NEW", "Получена", "Received", color=BLUE),
+        stage(
+            "furniture.reclamation.review",
+            "REVIEW",
+            "На рассмотрении",
+            "Under review",
+            color=YELLOW,
+        ),
+        stage("furniture.reclamation.resolved", "WON", "Решена", "Resolved", "S", GREEN),
+        stage("furniture.reclamation.rejected", "LOSE", "Отклонена", "Rejected", "F", RED),
+    ),
+    sort=510,
+)
+
+PLAYBOOK = Playbook(
+    name="furniture",
+    title=t("Мебельная сеть", "Furniture stores"),
+    fields=FIELDS,
+    lead_stages=LEAD_STAGES,
+    pipelines=(SALES, RECLAMATIONS),
+    robots=("handoff_to_store",),
+    events=crm_events("LEAD", "DEAL", "CONTACT"),
+    settings=(
+        SettingSpec(
+            "city_admins",
+            "table",
+            {},
+            t("Город → администратор магазина", "City → store administrator"),
+        ),
+        SettingSpec(
+            "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
+        ),
+        SettingSpec(
+            "escalate_after_hours", "hours", 3, t("Эскалация через, ч", "Escalate after, hours")
+        ),
+        SettingSpec(
+            "return_window_days",
+            "days",
+            30,
+            t("Ждать возврата клиента, дней", "Return window, days"),
+        ),
+        SettingSpec(
+            "reminder_cadence_days",
+            "table",
+            [3, 10, 20],
+            t("Напоминания, дни", "Reminder cadence, days"),
+        ),
+        SettingSpec(
+            "sms_before_due_days", "days", 7, t("SMS до срока, дней", "SMS before due date, days")
+        ),
+        SettingSpec(
+            "auto_win_after_days",
+            "days",
+            3,
+            t("Успех после доставки, дней", "Auto-win after delivery, days"),
+        ),
+        SettingSpec(
+            "in_store_sms",
+            "str",
+            "Ваш товар в магазине и готов к выдаче",
+            t("SMS «товар в магазине»", "In-store SMS"),
+        ),
+    ),
+)

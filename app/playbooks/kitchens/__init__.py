@@ -1,0 +1,172 @@
+"""`kitchens` — kitchen-furniture store, "ready CRM" (seed 002). Data only."""
+
+from __future__ import annotations
+
+from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, PURPLE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.schema import FieldSpec, Option, Playbook, SettingSpec, stage
+
+
+def _opts(*pairs: tuple[str, str, str]) -> tuple[Option, ...]:
+    return tuple(Option(code, t(ru, en), 10 * (i + 1)) for i, (code, ru, en) in enumerate(pairs))
+
+
+FIELDS = (
+    FieldSpec("UF_CRM_KT_BUDGET", "lead", "double", t("Бюджет", "Budget")),
+    FieldSpec(
+        "UF_CRM_KT_MATERIAL",
+        "lead",
+        "enumeration",
+        t("Материал фасадов", "Front material"),
+        options=_opts(
+            ("mdf", "МДФ", "MDF"),
+            ("wood", "Массив", "Solid wood"),
+            ("plastic", "Пластик", "Plastic"),
+            ("other", "Другое", "Other"),
+        ),
+    ),
+    FieldSpec("UF_CRM_KT_ADDRESS", "lead", "string", t("Адрес объекта", "Site address")),
+    FieldSpec(
+        "UF_CRM_KT_HOUSE_TYPE",
+        "lead",
+        "enumeration",
+        t("Тип дома", "House type"),
+        options=_opts(
+            ("new", "Новостройка", "New build"),
+            ("secondary", "Вторичка", "Resale"),
+            ("private", "Частный дом", "Private house"),
+        ),
+    ),
+    FieldSpec(
+        "UF_CRM_KT_KITCHEN_TYPE",
+        "lead",
+        "enumeration",
+        t("Конфигурация кухни", "Kitchen layout"),
+        options=_opts(
+            ("straight", "Прямая", "Straight"),
+            ("corner", "Угловая", "Corner"),
+            ("u", "П-образная", "U-shaped"),
+            ("island", "С островом", "Island"),
+        ),
+    ),
+    FieldSpec(
+        "UF_CRM_KT_COUNTERTOP", "lead", "string", t("Материал столешницы", "Countertop material")
+    ),
+    FieldSpec("UF_CRM_KT_APRON", "lead", "string", t("Фартук", "Apron")),
+    FieldSpec(
+        "UF_CRM_KT_APPLIANCES", "lead", "string", t("Встроенная техника", "Built-in appliances")
+    ),
+    FieldSpec(
+        "UF_CRM_KT_BUYER",
+        "lead",
+        "enumeration",
+        t("Категория покупателя", "Buyer category"),
+        options=_opts(
+            ("self", "Для себя", "For self"),
+            ("rent", "Под сдачу", "For rent"),
+            ("designer", "Дизайнер", "Designer"),
+        ),
+    ),
+    FieldSpec(
+        "UF_CRM_KT_URGENCY",
+        "lead",
+        "enumeration",
+        t("Срочность", "Urgency"),
+        options=_opts(
+            ("now", "Сейчас", "Now"),
+            ("month", "В течение месяца", "Within a month"),
+            ("later", "Позже", "Later"),
+        ),
+    ),
+    FieldSpec(
+        "UF_CRM_KT_ABC",
+        "lead",
+        "enumeration",
+        t("Класс ABC", "ABC class"),
+        options=_opts(("A", "A", "A"), ("B", "B", "B"), ("C", "C", "C")),
+    ),
+    FieldSpec("UF_CRM_KT_EXPECTED_SUM", "lead", "double", t("Ожидаемая сумма", "Expected sum")),
+    FieldSpec(
+        "UF_CRM_KT_MEASURE_AT", "lead", "datetime", t("Замер: дата и время", "Measurement time")
+    ),
+    FieldSpec("UF_CRM_KT_MEASURER", "lead", "employee", t("Замерщик", "Measurer")),
+    FieldSpec(
+        "UF_CRM_KT_NEXT_CONTACT", "lead", "date", t("Дата следующего контакта", "Next contact date")
+    ),
+    FieldSpec("UF_CRM_KT_LOST_REASON", "lead", "string", t("Причина неуспеха", "Lost reason")),
+)
+
+LEAD_STAGES = (
+    stage("kitchens.lead.unprocessed", "NEW", "Не обработан", "Unprocessed", color=BLUE),
+    stage(
+        "kitchens.lead.assigned", "KT_ASSIGNED", "Менеджер назначен", "Manager assigned", color=CYAN
+    ),
+    stage("kitchens.lead.qualified", "KT_QUALIFIED", "Клиент наш", "Qualified", color=TEAL),
+    stage(
+        "kitchens.lead.proposal",
+        "KT_PROPOSAL",
+        "Каталог и КП отправлены",
+        "Proposal sent",
+        color=YELLOW,
+    ),
+    stage(
+        "kitchens.lead.measurement",
+        "KT_MEASURE",
+        "Замер назначен",
+        "Measurement booked",
+        color=ORANGE,
+    ),
+    stage(
+        "kitchens.lead.next_contact",
+        "KT_NEXT_CALL",
+        "Дата следующего контакта",
+        "Next-contact date",
+        color=PURPLE,
+    ),
+    stage("kitchens.lead.agreed", "CONVERTED", "Ура, согласие получено", "Agreed", "S", GREEN),
+    stage("kitchens.lead.lost", "KT_LOST", "Не успешный", "Lost", "F", RED),
+)
+
+PLAYBOOK = Playbook(
+    name="kitchens",
+    title=t("Кухни", "Kitchens"),
+    fields=FIELDS,
+    lead_stages=LEAD_STAGES,
+    robots=("abc_score", "book_measurement"),
+    events=(*crm_events("LEAD", "DEAL", "CONTACT"), *crm_events("ACTIVITY", delete=False)),
+    settings=(
+        SettingSpec(
+            "sos_interval_minutes", "minutes", 15, t("Интервал SOS, мин", "SOS interval, minutes")
+        ),
+        SettingSpec(
+            "sos_audience",
+            "table",
+            ["sales", "head_of_sales", "ceo"],
+            t("Круги SOS", "SOS audience"),
+        ),
+        SettingSpec("abc_weights", "table", {}, t("Веса ABC", "ABC weights")),
+        SettingSpec(
+            "abc_thresholds", "table", {"A": 0.7, "B": 0.4}, t("Пороги ABC", "ABC thresholds")
+        ),
+        SettingSpec(
+            "measurement_hours",
+            "hours",
+            3,
+            t("Длительность замера, ч", "Measurement length, hours"),
+        ),
+        SettingSpec(
+            "confirm_before_hours",
+            "hours",
+            24,
+            t("Подтвердить замер за, ч", "Confirm measurement before, hours"),
+        ),
+        SettingSpec(
+            "followup_working_days",
+            "int",
+            2,
+            t("Перезвонить после КП, раб. дней", "Follow up after proposal, working days"),
+        ),
+        SettingSpec(
+            "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
+        ),
+    ),
+)

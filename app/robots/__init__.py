@@ -1,0 +1,1 @@
+"""Robots: one module per robot exposing ``SPEC`` (and, later, its pure run function)."""
