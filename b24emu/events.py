@@ -305,19 +305,24 @@ def emit(
 ) -> list[Delivery]:
     """Deliver event ``name`` to every binding (online POST / offline row)."""
     name = name.upper()
+    names = {name}
+    if name.startswith("ONCRMDYNAMICITEM") and isinstance(data, dict):
+        etid = (data.get("FIELDS") or {}).get("ENTITY_TYPE_ID")
+        if etid:
+            names.add(f"{name}_{etid}")  # per-type variants, e.g. ONCRMDYNAMICITEMADD_1036
     sent: list[Delivery] = []
     touched: set[str] = set()
     for binding in list(portal.core.bindings):
-        if binding.event != name:
+        if binding.event not in names:
             continue
         if binding.offline:
             app = portal.core.apps.get(binding.client_id or "")
             if app is None or not app.present or (connector and binding.connector_id == connector):
                 continue
-            enqueue_offline(portal, binding, name, data, user_id)
+            enqueue_offline(portal, binding, binding.event, data, user_id)
             touched.add(binding.client_id or "")
             continue
-        delivery = _deliver(portal, binding, name, data, user_id)
+        delivery = _deliver(portal, binding, binding.event, data, user_id)
         if delivery is not None:
             sent.append(delivery)
     for client_id in touched:

@@ -276,3 +276,21 @@ def test_events_not_delivered_before_install_finished(emulator, receiver):
     emulator.admin.post(f"apps/{app['client_id']}/finish_install")
     _emit(emulator, "ONCRMLEADADD", 2)
     assert receiver.wait_for("lead")[0].form["data"]["FIELDS"]["ID"] == "2"
+
+
+def test_dynamic_item_event_reaches_generic_and_per_type_bindings(
+    emulator, installed_app, receiver
+):
+    rest = installed_app["rest"]
+    _bind(rest, "ONCRMDYNAMICITEMADD", receiver.url("generic"))
+    _bind(rest, "ONCRMDYNAMICITEMADD_1036", receiver.url("typed"))
+    _bind(rest, "ONCRMDYNAMICITEMADD_1040", receiver.url("other"))
+    data = {"FIELDS": {"ID": "22", "ENTITY_TYPE_ID": "1036"}}
+    emulator.admin.post("emit", {"event": "ONCRMDYNAMICITEMADD", "data": data, "user_id": 1})
+    assert receiver.wait_for("generic")[0].keys == documented_keys(
+        "event_ONCRMDYNAMICITEMADD.decoded.txt"
+    )
+    typed = receiver.wait_for("typed")[0].form
+    assert (typed["event"], typed["data"]) == ("ONCRMDYNAMICITEMADD_1036", data)
+    emulator.wait_deliveries()
+    assert receiver.at("other") == []
