@@ -159,6 +159,7 @@ class PortalClient:
             except TokenExpired:
                 if refreshed or creds.auth_mode == "webhook":
                     raise
+                self._creds = None  # a failed refresh leaves nothing usable cached
                 self._creds = self._refresher.refresh(token)
                 refreshed = True
                 continue

@@ -8,6 +8,7 @@ arguments (URLs, ids, numbers).
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -95,13 +96,20 @@ def worker_calls(
     params: dict,
     limits: dict,
     client_id: str | None = None,
+    start_at: float | None = None,
 ) -> dict[str, Any]:
-    """``calls`` sequential calls through a gateway client; counts outcomes by class."""
+    """``calls`` sequential calls through a gateway client; counts outcomes by class.
+
+    With ``start_at`` (wall clock) every worker loads its credentials first, then waits for
+    that instant, so all of them start with the same (possibly expired) token at once."""
     conn = redis.Redis.from_url(redis_url)
     store = RedisTokenStore(conn)
     if client_id:
         limits = {**limits, "client_id": client_id, "client_secret": CLIENT_SECRET}
     client = client_from_parts(store, member_id, conn, None, **limits)
+    if start_at is not None:
+        client._credentials()
+        time.sleep(max(0.0, start_at - time.time()))
     outcome: Counter = Counter()
     for _ in range(calls):
         try:
