@@ -1,0 +1,344 @@
+"""``make run``: everything on one machine — web, workers, clock and (without a configured
+portal) a local b24emu portal with the app installed through the real install flow.
+
+    python -m app.devrun            # run until Ctrl-C
+    python -m app.devrun --check    # start all, wait for /healthz, install, print URLs, stop
+
+Steps: migrate the store → start an embedded Redis when REDIS_URL is unset → start the
+emulator when no portal is configured (B24_WEBHOOK_URL / B24_CLIENT_ID unset) and register
+the app there → start gunicorn, the workers and the clock (if ``app.timers.clock`` exists)
+→ wait for /healthz → install the app on the emulator (its installer frame POSTs to
+/install; a configured webhook is connected instead) → print the URLs. Every child runs in
+its own process group; stopping sends SIGTERM to each group, then SIGKILL after a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from config.settings import Settings, SettingsError
+
+log = logging.getLogger("app.devrun")
+STOP_TIMEOUT_S = 10.0
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+
+class Supervisor:
+    """Starts children in their own process groups and stops them all cleanly."""
+
+    def __init__(self, base_env: dict[str, str]) -> None:
+        self.base_env = base_env
+        self.children: list[Child] = []
+
+    def start(self, child: Child) -> Child:
+        env = {**self.base_env, **child.env}
+        child.proc = subprocess.Popen(child.argv, env=env, cwd=REPO_ROOT, start_new_session=True)  # noqa: S603
+        self.children.append(child)
+        log.info("started %s (pid %s)", child.name, child.proc.pid)
+        return child
+
+    def dead(self) -> list[Child]:
+        return [c for c in self.children if c.proc is not None and c.proc.poll() is not None]
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM every group (reverse start order), SIGKILL what is left after ``timeout``."""
+        for child in reversed(self.children):
+            _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in reversed(self.children):
+            try:
+                child.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %.0fs: SIGKILL", child.name, timeout)
+                _signal_group(child, signal.SIGKILL)
+                child.proc.wait()
+        self.children.clear()
+
+
+def _signal_group(child: Child, sig: int) -> None:
+    if child.proc is None or child.proc.poll() is not None:
+        return
+    try:
+        os.killpg(child.proc.pid, sig)  # own session: pgid == pid
+    except ProcessLookupError:
+        pass
+
+
+def child_processes(settings: Settings, *, clock_available: bool | None = None) -> list[Child]:
+    """The app's processes for ``settings``: gunicorn, N workers, and the clock if present."""
+    py = sys.executable
+    host, port = _host_port(settings.app_base_url)
+    children = [
+        Child(
+            "web",
+            [py, "-m", "gunicorn", "-w", str(settings.gunicorn_workers), "-b", f"{host}:{port}"]
+            + ["--graceful-timeout", "5", "--access-logfile", "-", "wsgi:app"],
+        )
+    ]
+    for i in range(settings.worker_count):
+        children.append(
+            Child(
+                f"worker-{i + 1}", [py, "-m", "app.worker", "--name", f"dev-{i + 1}-{os.getpid()}"]
+            )
+        )
+    if clock_available is None:
+        clock_available = _module_exists("app.timers.clock")
+    if clock_available:
+        children.append(Child("clock", [py, "-m", "app.timers.clock"]))
+    else:
+        log.info("app.timers.clock not present yet: no clock process")
+    return children
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def wait_http(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200; fail early when a child died."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        dead = supervisor.dead()
+        if dead:
+            raise RuntimeError(f"{', '.join(c.name for c in dead)} exited during start-up")
+        try:
+            resp = requests.get(url, timeout=2)
+            if resp.status_code == 200:
+                return
+            last = f"HTTP {resp.status_code}: {resp.text[:200]}"
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not healthy after {timeout:.0f}s ({last})")
+
+
+# --- emulator -----------------------------------------------------------------------------
+
+
+def emulator_child(var: Path, port: int) -> Child | None:
+    if not _module_exists("b24emu"):
+        log.warning("b24emu is not available: no local portal")
+        return None
+    state = var / "b24emu" / "portal.pickle"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "b24emu", "serve", "--port", str(port), "--state", str(state)]
+    return Child("b24emu", argv)
+
+
+def dev_app_credentials(var: Path) -> dict[str, str]:
+    """client_id/secret of the dev app, kept in var/ so restarts reuse the registration."""
+    path = var / "devrun.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    creds = {
+        "client_id": f"local.{secrets.token_hex(7)}.{secrets.randbelow(10**8):08d}",
+        "client_secret": secrets.token_urlsafe(32),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(creds))
+    path.chmod(0o600)
+    return creds
+
+
+def register_on_emulator(emu_base: str, app_base: str, creds: dict[str, str]) -> dict:
+    """Register the app on the emulator unless already there; return its admin record."""
+    admin = f"{emu_base}/_emu/"
+    apps = requests.get(admin + "apps", timeout=10).json()
+    for app in apps:
+        if app["client_id"] == creds["client_id"]:
+            return app
+    spec = {
+        **creds,
+        "installer_url": f"{app_base}/install",
+        # ONAPPINSTALL goes here after installFinish (update/uninstall: bound by the installer)
+        "install_event_url": f"{app_base}/app-events",
+    }
+    resp = requests.post(admin + "apps", json=spec, timeout=10)
+    resp.raise_for_status()
+    return resp.json()
+
+
+def install_on_emulator(emu_base: str, client_id: str) -> dict:
+    """The admin "installs" the app: the emulator POSTs its installer frame to /install."""
+    resp = requests.post(f"{emu_base}/_emu/apps/{client_id}/install", json={}, timeout=60)
+    resp.raise_for_status()
+    return resp.json()
+
+
+def wait_port(url: str, supervisor: Supervisor, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if supervisor.dead():
+            raise RuntimeError("the emulator exited during start-up")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {timeout:.0f}s")
+
+
+# --- orchestration ------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m app.devrun", description="run everything locally"
+    )
+    parser.add_argument("--check", action="store_true", help="start, install, print URLs, stop")
+    parser.add_argument("--emu-port", type=int, default=8900, help="port of the local portal")
+    parser.add_argument("--stop-timeout", type=float, default=STOP_TIMEOUT_S)
+    return parser.parse_args(argv)
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM → the same clean path as Ctrl-C
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    from config.logging import configure_logging
+
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    env = dict(os.environ)
+    supervisor = Supervisor(env)
+    try:
+        return _run(settings, args, env, supervisor)
+    except KeyboardInterrupt:
+        log.info("stopping…")
+        return 0
+    except RuntimeError as exc:
+        log.error("%s", exc)
+        return 1
+    finally:
+        supervisor.stop(args.stop_timeout)
+
+
+def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Supervisor) -> int:
+    from app.services import embedded_redis_url
+    from app.store.migrate import upgrade
+
+    var = Path(settings.var_dir).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    if not settings.redis_url:
+        env["REDIS_URL"] = embedded_redis_url(settings)
+        log.info("REDIS_URL unset: embedded Redis at %s", env["REDIS_URL"])
+    metrics_dir = var / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+    emu_base, registered = None, None
+    if not settings.portal_configured:
+        child = emulator_child(var, args.emu_port)
+        if child is not None:
+            supervisor.start(child)
+            emu_base = f"http://127.0.0.1:{args.emu_port}"
+            wait_port(f"{emu_base}/_emu/", supervisor)
+            creds = dev_app_credentials(var)
+            env.update(
+                EMULATOR_ADDRESS=f"127.0.0.1:{args.emu_port}",
+                B24_CLIENT_ID=creds["client_id"],
+                B24_CLIENT_SECRET=creds["client_secret"],
+            )
+            registered = register_on_emulator(emu_base, settings.app_base_url, creds)
+
+    for child in child_processes(settings):
+        supervisor.start(child)
+    wait_http(f"{settings.app_base_url}/healthz", supervisor)
+
+    if emu_base and registered is not None:
+        if registered.get("installed"):
+            log.info("app already installed on the local portal")
+        else:
+            outcome = install_on_emulator(emu_base, registered["client_id"])
+            installer = outcome.get("installer") or {}
+            if installer.get("status") != 200:
+                raise RuntimeError(f"install on the local portal failed: {installer}")
+            log.info("installed on the local portal (installFinish=%s)", outcome.get("installed"))
+    elif settings.b24_webhook_url:
+        _connect_configured_webhook(settings, env)
+
+    _print_urls(settings, emu_base)
+    if args.check:
+        return 0
+    while True:
+        dead = supervisor.dead()
+        if dead:
+            raise RuntimeError(f"{', '.join(c.name for c in dead)} exited; stopping everything")
+        time.sleep(0.5)
+
+
+def _connect_configured_webhook(settings: Settings, env: dict) -> None:
+    import dataclasses
+
+    from app.cli.connect import connect_webhook
+    from app.services import Services
+
+    services = Services(dataclasses.replace(settings, redis_url=env.get("REDIS_URL")))
+    try:
+        member_id = connect_webhook(services, settings.b24_webhook_url)
+        log.info("B24_WEBHOOK_URL connected as %s; installer enqueued", member_id)
+    finally:
+        services.close()
+
+
+def _print_urls(settings: Settings, emu_base: str | None) -> None:
+    base = settings.app_base_url
+    lines = [
+        "",
+        "The app is running:",
+        f"  health:        {base}/healthz",
+        f"  metrics:       {base}/metrics",
+        f"  installer:     {base}/install   (the portal opens it in its frame)",
+    ]
+    if emu_base:
+        lines += [
+            f"  local portal:  {emu_base}/rest/   (b24emu; admin API {emu_base}/_emu/)",
+            f"  installed app: {emu_base}/_emu/apps",
+        ]
+    lines.append("Press Ctrl-C to stop everything.\n")
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
