@@ -357,3 +357,26 @@ def test_new_invoices_are_a_built_in_smart_process(portal):
     )["item"]
     assert with_uf["ufCrmSmartInvoiceNote"] == "x"
     assert all(t["entityTypeId"] != 31 for t in call(portal, "crm.type.list", {}).result["types"])
+
+
+def test_deprecated_dealcategory_methods_share_the_pipelines(portal):
+    new_id = call(portal, "crm.dealcategory.add", {"fields": {"NAME": "Repeat sales", "SORT": 100}})
+    assert (
+        call(portal, "crm.category.get", {"entityTypeId": 2, "id": new_id})["category"]["name"]
+        == "Repeat sales"
+    )
+    assert call(portal, "crm.dealcategory.status", {"id": new_id}) == f"DEAL_STAGE_{new_id}"
+    stages = call(portal, "crm.dealcategory.stage.list", {"id": new_id})
+    assert stages[0] == {"NAME": "New", "SORT": "10", "STATUS_ID": f"C{new_id}:NEW"}
+    assert [r["NAME"] for r in call(portal, "crm.dealcategory.list", {}).result] == ["Repeat sales"]
+    assert call(portal, "crm.dealcategory.default.set", {"NAME": "Main"}) is True
+    assert call(portal, "crm.dealcategory.default.get", {}) == {"ID": 0, "NAME": "Main"}
+    assert error_of(portal, "crm.dealcategory.get", {"id": 99}) == {
+        "error": "",
+        "error_description": "Not found",
+    }
+    assert call(portal, "crm.dealcategory.delete", {"id": new_id}) is True
+    assert (
+        call(portal, "crm.status.list", {"filter": {"ENTITY_ID": f"DEAL_STAGE_{new_id}"}}).result
+        == []
+    )
