@@ -147,6 +147,8 @@ def create_webhook(portal: Portal, body: dict[str, Any], request: web.Request) -
     hook = authmod.create_webhook(
         portal, int(body.get("user_id") or 1), body.get("scopes"), body.get("code")
     )
+    if body.get("expires_in"):
+        hook.expires_at = portal.clock.now() + float(body["expires_in"])
     return {
         "code": hook.code,
         "user_id": hook.user_id,

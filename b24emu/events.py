@@ -217,12 +217,13 @@ class Outbox:
             return not self._tasks
 
 
-def _app_ready(app: App | None, name: str) -> bool:
+def _app_ready(portal: Portal, app: App | None, name: str) -> bool:
     if app is None:
         return False
     if name == "ONAPPUNINSTALL":
         return True
-    return app.present and app.installed
+    # unpaid apps get nothing (the server finds no auth and skips the send)
+    return app.present and app.installed and not portal.core.config.payment_required
 
 
 def _deliver(
@@ -236,7 +237,7 @@ def _deliver(
         client = None
     else:
         app = core.apps.get(binding.client_id)
-        if not _app_ready(app, name):
+        if not _app_ready(portal, app, name):
             return None
         token_user = binding.auth_type or user_id
         if token_user is None and name in REFRESH_EVENTS and app is not None:

@@ -4,7 +4,8 @@
 
     {"error_rates": {"503": 0.1, "500": 0.05, "429": 0.0, "timeout": 0.0},
      "methods": ["crm.item.list"],          # rates apply only to these (all when absent)
-     "fail_next": [{"method": "crm.deal.get", "status": 503, "count": 2}],
+     "fail_next": [{"method": "crm.deal.get", "status": 503, "count": 2},
+                   {"method": "profile", "error": "OVERLOAD_LIMIT"}],   # any §1.5 code
      "latency": 0.05,                       # seconds added to every REST request
      "timeout_seconds": 30,                 # how long a "timeout" request hangs
      "drop_deliveries": 0.0,                # share of outbound POSTs silently dropped
@@ -19,12 +20,49 @@ from typing import Any
 
 from b24emu.registry import RestError
 
-_ERRORS: dict[str, tuple[str, str]] = {
-    "503": ("QUERY_LIMIT_EXCEEDED", "Too many requests"),
-    "500": ("INTERNAL_SERVER_ERROR", "Internal server error"),
-    "429": ("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."),
-    "502": ("ERROR_UNEXPECTED_ANSWER", "Server returned an unexpected response"),
-    "401": ("expired_token", "The access token provided has expired."),
+# Every code of the protocol doc's error table (§1.5): code → (HTTP status, description).
+ERROR_TABLE: dict[str, tuple[int, str]] = {
+    "NO_AUTH_FOUND": (401, "Wrong authorization data"),
+    "expired_token": (401, "The access token provided has expired."),
+    "invalid_token": (401, "The access token provided is invalid."),
+    "INVALID_CREDENTIALS": (401, "Invalid request credentials"),
+    "insufficient_scope": (
+        403,
+        "The request requires higher privileges than provided by the access token",
+    ),
+    "ACCESS_DENIED": (403, "Access denied!"),
+    "WRONG_AUTH_TYPE": (
+        403,
+        "Current authorization type is denied for this method Application context required",
+    ),
+    "user_access_error": (403, "The user does not have access to the application"),
+    "PORTAL_DELETED": (403, "Portal was deleted"),
+    "ERROR_METHOD_NOT_FOUND": (404, "Method not found!"),
+    "ERROR_ARGUMENT": (400, "Argument is null or empty"),
+    "ERROR_CORE": (400, "Internal error"),
+    "NOT_FOUND": (400, "Item not found"),
+    "INVALID_ARG_VALUE": (400, "Invalid argument value"),
+    "CRM_FIELD_ERROR_VALUE_NOT_VALID": (400, "Invalid value for field"),
+    "ERROR_BATCH_LENGTH_EXCEEDED": (400, "Max batch length exceeded"),
+    "ERROR_BATCH_METHOD_NOT_ALLOWED": (405, "Method is not allowed for batch usage"),
+    "OPERATION_TIME_LIMIT": (429, "Method is blocked due to operation time limit."),
+    "QUERY_LIMIT_EXCEEDED": (503, "Too many requests"),
+    "OVERLOAD_LIMIT": (503, "REST API is blocked due to overload"),
+    "INTERNAL_SERVER_ERROR": (500, "Internal server error"),
+    "ERROR_UNEXPECTED_ANSWER": (500, "Server returned an unexpected response"),
+    "METHOD_CONFIRM_WAITING": (401, "Waiting for confirmation"),
+    "METHOD_CONFIRM_DENIED": (403, "Method call denied"),
+    "ERROR_OAUTH": (400, "OAuth error"),
+}
+# A bare HTTP status in the fault settings means this code.
+_BY_STATUS = {
+    "503": "QUERY_LIMIT_EXCEEDED",
+    "500": "INTERNAL_SERVER_ERROR",
+    "429": "OPERATION_TIME_LIMIT",
+    "401": "expired_token",
+    "403": "ACCESS_DENIED",
+    "404": "ERROR_METHOD_NOT_FOUND",
+    "400": "ERROR_CORE",
 }
 
 
@@ -57,7 +95,7 @@ class Faults:
             wanted = (entry.get("method") or "").lower()
             if entry.get("count", 1) > 0 and (not wanted or wanted == method):
                 entry["count"] = entry.get("count", 1) - 1
-                return str(entry.get("status", "503"))
+                return str(entry.get("error") or entry.get("status", "503"))
         if not self._applies(method):
             return None
         for status, rate in (self.settings.get("error_rates") or {}).items():
@@ -66,9 +104,13 @@ class Faults:
         return None
 
     @staticmethod
-    def error_for(status: str) -> RestError:
-        code, description = _ERRORS.get(status, ("INTERNAL_SERVER_ERROR", "Internal server error"))
-        return RestError(code, description, status=int(status) if status.isdigit() else 500)
+    def error_for(fault: str) -> RestError:
+        """A status ("503") or an error code ("OVERLOAD_LIMIT") → the documented error."""
+        code = _BY_STATUS.get(fault, fault)
+        status, description = ERROR_TABLE.get(code, (500, "Internal server error"))
+        if code not in ERROR_TABLE:
+            code = "INTERNAL_SERVER_ERROR"
+        return RestError(code, description, status=status)
 
     def drop_delivery(self) -> bool:
         if self.settings.get("app_down"):

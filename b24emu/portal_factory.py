@@ -8,6 +8,7 @@ import logging
 import os
 import pickle  # noqa: S403 - our own state file, written by this process
 import secrets
+import time
 from typing import Any
 
 from b24emu import events
@@ -82,20 +83,28 @@ class Runtime:
         """Robot timeouts every 0.2 s; state file every ``state_save_interval`` seconds."""
         from b24emu import robots
 
-        elapsed = 0.0
+        ticks = 0
+        last_save = time.monotonic()
         while True:
             await asyncio.sleep(0.2)
-            elapsed += 0.2
+            ticks += 1
             try:
                 robots.expire_runs(self.portal)
-                if (
-                    self.portal.core.config.state_file
-                    and elapsed >= self.portal.core.config.state_save_interval
-                ):
-                    elapsed = 0.0
+                if ticks % 300 == 0:  # once a minute
+                    self.prune_tokens()
+                config = self.portal.core.config
+                if config.state_file and time.monotonic() - last_save >= config.state_save_interval:
+                    last_save = time.monotonic()
                     self.save_state()
             except Exception:
                 log.exception("periodic task failed")
+
+    def prune_tokens(self) -> None:
+        """Drop access tokens expired for over an hour (every event mints one)."""
+        core = self.portal.core
+        horizon = self.portal.clock.now() - 3600
+        for key in [k for k, t in core.tokens.items() if t.expires_at < horizon]:
+            del core.tokens[key]
 
     def save_state(self) -> None:
         path = self.portal.core.config.state_file

@@ -268,8 +268,8 @@ def start_run(
     core = portal.core
     robot = core.robots.get((placement.client_id, placement.code.lower()))
     app = core.apps.get(placement.client_id)
-    if robot is None or app is None or not app.installed:
-        return None
+    if robot is None or app is None or not app.installed or core.config.payment_required:
+        return None  # "Rest application status error: payment required" on a real portal
     workflow_id = f"{secrets.token_hex(7)[:13]}.{secrets.randbelow(10**8):08d}"
     token = _event_token(workflow_id, core.config.shared_key)
     values = {

@@ -148,3 +148,37 @@ def test_seed_creates_records(emulator):
     )
     leads = emulator.portal.crm.items(1)
     assert all(row["fm"][0]["value"].startswith("+7 9") for row in leads)
+
+
+def test_every_documented_error_code_can_be_injected_with_its_status(emulator):
+    from b24emu.faults import ERROR_TABLE
+
+    hook = emulator.webhook_url()
+    emulator.admin.post(
+        "faults", {"fail_next": [{"method": "profile", "error": code} for code in ERROR_TABLE]}
+    )
+    for code, (status, description) in ERROR_TABLE.items():
+        resp = requests.post(hook + "profile")
+        assert (resp.status_code, resp.json()) == (
+            status,
+            {"error": code, "error_description": description},
+        )
+
+
+def test_expired_webhook_is_invalid_credentials(emulator):
+    hook = emulator.admin.post("webhooks", {"user_id": 1, "expires_in": 60})["url"]
+    assert requests.post(hook + "profile").status_code == 200
+    emulator.admin.post("clock", {"advance": 61})
+    assert requests.post(hook + "profile").json()["error"] == "INVALID_CREDENTIALS"
+
+
+def test_unpaid_app_gets_no_events(emulator, installed_app, receiver):
+    installed_app["rest"].call(
+        "event.bind", {"event": "ONCRMLEADADD", "handler": receiver.url("e")}
+    )
+    emulator.configure(payment_required=True)
+    emulator.admin.post(
+        "emit", {"event": "ONCRMLEADADD", "data": {"FIELDS": {"ID": "1"}}, "user_id": 1}
+    )
+    emulator.wait_deliveries()
+    assert receiver.at("e") == []

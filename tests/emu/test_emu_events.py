@@ -294,3 +294,32 @@ def test_dynamic_item_event_reaches_generic_and_per_type_bindings(
     assert (typed["event"], typed["data"]) == ("ONCRMDYNAMICITEMADD_1036", data)
     emulator.wait_deliveries()
     assert receiver.at("other") == []
+
+
+def test_non_admin_binds_only_for_himself(emulator, installed_app, receiver):
+    tokens = emulator.admin.post(f"apps/{installed_app['client_id']}/tokens", {"user_id": 3})
+    url = emulator.rest_url + "event.bind"
+    other = requests.post(
+        url,
+        json={
+            "auth": tokens["access_token"],
+            "event": "ONCRMLEADADD",
+            "handler": receiver.url("x"),
+            "auth_type": 1,
+        },
+    )
+    assert (other.status_code, other.json()["error"]) == (403, "ACCESS_DENIED")
+    offline = requests.post(
+        url, json={"auth": tokens["access_token"], "event": "ONCRMLEADADD", "event_type": "offline"}
+    )
+    assert offline.status_code == 403
+    own = requests.post(
+        url,
+        json={
+            "auth": tokens["access_token"],
+            "event": "ONCRMLEADADD",
+            "handler": receiver.url("x"),
+        },
+    )
+    assert own.json()["result"] is True
+    assert emulator.portal.core.bindings[-1].auth_type == 3

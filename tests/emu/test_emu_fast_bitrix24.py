@@ -58,3 +58,12 @@ def test_oauth_with_token_func_refreshes_on_expiry(emulator, installed_app):
     assert third == "Y"
     assert first["result"]["ID"] == "1" and second["result"]["ID"] == "1"
     assert state["refreshes"] == 1
+
+
+def test_get_all_pages_through_a_list_method(emulator):
+    if emulator.portal.crm is None:
+        return
+    emulator.admin.post("seed", {"leads": 120})
+    b = Bitrix(emulator.webhook_url(), verbose=False)
+    leads = b.get_all("crm.lead.list", {"select": ["ID", "TITLE"]})
+    assert sorted(int(row["ID"]) for row in leads) == list(range(1, 121))
