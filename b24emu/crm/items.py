@@ -199,6 +199,7 @@ class ItemsMixin:
         adding: bool,
     ) -> dict[str, Any]:
         offset = self.portal.timezone_offset
+        stage_before = None if adding else new.get("stageId")
         given: set[str] = set()
         for key, value in (fields or {}).items():
             if key == "fm":
@@ -226,9 +227,41 @@ class ItemsMixin:
                 and new.get(upper) in (None, [], "")
             ):
                 raise FieldRequiredError(upper if original_uf else view.uf_camel[upper])
-        self._pipeline(view, new, given, user_id, now, adding)
+        self._pipeline(view, new, given, user_id, now, stage_before)
         self._derive(view, new, given)
+        if view.has_stages and (adding or new.get("stageId") != stage_before):
+            self._check_stage_required(view, new, original_uf)
         return new
+
+    def require_on_stage(
+        self, etid: int, field: str, stage_id: str, category_id: int | None = None
+    ) -> None:
+        """What an admin sets in the UI: ``field`` (camel or UPPER UF name) becomes required
+        from ``stage_id`` on: that stage and every later one except failure stages."""
+        self.stage_requirements.append(
+            {"etid": int(etid), "category_id": category_id, "field": field, "stage_id": stage_id}
+        )
+
+    def _check_stage_required(
+        self, view: EntityView, new: dict[str, Any], original_uf: bool
+    ) -> None:
+        cat = new.get("categoryId") if view.etid != LEAD else None
+        target = self.statuses.stage(view.etid, cat, new["stageId"])
+        if target is None or target["SEMANTICS"] == "F":
+            return  # failure stages never demand fields (closing a lost item stays possible)
+        for rule in self.stage_requirements:
+            if rule["etid"] != view.etid or (
+                rule["category_id"] is not None and rule["category_id"] != cat
+            ):
+                continue
+            start = self.statuses.stage(view.etid, cat, rule["stage_id"])
+            if start is None or target["SORT"] < start["SORT"]:
+                continue
+            key = view.internal_key(rule["field"], True) or view.internal_key(rule["field"], False)
+            if key is not None and new.get(key) in (None, "", []):
+                if key in view.ufs:
+                    raise FieldRequiredError(key if original_uf else view.uf_camel[key])
+                raise FieldRequiredError(key)
 
     def _pipeline(
         self,
@@ -237,7 +270,7 @@ class ItemsMixin:
         given: set[str],
         user_id: int,
         now: float,
-        adding: bool,
+        previous: str | None,
     ) -> None:
         if view.has_categories:
             if new.get("categoryId") is None:
@@ -257,8 +290,7 @@ class ItemsMixin:
         row = self.statuses.stage(view.etid, cat, stage_id)
         if row is None:
             raise FieldValueError("stageId")
-        previous = new.get("stageId") if not adding else None
-        if adding or stage_id != previous:
+        if stage_id != previous:
             new["movedBy"], new["movedTime"] = user_id, now
             if "previousStageId" in view.fields:
                 new["previousStageId"] = previous

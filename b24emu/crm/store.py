@@ -48,6 +48,7 @@ class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
         self._fm_next = 1
         self._views: dict[int, EntityView] = {}
         self._invoice: dict[str, Any] | None = None
+        self.stage_requirements: list[dict[str, Any]] = []  # see require_on_stage
         self.init_records()
 
     # -- entity types ------------------------------------------------------------------

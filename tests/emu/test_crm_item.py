@@ -385,3 +385,82 @@ def test_reverse_export_by_id_desc(portal):
         {"entityTypeId": 1, "order": {"id": "DESC"}, "filter": {"<=id": 5}, "select": ["id"]},
     )
     assert [i["id"] for i in counted.result["items"]] == [5, 4, 3, 2, 1] and counted.total == 5
+
+
+def test_stage_dependent_required_fields(portal):
+    call(
+        portal,
+        "crm.lead.userfield.add",
+        {"fields": {"FIELD_NAME": "BUDGET", "USER_TYPE_ID": "double"}},
+    )
+    portal.crm.require_on_stage(1, "UF_CRM_BUDGET", "IN_PROCESS")
+    lead = call(portal, "crm.item.add", {"entityTypeId": 1, "fields": {"title": "x"}})["item"]
+    body = error_of(
+        portal,
+        "crm.item.update",
+        {"entityTypeId": 1, "id": lead["id"], "fields": {"stageId": "PROCESSED"}},
+    )
+    assert body == {
+        "error": "CRM_FIELD_ERROR_REQUIRED",
+        "error_description": 'Field "ufCrmBudget" is required',
+    }
+    with pytest.raises(RestError) as legacy:
+        lookup("crm.lead.update").fn(
+            Call(
+                portal,
+                Auth(kind="webhook", user_id=1, scopes=frozenset({"crm"})),
+                "crm.lead.update",
+                {"id": lead["id"], "fields": {"STATUS_ID": "IN_PROCESS"}},
+            )
+        )
+    assert legacy.value.body() == {
+        "error": "",
+        "error_description": 'Field "UF_CRM_BUDGET" is required',
+    }
+    assert (
+        call(portal, "crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["item"]["stageId"]
+        == "NEW"
+    )
+    junk = call(
+        portal,
+        "crm.item.update",
+        {"entityTypeId": 1, "id": lead["id"], "fields": {"stageId": "JUNK"}},
+    )["item"]
+    assert junk["stageId"] == "JUNK"  # failure stages stay reachable
+    done = call(
+        portal,
+        "crm.item.update",
+        {"entityTypeId": 1, "id": lead["id"], "fields": {"stageId": "PROCESSED", "ufCrmBudget": 5}},
+    )["item"]
+    assert done["stageId"] == "PROCESSED"
+
+
+def test_stage_move_records_mover_and_previous_stage(portal):
+    call(
+        portal,
+        "crm.type.add",
+        {"fields": {"title": "S", "entityTypeId": 1030, "isStagesEnabled": "Y"}},
+    )
+    item = call(portal, "crm.item.add", {"entityTypeId": 1030, "fields": {}}, user_id=1)["item"]
+    first_stage = item["stageId"]
+    portal.clock.offset += 60
+    moved = call(
+        portal,
+        "crm.item.update",
+        {
+            "entityTypeId": 1030,
+            "id": item["id"],
+            "fields": {"stageId": first_stage.replace("NEW", "PREPARATION")},
+        },
+        user_id=4,
+    )["item"]
+    assert moved["movedBy"] == 4 and moved["movedTime"] > item["movedTime"]
+    assert moved["previousStageId"] == first_stage
+    assert portal.stages[-1] == (1030, item["id"], item["categoryId"], moved["stageId"], 4)
+    same = call(
+        portal,
+        "crm.item.update",
+        {"entityTypeId": 1030, "id": item["id"], "fields": {"title": "t"}},
+        user_id=2,
+    )["item"]
+    assert same["movedBy"] == 4 and len(portal.stages) == 2
