@@ -56,6 +56,48 @@ def reconcile(member_id: str) -> dict[str, Any]:
     return asdict(result)
 
 
+# How often the clock may enqueue each safety-net job per portal (seconds).
+EVERY = {"catch_up_offline": 60, "reconcile": 15 * 60}
+QUEUE = "sync"
+
+
+def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
+    """Enqueue offline catch-up and reconciliation for every active installation, each at
+    most once per :data:`EVERY` interval (a Redis ``SET NX EX`` per portal and job). Call it
+    from the clock's tick and once at start-up (``force=True`` ignores the intervals, so
+    whatever happened while the app was down is drained at once). Offline events exist only
+    for OAuth apps; webhook installations get reconciliation only. Returns what was enqueued.
+    """
+    from sqlalchemy import select
+
+    from app.queues import enqueue
+    from app.store.installations import Installation
+
+    with services.session() as session:
+        rows = session.execute(
+            select(Installation.member_id, Installation.auth_mode).where(
+                Installation.status == "active"
+            )
+        ).all()
+    out = []
+    for member_id, auth_mode in rows:
+        for job, every in EVERY.items():
+            if job == "catch_up_offline" and auth_mode != "oauth":
+                continue
+            gate = f"b24:every:{job}:{member_id}"
+            if force:
+                services.redis.set(gate, b"1", ex=every)
+            elif not services.redis.set(gate, b"1", nx=True, ex=every):
+                continue
+            if job == "catch_up_offline" and not inbox.mark_pending(
+                services.redis, inbox.pending_key(member_id, "offline", "-", 0)
+            ):
+                continue  # one is queued already (e.g. from ONOFFLINEEVENT)
+            enqueue(services, QUEUE, f"app.jobs.events.{job}", member_id)
+            out.append((job, member_id))
+    return out
+
+
 def _services() -> Any:
     """The worker's Services (built once per process by the worker composition root)."""
     from app.services import current

@@ -292,6 +292,15 @@ def _timer(session, member_id: str, action: A.Action, key: str) -> tuple[str, An
         from app.timers import service
     except ImportError:
         return SKIPPED, None, "app.timers.service is not available"
+    try:
+        return _timer_call(service, session, member_id, action, key)
+    except ValueError as exc:  # e.g. a Ref as the record: refused, audited, not retried
+        return FAILED, None, f"timer refused: {exc}"
+
+
+def _timer_call(
+    service, session, member_id: str, action: A.Action, key: str
+) -> tuple[str, Any, str | None]:
     if isinstance(action, A.StartTimer):
         timer_id = service.start_timer(
             session,
