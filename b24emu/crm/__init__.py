@@ -30,6 +30,10 @@ Seeding::
     store.bulk_seed(etid, [fields_camel, ...], user_id=1) -> [ids]  # fast, no events
     store.incoming_lead("webform"|"email"|"call"|"manual", user_id=1,
                         title=..., name=..., phone=..., email=..., **more_fields) -> row
+                        # mode 2 (simple CRM): creates a contact + deal, returns the deal
+
+Stage rules: ``store.require_on_stage(etid, field, stage_id, category_id=None)`` makes a
+field required from that stage on (the UI's "required from stage" setting).
 
 Configuration: ``store.add_type(fields, user_id)`` / ``update_type`` / ``delete_type``
 (smart processes; creates the default pipeline and stages), ``store.add_category(etid, fields)``,

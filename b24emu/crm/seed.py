@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from b24emu.crm.schema import LEAD
+from b24emu.crm.schema import CONTACT, DEAL, LEAD
 
 SOURCES = {"webform": "WEBFORM", "email": "EMAIL", "call": "CALL", "manual": None}
 
@@ -55,6 +55,8 @@ class SeedMixin:
 
         ``channel`` is ``webform``, ``email``, ``call`` or ``manual``; it sets ``sourceId``
         (WEBFORM/EMAIL/CALL/empty) and the phone/e-mail multifields. Fires events like any add.
+        In simple CRM mode (``store.mode == 2``) there are no leads: a contact and a deal are
+        created instead and the deal is returned.
         """
         if channel not in SOURCES:
             raise ValueError(f"unknown channel {channel!r}; use one of {sorted(SOURCES)}")
@@ -68,4 +70,15 @@ class SeedMixin:
             fields["title"] = title
         if name:
             fields["name"] = name
+        if getattr(self, "mode", 1) == 2:
+            return self._incoming_deal(fields, user_id)
         return self.add_item(LEAD, fields, user_id)  # type: ignore[attr-defined]
+
+    def _incoming_deal(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """Simple CRM (mode 2) has no leads: an inquiry becomes a contact and a deal."""
+        contact_fields = {"fm": fields.pop("fm"), "sourceId": fields["sourceId"]}
+        if fields.get("name"):
+            contact_fields["name"] = fields.pop("name")
+        contact = self.add_item(CONTACT, contact_fields, user_id)  # type: ignore[attr-defined]
+        fields["contactIds"] = [contact["id"]]
+        return self.add_item(DEAL, fields, user_id)  # type: ignore[attr-defined]

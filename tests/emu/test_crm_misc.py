@@ -277,3 +277,14 @@ def test_activity_moves_owner_last_activity_without_update_event(portal):
     assert after["updatedTime"] == deal["updatedTime"]
     assert [name for name, _, _ in portal.events] == ["ONCRMACTIVITYADD"]
     assert portal.crm.api_item(2, portal.crm.get_item(2, deal["id"])) == after
+
+
+def test_incoming_inquiry_in_simple_mode_becomes_contact_and_deal(portal):
+    portal.crm.mode = 2
+    deal = portal.crm.incoming_lead("webform", user_id=2, title="Form", name="Zoe", phone="+7 901")
+    assert portal.crm.items(1) == []
+    got = call(portal, "crm.deal.get", {"id": deal["id"]})
+    assert (got["TITLE"], got["SOURCE_ID"], got["ASSIGNED_BY_ID"]) == ("Form", "WEBFORM", "2")
+    contact = call(portal, "crm.contact.get", {"id": got["CONTACT_ID"]})
+    assert contact["NAME"] == "Zoe" and contact["PHONE"][0]["VALUE"] == "+7 901"
+    assert [name for name, _, _ in portal.events] == ["ONCRMCONTACTADD", "ONCRMDEALADD"]
