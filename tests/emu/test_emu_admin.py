@@ -182,3 +182,10 @@ def test_unpaid_app_gets_no_events(emulator, installed_app, receiver):
     )
     emulator.wait_deliveries()
     assert receiver.at("e") == []
+
+
+def test_latency_fault_delays_every_request(emulator):
+    hook = emulator.webhook_url()
+    emulator.admin.post("faults", {"latency": 2.0})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(hook + "profile", timeout=0.3)

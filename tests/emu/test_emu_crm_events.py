@@ -1,0 +1,81 @@
+"""CRM and task changes made over REST arrive at the app as the documented event POSTs."""
+
+import pytest
+
+from tests.emu._receiver import documented_keys
+
+
+@pytest.fixture
+def crm_app(emulator, installed_app):
+    if emulator.portal.crm is None:
+        pytest.skip("CRM store not present")
+    return installed_app
+
+
+def test_deal_pipeline_move_fires_move_to_category(crm_app, receiver):
+    rest = crm_app["rest"]
+    rest.call("event.bind", {"event": "ONCRMDEALMOVETOCATEGORY", "handler": receiver.url("move")})
+    category = rest.call("crm.category.add", {"entityTypeId": 2, "fields": {"name": "Монтаж"}})[
+        "category"
+    ]
+    deal = rest.call("crm.item.add", {"entityTypeId": 2, "fields": {"title": "Окна"}})["item"]
+    rest.call(
+        "crm.item.update",
+        {
+            "entityTypeId": 2,
+            "id": deal["id"],
+            "fields": {"categoryId": category["id"], "stageId": f"C{category['id']}:NEW"},
+        },
+    )
+    post = receiver.wait_for("move")[0]
+    assert post.keys == documented_keys("event_ONCRMDEALMOVETOCATEGORY.decoded.txt")
+    assert post.form["data"]["FIELDS"] == {
+        "ID": str(deal["id"]),
+        "CATEGORY_ID": str(category["id"]),
+        "STAGE_ID": f"C{category['id']}:NEW",
+    }
+
+
+def test_task_add_fires_ontaskadd(crm_app, receiver):
+    rest = crm_app["rest"]
+    rest.call("event.bind", {"event": "ONTASKADD", "handler": receiver.url("task")})
+    task = rest.call("tasks.task.add", {"fields": {"TITLE": "Замер", "RESPONSIBLE_ID": 5}})["task"]
+    post = receiver.wait_for("task")[0]
+    assert post.keys == documented_keys("event_ONTASKADD.decoded.txt")
+    assert post.form["data"]["FIELDS_AFTER"] == {"ID": str(task["id"])}
+
+
+def test_robot_runs_when_lead_created_in_stage_and_deal_no_wait_payload(
+    emulator, crm_app, receiver
+):
+    rest = crm_app["rest"]
+    rest.call(
+        "bizproc.robot.add",
+        {
+            "CODE": "lead_score_robot",
+            "HANDLER": receiver.url("robot"),
+            "NAME": "R",
+            "USE_SUBSCRIPTION": "N",
+            "PROPERTIES": {
+                "comment": {"Name": "C"},
+                "amount": {"Name": "A", "Type": "double"},
+                "notify": {"Name": "N", "Type": "bool"},
+                "responsible": {"Name": "R", "Type": "user"},
+            },
+        },
+    )
+    emulator.admin.post(
+        "robots/place",
+        {
+            "entity_type_id": 2,
+            "stage_id": "NEW",
+            "code": "lead_score_robot",
+            "properties": {"comment": "x", "amount": 333, "notify": "Y", "responsible": "user_1"},
+        },
+    )
+    deal = rest.call(
+        "crm.item.add", {"entityTypeId": 2, "fields": {"title": "Окна", "stageId": "NEW"}}
+    )["item"]
+    post = receiver.wait_for("robot")[0]
+    assert post.keys == documented_keys("robot_handler_post_deal_no_wait.decoded.txt")
+    assert post.form["document_id"][2] == f"DEAL_{deal['id']}"
