@@ -1,0 +1,84 @@
+"""Entry points used by the install job and the CLI.
+
+``install_playbooks(services, member_id, names, progress=...)`` plans and applies the
+playbooks' schema and returns a summary; it raises (after recording what succeeded) when
+writes failed, so the next run continues.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from app.installers.apply import ApplyReport, apply
+from app.installers.current import read
+from app.installers.desired import build
+from app.installers.plan import plan
+from app.installers.plan_model import Plan
+from app.installers.uninstall import UninstallReport, remove_owned
+from app.robots.registry import all_specs
+from app.store import schema_objects
+
+
+def base_url(services) -> str:
+    return str(services.settings.app_base_url).rstrip("/")
+
+
+def _progress_adapter(progress: Callable | None):
+    """Accept ``progress(step, total, text)`` and one-argument ``progress(text)`` callbacks."""
+    if progress is None:
+        return None
+    try:
+        arity = len(inspect.signature(progress).parameters)
+    except (TypeError, ValueError):
+        arity = 3
+    if arity >= 3:
+        return progress
+    return lambda step, total, text: progress(f"[{step}/{total}] {text}")
+
+
+def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
+    """The plan for ``names`` on ``member_id`` (reads only)."""
+    desired = build(names)
+    client = client or services.portal(member_id)
+    with services.session() as session:
+        known = schema_objects.load(session, member_id)
+    snap = read(client, desired, known)
+    return plan(desired, snap, known, base_url(services), all_specs())
+
+
+def summarize(names, report: ApplyReport) -> dict[str, Any]:
+    return {
+        "playbooks": list(names),
+        "written": dict(report.written),
+        "requests": report.requests,
+        "rounds": report.rounds,
+        "adopted": list(report.adopted),
+        "conflicts": [f"{c.what}: {c.problem}. Fix: {c.fix}" for c in report.conflicts],
+        "notes": list(report.notes),
+    }
+
+
+def install_playbooks(services, member_id: str, playbook_names, progress=None, client=None):
+    """Plan + apply ``playbook_names`` on ``member_id``; a summary dict (see summarize)."""
+    desired = build(playbook_names)
+    client = client or services.portal(member_id)
+    with services.session() as session:
+        report = apply(
+            session,
+            client,
+            member_id,
+            desired,
+            base_url(services),
+            all_specs(),
+            progress=_progress_adapter(progress),
+        )
+    return summarize(desired.playbooks, report)
+
+
+def uninstall_playbooks(services, member_id: str, client=None) -> UninstallReport:
+    """Remove what the app created (admin asked to clean up)."""
+    client = client or services.portal(member_id)
+    with services.session() as session:
+        return remove_owned(session, client, member_id)
