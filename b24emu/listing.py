@@ -21,6 +21,7 @@ from typing import Any
 from b24emu.registry import ListPage
 
 PAGE_SIZE = 50
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 Predicate = Callable[[Any], bool]
 ValueOf = Callable[[Any, str], Any]
 Convert = Callable[[str, Any], Any]
@@ -93,6 +94,8 @@ def _cmp(row_value: Any, wanted: Any, op: str) -> bool:
         if v is None or v == "":
             continue
         w = _coerce(wanted, v)
+        if isinstance(v, str) and _NUMERIC.match(v) and isinstance(w, str) and _NUMERIC.match(w):
+            v, w = float(v), float(w)  # numbers printed as strings still compare as numbers
         try:
             if (
                 (op == ">" and v > w)
@@ -203,6 +206,8 @@ def _sort_key(value: Any) -> tuple[int, Any]:
         return (0, 0)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (1, value)
+    if isinstance(value, str) and _NUMERIC.match(value):
+        return (1, float(value))  # "10" after "9": numeric columns printed as strings
     return (2, str(value).lower())
 
 

@@ -81,3 +81,11 @@ def test_page_floors_start_and_reports_next_only_when_more():
 def test_page_without_counting():
     fast = page(list(range(120)), -1)
     assert (len(fast.result), fast.total, fast.next, fast.counted_rows) == (50, 0, None, 0)
+
+
+def test_numbers_printed_as_strings_sort_and_compare_numerically():
+    rows = [{"ID": "9"}, {"ID": "10"}, {"ID": "100"}, {"ID": "C1:NEW"}]
+    assert [r["ID"] for r in order_rows(rows, {"ID": "ASC"})] == ["9", "10", "100", "C1:NEW"]
+    numeric = rows[:3]
+    assert [r["ID"] for r in filter_rows(numeric, {">ID": 9})] == ["10", "100"]
+    assert [r["ID"] for r in filter_rows(numeric, {"<=ID": "10"})] == ["9", "10"]
