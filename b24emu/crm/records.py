@@ -104,6 +104,23 @@ class RecordsMixin:
         self.portal.emit("ONCRMTIMELINECOMMENTADD", {"ID": row["ID"]}, user_id)
         return row
 
+    def get_comment(self, comment_id: int) -> dict[str, Any]:
+        row = self.comments.get(int(comment_id))
+        if row is None:
+            raise NotFoundError("Comment not found")
+        return row
+
+    def update_comment(self, comment_id: int, comment: str, user_id: int) -> dict[str, Any]:
+        row = self.get_comment(comment_id)
+        row["COMMENT"] = comment
+        self.portal.emit("ONCRMTIMELINECOMMENTUPDATE", {"ID": row["ID"]}, user_id)
+        return row
+
+    def delete_comment(self, comment_id: int, user_id: int) -> None:
+        row = self.get_comment(comment_id)
+        del self.comments[row["ID"]]
+        self.portal.emit("ONCRMTIMELINECOMMENTDELETE", {"ID": row["ID"]}, user_id)
+
     # -- tasks -------------------------------------------------------------------------
     def add_task(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
         """``fields`` uses UPPER keys (TITLE, RESPONSIBLE_ID, UF_CRM_TASK, ...)."""
@@ -155,6 +172,19 @@ class RecordsMixin:
         if row is None:
             raise NotFoundError("Task not found")
         return row
+
+    def delete_task(self, task_id: int, user_id: int) -> None:
+        row = self.get_task(task_id)
+        del self.tasks[row["ID"]]
+        for item_id in [i for i, c in self.checklist.items() if c["TASK_ID"] == row["ID"]]:
+            del self.checklist[item_id]
+        data = {
+            "FIELDS_BEFORE": {"ID": str(row["ID"])},
+            "FIELDS_AFTER": "undefined",
+            "IS_ACCESSIBLE_BEFORE": "undefined",
+            "IS_ACCESSIBLE_AFTER": "N",
+        }
+        self.portal.emit("ONTASKDELETE", data, user_id)
 
     def add_checklist_item(
         self, task_id: int, fields: dict[str, Any], user_id: int

@@ -172,46 +172,65 @@ for _kind, _etid in ENTITIES.items():
     _register(_kind, _etid)
 
 
-@method("crm.deal.contact.items.get", scope="crm")
-def deal_contacts_get(call: Call) -> list[dict[str, Any]]:
-    try:
-        row = crm(call).get_item(DEAL, _id(call))
-    except CrmError as exc:
-        raise legacy_error(exc) from None
-    ids = row.get("contactIds") or []
-    return [
-        {
-            "CONTACT_ID": cid,
-            "SORT": (pos + 1) * 10,
-            "ROLE_ID": 0,
-            "IS_PRIMARY": "Y" if pos == 0 else "N",
-        }
-        for pos, cid in enumerate(ids)
-    ]
+BINDINGS = {
+    # method prefix: (owner ETID, field with the bound ids, key in the rows)
+    "crm.deal.contact": (DEAL, "contactIds", "CONTACT_ID"),
+    "crm.lead.contact": (LEAD, "contactIds", "CONTACT_ID"),
+    "crm.company.contact": (COMPANY, "contactIds", "CONTACT_ID"),
+    "crm.contact.company": (CONTACT, "companyIds", "COMPANY_ID"),
+}
 
 
-@method("crm.deal.contact.items.set", scope="crm")
-def deal_contacts_set(call: Call) -> bool:
-    deal_id = _id(call)
-    items = call.param("items") or []
-    items = list(items.values()) if isinstance(items, dict) else list(items)
-    try:
-        rows = sorted(
-            (
+def _register_binding(prefix: str, etid: int, field: str, key: str) -> None:
+    @method(f"{prefix}.items.get", scope="crm")
+    def items_get(call: Call) -> list[dict[str, Any]]:
+        try:
+            row = crm(call).get_item(etid, _id(call))
+        except CrmError as exc:
+            raise legacy_error(exc) from None
+        ids = row.get(field) or []
+        return [
+            {
+                key: bound,
+                "SORT": (pos + 1) * 10,
+                "ROLE_ID": 0,
+                "IS_PRIMARY": "Y" if pos == 0 else "N",
+            }
+            for pos, bound in enumerate(ids)
+        ]
+
+    @method(f"{prefix}.items.set", scope="crm")
+    def items_set(call: Call) -> bool:
+        owner_id = _id(call)
+        items = call.param("items") or []
+        items = list(items.values()) if isinstance(items, dict) else list(items)
+        try:
+            rows = sorted(
                 (
                     0 if str(i.get("IS_PRIMARY", "N")).upper() == "Y" else 1,
                     int(i.get("SORT") or 0),
-                    int(i["CONTACT_ID"]),
+                    int(i[key]),
                 )
                 for i in items
-                if isinstance(i, dict) and i.get("CONTACT_ID")
-            ),
-        )
-        crm(call).update_item(
-            DEAL, deal_id, {"contactIds": [cid for _, _, cid in rows]}, call.auth.user_id
-        )
-    except (TypeError, ValueError):
-        raise RestError("", "The parameter 'items' is invalid.") from None
-    except CrmError as exc:
-        raise legacy_error(exc) from None
-    return True
+                if isinstance(i, dict) and i.get(key)
+            )
+            crm(call).update_item(
+                etid, owner_id, {field: [bound for _, _, bound in rows]}, call.auth.user_id
+            )
+        except (TypeError, ValueError):
+            raise RestError("", "The parameter 'items' is invalid.") from None
+        except CrmError as exc:
+            raise legacy_error(exc) from None
+        return True
+
+    @method(f"{prefix}.items.delete", scope="crm")
+    def items_delete(call: Call) -> bool:
+        try:
+            crm(call).update_item(etid, _id(call), {field: []}, call.auth.user_id)
+        except CrmError as exc:
+            raise legacy_error(exc) from None
+        return True
+
+
+for _prefix, (_owner, _field, _key) in BINDINGS.items():
+    _register_binding(_prefix, _owner, _field, _key)

@@ -108,6 +108,42 @@ def timeline_comment_list(call: Call) -> ListPage:
     return listing.page(rows, call.param("start"))
 
 
+def _comment_id(call: Call) -> int:
+    try:
+        return int(call.param("id"))
+    except (TypeError, ValueError):
+        raise RestError("NOT_FOUND", "Comment not found") from None
+
+
+@method("crm.timeline.comment.get", scope="crm")
+def timeline_comment_get(call: Call) -> dict[str, Any]:
+    try:
+        return render_comment(call, crm(call).get_comment(_comment_id(call)))
+    except CrmError as exc:
+        raise RestError(exc.code, exc.message) from None
+
+
+@method("crm.timeline.comment.update", scope="crm")
+def timeline_comment_update(call: Call) -> int:
+    fields = call.param("fields") or {}
+    comment = str(fields.get("COMMENT") or "").strip() if isinstance(fields, dict) else ""
+    if not comment:
+        raise RestError("INVALID_ARG_VALUE", "Comment text is empty")
+    try:
+        return crm(call).update_comment(_comment_id(call), comment, call.auth.user_id)["ID"]
+    except CrmError as exc:
+        raise RestError(exc.code, exc.message) from None
+
+
+@method("crm.timeline.comment.delete", scope="crm")
+def timeline_comment_delete(call: Call) -> None:
+    try:
+        crm(call).delete_comment(_comment_id(call), call.auth.user_id)
+    except CrmError as exc:
+        raise RestError(exc.code, exc.message) from None
+    return None
+
+
 @method("crm.settings.mode.get", scope="crm")
 def settings_mode_get(call: Call) -> int:
     return crm(call).mode

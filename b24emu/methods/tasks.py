@@ -230,3 +230,11 @@ def task_list(call: Call) -> ListPage:
         ]
     }
     return page
+
+
+@method("tasks.task.delete", scope="task")
+def task_delete(call: Call) -> dict[str, Any]:
+    task_id = _task_id(call)
+    task_row(call, task_id)
+    crm(call).delete_task(task_id, call.auth.user_id)
+    return {"task": True}

@@ -220,3 +220,29 @@ def test_legacy_list_filters_by_phone_and_email(portal):
     ).result
     assert by_email == [{"ID": str(first)}]
     assert call(portal, "crm.contact.list", {"filter": {"PHONE": "000"}}).result == []
+
+
+def test_company_and_contact_bindings(portal):
+    contact = call(portal, "crm.contact.add", {"fields": {"NAME": "C"}})
+    assert (
+        call(
+            portal,
+            "crm.contact.company.items.set",
+            {
+                "id": contact,
+                "items": [{"COMPANY_ID": 7, "SORT": 20}, {"COMPANY_ID": 5, "IS_PRIMARY": "Y"}],
+            },
+        )
+        is True
+    )
+    assert [
+        (i["COMPANY_ID"], i["IS_PRIMARY"])
+        for i in call(portal, "crm.contact.company.items.get", {"id": contact})
+    ] == [(5, "Y"), (7, "N")]
+    assert call(portal, "crm.contact.get", {"id": contact})["COMPANY_ID"] == "5"
+    assert call(portal, "crm.contact.company.items.delete", {"id": contact}) is True
+    assert call(portal, "crm.contact.company.items.get", {"id": contact}) == []
+    assert error_of(portal, "crm.company.contact.items.get", {"id": 77}) == {
+        "error": "",
+        "error_description": "Not found",
+    }

@@ -288,3 +288,19 @@ def test_incoming_inquiry_in_simple_mode_becomes_contact_and_deal(portal):
     contact = call(portal, "crm.contact.get", {"id": got["CONTACT_ID"]})
     assert contact["NAME"] == "Zoe" and contact["PHONE"][0]["VALUE"] == "+7 901"
     assert [name for name, _, _ in portal.events] == ["ONCRMCONTACTADD", "ONCRMDEALADD"]
+
+
+def test_timeline_comment_get_update_delete(portal):
+    deal = call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {}})["item"]
+    cid = call(
+        portal,
+        "crm.timeline.comment.add",
+        {"fields": {"ENTITY_ID": deal["id"], "ENTITY_TYPE": "deal", "COMMENT": "one"}},
+    )
+    call(
+        portal, "crm.timeline.comment.update", {"id": cid, "fields": {"COMMENT": "two"}}, user_id=2
+    )
+    assert call(portal, "crm.timeline.comment.get", {"id": cid})["COMMENT"] == "two"
+    assert portal.events[-1] == ("ONCRMTIMELINECOMMENTUPDATE", {"ID": cid}, 2)
+    assert call(portal, "crm.timeline.comment.delete", {"id": cid}) is None
+    assert error_of(portal, "crm.timeline.comment.get", {"id": cid}).code == "NOT_FOUND"

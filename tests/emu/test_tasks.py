@@ -154,3 +154,15 @@ def test_checklist_named_and_positional(portal):
         error_of(portal, "task.checklistitem.add", {"TASKID": 999, "FIELDS": {"TITLE": "x"}}).code
         == "ERROR_CORE"
     )
+
+
+def test_delete_fires_ontaskdelete(portal):
+    task = call(portal, "tasks.task.add", {"fields": {"TITLE": "x"}})["task"]
+    assert call(portal, "tasks.task.delete", {"taskId": task["id"]}) == {"task": True}
+    name, data, _ = portal.events[-1]
+    assert (name, data["FIELDS_BEFORE"], data["FIELDS_AFTER"]) == (
+        "ONTASKDELETE",
+        {"ID": task["id"]},
+        "undefined",
+    )
+    assert error_of(portal, "tasks.task.get", {"taskId": task["id"]}).code == "ERROR_CORE"
