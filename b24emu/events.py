@@ -8,6 +8,7 @@ upserted queue row. Deliveries go through :class:`Outbox`, which records the exa
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 import threading
@@ -56,6 +57,11 @@ EVENT_SCOPES.update(
         "ONAPPTEST": "basic",
         "ONOFFLINEEVENT": "basic",
     }
+)
+# auth_connector of the REST call being executed: its own offline queue does not get the
+# events that call causes (loop prevention, §5.5). Set by server.execute_call.
+CALL_CONNECTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "call_connector", default=None
 )
 # Events whose auth carries refresh_token (sendRefreshToken=true on the server).
 REFRESH_EVENTS = {"ONAPPINSTALL", "ONAPPUPDATE", "ONAPPTEST", "ONOFFLINEEVENT"}
@@ -305,6 +311,8 @@ def emit(
     portal: Portal, name: str, data: Any, user_id: int | None, *, connector: str | None = None
 ) -> list[Delivery]:
     """Deliver event ``name`` to every binding (online POST / offline row)."""
+    if connector is None:
+        connector = CALL_CONNECTOR.get()
     name = name.upper()
     names = {name}
     if name.startswith("ONCRMDYNAMICITEM") and isinstance(data, dict):

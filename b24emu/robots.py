@@ -190,6 +190,26 @@ def document_ids(etid: int, item_id: int) -> tuple[list[str], list[str]]:
     return ["crm", cls, f"{prefix}_{item_id}"], ["crm", cls, prefix]
 
 
+def _rule_matches(rule: Any, doc_type: list[str]) -> bool:
+    if isinstance(rule, str):
+        return rule.lower() == "b24"  # the emulator is a cloud portal
+    if isinstance(rule, list):
+        return [str(x) for x in rule] == doc_type[: len(rule)]
+    return False
+
+
+def available_for(robot: Robot, etid: int) -> bool:
+    """FILTER INCLUDE/EXCLUDE against the entity's document type (what the designer offers)."""
+    if not robot.filter:
+        return True
+    _, doc_type = document_ids(etid, 0)
+    flt = _upper_keys(robot.filter)
+    include, exclude = flt.get("INCLUDE"), flt.get("EXCLUDE")
+    if include and not any(_rule_matches(rule, doc_type) for rule in include):
+        return False
+    return not (exclude and any(_rule_matches(rule, doc_type) for rule in exclude))
+
+
 def find_robot(portal: Portal, code: str, client_id: str | None = None) -> Robot:
     matches = [
         r
@@ -214,6 +234,15 @@ def place(
 ) -> RobotPlacement:
     """Put robot ``code`` on a stage, as the automation designer does."""
     robot = find_robot(portal, code, client_id)
+    if not robot.is_robot:
+        raise ValueError(f"{code} is an activity, not a robot: it cannot be placed on a stage")
+    if not available_for(robot, int(entity_type_id)):
+        raise ValueError(f"robot {code} is not available for entity type {entity_type_id} (FILTER)")
+    given = properties or {}
+    for prop_code, prop in robot.properties.items():
+        required = str(prop.get("REQUIRED") or "N").upper() == "Y"
+        if required and given.get(prop_code) in (None, "") and prop.get("DEFAULT") in (None, ""):
+            raise ValueError(f"property {prop_code} of robot {code} is required")
     placement = RobotPlacement(
         id=portal.core.next_id(),
         entity_type_id=int(entity_type_id),

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from b24emu import auth as authmod
 from b24emu import oauth
+from b24emu.events import CALL_CONNECTOR
 from b24emu.params import parse_pairs, parse_query
 from b24emu.registry import Auth, Call, ListPage, RestError, lookup
 from b24emu.state import Portal
@@ -92,7 +93,14 @@ def execute_call(
             runtime.budget.check(key, start, config)
         core.call_counts[name] += 1
         t0 = time.perf_counter()
-        value = spec.fn(Call(portal, auth, name, params, in_batch))
+        connector = (
+            params.get("auth_connector") if isinstance(params.get("auth_connector"), str) else None
+        )
+        reset_token = CALL_CONNECTOR.set(connector or None)
+        try:
+            value = spec.fn(Call(portal, auth, name, params, in_batch))
+        finally:
+            CALL_CONNECTOR.reset(reset_token)
         processing = time.perf_counter() - t0
     except RestError as err:
         return Outcome(error=err)

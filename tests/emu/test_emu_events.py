@@ -323,3 +323,19 @@ def test_non_admin_binds_only_for_himself(emulator, installed_app, receiver):
     )
     assert own.json()["result"] is True
     assert emulator.portal.core.bindings[-1].auth_type == 3
+
+
+def test_auth_connector_queue_skips_events_caused_by_its_own_calls(emulator, installed_app):
+    if emulator.portal.crm is None:
+        return
+    rest = installed_app["rest"]
+    rest.call(
+        "event.bind", {"event": "ONCRMLEADADD", "event_type": "offline", "auth_connector": "sync1"}
+    )
+    rest.call("event.bind", {"event": "ONCRMLEADADD", "event_type": "offline"})
+    rest.call("crm.lead.add", {"fields": {"TITLE": "from sync"}, "auth_connector": "sync1"})
+    rest.call("crm.lead.add", {"fields": {"TITLE": "from user"}})
+    own = rest.call("event.offline.get", {"auth_connector": "sync1", "clear": 0})["events"]
+    plain = rest.call("event.offline.get", {"clear": 0})["events"]
+    assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in own] == ["2"]
+    assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in plain] == ["1", "2"]

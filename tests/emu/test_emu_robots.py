@@ -117,7 +117,7 @@ def _place_and_fire(emulator, etid, item_id, stage="NEW", **extra):
 def test_robot_post_matches_documented_payload(
     emulator, installed_app, receiver, etid, item_id, doc, sample
 ):
-    installed_app["rest"].call("bizproc.robot.add", _robot(receiver))
+    installed_app["rest"].call("bizproc.robot.add", _robot(receiver, FILTER=None))
     runs = _place_and_fire(emulator, etid, item_id, timeout=660)
     post = receiver.wait_for("robot")[0]
     form = post.form
@@ -221,6 +221,7 @@ def test_crm_stage_move_runs_placed_robot(emulator, installed_app, receiver):
             "category_id": 0,
             "stage_id": "PREPARATION",
             "code": "lead_score_robot",
+            "properties": {"amount": 5},
         },
     )
     deal = emulator.admin.post(
@@ -233,3 +234,25 @@ def test_crm_stage_move_runs_placed_robot(emulator, installed_app, receiver):
     form = receiver.wait_for("robot")[0].form
     assert form["document_id"][2] == f"DEAL_{deal['id']}"
     assert form["auth"]["user_id"] == "1"  # AUTH_USER_ID of the robot
+
+
+def test_placement_respects_filter_and_required_properties(emulator, installed_app, receiver):
+    installed_app["rest"].call(
+        "bizproc.robot.add", _robot(receiver)
+    )  # FILTER includes lead and deal only
+    resp = requests.post(
+        emulator.base_url + "/_emu/robots/place",
+        json={
+            "entity_type_id": 3,
+            "stage_id": "NEW",
+            "code": "lead_score_robot",
+            "properties": {"amount": 1},
+        },
+    )
+    assert resp.status_code == 400 and "FILTER" in resp.json()["detail"]
+    resp = requests.post(
+        emulator.base_url + "/_emu/robots/place",
+        json={"entity_type_id": 1, "stage_id": "NEW", "code": "lead_score_robot"},
+    )
+    assert resp.status_code == 400 and "amount" in resp.json()["detail"]  # Required, no default
+    assert emulator.portal.core.robot_placements == []
