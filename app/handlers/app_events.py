@@ -74,9 +74,9 @@ def _verified(svc, name: str, member_id: str, form: dict) -> Response:
 
     data = form.get("data") if isinstance(form.get("data"), dict) else {}
     if name == "ONAPPUNINSTALL":
-        with svc.session.begin() as session:
+        with svc.session.begin() as session:  # one transaction: both or neither
             installations.deactivate(session, member_id)
-        _cancel_timers(svc, member_id)
+            _cancel_timers(session, member_id)
         log.info("uninstalled: tokens wiped, timers cancelled")
         return _answer(200, "ok")
     with svc.session.begin() as session:
@@ -101,11 +101,11 @@ def _confirm_later(svc, name: str, member_id: str, form: dict) -> Response:
     return _answer(202, "accepted for verification")
 
 
-def _cancel_timers(svc, member_id: str) -> None:
+def _cancel_timers(session, member_id: str) -> None:
     try:
         from app.timers.service import cancel_all_for_portal
     except ModuleNotFoundError as exc:
         if exc.name not in ("app.timers", "app.timers.service"):
             raise
         return
-    cancel_all_for_portal(svc, member_id)
+    cancel_all_for_portal(session, member_id)

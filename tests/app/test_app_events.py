@@ -102,12 +102,22 @@ def test_uninstall_with_wrong_token_changes_nothing(svc, client, tok):
     assert jobs(svc) == []
 
 
-def test_uninstall_with_stored_token_deactivates_and_wipes_secrets(svc, client, tok):
+def test_uninstall_with_stored_token_deactivates_wipes_secrets_and_stops_timers(svc, client, tok):
+    timers = pytest.importorskip("app.timers.service")
+    from datetime import UTC, datetime, timedelta
+
+    with svc.session.begin() as s:
+        timer_id = timers.start_timer(
+            s, tok["member_id"], kind="escalate", due_at=datetime.now(UTC) + timedelta(hours=3),
+            record=("lead", 15), key="escalate:lead:15",
+        )  # fmt: skip
     body = event_body("ONAPPUNINSTALL", tok, tok["app_token"], with_tokens=False)
     assert post(client, body).status_code == 200
     stored = row(svc, tok["member_id"])
     assert stored.status == "uninstalled"
     assert (stored.access_token, stored.refresh_token, stored.application_token) == (None,) * 3
+    with svc.session() as s:
+        assert timers.get(s, timer_id).state not in timers.OPEN_STATES
 
 
 def test_unknown_member_is_refused_with_nothing_enqueued(svc, client, tok, emu):

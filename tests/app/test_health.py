@@ -1,0 +1,42 @@
+"""/healthz reports each part and 503 with the failing one; /metrics serves Prometheus text."""
+
+from __future__ import annotations
+
+import redis
+from sqlalchemy import create_engine
+
+from app.web import create_app
+
+
+def test_healthy(flask_client):
+    resp = flask_client.get("/healthz")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"store", "redis", "queues"}
+    assert set(body["checks"]["queues"]["depth"]) == {"robots", "timers", "events", "sync", "bulk"}
+
+
+def test_redis_down_is_503_naming_redis_and_queues(services):
+    services.redis = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    services._queues.clear()
+    resp = create_app(services=services).test_client().get("/healthz")
+    assert resp.status_code == 503
+    checks = resp.get_json()["checks"]
+    assert checks["store"]["ok"] is True
+    assert checks["redis"]["ok"] is False and checks["queues"]["ok"] is False
+
+
+def test_store_down_is_503_naming_the_store(services, tmp_path):
+    services.engine = create_engine(f"sqlite:///{tmp_path}/missing-dir/x/app.db")
+    resp = create_app(services=services).test_client().get("/healthz")
+    assert resp.status_code == 503
+    checks = resp.get_json()["checks"]
+    assert checks["store"]["ok"] is False and checks["redis"]["ok"] is True
+
+
+def test_metrics_count_requests_by_endpoint(flask_client):
+    flask_client.get("/healthz")
+    text = flask_client.get("/metrics").get_data(as_text=True)
+    assert 'b24app_http_requests_total{endpoint="health.healthz",status="200"}' in text
+    assert "b24app_portal_calls_total" in text or "# HELP b24app_portal_calls_total" in text
