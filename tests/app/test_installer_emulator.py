@@ -1,0 +1,156 @@
+"""Apply the playbooks to an emulated portal and read the result back through REST."""
+
+import pytest
+
+from app.installers.mapping import resolve
+from app.playbooks import NAMES, load
+from tests.app.test_installer_support import (
+    install,
+    lead_fields,
+    new_session,
+    oauth_client,
+    reset_counts,
+    statuses,
+    write_calls,
+)
+
+
+@pytest.fixture
+def client(emulator, redis_url):
+    return oauth_client(emulator, redis_url)
+
+
+def _rank(sem):
+    return {None: 0, "": 0, "S": 1, "F": 2}[sem]
+
+
+def assert_portal_matches(client, session, names, member_id="m-inst"):
+    """Stages (semantics, order), fields (types, list values), smart processes, via REST."""
+    schema = resolve(session, member_id)
+    lead_rows = {r["STATUS_ID"]: r for r in statuses(client, "STATUS")}
+    cats = {c["id"]: c for c in client.call("crm.category.list", {"entityTypeId": 2})["categories"]}
+    for name in names:
+        book = load(name)
+        sorts = []
+        for s in book.lead_stages:
+            row = lead_rows[schema.stage(s.code)]
+            assert (row["SEMANTICS"] or "") == s.semantics, s.code
+            sorts.append((_rank(row["SEMANTICS"]), int(row["SORT"])))
+        # in-progress stages in the declared order, all below the success stage, failures
+        # after it (adopted system failures such as JUNK keep their own place among them)
+        process = [sort for rank, sort in sorts if rank == 0]
+        assert process == sorted(process), f"{name}: lead stages out of order"
+        by_rank = {r: [sort for rank, sort in sorts if rank == r] for r in (0, 1, 2)}
+        if sorts:
+            assert max(by_rank[0]) < min(by_rank[1]) < min(by_rank[2] or [10**6])
+        for p in book.pipelines:
+            cat = schema.category(p.code)
+            assert cats[cat]["name"] == p.name.ru
+            rows = statuses(client, f"DEAL_STAGE_{cat}")
+            assert [r["NAME"] for r in rows] == [s.name.ru for s in p.stages]
+            assert [r["SEMANTICS"] or "" for r in rows] == [s.semantics for s in p.stages]
+        for sp in book.smart_processes:
+            etid = schema.entity_type(sp.code)
+            t = client.call("crm.type.getByEntityTypeId", {"entityTypeId": etid})["type"]
+            assert t["title"] == sp.title.ru
+            parents = {r["entityTypeId"] for r in t["relations"]["parent"]}
+            assert {1, 2} <= parents
+            (cat,) = client.call("crm.category.list", {"entityTypeId": etid})["categories"]
+            rows = statuses(client, f"DYNAMIC_{etid}_STAGE_{cat['id']}")
+            assert [r["NAME"] for r in rows] == [s.name.ru for s in sp.stages]
+            fields = client.call(
+                "userfieldconfig.list",
+                {"moduleId": "crm", "filter": {"entityId": f"CRM_{t['id']}"}},
+            )["fields"]
+            by_name = {f["fieldName"]: f for f in fields}
+            for f in (f for f in book.fields if f.entity == sp.code):
+                real = by_name[f"UF_CRM_{t['id']}_{f.suffix}"]
+                assert real["userTypeId"] == f.type
+                assert [o["xmlId"] for o in real.get("enum") or []] == [o.code for o in f.options]
+        for entity in ("lead", "deal", "contact", "company"):
+            wanted = [f for f in book.fields if f.entity == entity]
+            if not wanted:
+                continue
+            have = lead_fields(client, entity)
+            for f in wanted:
+                row = have[schema.field(f.code, entity).upper]
+                assert row["USER_TYPE_ID"] == f.type and (row["MANDATORY"] == "Y") == f.required
+                assert [o["XML_ID"] for o in row.get("LIST") or []] == [o.code for o in f.options]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_playbook_applies_from_scratch_and_reapply_writes_nothing(emulator, client, name):
+    session = new_session()
+    first = install(session, client, [name])
+    assert first.conflicts == []
+    assert_portal_matches(client, session, [name])
+    reset_counts(emulator)
+    second = install(session, client, [name])
+    assert write_calls(emulator) == {}
+    assert second.final_plan.empty and second.requests <= 5
+
+
+def test_all_five_apply_together_and_reapply_cleanly(emulator, client):
+    session = new_session()
+    install(session, client, NAMES)
+    assert_portal_matches(client, session, NAMES)
+    names = [r["NAME"] for r in statuses(client, "STATUS")]
+    assert len(names) == len(set(names)), "shared lead stages are not duplicated"
+    reset_counts(emulator)
+    again = install(session, client, NAMES)
+    assert write_calls(emulator) == {}
+    assert again.final_plan.empty
+
+
+def test_playbooks_added_one_after_another_coexist(emulator, client):
+    session = new_session()
+    install(session, client, ["metal"])
+    install(session, client, ["metal", "kitchens"])
+    assert_portal_matches(client, session, ["metal", "kitchens"])
+    reset_counts(emulator)
+    install(session, client, ["kitchens", "metal"])
+    assert write_calls(emulator) == {}
+
+
+def test_robots_events_and_widgets_are_registered_and_restored_after_app_update(emulator, client):
+    from tests.app.test_installer_support import BASE, CLIENT_ID
+
+    session = new_session()
+    install(session, client, ["metal"])
+    assert "calc_area" in client.call("bizproc.robot.list", {})
+    bound = client.call("event.get", {})
+    online = {(b["event"], b["handler"]) for b in bound if not int(b.get("offline") or 0)}
+    offline = {b["event"] for b in bound if int(b.get("offline") or 0)}
+    assert ("ONCRMLEADADD", f"{BASE}/events") in online
+    assert ("ONAPPUNINSTALL", f"{BASE}/app-events") in online
+    assert "ONCRMDEALUPDATE" in offline
+    etid = resolve(session, "m-inst").entity_type("metal.object")
+    widgets = {(w["placement"], w["handler"]) for w in client.call("placement.get", {})}
+    assert (f"CRM_DYNAMIC_{etid}_DETAIL_TAB", f"{BASE}/widgets/object_merge") in widgets
+
+    emulator.admin.post(f"apps/{CLIENT_ID}/update", {"version": 2})  # the portal wipes robots
+    assert "calc_area" not in client.call("bizproc.robot.list", {})
+    reset_counts(emulator)
+    install(session, client, ["metal"])
+    assert "calc_area" in client.call("bizproc.robot.list", {})
+    assert set(write_calls(emulator)) == {"bizproc.robot.add"}
+
+
+def test_mapping_resolves_real_names_and_enum_ids(client):
+    session = new_session()
+    install(session, client, ["metal"])
+    schema = resolve(session, "m-inst")
+    etid = schema.entity_type("metal.object")
+    t = client.call("crm.type.getByEntityTypeId", {"entityTypeId": etid})["type"]
+    ref = schema.field("UF_CRM_OBJ_WIDTH")
+    assert ref.upper == f"UF_CRM_{t['id']}_OBJ_WIDTH"
+    assert ref.camel == f"ufCrm{t['id']}ObjWidth"
+    item = client.call(
+        "crm.item.add", {"entityTypeId": etid, "fields": {"title": "Склад", ref.camel: 12.5}}
+    )["item"]
+    assert item[ref.camel] == 12.5  # the camel name is the one crm.item.* really uses
+    purpose = lead_fields(client, "lead")["UF_CRM_MT_PURPOSE"]
+    want = next(o["ID"] for o in purpose["LIST"] if o["XML_ID"] == "warehouse")
+    assert schema.enum_id("UF_CRM_MT_PURPOSE", "warehouse", entity="lead") == int(want)
+    assert schema.stage("metal.lead.data_complete") == "MT_DATA_OK"
+    assert schema.stage_id("lead", "kitchens.lead.unprocessed") == "kitchens.lead.unprocessed"
