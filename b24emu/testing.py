@@ -57,11 +57,74 @@ class AdminClient:
             )
         return resp.json()
 
-    def __getattr__(self, name: str) -> Any:
-        """``admin.move_stage(...)`` → POST ``/_emu/move_stage`` (underscores kept)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda **payload: self.post(name, payload)
+    # Named helpers mirroring the endpoints (README lists them all); get/post reach any of them.
+    def config(self, **overrides: Any) -> Any:
+        return self.post("config", overrides) if overrides else self.get("config")
+
+    def reset(self, keep_webhooks: bool = False) -> Any:
+        return self.post("reset", {"keep_webhooks": keep_webhooks})
+
+    def clock(self, *, offset: float | None = None, advance: float | None = None) -> Any:
+        body = {k: v for k, v in (("offset", offset), ("advance", advance)) if v is not None}
+        return self.post("clock", body)
+
+    def faults(self, **settings: Any) -> Any:
+        return self.post("faults", settings)
+
+    def requests_log(self, limit: int = 200) -> Any:
+        return self.get("requests", limit=limit)
+
+    def reset_requests(self) -> Any:
+        return self.post("requests/reset")
+
+    def install_app(self, client_id: str, user_id: int = 1) -> Any:
+        return self.post(f"apps/{client_id}/install", {"user_id": user_id})
+
+    def update_app(self, client_id: str, version: int | None = None) -> Any:
+        return self.post(f"apps/{client_id}/update", {"version": version})
+
+    def uninstall_app(self, client_id: str, clean: bool = True) -> Any:
+        return self.post(f"apps/{client_id}/uninstall", {"clean": clean})
+
+    def app_tokens(self, client_id: str, user_id: int = 1) -> Any:
+        return self.post(f"apps/{client_id}/tokens", {"user_id": user_id})
+
+    def place_robot(self, **placement: Any) -> Any:
+        return self.post("robots/place", placement)
+
+    def robot_runs(self, **filters: Any) -> Any:
+        return self.get("robot_runs", **filters)
+
+    def deliveries(self, **filters: Any) -> Any:
+        return self.get("deliveries", **filters)
+
+    def emit(self, event: str, data: Any, user_id: int | None = None) -> Any:
+        return self.post("emit", {"event": event, "data": data, "user_id": user_id})
+
+    def crm_lead(self, source: str = "manual", **fields: Any) -> Any:
+        return self.post("crm/lead", {"source": source, **fields})
+
+    def move_stage(
+        self,
+        entity_type_id: int,
+        item_id: int,
+        stage_id: str,
+        user_id: int = 1,
+        category_id: int | None = None,
+    ) -> Any:
+        return self.post(
+            "crm/move",
+            {
+                "entity_type_id": entity_type_id,
+                "id": item_id,
+                "stage_id": stage_id,
+                "user_id": user_id,
+                "category_id": category_id,
+            },
+        )
+
+    def seed(self, **counts: Any) -> Any:
+        return self.post("seed", counts)
 
 
 class EmuHandle:
