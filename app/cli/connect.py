@@ -6,8 +6,9 @@ stores a ``webhook`` installation under a deterministic member_id (sha1 of domai
 id, so connecting the same webhook twice updates one row) and enqueues ``install_portal``.
 ``--application-token`` stores the token of an *outgoing* webhook so its events verify.
 
-The two proving calls use plain ``requests`` (the gateway needs a stored installation to
-build a client; here none exists yet), with a short timeout and no redirects.
+The two proving calls go through the gateway (``app.portal.client_from_parts`` over the
+not-yet-stored credentials held in memory), so the allow-list, the shared rate limiter and
+the error taxonomy apply; nothing is stored unless both succeed.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ import re
 from urllib.parse import urlsplit
 
 import click
-import requests
 
 from app.allowlist import is_allowed_portal
 from app.store import installations
 
 WEBHOOK = re.compile(r"^(https?://[^/]+)/rest/(\d+)/([^/]+)/?$")
-TIMEOUT_S = 10
 
 
 class ConnectError(click.ClickException):
@@ -35,16 +34,41 @@ def webhook_member_id(domain: str, user_id: str) -> str:
     return hashlib.sha1(f"webhook|{domain}|{user_id}".encode(), usedforsecurity=False).hexdigest()
 
 
-def _call(base: str, method: str):
+def _gateway(services, member_id: str, domain: str, base: str):
+    """A gateway client over the not-yet-stored webhook credentials (in memory)."""
+    from app.allowlist import is_allowed_oauth_server
+    from app.portal import MemoryTokenStore, client_from_parts
+    from app.store.installations import Credentials
+
+    creds = Credentials(
+        member_id=member_id,
+        domain=domain,
+        client_endpoint=f"{urlsplit(base).scheme}://{domain}/rest/",
+        server_endpoint=None,
+        auth_mode="webhook",
+        webhook_url=base,
+        status="installing",
+    )
+    settings = services.settings
+    return client_from_parts(
+        MemoryTokenStore(creds),
+        member_id,
+        services.redis,
+        settings,
+        allow_portal=lambda url: is_allowed_portal(url, settings),
+        allow_oauth=lambda url: is_allowed_oauth_server(url, settings),
+    )
+
+
+def _call(client, method: str):
+    from app.portal.errors import PortalError
+
     try:
-        resp = requests.post(f"{base}{method}", json={}, timeout=TIMEOUT_S, allow_redirects=False)
-        body = resp.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise ConnectError(f"{method}: the portal did not answer ({type(exc).__name__})") from None
-    if resp.status_code != 200 or "result" not in body:
-        code = body.get("error") if isinstance(body, dict) else ""
-        raise ConnectError(f"{method} refused the webhook: HTTP {resp.status_code} {code}".strip())
-    return body["result"]
+        return client.call(method, {}, priority="sync")
+    except PortalError as exc:
+        raise ConnectError(
+            f"{method} refused the webhook: {exc.code or type(exc).__name__}"
+        ) from None
 
 
 def connect_webhook(
@@ -63,10 +87,13 @@ def connect_webhook(
     domain = urlsplit(base).netloc.lower()
     if not is_allowed_portal(base, services.settings):
         raise ConnectError(f"portal {domain} is not on the allow-list (ALLOWED_PORTAL_DOMAINS)")
-    profile = _call(base, "profile")
-    scopes = _call(base, "scope")
-    user_id = str(profile.get("ID") or match.group(2))
+    user_id = match.group(2)
     member_id = webhook_member_id(domain, user_id)
+    client = _gateway(services, member_id, domain, base)
+    profile = _call(client, "profile")
+    scopes = _call(client, "scope")
+    if str((profile or {}).get("ID")) != user_id:
+        raise ConnectError("profile answered for another user than the webhook's")
     with services.session.begin() as session:
         installations.upsert_verified(
             session,

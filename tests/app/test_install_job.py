@@ -116,3 +116,18 @@ def test_cli_connect_refuses_hosts_off_the_allow_list(make_services):
     assert "allow-list" in result.output
     with services.session() as s:
         assert s.query(inst.Installation).count() == 0
+
+
+def test_cli_connect_with_a_wrong_webhook_code_stores_nothing(make_services):
+    from b24emu.testing import running_emulator
+
+    with running_emulator() as emu:
+        services = make_services(emulator_address=emu.domain)
+        forged = f"http://{emu.domain}/rest/1/not-the-code/"
+        runner = create_app(services=services).test_cli_runner()
+        result = runner.invoke(args=["b24", "connect", "--webhook", forged])
+        assert result.exit_code != 0
+        assert "refused" in result.output
+        with services.session() as s:
+            assert s.query(inst.Installation).count() == 0
+        assert services.queue("sync").count == 0
