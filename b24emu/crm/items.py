@@ -131,6 +131,8 @@ class ItemsMixin:
         if view.is_dynamic:
             data = {"FIELDS": {"ID": str(row["id"]), "ENTITY_TYPE_ID": str(view.etid)}}
             self.portal.emit(f"ONCRMDYNAMICITEM{action}", data, user_id)
+            # The portal also raises a per-type variant that apps can bind to instead.
+            self.portal.emit(f"ONCRMDYNAMICITEM{action}_{view.etid}", dict(data), user_id)
         else:
             self.portal.emit(
                 f"ONCRM{view.name}{action}", {"FIELDS": {"ID": str(row["id"])}}, user_id
