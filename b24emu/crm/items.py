@@ -130,9 +130,8 @@ class ItemsMixin:
     def _notify(self, view: EntityView, action: str, row: dict[str, Any], user_id: int) -> None:
         if view.is_dynamic:
             data = {"FIELDS": {"ID": str(row["id"]), "ENTITY_TYPE_ID": str(view.etid)}}
+            # One event only: the core delivers it to ONCRMDYNAMICITEM{action}_{ETID} bindings too.
             self.portal.emit(f"ONCRMDYNAMICITEM{action}", data, user_id)
-            # The portal also raises a per-type variant that apps can bind to instead.
-            self.portal.emit(f"ONCRMDYNAMICITEM{action}_{view.etid}", dict(data), user_id)
         else:
             self.portal.emit(
                 f"ONCRM{view.name}{action}", {"FIELDS": {"ID": str(row["id"])}}, user_id
