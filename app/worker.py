@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
 from app.queues import QUEUES
 
@@ -42,12 +43,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _job_name(job) -> str:
+    try:
+        return job.func_name.rsplit(".", 1)[-1]
+    except Exception:  # noqa: BLE001 - a job that cannot be decoded still gets counted
+        return "unknown"
+
+
+class _Measured:
+    """Counts every job's outcome and duration in ``app.metrics`` (all jobs, however enqueued)."""
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        from app.metrics import JOB_DURATION
+
+        started = time.perf_counter()
+        try:
+            return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            JOB_DURATION.labels(_job_name(job)).observe(time.perf_counter() - started)
+
+    def handle_job_success(self, job, queue, *args, **kwargs):
+        from app.metrics import JOBS
+
+        JOBS.labels(_job_name(job), "ok").inc()
+        return super().handle_job_success(job, queue, *args, **kwargs)
+
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        from app.metrics import JOBS
+
+        JOBS.labels(_job_name(job), "failed").inc()
+        return super().handle_job_failure(job, queue, *args, **kwargs)
+
+
 def build_worker(services, queue_names: list[str], *, fork: bool = False, name: str | None = None):
     """An RQ worker on ``queue_names`` with the JSON serializer, sharing ``services.redis``."""
     from rq import SimpleWorker, Worker
     from rq.serializers import JSONSerializer
 
-    cls = Worker if fork else SimpleWorker
+    class MeasuredSimpleWorker(_Measured, SimpleWorker):
+        pass
+
+    class MeasuredWorker(_Measured, Worker):
+        pass
+
+    cls = MeasuredWorker if fork else MeasuredSimpleWorker
     return cls(
         [services.queue(q) for q in queue_names],
         connection=services.redis,

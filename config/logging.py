@@ -76,21 +76,35 @@ class ContextFilter(logging.Filter):
     """Adds ``member_id`` and ``job_id`` attributes (``-`` when unknown)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        job = _current_job()
         if not getattr(record, "member_id", None):
-            record.member_id = _member_id.get() or "-"
+            record.member_id = _member_id.get() or _job_member_id(job) or "-"
         if not getattr(record, "job_id", None):
-            record.job_id = _current_job_id() or "-"
+            record.job_id = job.id if job is not None else "-"
         return True
 
 
-def _current_job_id() -> str | None:
+_MEMBER_ID = re.compile(r"[0-9a-f]{32,40}")
+
+
+def _current_job():
     try:
         from rq import get_current_job
 
-        job = get_current_job()
+        return get_current_job()
     except Exception:  # noqa: BLE001 - outside a worker there is no job
         return None
-    return job.id if job is not None else None
+
+
+def _job_member_id(job) -> str | None:
+    """Jobs take ``member_id`` first (house rule: plain args, portal first)."""
+    if job is None:
+        return None
+    try:
+        candidate = job.kwargs.get("member_id") or (job.args[0] if job.args else None)
+    except Exception:  # noqa: BLE001 - an undecodable job must not break logging
+        return None
+    return candidate if isinstance(candidate, str) and _MEMBER_ID.fullmatch(candidate) else None
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from app.store import installations
@@ -40,10 +39,8 @@ def _progress(svc, member_id: str, text: str, error: str | None = None) -> None:
 def install_portal(member_id: str) -> dict[str, Any]:
     """Install the portal's playbooks; status ``active`` on success, raises on failure."""
     from app import services
-    from app.metrics import JOB_DURATION, JOBS
 
     svc = services.current()
-    started = time.perf_counter()
     with log_context(member_id):
         with svc.session() as session:
             row = installations.get(session, member_id)
@@ -60,7 +57,6 @@ def install_portal(member_id: str) -> dict[str, Any]:
             if exc.name not in INSTALLER_MODULES:
                 raise
             _progress(svc, member_id, "installer not available", error="installer not available")
-            JOBS.labels("install_portal", "error").inc()
             raise RuntimeError("installer not available: app.installers.run is missing") from exc
 
         def progress(text: str) -> None:
@@ -70,15 +66,12 @@ def install_portal(member_id: str) -> dict[str, Any]:
             result = install_playbooks(svc, member_id, names, progress=progress)
         except Exception as exc:
             _progress(svc, member_id, "failed", error=redact(f"{type(exc).__name__}: {exc}"))
-            JOBS.labels("install_portal", "error").inc()
             raise
         with svc.session.begin() as session:
             row = installations.get(session, member_id)
             if row.status != "uninstalled":
                 row.status = "active"
             row.install_progress, row.last_error = "done", ""
-        JOBS.labels("install_portal", "ok").inc()
-        JOB_DURATION.labels("install_portal").observe(time.perf_counter() - started)
         log.info("playbooks installed: %s", names)
         return {"outcome": "ok", "playbooks": names, "result": _plain(result)}
 
