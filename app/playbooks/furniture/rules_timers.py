@@ -1,0 +1,148 @@
+"""Furniture timers: store escalation, the store-visit nurture, the auto-win after delivery.
+
+* **Escalation** — when a new lead is handed to a store administrator (its responsible
+  changes while it is «Новый лид»), the administrator is reminded after
+  ``remind_after_hours`` (default 1) and the store manager (``store_managers`` by the lead's
+  store, else city) is told after ``escalate_after_hours`` (default 3) — unless the client
+  was contacted meanwhile (condition ``client_contacted``: stage moved, lead reassigned, or
+  an activity logged). ``escalation_working_hours: true`` counts working hours.
+* **Nurture** — «Клиент пришёл в магазин» starts a cadence: SMS reminders on the days of
+  ``reminder_cadence_days`` (default 3, 10, 20 after the visit); if the client has not come
+  back after ``return_window_days`` (default 30), a Contact is created from the lead's name
+  and phone and the lead closes as «Не вернулся после визита в магазин». Leaving the stage
+  (the client came back) stops it.
+* **Auto-win** — ``auto_win_after_days`` (default 3) after the deal enters «Доставка/Оплата»
+  it moves to «Сделка успешна», unless it left that stage first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from app.domain.cadences import store_escalation
+from app.domain.sequences import Sequence, Step
+from app.rules import actions as A
+from app.rules.model import (
+    RESPONSIBLE_FIELD,
+    STAGE_FIELD,
+    Rule,
+    RuleContext,
+    on_responsible_changed,
+    on_stage_entered,
+    on_stage_left,
+    on_timer,
+)
+from app.timers import handlers
+from app.timers import sequences as seq
+from app.timers.calendars import calendar_for
+from app.timers.steps import standard_act
+
+LEAD_NEW = "furniture.lead.new"
+VISITED = "furniture.lead.visited"
+NOT_RETURNED = "furniture.lead.not_returned"
+DELIVERY = "furniture.deal.delivery"
+WON = "furniture.deal.won"
+AUTO_WIN = "furniture.auto_win"
+
+REMINDER = (
+    "Спасибо, что заглянули в наш магазин! Ждём вас снова — для вас действуют спецпредложения."
+)
+
+
+def _hours(settings: Mapping[str, Any], key: str, default: float) -> timedelta:
+    return timedelta(hours=float(settings.get(key) or default))
+
+
+def escalation_sequence(settings: Mapping[str, Any]) -> Sequence:
+    remind = _hours(settings, "remind_after_hours", 1)
+    manager = _hours(settings, "escalate_after_hours", 3)
+    return store_escalation(remind_after=min(remind, manager), manager_after=manager)
+
+
+def nurture_sequence(settings: Mapping[str, Any]) -> Sequence:
+    """Reminders on the given days after the visit (absolute days → steps' deltas)."""
+    days = sorted(float(d) for d in settings.get("reminder_cadence_days") or (3, 10, 20))
+    window = float(settings.get("return_window_days") or 30)
+    steps, previous = [], 0.0
+    for day in (d for d in days if d < window):
+        steps.append(Step(timedelta(days=day - previous), "message_client", template="reminder"))
+        previous = day
+    steps.append(
+        Step(
+            timedelta(days=window - previous),
+            "close_lost",
+            params={"stage": "did_not_return", "create_contact": True},
+        )
+    )
+    return Sequence("store_visit_nurture", tuple(steps), stop_condition="client_returned")
+
+
+ESCALATION = seq.SequenceSpec(
+    "furniture.store_escalation",
+    "lead",
+    build=escalation_sequence,
+    act=standard_act(),
+    cancel_on="client_contacted",
+    calendar=lambda s: calendar_for(s, "escalation_working_hours"),
+)
+NURTURE = seq.SequenceSpec(
+    "furniture.store_visit",
+    "lead",
+    build=nurture_sequence,
+    act=standard_act(
+        texts={"reminder": REMINDER},
+        stages={"did_not_return": NOT_RETURNED},
+        channel="sms",
+    ),
+    cancel_on="client_returned",
+    roles=lambda _s: (),
+)
+handlers.register_kind(AUTO_WIN)
+
+
+def start_escalation(ctx: RuleContext) -> list[A.Action]:
+    record = ctx.record or {}
+    if record.get(STAGE_FIELD) != LEAD_NEW or not record.get(RESPONSIBLE_FIELD):
+        return []
+    payload = {
+        "stage": LEAD_NEW,
+        "responsible": record.get(RESPONSIBLE_FIELD),
+        "since": ctx.now.isoformat(),
+    }
+    # a second hand-off restarts the chain for the new administrator
+    return [*seq.stop(ESCALATION, ctx), *seq.start(ESCALATION, ctx, payload=payload)]
+
+
+def start_nurture(ctx: RuleContext) -> list[A.Action]:
+    payload = {"stage": VISITED, "since": ctx.now.isoformat()}
+    return seq.start(NURTURE, ctx, payload=payload)
+
+
+def start_auto_win(ctx: RuleContext) -> list[A.Action]:
+    days = float(ctx.settings.get("auto_win_after_days") or 3)
+    due = ctx.now + timedelta(days=days)
+    record = ("deal", ctx.change.record_id)
+    return [A.StartTimer(AUTO_WIN, due, record, {"stage": DELIVERY}, "stage_left", key="start")]
+
+
+def auto_win(ctx: RuleContext) -> list[A.Action]:
+    return [A.MoveStage("deal", ctx.change.record_id, WON)]
+
+
+RULES = [
+    Rule("escalation_start", "lead", on_responsible_changed(), start_escalation),
+    Rule(
+        "escalation_stop",
+        "lead",
+        on_stage_left(LEAD_NEW),
+        lambda ctx: seq.stop(ESCALATION, ctx),
+    ),
+    ESCALATION.rule("escalation_fire"),
+    Rule("visit_nurture_start", "lead", on_stage_entered(VISITED), start_nurture),
+    Rule("visit_nurture_stop", "lead", on_stage_left(VISITED), lambda ctx: seq.stop(NURTURE, ctx)),
+    NURTURE.rule("visit_nurture_fire"),
+    Rule("auto_win_start", "deal", on_stage_entered(DELIVERY), start_auto_win),
+    Rule("auto_win_fire", "deal", on_timer(AUTO_WIN), auto_win),
+]

@@ -1,0 +1,169 @@
+"""The clock process: ``python -m app.timers.clock`` (one per deployment; two are safe).
+
+Each tick: return expired and orphaned claims to ``pending``, then claim the due timers in
+chunks and enqueue one ``fire_timer`` job per claim on the ``timers`` queue. The store is
+the truth: a timer due while everything was down is simply due at the first tick after the
+start and fires once (repeating escalations compute their next step from "now", so missed
+repeats collapse). Nothing here sleeps for a timer; the loop only paces ticks.
+
+Testing hooks: ``tick(services, clock)`` takes an injectable :class:`Clock`;
+``--offset-seconds`` (or ``TIMERS_TIME_OFFSET_S``) runs the process "later" for e2e tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from app.timers import claims
+from app.timers.clocks import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+FIRE_JOB = "app.timers.jobs.fire_timer"
+OFFSET_ENV = "TIMERS_TIME_OFFSET_S"
+
+
+@dataclass
+class TickReport:
+    released: int = 0
+    orphans: int = 0
+    enqueued: int = 0
+    enqueue_failed: int = 0
+
+
+def tick(
+    services: Any,
+    clock: Clock,
+    *,
+    owner: str = "clock",
+    chunk: int = 500,
+    lease: timedelta = claims.DEFAULT_LEASE,
+    job: str = FIRE_JOB,
+) -> TickReport:
+    """One pass: release stale claims, claim every due timer, enqueue their jobs."""
+    now = clock.now()
+    report = TickReport()
+    with services.session() as session:
+        report.released = claims.release_expired(session, now)
+        try:
+            report.orphans = claims.release_orphans(session, services.redis, now)
+        except Exception as exc:  # Redis down: leases still protect us, keep ticking
+            log.warning("orphan check skipped: %s", exc)
+        while True:
+            claimed = claims.claim_due(session, now, owner=owner, limit=chunk, lease=lease)
+            if not claimed:
+                break
+            sent, failed = _enqueue(services, claimed, job)
+            report.enqueued += sent
+            if failed:
+                claims.release(session, failed)
+                report.enqueue_failed += len(failed)
+                break  # Redis is unwell; the next tick tries again
+            if len(claimed) < chunk:
+                break
+    return report
+
+
+def fire_due_inline(services: Any, clock: Clock, *, owner: str = "cli") -> list[dict]:
+    """Claim the due timers and fire them in this process (operators, tests without a
+    worker). Returns each job's result; a failing timer stays claimed until its lease ends."""
+    from app.timers.jobs import fire
+
+    now = clock.now()
+    with services.session() as session:
+        claims.release_expired(session, now)
+        claimed = claims.claim_due(session, now, owner=owner, limit=10_000)
+    results = []
+    for c in claimed:
+        try:
+            results.append(
+                {"timer": c.timer_id, **fire(services, c.timer_id, c.token, clock=clock)}
+            )
+        except Exception as exc:  # reported, not fatal: the lease brings it back
+            results.append({"timer": c.timer_id, "status": "error", "error": str(exc)})
+    return results
+
+
+def _enqueue(services: Any, claimed: list[claims.Claimed], job: str):
+    """Enqueue in one pipeline per chunk (``enqueue_many``); returns (sent, failed claims)."""
+    from app.queues import default_retry, give_up_unless_retryable
+
+    queue = services.queue("timers")
+    data = [
+        queue.prepare_data(
+            job,
+            args=(c.timer_id, c.token),
+            job_id=c.job_id,
+            retry=default_retry(),
+            on_failure=give_up_unless_retryable,
+            description=f"fire timer {c.timer_id}",
+        )
+        for c in claimed
+    ]
+    try:
+        queue.enqueue_many(data)
+    except Exception as exc:
+        log.error("enqueue of %d timers failed: %s", len(claimed), exc)
+        return 0, claimed
+    return len(claimed), []
+
+
+def run(
+    services: Any,
+    clock: Clock,
+    *,
+    interval: float = 1.0,
+    stop: threading.Event | None = None,
+    owner: str | None = None,
+) -> None:
+    """Tick every ``interval`` seconds until ``stop`` is set (SIGTERM/SIGINT in ``main``)."""
+    stop = stop or threading.Event()
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+    log.info("timer clock started (owner %s, every %.1fs)", owner, interval)
+    while not stop.is_set():
+        try:
+            report = tick(services, clock, owner=owner)
+            if report.enqueued or report.released or report.orphans:
+                log.info("timers tick: %s", report)
+        except Exception:  # a database hiccup must not end the clock
+            log.exception("timers tick failed")
+        stop.wait(interval)
+
+
+def process_clock(offset_seconds: float | None = None) -> SystemClock:
+    """The clock of a process: wall time, shifted only when a test asks for it."""
+    if offset_seconds is None:
+        offset_seconds = float(os.environ.get(OFFSET_ENV) or 0)
+    return SystemClock(timedelta(seconds=offset_seconds))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Enqueue due timers (one per deployment).")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
+    parser.add_argument("--offset-seconds", type=float, default=None, help="testing only")
+    args = parser.parse_args(argv)
+
+    from app.services import current
+
+    try:
+        from config.logging import configure_logging
+
+        configure_logging(current().settings)
+    except Exception:  # logging setup is optional; never block the clock on it
+        logging.basicConfig(level=logging.INFO)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run(current(), process_clock(args.offset_seconds), interval=args.interval, stop=stop)
+
+
+if __name__ == "__main__":
+    main()
