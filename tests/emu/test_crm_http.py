@@ -117,3 +117,18 @@ def test_form_encoded_or_filter_reaches_crm_item_list(emulator):
     body = requests.post(f"{url}crm.item.list", data=form, timeout=10).json()
     assert [i["id"] for i in body["result"]["items"]] == [5, 2]
     assert body["total"] == 2
+
+
+def test_app_gets_each_crm_event_once(emulator, installed_app):
+    rest = installed_app["rest"]
+    spa = rest.call("crm.type.add", {"fields": {"title": "Object", "entityTypeId": 1040}})["type"]
+    for event in ("ONCRMDYNAMICITEMADD_1040", "ONCRMLEADUPDATE"):
+        rest.call("event.bind", {"event": event, "event_type": "offline"})
+    item = rest.call(
+        "crm.item.add", {"entityTypeId": spa["entityTypeId"], "fields": {"title": "x"}}
+    )["item"]
+    lead = rest.call("crm.lead.add", {"fields": {"TITLE": "L"}})
+    rest.call("crm.lead.update", {"id": lead, "fields": {"TITLE": "L2"}})
+    events = rest.call("event.offline.get", {"clear": 0})["events"]
+    seen = [(e["EVENT_NAME"], e["EVENT_DATA"]["FIELDS"]["ID"]) for e in events]
+    assert seen == [("ONCRMDYNAMICITEMADD_1040", str(item["id"])), ("ONCRMLEADUPDATE", str(lead))]
