@@ -123,6 +123,11 @@ def apply(
         if not todo:
             break
         total = done + len(current.steps)
+        # write-ahead intents: an object created by a batch whose answer is lost is still
+        # recognised as ours (by name) on the next run
+        intents = [s.record for s in todo if s.op == "add" and s.record and not s.record.real_id]
+        schema_objects.record(session, member_id, intents)
+        session.commit()
         records, failures, requests = execute(client, todo)
         report.requests += requests
         schema_objects.record(session, member_id, records)

@@ -68,7 +68,7 @@ def _types(plan: Plan, desired: Desired, snap: Snapshot, known) -> dict[str, dic
             continue
         taken.add(row["id"])
         out[sp.code] = row
-        mine = bool(k and k.owned and k.real_id == str(row["id"]))
+        mine = _ours(k, row["id"])
         meta = {"entityTypeId": int(row["entityTypeId"])}
         plan.matches.append(Known("type", sp.code, str(row["id"]), None, mine, meta))
         plan.unchanged += 1
@@ -108,12 +108,18 @@ def _pipelines(plan: Plan, desired: Desired, snap: Snapshot, known) -> dict[str,
             continue
         taken.add(row["id"])
         out[p.code] = row
-        mine = bool(k and k.owned and k.real_id == str(row["id"]))
+        mine = _ours(k, row["id"])
         plan.matches.append(
             Known("category", p.code, str(row["id"]), None, mine, {"entityTypeId": 2})
         )
         plan.unchanged += 1
     return out
+
+
+def _ours(k: Known | None, real_id) -> bool:
+    """Created by the app: recorded as ours with this id, or an add intent recorded before
+    the write whose result never came back (crash mid-batch)."""
+    return bool(k and k.owned and k.real_id in (None, str(real_id)))
 
 
 def _owned(plan: Plan, kind: str, code: str) -> bool:

@@ -3,8 +3,9 @@
 import pytest
 
 from app.installers.mapping import resolve
-from app.playbooks import NAMES, load
+from app.playbooks import NAMES
 from tests.app.test_installer_support import (
+    assert_portal_matches,
     install,
     lead_fields,
     new_session,
@@ -18,64 +19,6 @@ from tests.app.test_installer_support import (
 @pytest.fixture
 def client(emulator, redis_url):
     return oauth_client(emulator, redis_url)
-
-
-def _rank(sem):
-    return {None: 0, "": 0, "S": 1, "F": 2}[sem]
-
-
-def assert_portal_matches(client, session, names, member_id="m-inst"):
-    """Stages (semantics, order), fields (types, list values), smart processes, via REST."""
-    schema = resolve(session, member_id)
-    lead_rows = {r["STATUS_ID"]: r for r in statuses(client, "STATUS")}
-    cats = {c["id"]: c for c in client.call("crm.category.list", {"entityTypeId": 2})["categories"]}
-    for name in names:
-        book = load(name)
-        sorts = []
-        for s in book.lead_stages:
-            row = lead_rows[schema.stage(s.code)]
-            assert (row["SEMANTICS"] or "") == s.semantics, s.code
-            sorts.append((_rank(row["SEMANTICS"]), int(row["SORT"])))
-        # in-progress stages in the declared order, all below the success stage, failures
-        # after it (adopted system failures such as JUNK keep their own place among them)
-        process = [sort for rank, sort in sorts if rank == 0]
-        assert process == sorted(process), f"{name}: lead stages out of order"
-        by_rank = {r: [sort for rank, sort in sorts if rank == r] for r in (0, 1, 2)}
-        if sorts:
-            assert max(by_rank[0]) < min(by_rank[1]) < min(by_rank[2] or [10**6])
-        for p in book.pipelines:
-            cat = schema.category(p.code)
-            assert cats[cat]["name"] == p.name.ru
-            rows = statuses(client, f"DEAL_STAGE_{cat}")
-            assert [r["NAME"] for r in rows] == [s.name.ru for s in p.stages]
-            assert [r["SEMANTICS"] or "" for r in rows] == [s.semantics for s in p.stages]
-        for sp in book.smart_processes:
-            etid = schema.entity_type(sp.code)
-            t = client.call("crm.type.getByEntityTypeId", {"entityTypeId": etid})["type"]
-            assert t["title"] == sp.title.ru
-            parents = {r["entityTypeId"] for r in t["relations"]["parent"]}
-            assert {1, 2} <= parents
-            (cat,) = client.call("crm.category.list", {"entityTypeId": etid})["categories"]
-            rows = statuses(client, f"DYNAMIC_{etid}_STAGE_{cat['id']}")
-            assert [r["NAME"] for r in rows] == [s.name.ru for s in sp.stages]
-            fields = client.call(
-                "userfieldconfig.list",
-                {"moduleId": "crm", "filter": {"entityId": f"CRM_{t['id']}"}},
-            )["fields"]
-            by_name = {f["fieldName"]: f for f in fields}
-            for f in (f for f in book.fields if f.entity == sp.code):
-                real = by_name[f"UF_CRM_{t['id']}_{f.suffix}"]
-                assert real["userTypeId"] == f.type
-                assert [o["xmlId"] for o in real.get("enum") or []] == [o.code for o in f.options]
-        for entity in ("lead", "deal", "contact", "company"):
-            wanted = [f for f in book.fields if f.entity == entity]
-            if not wanted:
-                continue
-            have = lead_fields(client, entity)
-            for f in wanted:
-                row = have[schema.field(f.code, entity).upper]
-                assert row["USER_TYPE_ID"] == f.type and (row["MANDATORY"] == "Y") == f.required
-                assert [o["XML_ID"] for o in row.get("LIST") or []] == [o.code for o in f.options]
 
 
 @pytest.mark.parametrize("name", NAMES)
