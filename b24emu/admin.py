@@ -237,6 +237,8 @@ async def open_app(portal: Portal, body: dict[str, Any], request: web.Request) -
     app = _app(portal, request)
     placement = str(body.get("placement") or "DEFAULT").upper()
     url = body.get("url") or app.handler_url
+    if placement != "DEFAULT" and not app.installed:
+        raise ValueError("widgets are hidden until the installation is finished")
     if placement != "DEFAULT" and not body.get("url"):
         bound = [
             p

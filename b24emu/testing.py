@@ -158,10 +158,11 @@ class EmuHandle:
 
 
 class _ServerThread(threading.Thread):
-    def __init__(self, portal: Portal, port: int) -> None:
-        super().__init__(name=f"b24emu-{port}", daemon=True)
+    def __init__(self, portal: Portal, sock: socket.socket) -> None:
+        self.port = sock.getsockname()[1]
+        super().__init__(name=f"b24emu-{self.port}", daemon=True)
         self.portal = portal
-        self.port = port
+        self.sock = sock
         self.ready = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.error: BaseException | None = None
@@ -183,7 +184,7 @@ class _ServerThread(threading.Thread):
 
         runner = web.AppRunner(build_app(self.portal), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
+        site = web.SockSite(runner, self.sock)
         await site.start()
         self._stop_event = asyncio.Event()
         self.ready.set()
@@ -197,10 +198,15 @@ class _ServerThread(threading.Thread):
 
 
 def start_emulator(**config_overrides: Any) -> tuple[EmuHandle, _ServerThread]:
-    port = int(config_overrides.pop("port", 0)) or free_port()
+    # Bind first and keep the socket: no window for another process to take the port.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", int(config_overrides.pop("port", 0))))
+    sock.listen(128)
+    port = sock.getsockname()[1]
     overrides = {**TEST_DEFAULTS, **config_overrides}
     portal = new_portal(domain=f"127.0.0.1:{port}", **overrides)
-    thread = _ServerThread(portal, port)
+    thread = _ServerThread(portal, sock)
     thread.start()
     thread.ready.wait(15)
     if thread.error is not None:
