@@ -141,10 +141,17 @@ async def install(portal: Portal, client_id: str, user_id: int = 1) -> dict[str,
     """Install ``client_id`` as admin ``user_id``; returns what happened (for /_emu/)."""
     app = portal.core.apps[client_id]
     app.present = True
+    app.installed = False  # (re)install: events wait for installFinish again
     app.installing_user = user_id
     app.application_token = application_token(portal, app)
     outcome: dict[str, Any] = {"client_id": client_id}
-    if app.install_event_url:
+    installer_bound = any(
+        b.client_id == app.client_id
+        and b.event == "ONAPPINSTALL"
+        and b.handler == app.install_event_url
+        for b in portal.core.bindings
+    )
+    if app.install_event_url and not installer_bound:  # reinstalling must not double it
         portal.core.bindings.append(
             Binding(
                 id=portal.core.next_id(),

@@ -172,3 +172,10 @@ def test_placement_methods(installed_app, receiver):
     assert rest.call("placement.unbind", {"PLACEMENT": "CRM_DYNAMIC_183_DETAIL_TAB"}) == {
         "count": 1
     }
+
+
+def test_reinstall_does_not_duplicate_the_installer_binding(emulator, installed_app, receiver):
+    emulator.admin.post(f"apps/{installed_app['client_id']}/install")
+    assert len(receiver.wait_for("install", 2)) == 2
+    emulator.wait_deliveries()
+    assert len(receiver.at("install")) == 2  # one ONAPPINSTALL per install, not per binding
