@@ -83,10 +83,21 @@ def _load_installation(services: Any, member_id: str) -> Installation | None:
 
 
 def _enqueue(services: Any, job: str, *args: Any) -> None:
-    from app.queues import enqueue
+    """``app.queues.enqueue`` semantics (default retry policy, give-up callback, plain
+    args) in ONE Redis round trip: RQ writes the job through our pipeline. On this hot path
+    the round trips are most of the cost (see bench/events_inbox.py)."""
+    from app.queues import default_retry, give_up_unless_retryable
 
-    queue, path = JOBS[job]
-    enqueue(services, queue, path, *args)
+    queue_name, path = JOBS[job]
+    pipe = services.redis.pipeline()
+    services.queue(queue_name).enqueue_call(
+        path,
+        args=list(args),
+        retry=default_retry(),
+        on_failure=give_up_unless_retryable,
+        pipeline=pipe,
+    )
+    pipe.execute()
 
 
 def _services() -> Any:

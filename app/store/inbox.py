@@ -58,6 +58,42 @@ def claim_event(
     return RECENT_DUPLICATE if age <= FRESH_SECONDS else DUPLICATE
 
 
+def is_fresh(ts: str | None, now: float | None = None) -> bool:
+    """True when ``ts`` is within :data:`FRESH_SECONDS` of now (a same-second change may
+    hide behind an identical-looking event)."""
+    now = time.time() if now is None else now
+    try:
+        return abs(now - int(ts or 0)) <= FRESH_SECONDS
+    except ValueError:
+        return False
+
+
+# One round trip for the handler's hot path: claim the delivery, then (if it is new, or a
+# fresh duplicate) mark the record pending. 0 = replay, drop; 1 = a job is already pending;
+# 2 = the caller must enqueue the job.
+_ADMIT = """
+local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
+if (not claimed) and ARGV[3] ~= '1' then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 2 end
+return 1
+"""
+REPLAY, ALREADY_PENDING, ENQUEUE = 0, 1, 2
+_scripts: dict[int, object] = {}
+
+
+def admit(
+    redis, member_id: str, digest: str, ts: str | None, pending: str, *, now: float | None = None
+) -> int:
+    """:func:`claim_event` + :func:`mark_pending` atomically in one round trip; returns
+    :data:`REPLAY`, :data:`ALREADY_PENDING` or :data:`ENQUEUE`."""
+    script = _scripts.get(id(redis))
+    if script is None:
+        script = _scripts[id(redis)] = redis.register_script(_ADMIT)
+    fresh = "1" if is_fresh(ts, now) else "0"
+    keys = [f"b24:evt:{member_id}:{digest}", pending]
+    return int(script(keys=keys, args=[CLAIM_TTL, PENDING_TTL, fresh]))
+
+
 def pending_key(member_id: str, job: str, entity: str, record_id: int | str) -> str:
     return f"b24:pending:{member_id}:{job}:{entity}:{record_id}"
 

@@ -46,6 +46,9 @@ class EventSchema(Schema):
     auth = fields.Nested(AuthSchema, required=True)
 
 
+_SCHEMA = EventSchema()  # building a Schema deep-copies its fields: once, not per request
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: int
@@ -81,7 +84,7 @@ def accept(
     ``find`` may answer from a cache; on a token mismatch ``refind`` (uncached) is asked
     once, so a token rotated by ONAPPUPDATE is accepted at once."""
     try:
-        event = EventSchema().load(dict(form))
+        event = _SCHEMA.load(dict(form))
     except ValidationError as exc:
         return Verdict(400, f"malformed event: {sorted(exc.messages)}")
     auth = event["auth"]
@@ -111,11 +114,9 @@ def accept(
         log.info("event %s for %s ignored (no route)", name, member_id)
         return Verdict(200, "OK")
     digest = inbox.event_digest(name, event["event_handler_id"], event["ts"], event["data"])
-    claim = inbox.claim_event(redis, member_id, digest, event["ts"], now=now)
-    if claim == inbox.DUPLICATE:
-        return Verdict(200, "OK")
     entity, record_id = target
-    if inbox.mark_pending(redis, inbox.pending_key(member_id, "change", entity, record_id)):
+    pending = inbox.pending_key(member_id, "change", entity, record_id)
+    if inbox.admit(redis, member_id, digest, event["ts"], pending, now=now) == inbox.ENQUEUE:
         enqueue("process_change", member_id, entity, record_id)
         return Verdict(200, "OK", enqueued=True)
     return Verdict(200, "OK")

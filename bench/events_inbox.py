@@ -1,0 +1,208 @@
+"""Events/s accepted by ``POST /events`` under gunicorn, with p50/p99 latency, side by side
+with a bare Flask endpoint on the same server (the ceiling of this machine).
+
+    .venv/bin/python -m bench.events_inbox [--seconds 10] [--concurrency 4] [--workers 2]
+
+The inbox run is the real thing: bracket-form parsing, marshmallow validation, installation
+lookup, constant-time token check, Redis claim + pending marker, RQ enqueue. Every event is
+for a different record (distinct ``data[FIELDS][ID]``), so each one is claimed and enqueued —
+the worst case; bursts for one record are cheaper. Targets: ≥ 1,500 events/s, p99 ≤ 25 ms.
+
+Uses Redis ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/7``, flushed) and a SQLite
+file in a temp dir. The load generator (aiohttp, keep-alive) shares the 2 cores with the
+server, so both numbers are lower bounds; compare them with each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask
+
+MEMBER = "bench0000000000000000000000000001"
+TOKEN = "benchtoken0000000000000000000001"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare_app() -> Flask:
+    """The ceiling: a Flask endpoint that reads the form and answers 200."""
+    app = Flask("bare")
+
+    @app.post("/events")
+    def events():
+        from flask import request
+
+        request.form  # noqa: B018 - parse the body like the real handler has to
+        return "OK"
+
+    return app
+
+
+def inbox_app():
+    """The real app (create_app) with the bench installation in its store."""
+    from app.web import create_app
+
+    return create_app()
+
+
+def _body(n: int) -> bytes:
+    fields = {
+        "event": "ONCRMLEADUPDATE",
+        "event_handler_id": "7",
+        "data[FIELDS][ID]": str(100000 + n),
+        "ts": str(int(time.time())),
+        "auth[domain]": "bench.example.com",
+        "auth[client_endpoint]": "https://bench.example.com/rest/",
+        "auth[server_endpoint]": "https://oauth.bitrix.info/rest/",
+        "auth[member_id]": MEMBER,
+        "auth[application_token]": TOKEN,
+    }
+    return urlencode(fields).encode()
+
+
+async def _load(
+    url: str, seconds: float, concurrency: int
+) -> tuple[int, list[float], dict[int, int]]:
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + seconds
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as session:
+
+        async def worker():
+            while time.perf_counter() < deadline:
+                body = _body(next(counter))
+                t0 = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                latencies.append(time.perf_counter() - t0)
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies), latencies, statuses
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(target: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        target,
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}/events"
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"gunicorn for {target} did not start")
+
+
+def _stats(n: int, lat: list[float], seconds: float) -> tuple[float, float, float]:
+    lat = sorted(lat)
+    if not lat:
+        return 0.0, 0.0, 0.0
+    return (
+        n / seconds,
+        lat[len(lat) // 2] * 1000,
+        lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
+    )
+
+
+def _prepare_store(db_url: str) -> None:
+    """Migrate the store and insert the bench installation (an outgoing-webhook portal)."""
+    from app.store import installations
+    from app.store.db import make_engine, session_factory
+    from app.store.migrate import upgrade
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        installations.upsert_verified(
+            session,
+            MEMBER,
+            domain="bench.example.com",
+            auth_mode="webhook",
+            application_token=TOKEN,
+            status="active",
+        )
+        session.commit()
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--worker-class", default="sync", help="gunicorn worker class (sync, gthread)"
+    )
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-inbox-")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+    db_url = f"sqlite:///{tmp}/bench.db"
+    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    _prepare_store(db_url)
+
+    rows = []
+    for name, target in (
+        ("bare Flask", "bench.events_inbox:bare_app()"),
+        ("/events inbox", "bench.events_inbox:inbox_app()"),
+    ):
+        proc, url = _serve(target, args.workers, env, args.worker_class)
+        try:
+            asyncio.run(_load(url, 1.0, args.concurrency))  # warm-up
+            n, lat, statuses = asyncio.run(_load(url, args.seconds, args.concurrency))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        rate, p50, p99 = _stats(n, lat, args.seconds)
+        rows.append((name, rate, p50, p99, statuses))
+    redis.Redis.from_url(redis_url).flushdb()
+
+    print(
+        f"\nPOST /events, gunicorn -w {args.workers}, {args.concurrency} connections, {args.seconds:.0f} s each"
+    )
+    print(f"{'server':<16}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for name, rate, p50, p99, statuses in rows:
+        print(f"{name:<16}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}  {dict(sorted(statuses.items()))}")
+    inbox_rate, inbox_p99 = rows[1][1], rows[1][3]
+    verdict = "meets" if inbox_rate >= 1500 and inbox_p99 <= 25 else "misses"
+    print(f"inbox {verdict} the target (>= 1500/s, p99 <= 25 ms)")
+
+
+if __name__ == "__main__":
+    main()
