@@ -13,9 +13,11 @@ from b24emu.crm.items import ItemsMixin
 from b24emu.crm.records import RecordsMixin
 from b24emu.crm.render import field_value, render_item
 from b24emu.crm.seed import SeedMixin
+from b24emu.crm.stages import StagesMixin
 from b24emu.crm.statuses import Statuses, entity_id_for
 from b24emu.crm.types import SmartTypes
 from b24emu.crm.userfields import UserFields
+from b24emu.crm.work import WorkMixin
 
 INVOICE_FLAGS = (
     "isCategoriesEnabled",
@@ -29,7 +31,7 @@ INVOICE_FLAGS = (
 )
 
 
-class CrmStore(ItemsMixin, RecordsMixin, SeedMixin):
+class CrmStore(ItemsMixin, StagesMixin, RecordsMixin, WorkMixin, SeedMixin):
     """In-memory CRM of ``portal``; attaches itself as ``portal.crm``."""
 
     def __init__(self, portal: Any) -> None:
