@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app.playbooks import NAMES
 
@@ -43,6 +44,7 @@ def _names(services, playbooks) -> list[str]:
 
 
 @click.command("plan")
+@with_appcontext
 @portal_option
 @playbook_option
 def plan_command(portal: str, playbooks: tuple[str, ...]) -> None:
@@ -56,6 +58,7 @@ def plan_command(portal: str, playbooks: tuple[str, ...]) -> None:
 
 
 @click.command("apply")
+@with_appcontext
 @portal_option
 @playbook_option
 def apply_command(portal: str, playbooks: tuple[str, ...]) -> None:
@@ -88,6 +91,7 @@ def apply_command(portal: str, playbooks: tuple[str, ...]) -> None:
 
 
 @click.command("uninstall")
+@with_appcontext
 @portal_option
 @click.confirmation_option(prompt="Remove every field, stage and pipeline the app created?")
 def uninstall_command(portal: str) -> None:
