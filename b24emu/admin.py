@@ -479,6 +479,7 @@ def setup(app: web.Application) -> None:
         ("GET", "crm/comments", crm_records("comments")),
         ("GET", "crm/tasks", crm_records("tasks")),
         ("GET", "crm/notifications", crm_records("notifications")),
+        ("GET", "crm/checklist", crm_records("checklist")),
         ("GET", "crm/messages", crm_records("messages")),
         ("POST", "seed", seed),
     ]

@@ -189,3 +189,16 @@ def test_latency_fault_delays_every_request(emulator):
     emulator.admin.post("faults", {"latency": 2.0})
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.post(hook + "profile", timeout=0.3)
+
+
+def test_read_tasks_and_notifications_made_over_rest(emulator):
+    if emulator.portal.crm is None:
+        pytest.skip("CRM store not present")
+    hook = emulator.webhook_url()
+    requests.post(hook + "tasks.task.add", json={"fields": {"TITLE": "Замер", "RESPONSIBLE_ID": 5}})
+    requests.post(hook + "im.notify.system.add", json={"USER_ID": 3, "MESSAGE": "Новый лид"})
+    tasks = emulator.admin.get("crm/tasks")
+    assert [t.get("TITLE") or t.get("title") for t in tasks] == ["Замер"]
+    notes = emulator.admin.get("crm/notifications", user_id=3)
+    assert [n["message"] for n in notes] == ["Новый лид"]
+    assert emulator.admin.get("crm/notifications", user_id=4) == []
