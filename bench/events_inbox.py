@@ -101,7 +101,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(target: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def _serve(
+    target: str, workers: int, env: dict[str, str], worker_class: str
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     cmd = [
         sys.executable,
@@ -109,6 +111,8 @@ def _serve(target: str, workers: int, env: dict[str, str]) -> tuple[subprocess.P
         "gunicorn",
         "-w",
         str(workers),
+        "-k",
+        worker_class,
         "-b",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -194,7 +198,8 @@ def main() -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
     print(
-        f"\nPOST /events, gunicorn -w {args.workers}, {args.concurrency} connections, {args.seconds:.0f} s each"
+        f"\nPOST /events, gunicorn -w {args.workers} -k {args.worker_class}, {args.concurrency} "
+        f"connections, {args.seconds:.0f} s each, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'server':<16}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     for name, rate, p50, p99, statuses in rows:
