@@ -72,9 +72,12 @@ def tick(
     return report
 
 
-def fire_due_inline(services: Any, clock: Clock, *, owner: str = "cli") -> list[dict]:
+def fire_due_inline(
+    services: Any, clock: Clock, *, owner: str = "cli", context: Any = None
+) -> list[dict]:
     """Claim the due timers and fire them in this process (operators, tests without a
-    worker). Returns each job's result; a failing timer stays claimed until its lease ends."""
+    worker). Returns each job's result; a failing timer stays claimed until its lease ends.
+    ``context`` (a PortalContext) is for tests of a single portal."""
     from app.timers.jobs import fire
 
     now = clock.now()
@@ -85,7 +88,10 @@ def fire_due_inline(services: Any, clock: Clock, *, owner: str = "cli") -> list[
     for c in claimed:
         try:
             results.append(
-                {"timer": c.timer_id, **fire(services, c.timer_id, c.token, clock=clock)}
+                {
+                    "timer": c.timer_id,
+                    **fire(services, c.timer_id, c.token, clock=clock, context=context),
+                }
             )
         except Exception as exc:  # reported, not fatal: the lease brings it back
             results.append({"timer": c.timer_id, "status": "error", "error": str(exc)})
