@@ -18,7 +18,7 @@ class PortalSetting(Base):
     member_id: Mapped[str] = mapped_column(String(64), index=True)
     playbook: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
-    value: Mapped[Any] = mapped_column(JSON)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
