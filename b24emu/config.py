@@ -50,6 +50,8 @@ class EmuConfig:
     language: str = "en"
     # Outbound deliveries (events, robots, installer)
     delivery_timeout: float = 10.0
+    # Queue-server delay before an event/robot POST leaves (real portals: seconds).
+    delivery_delay: float = 0.0
     # Where the app believes the OAuth server lives (defaults to the portal itself).
     oauth_server_endpoint: str | None = None
     # Persist state on shutdown / periodically (``--state FILE``)

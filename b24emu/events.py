@@ -127,7 +127,8 @@ class Outbox:
         self.portal = portal
         self.loop: asyncio.AbstractEventLoop | None = None
         self.session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # touched on the loop thread only
+        self._pending = 0
         self._lock = threading.Lock()
 
     async def start(self) -> None:
@@ -139,8 +140,13 @@ class Outbox:
                 self._schedule(delivery)
 
     async def stop(self) -> None:
+        """Give running POSTs 2 s, cancel the rest (delayed ones stay "pending" in the log)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
 
@@ -174,27 +180,33 @@ class Outbox:
         loop = self.loop
         if loop is None or loop.is_closed():
             return  # sent once the server starts
+        with self._lock:
+            self._pending += 1  # counted now, so idle() is right even before the task exists
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            self._track(loop.create_task(self.send(delivery)))
+            self._start(delivery)
         else:
-            fut = asyncio.run_coroutine_threadsafe(self.send(delivery), loop)
-            self._track(fut)
+            loop.call_soon_threadsafe(self._start, delivery)
 
-    def _track(self, fut: asyncio.Future[Any] | Any) -> None:
-        with self._lock:
-            self._tasks.add(fut)
-        fut.add_done_callback(lambda f: self._discard(f))
+    def _start(self, delivery: Delivery) -> None:
+        assert self.loop is not None
+        task = self.loop.create_task(self.send(delivery))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
 
-    def _discard(self, fut: Any) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
         with self._lock:
-            self._tasks.discard(fut)
+            self._pending -= 1
 
     async def send(self, delivery: Delivery) -> tuple[int | None, str]:
         """POST one delivery now; returns (status, text). Never raises."""
+        delay = self.portal.core.config.delivery_delay
+        if delay > 0 and delivery.kind in ("event", "robot"):
+            await asyncio.sleep(delay)
         if self.portal.runtime.faults.drop_delivery():
             delivery.status = "dropped"
             return None, ""
@@ -220,7 +232,7 @@ class Outbox:
 
     def idle(self) -> bool:
         with self._lock:
-            return not self._tasks
+            return self._pending == 0
 
 
 def _app_ready(portal: Portal, app: App | None, name: str) -> bool:

@@ -339,3 +339,15 @@ def test_auth_connector_queue_skips_events_caused_by_its_own_calls(emulator, ins
     plain = rest.call("event.offline.get", {"clear": 0})["events"]
     assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in own] == ["2"]
     assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in plain] == ["1", "2"]
+
+
+def test_delivery_delay_keeps_posts_pending(emulator, installed_app, receiver):
+    _bind(installed_app["rest"], "ONCRMLEADADD", receiver.url("late"))
+    emulator.configure(delivery_delay=30)
+    emulator.admin.post(
+        "emit", {"event": "ONCRMLEADADD", "data": {"FIELDS": {"ID": "1"}}, "user_id": 1}
+    )
+    assert [d["status"] for d in emulator.admin.get("deliveries", name="ONCRMLEADADD")] == [
+        "pending"
+    ]
+    assert receiver.at("late") == []
