@@ -1,0 +1,88 @@
+"""``POST /robots/<code>``: a robot call from the portal's automation (protocol §6.2).
+
+Verify, parse, claim, enqueue on the ``robots`` queue (the highest priority), answer 200 —
+the portal is never called from here; the ``run_robot`` job answers with
+``bizproc.event.send``. Authentication is the one the event inbox uses (same helpers): the
+installation of ``auth[member_id]`` must exist and ``auth[application_token]`` match it in
+constant time (401), and ``auth[domain]`` must be its domain (403). A replayed POST while the
+first is still queued is not enqueued again; after that the job itself sees it was answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, request
+from marshmallow import ValidationError
+
+from app.handlers import services as current_services
+from app.handlers.events import _find
+from app.handlers.forms import FormError, parse_body
+from app.robots.call import RobotCall, load_call
+from app.robots.registry import get_spec
+from app.security import tokens_match
+from app.store import inbox, robot_runs
+from app.sync.intake import _same_host, _verified
+
+log = logging.getLogger(__name__)
+bp = Blueprint("robots", __name__)
+
+MAX_BODY = 128 * 1024  # properties may carry long texts; a real call is a few KiB
+JOB = "app.jobs.robots.run_robot"
+
+
+def _answer(status: int, text: str) -> Response:
+    return Response(text, status=status, mimetype="text/plain")
+
+
+def pending_key(call: RobotCall) -> str:
+    """The Redis marker of a queued call (cleared by the job when it has finished)."""
+    digest = robot_runs.token_digest(call.event_token)
+    return inbox.pending_key(call.member_id, "robot", call.code, digest)
+
+
+@bp.post("/robots/<code>")
+def robot_call(code: str) -> Response:
+    if get_spec(code.lower()) is None:
+        return _answer(404, "unknown robot")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _answer(413, "payload too large")
+    try:
+        form = parse_body(request.get_data(cache=False), max_body=MAX_BODY)
+        call = load_call(code, form)
+    except FormError as exc:
+        return _answer(400, f"malformed form: {exc}")
+    except ValidationError as exc:
+        return _answer(400, f"malformed robot call: {sorted(exc.messages)}")
+    svc = current_services()
+    auth = form["auth"]
+    installation = _find(svc, call.member_id)
+    if not _verified(installation, auth, tokens_match):
+        installation = _find(svc, call.member_id, fresh=True)
+    if not _verified(installation, auth, tokens_match):
+        log.warning("robot %s refused: unknown member or wrong application token", call.code)
+        return _answer(401, "unauthorized")
+    if (
+        installation.domain
+        and auth.get("domain")
+        and not _same_host(installation.domain, auth["domain"])
+    ):
+        log.warning("robot %s refused for %s: domain mismatch", call.code, call.member_id)
+        return _answer(403, "forbidden")
+    if inbox.mark_pending(svc.redis, pending_key(call)):
+        _enqueue(svc, call)
+    return _answer(200, "OK")
+
+
+def _enqueue(svc: Any, call: RobotCall) -> None:
+    from app.queues import enqueue
+
+    # the description is what RQ logs: keep the token and property values out of it
+    enqueue(
+        svc,
+        "robots",
+        JOB,
+        call.to_job(),
+        description=f"run_robot {call.code} {call.document_id[-1]}",
+    )

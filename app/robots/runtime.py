@@ -1,0 +1,185 @@
+"""Run one robot call exactly once and always answer it (the body of ``run_robot``).
+
+    outcome = execute(ctx, call, retry_in=5.0)
+
+1. The run row (``app.store.robot_runs``) is opened; a call already answered (a replayed
+   POST, a duplicate job) stops here: nothing is redone and nothing is re-sent.
+2. Unless an answer is stored already: parse the document and the properties, ``load``,
+   ``run`` (pure), apply the actions (keys derived from the event token, so effects are
+   single even if this step is repeated), and store the answer.
+3. Send the stored answer with ``bizproc.event.send`` (skipped when the portal does not wait,
+   ``use_subscription=N``).
+
+Errors: bad input, a missing record, a refused write or a robot bug become an error answer.
+A retryable portal failure (rate limit, 5xx, timeout) is re-raised while a retry can still
+answer before the portal's ``timeout_duration`` runs out (``retry_in`` = seconds until RQ's
+next attempt, None when none is left); after that the error itself is answered. Answering
+first and retrying afterwards would not work: the first ``event.send`` closes the activity.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from app.portal.errors import PortalError
+from app.robots import answer as answers
+from app.robots.call import RobotCall
+from app.robots.contract import LoadEnv, RobotInput, RobotInputError, RobotResult
+from app.robots.documents import DocumentError, Loaded, load_document, parse_document
+from app.robots.properties import PropertyError, parse_properties
+from app.rules.apply import apply_with
+from app.store import robot_runs
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _modules() -> dict[str, ModuleType]:
+    import app.robots as package
+
+    found: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"app.robots.{info.name}")
+        spec = getattr(module, "SPEC", None)
+        if spec is not None and callable(getattr(module, "run", None)):
+            found[spec.code] = module
+    return found
+
+
+def robot_module(code: str) -> ModuleType | None:
+    """The module of robot ``code`` that can run (has ``SPEC`` and ``run``), or None."""
+    return _modules().get(code.lower())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # the run's state afterwards (robot_runs.*)
+    replay: bool = False  # the call had been answered before: nothing was done
+    error: str = ""
+    return_values: dict[str, Any] | None = None
+
+
+def execute(ctx: Any, call: RobotCall, *, retry_in: float | None = None) -> Outcome:
+    """Run ``call`` on the portal of ``ctx`` (an ``app.sync.context.PortalContext``)."""
+    with ctx.session_factory() as session:
+        row = robot_runs.open_run(
+            session,
+            call.member_id,
+            call.event_token,
+            code=call.code,
+            document=str(call.document_id[-1] if call.document_id else "-"),
+            workflow_id=call.workflow_id,
+            wait_answer=call.wait_answer,
+            deadline_at=call.deadline,
+        )
+        if row.state in robot_runs.FINAL:
+            return Outcome(row.state, replay=True, error=row.error or "")
+        if row.state == robot_runs.DECIDED:
+            answer = answers.Answer(row.return_values or {}, row.log_message or "", row.error or "")
+        else:
+            answer = _decide_or_raise(ctx, call, retry_in)
+            robot_runs.decide(
+                session, row, dict(answer.return_values), answer.log_message, answer.error
+            )
+        state, send_error = _deliver(ctx, call, answer, retry_in)
+        robot_runs.finish(session, row, state, send_error)
+    return Outcome(
+        state, error=answer.error or send_error or "", return_values=dict(answer.return_values)
+    )
+
+
+def _time_left(ctx: Any, call: RobotCall, retry_in: float | None) -> bool:
+    """Would a retry in ``retry_in`` seconds still be answered in time?"""
+    if retry_in is None:
+        return False
+    deadline = call.deadline
+    return deadline is None or ctx.now() + timedelta(seconds=retry_in) < deadline
+
+
+def _decide_or_raise(ctx: Any, call: RobotCall, retry_in: float | None) -> answers.Answer:
+    module = robot_module(call.code)
+    spec = getattr(module, "SPEC", None)
+    try:
+        return _decide(ctx, call, module)
+    except (DocumentError, PropertyError, RobotInputError) as exc:
+        return answers.failure(spec, str(exc))
+    except PortalError as exc:
+        if exc.retryable and _time_left(ctx, call, retry_in):
+            raise
+        log.warning("robot %s on %s: portal error %s", call.code, call.member_id, exc.code)
+        return answers.failure(spec, f"портал ответил ошибкой: {exc} (portal error)")
+    except Exception as exc:  # a robot bug: answer it (never a silent timeout), log the trace
+        log.exception("robot %s crashed on %s", call.code, call.member_id)
+        return answers.failure(spec, f"внутренняя ошибка робота: {type(exc).__name__}")
+
+
+def _decide(ctx: Any, call: RobotCall, module: ModuleType | None) -> answers.Answer:
+    if module is None:
+        raise RobotInputError(f"робот «{call.code}» не найден в приложении (unknown robot)")
+    spec = module.SPEC
+    document = parse_document(call.document_id)
+    entity = document.entity(ctx.naming)
+    props = parse_properties(spec, call.properties)
+    env = LoadEnv(
+        ctx.client, ctx.naming, document, entity, props, ctx.settings, tuple(ctx.playbooks)
+    )
+    loader = getattr(module, "load", None)
+    loaded: Loaded = (
+        loader(env)
+        if callable(loader)
+        else load_document(ctx.client, ctx.naming, document, getattr(module, "NEEDS", ()))
+    )
+    inp = RobotInput(
+        code=spec.code,
+        document=document,
+        entity=entity,
+        props=props,
+        record=loaded.record,
+        related=loaded.related,
+        extra=loaded.extra,
+        settings=ctx.settings,
+        playbooks=tuple(ctx.playbooks),
+        naming=ctx.naming,
+        now=ctx.now(),
+        user_id=call.user_id,
+    )
+    result: RobotResult = module.run(inp)
+    if result.actions:
+        report = apply_with(
+            ctx.session_factory,
+            ctx.client,
+            ctx.naming,
+            call.member_id,
+            list(result.actions),
+            cause=f"robot:{robot_runs.token_digest(call.event_token)[:40]}",
+            rule=f"robot.{spec.code}",
+            record=(entity, document.record_id),
+        )
+        problems = [o.error for o in report.failed if o.error]
+        if problems:
+            return answers.failure(spec, "портал не принял изменения: " + "; ".join(problems))
+    return answers.success(spec, result.returns, result.log)
+
+
+def _deliver(
+    ctx: Any, call: RobotCall, answer: answers.Answer, retry_in: float | None
+) -> tuple[str, str | None]:
+    """Send the answer; → (final state, send error). Raises a retryable error while a retry
+    can still be in time."""
+    if not call.wait_answer:
+        return robot_runs.ANSWERED, None
+    try:
+        answers.send(ctx.client, call.event_token, answer)
+    except PortalError as exc:
+        if exc.retryable and _time_left(ctx, call, retry_in):
+            raise
+        log.warning("robot %s answer refused on %s: %s", call.code, call.member_id, exc.code)
+        return robot_runs.FAILED, f"bizproc.event.send: {exc}"
+    return robot_runs.ANSWERED, None
