@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Any
 
 _EXTENSION = re.compile(r"(ext\.?|доб\.?|#|x|,).*$", re.IGNORECASE)
@@ -17,9 +16,11 @@ def normalize(type_id: str, value: str) -> str:
 
 
 class CommIndex:
+    """Lists, not sets: most values belong to one item, and 100,000 sets cost far more."""
+
     def __init__(self) -> None:
-        self._index: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
-        self._keys: dict[tuple[int, int], set[tuple[str, str]]] = {}
+        self._index: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._keys: dict[tuple[int, int], tuple[tuple[str, str], ...]] = {}
 
     def set_item(self, etid: int, item_id: int, fm: list[dict[str, Any]]) -> None:
         self.drop_item(etid, item_id)
@@ -29,15 +30,21 @@ class CommIndex:
             if v["typeId"] in ("PHONE", "EMAIL")
         }
         keys = {k for k in keys if k[1]}
+        member = (etid, item_id)
         for key in keys:
-            self._index[key].add((etid, item_id))
+            self._index.setdefault(key, []).append(member)
         if keys:
-            self._keys[(etid, item_id)] = keys
+            self._keys[member] = tuple(keys)
 
     def drop_item(self, etid: int, item_id: int) -> None:
-        for key in self._keys.pop((etid, item_id), set()):
-            self._index[key].discard((etid, item_id))
+        member = (etid, item_id)
+        for key in self._keys.pop(member, ()):
+            holders = self._index.get(key, [])
+            if member in holders:
+                holders.remove(member)
+            if not holders:
+                self._index.pop(key, None)
 
     def find(self, type_id: str, value: str) -> set[tuple[int, int]]:
         norm = normalize(type_id, value)
-        return set(self._index.get((type_id, norm), set())) if norm else set()
+        return set(self._index.get((type_id, norm), ())) if norm else set()

@@ -124,8 +124,7 @@ class ItemsMixin:
         if row["id"] not in table:
             bisect.insort(self._ids.setdefault(etid, []), row["id"])
         table[row["id"]] = row
-        if row.get("fm") is not None:
-            self.comms.set_item(etid, row["id"], row["fm"])
+        self.comms.set_item(etid, row["id"], row.get("fm") or [])
 
     def _notify(self, view: EntityView, action: str, row: dict[str, Any], user_id: int) -> None:
         if view.is_dynamic:
@@ -232,7 +231,10 @@ class ItemsMixin:
         self._derive(view, new, given)
         if view.has_stages and (adding or new.get("stageId") != stage_before):
             self._check_stage_required(view, new, original_uf)
-        return new
+        # Rows are stored sparse (no None / empty-list values): 100,000 leads stay small.
+        return {
+            k: v for k, v in new.items() if v is not None and not (isinstance(v, list) and not v)
+        }
 
     def _derive(self, view: EntityView, new: dict[str, Any], given: set[str]) -> None:
         if "contactIds" in given:
