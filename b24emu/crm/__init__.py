@@ -8,7 +8,8 @@ the portal's events (``portal.emit``) with the acting user, and stage entries ca
 ``portal.stage_entered`` (robots), exactly like a REST call would.
 
 Items (internal rows: camelCase system keys, user fields under UPPER ``UF_CRM_*`` keys,
-datetimes as unix timestamps, dates as ``YYYY-MM-DD``, ``fm`` = multifield list)::
+datetimes as unix timestamps, dates as ``YYYY-MM-DD``, ``fm`` = multifield list; rows are
+sparse — an unset field is an absent key, so read with ``row.get``)::
 
     store.add_item(etid, fields_camel, user_id) -> row          # like crm.item.add
     store.update_item(etid, item_id, fields_camel, user_id) -> row
