@@ -14,6 +14,7 @@ row is ``enqueued`` but its RQ job hash no longer exists.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +44,8 @@ def job_id(timer_id: int, token: str) -> str:
 
 
 def new_token(owner: str) -> str:
-    return f"{owner[:40]}:{uuid.uuid4().hex[:16]}"
+    """Unique per tick; only letters, digits, ``_`` and ``-`` (it is part of RQ job ids)."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', owner)[:40]}-{uuid.uuid4().hex[:16]}"
 
 
 def claim_due(
