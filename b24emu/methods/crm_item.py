@@ -59,9 +59,7 @@ def item_add(call: Call) -> dict[str, Any]:
 def item_update(call: Call) -> dict[str, Any]:
     view = _view(call)
     item_id = int_param(call, "id")
-    fields = call.param("fields") or {}
-    if not isinstance(fields, dict):
-        raise RestError("100", "Could not find value for parameter {fields}")
+    fields = _fields(call)
     try:
         row = crm(call).update_item(
             view.etid, item_id, fields, call.auth.user_id, original_uf=_original(call)

@@ -464,3 +464,18 @@ def test_stage_move_records_mover_and_previous_stage(portal):
         user_id=2,
     )["item"]
     assert same["movedBy"] == 4 and len(portal.stages) == 2
+
+
+def test_update_requires_fields(portal):
+    deal = call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {}})["item"]
+    body = error_of(portal, "crm.item.update", {"entityTypeId": 2, "id": deal["id"]})
+    assert body == {
+        "error": "100",
+        "error_description": "Could not find value for parameter {fields}",
+    }
+    assert (
+        error_of(portal, "crm.item.update", {"entityTypeId": 2, "fields": {"title": "x"}})[
+            "error_description"
+        ]
+        == "Could not find value for parameter {id}"
+    )
