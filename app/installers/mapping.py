@@ -51,6 +51,7 @@ class SchemaMap:
         self._fields: dict[str, dict[str, FieldRef]] = {}
         self.fields: dict[str, dict[str, str]] = {}  # entity → code → camel (Naming tables)
         self.stages: dict[str, dict[str, str]] = {}  # entity → code → STATUS_ID
+        self.aliases: dict[str, str] = {}  # a playbook's stage code → the shared one kept
         for (kind, code), k in sorted(records.items()):
             if kind == "field" and k.real_name:
                 entity, _, stable = code.partition(":")
@@ -60,6 +61,8 @@ class SchemaMap:
             elif kind == "stage" and k.real_name:
                 entity = _stage_entity(str(k.meta.get("list", "")), by_etid)
                 self.stages.setdefault(entity, {})[code] = k.real_name
+                if k.meta.get("alias_of"):
+                    self.aliases[code] = str(k.meta["alias_of"])
 
     # -- the lookups of the issue ---------------------------------------------------------
     def field(self, code: str, entity: str | None = None) -> FieldRef:
@@ -116,10 +119,15 @@ class SchemaMap:
         return self.fields.get(entity, {}).get(code, code)
 
     def stage_code(self, entity: str, raw: str) -> str:
-        for code, sid in self.stages.get(entity, {}).items():
-            if sid == raw:
-                return code
-        return raw
+        """The stable code of a real stage. Where playbooks share one stage (``NEW`` is
+        metal's «Не обработан» and kitchens' too) this is the code kept by the merge;
+        :meth:`stage_codes` lists every code that names it."""
+        codes = self.stage_codes(entity, raw)
+        canonical = [c for c in codes if c not in self.aliases]
+        return (canonical or codes or [raw])[0]
+
+    def stage_codes(self, entity: str, raw: str) -> list[str]:
+        return [code for code, sid in self.stages.get(entity, {}).items() if sid == raw]
 
     def stage_id(self, entity: str, code: str) -> str:
         return self.stages.get(entity, {}).get(code, code)

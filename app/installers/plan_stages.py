@@ -99,7 +99,7 @@ def plan_list(
                     str(row["ID"]),
                     row["STATUS_ID"],
                     False,
-                    {"list": where.entity_id},
+                    {"list": where.entity_id, "alias_of": kept},
                 )
             )
 

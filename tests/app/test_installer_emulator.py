@@ -39,6 +39,12 @@ def test_all_five_apply_together_and_reapply_cleanly(emulator, client):
     assert_portal_matches(client, session, NAMES)
     names = [r["NAME"] for r in statuses(client, "STATUS")]
     assert len(names) == len(set(names)), "shared lead stages are not duplicated"
+    schema = resolve(session, "m-inst")
+    assert schema.stage("kitchens.lead.unprocessed") == schema.stage("metal.lead.unprocessed")
+    assert schema.stage_code("lead", "NEW") == "metal.lead.unprocessed"  # the merge's choice
+    assert {"kitchens.lead.unprocessed", "furniture.lead.new"} <= set(
+        schema.stage_codes("lead", "NEW")
+    )
     reset_counts(emulator)
     again = install(session, client, NAMES)
     assert write_calls(emulator) == {}

@@ -69,6 +69,30 @@ def test_look_alikes_are_adopted_and_a_type_mismatch_is_reported(emulator, clien
     assert write_calls(emulator) == {}
 
 
+def test_hand_made_smart_process_is_adopted_and_its_own_stages_are_kept(emulator, client):
+    made = client.call(
+        "crm.type.add",
+        {"fields": {"title": "объект", "isCategoriesEnabled": "Y", "isStagesEnabled": "Y"}},
+    )["type"]
+    session = new_session()
+    report = install(session, client, ["metal"])
+    assert any("metal.object → type" in line for line in report.adopted)
+    types = [t for t in client.call("crm.type.list", {})["types"] if t["title"].lower() == "объект"]
+    assert [t["id"] for t in types] == [made["id"]]
+    etid = made["entityTypeId"]
+    (cat,) = client.call("crm.category.list", {"entityTypeId": etid})["categories"]
+    rows = statuses(client, f"DYNAMIC_{etid}_STAGE_{cat['id']}")
+    ids = [r["STATUS_ID"].split(":")[1] for r in rows]
+    assert {"PREPARATION", "CLIENT"} <= set(ids)  # not ours: nothing removed or renamed
+    assert {"DESIGN", "BUILDING"} <= set(ids)  # ours added
+    fields = client.call(
+        "userfieldconfig.list", {"moduleId": "crm", "filter": {"entityId": f"CRM_{made['id']}"}}
+    )["fields"]
+    assert f"UF_CRM_{made['id']}_OBJ_WIDTH" in {f["fieldName"] for f in fields}
+    remove_owned(session, client, "m-inst")
+    assert [t["id"] for t in client.call("crm.type.list", {})["types"]] == [made["id"]]
+
+
 class CrashingClient:
     """Forwards the first ``budget`` write commands, then dies like a killed worker:
     those writes happened on the portal but apply never saw their results."""
