@@ -1,0 +1,58 @@
+"""The timers Alembic revision creates exactly what the models describe (both backends)."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import MetaData, create_engine, text
+
+from app.store.timers import DirectoryCache, Timer
+
+REVISION = Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0301_timers.py"
+TABLES = [Timer.__table__, DirectoryCache.__table__]
+SCHEMA = "timers_mig_test"
+
+
+def _revision():
+    spec = importlib.util.spec_from_file_location("rev_0301", REVISION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _urls():
+    yield "sqlite://"
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        yield os.environ["TEST_DATABASE_URL"]
+
+
+@pytest.mark.parametrize("url", list(_urls()))
+def test_upgrade_matches_models_and_downgrade_removes_the_tables(url):
+    engine = create_engine(url)
+    rev = _revision()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+            conn.execute(text(f"SET search_path TO {SCHEMA}"))
+        ctx = MigrationContext.configure(conn)
+        with Operations.context(ctx):
+            rev.upgrade()
+        wanted = MetaData()
+        for t in TABLES:
+            t.to_metadata(wanted)
+        diffs = [
+            d
+            for d in compare_metadata(ctx, wanted)
+            if not (isinstance(d, tuple) and d[0] == "remove_table")
+        ]
+        assert diffs == []
+        with Operations.context(ctx):
+            rev.downgrade()
+        assert not set(engine.dialect.get_table_names(conn)) & {t.name for t in TABLES}
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
