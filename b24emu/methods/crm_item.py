@@ -7,6 +7,7 @@ from typing import Any
 from b24emu.crm.errors import CrmError
 from b24emu.crm.query import QueryError, query
 from b24emu.crm.render import render_item
+from b24emu.crm.statuses import entity_id_for
 from b24emu.methods.crm_common import (
     crm,
     d7_error,
@@ -110,6 +111,24 @@ def item_list(call: Call) -> ListPage:
     return page
 
 
+_REFERENCE_LISTS = {
+    "sourceId": "SOURCE",
+    "honorific": "HONORIFIC",
+    "industry": "INDUSTRY",
+    "employees": "EMPLOYEES",
+}
+_TYPE_LISTS = {2: "DEAL_TYPE", 3: "CONTACT_TYPE", 4: "COMPANY_TYPE"}
+
+
+def _status_type(view, name: str, default_category: int | None) -> str | None:
+    """Which ``crm.status`` list a status field takes its values from (default pipeline)."""
+    if name == "stageId":
+        return entity_id_for(view.etid, default_category)
+    if name == "typeId":
+        return _TYPE_LISTS.get(view.etid)
+    return _REFERENCE_LISTS.get(name)
+
+
 @method("crm.item.fields", scope="crm")
 def item_fields(call: Call) -> dict[str, Any]:
     view = _view(call)
@@ -124,6 +143,9 @@ def item_fields(call: Call) -> dict[str, Any]:
             immutable=f.immutable or name == "id",
         )
         desc["upperName"] = f.upper_name
+        status_type = _status_type(view, name, crm(call).categories.default_id(view.etid))
+        if f.kind == "crm_status" and status_type:
+            desc["statusType"] = status_type
         out[name] = desc
     for upper, rec in view.ufs.items():
         desc = field_description(

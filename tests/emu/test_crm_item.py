@@ -303,6 +303,10 @@ def test_fields_describe_system_and_user_fields(portal):
     )
     fields = call(portal, "crm.item.fields", {"entityTypeId": 1})["fields"]
     assert fields["stageId"]["upperName"] == "STATUS_ID"
+    assert (fields["stageId"]["statusType"], fields["sourceId"]["statusType"]) == (
+        "STATUS",
+        "SOURCE",
+    )
     assert (
         fields["createdTime"]["isReadOnly"] is True and fields["createdTime"]["type"] == "datetime"
     )
@@ -479,3 +483,19 @@ def test_update_requires_fields(portal):
         ]
         == "Could not find value for parameter {id}"
     )
+
+
+def test_fields_status_types_follow_the_default_pipeline(portal):
+    deal_fields = call(portal, "crm.item.fields", {"entityTypeId": 2})["fields"]
+    assert (deal_fields["stageId"]["statusType"], deal_fields["typeId"]["statusType"]) == (
+        "DEAL_STAGE",
+        "DEAL_TYPE",
+    )
+    call(
+        portal,
+        "crm.type.add",
+        {"fields": {"title": "S", "entityTypeId": 1030, "isStagesEnabled": "Y"}},
+    )
+    cat = call(portal, "crm.category.list", {"entityTypeId": 1030}).result["categories"][0]["id"]
+    spa_fields = call(portal, "crm.item.fields", {"entityTypeId": 1030})["fields"]
+    assert spa_fields["stageId"]["statusType"] == f"DYNAMIC_1030_STAGE_{cat}"
