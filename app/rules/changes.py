@@ -62,6 +62,15 @@ def normalize(entity: str, raw: Mapping[str, Any] | None, naming: Naming) -> dic
     return out
 
 
+def _aliases(naming: Naming, entity: str, raw: Mapping[str, Any] | None) -> frozenset[str]:
+    """Every stable code of the raw record's stage (SchemaMap.stage_codes when offered)."""
+    stage = (raw or {}).get(STAGE_FIELD)
+    codes = getattr(naming, "stage_codes", None)
+    if not stage or not isinstance(stage, str) or codes is None:
+        return frozenset()
+    return frozenset(codes(entity, stage))
+
+
 def _version(after: Mapping[str, Any]) -> str:
     """What identifies this state of the record across re-reads: the portal's updatedTime,
     else a digest of the content."""
@@ -111,6 +120,10 @@ def diff(
     before = normalize(entity, before_raw, naming)
     after = normalize(entity, after_raw, naming)
     base = {"member_id": member_id, "entity": entity, "record_id": int(record_id)}
+    aliases = {
+        "stage_from_codes": _aliases(naming, entity, before_raw),
+        "stage_to_codes": _aliases(naming, entity, after_raw),
+    }
     if before is None and after is None:
         return []
     if after is None:
@@ -125,6 +138,7 @@ def diff(
                     cause=f"stage:>{stage}@created",
                     stage_to=stage,
                     after=after,
+                    stage_to_codes=aliases["stage_to_codes"],
                     **base,
                 )
             )
@@ -134,7 +148,7 @@ def diff(
     if not fields:
         return []
     version = _version(after)
-    common = {"fields_changed": fields, "before": before, "after": after, **base}
+    common = {"fields_changed": fields, "before": before, "after": after, **base, **aliases}
     out: list[Change] = []
     if STAGE_FIELD in fields:
         old, new = before.get(STAGE_FIELD), after.get(STAGE_FIELD)

@@ -69,6 +69,10 @@ class Change:
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)  # timer kind/payload, robot code…
+    # Every stable code naming the same real stage (playbooks installed together may share
+    # one stage, e.g. metal's and kitchens' "new"); stage_from/stage_to hold the canonical one.
+    stage_from_codes: frozenset[str] = frozenset()
+    stage_to_codes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.kind not in CHANGE_KINDS:
@@ -91,9 +95,9 @@ class Trigger:
         if not self.on_new_records and change.before is None:
             return False
         if change.kind == STAGE_ENTERED and self.stages:
-            return change.stage_to in self.stages
+            return bool(self.stages & ({change.stage_to} | change.stage_to_codes))
         if change.kind == STAGE_LEFT and self.stages:
-            return change.stage_from in self.stages
+            return bool(self.stages & ({change.stage_from} | change.stage_from_codes))
         if change.kind == FIELD_CHANGED and self.fields:
             return bool(self.fields & change.fields_changed)
         if change.kind in (TIMER_FIRED, ROBOT_CALLED) and self.name:

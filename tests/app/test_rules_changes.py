@@ -99,3 +99,24 @@ def test_reentering_the_same_stage_later_is_a_new_cause():
     c2 = diff(M, "lead", 5, lead(), moved_2, NAMING)[-1]
     assert c1.kind == c2.kind == STAGE_ENTERED
     assert c1.cause != c2.cause
+
+
+class SharedStageNaming(PlainNaming):
+    """Two playbooks installed together share the portal's NEW stage (like SchemaMap)."""
+
+    def stage_codes(self, entity, raw):
+        return ["metal.lead.new", "kitchens.lead.new"] if raw == "NEW" else []
+
+
+def test_a_stage_shared_by_two_playbooks_matches_triggers_of_both():
+    from app.rules.model import on_stage_entered, on_stage_left
+
+    naming = SharedStageNaming(
+        stages={"lead": {"metal.lead.new": "NEW", "metal.lead.data_complete": "UC_DATA"}}
+    )
+    created = diff(M, "lead", 5, None, lead(), naming)[1]
+    assert created.stage_to == "metal.lead.new"
+    assert on_stage_entered("kitchens.lead.new").matches(created)
+    assert not on_stage_entered("kitchens.lead.won").matches(created)
+    left = diff(M, "lead", 5, lead(), lead(stageId="UC_DATA"), naming)[0]
+    assert left.kind == STAGE_LEFT and on_stage_left("kitchens.lead.new").matches(left)
