@@ -5,6 +5,7 @@ import pytest
 from app.installers.apply import ApplyFailed
 from app.installers.mapping import resolve
 from app.installers.uninstall import remove_owned
+from app.portal.errors import PortalError
 from tests.app.test_installer_support import (
     assert_portal_matches,
     install,
@@ -127,6 +128,29 @@ class FailingTailClient:
             out.errors[key] = ServerError("INTERNAL_SERVER_ERROR", "injected")
         self.budget = max(0, self.budget - len(cmd))
         return out
+
+
+def test_portal_500s_half_way_then_next_run_completes(emulator, redis_url):
+    """Emulator fault injection: after the containers are created every request fails."""
+    client = oauth_client(emulator, redis_url, max_attempts=2)
+    session = new_session()
+
+    def break_portal(step, total, text):
+        emulator.admin.post(
+            "faults", {"fail_next": [{"method": "batch", "status": 500, "count": 50}]}
+        )
+
+    with pytest.raises(PortalError):
+        install(session, client, ["metal"], progress=break_portal)
+    emulator.admin.post("faults", {})
+    # half-way: the containers exist, their content does not
+    assert [t["title"] for t in client.call("crm.type.list", {})["types"]] == ["Объект"]
+    assert "UF_CRM_MT_WIDTH" not in lead_fields(client, "lead")
+    report = install(session, client, ["metal"])
+    assert report.final_plan.empty and report.adopted == []
+    assert report.written.get("add type", 0) == 0 and report.written.get("add category", 0) == 0
+    _no_duplicates(client, session)
+    assert_portal_matches(client, session, ["metal"])
 
 
 def _no_duplicates(client, session):

@@ -28,11 +28,11 @@ READ_SUFFIXES = (".list", ".get", ".fields", "entity.types", "getByEntityTypeId"
 READS = {"batch", "event.get", "placement.get", "profile", "user.current", "app.info"}
 
 
-def oauth_client(emu, redis_url: str, member_id: str = "m-inst"):
+def oauth_client(emu, redis_url: str, member_id: str = "m-inst", **limits):
     emu.register_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=SCOPES)
     emu.admin.post(f"apps/{CLIENT_ID}/install", {"user_id": 1})
     tokens = emu.admin.post(f"apps/{CLIENT_ID}/tokens", {"user_id": 1})
-    client, _ = memory_client(oauth_credentials(tokens, member_id), redis_url)
+    client, _ = memory_client(oauth_credentials(tokens, member_id), redis_url, **limits)
     return client
 
 
