@@ -9,9 +9,16 @@ _EXTENSION = re.compile(r"(ext\.?|доб\.?|#|x|,).*$", re.IGNORECASE)
 
 
 def normalize(type_id: str, value: str) -> str:
-    """Phones: digits only, extensions dropped; e-mails: trimmed, lower-case."""
+    """Phones: digits only, extensions dropped, Russian numbers in E.164 form (the emulated
+    portal is a Russian one: ``8 900 …`` and ``900 …`` are ``+7 900 …`` like the portal's
+    phone parser makes them; exact parser rules UNCONFIRMED). E-mails: trimmed, lower-case."""
     if type_id == "PHONE":
-        return re.sub(r"\D", "", _EXTENSION.sub("", str(value)))
+        digits = re.sub(r"\D", "", _EXTENSION.sub("", str(value)))
+        if len(digits) == 11 and digits.startswith("8"):
+            return "7" + digits[1:]
+        if len(digits) == 10 and digits.startswith("9"):
+            return "7" + digits
+        return digits
     return str(value).strip().lower()
 
 

@@ -304,3 +304,24 @@ def test_timeline_comment_get_update_delete(portal):
     assert portal.events[-1] == ("ONCRMTIMELINECOMMENTUPDATE", {"ID": cid}, 2)
     assert call(portal, "crm.timeline.comment.delete", {"id": cid}) is None
     assert error_of(portal, "crm.timeline.comment.get", {"id": cid}).code == "NOT_FOUND"
+
+
+def test_russian_phone_forms_are_duplicates(portal):
+    contact = call(
+        portal,
+        "crm.contact.add",
+        {
+            "fields": {
+                "NAME": "R",
+                "PHONE": [{"VALUE": "8 (900) 123-45-67", "VALUE_TYPE": "MOBILE"}],
+            }
+        },
+    )
+    for form in ("+7 900 123 45 67", "89001234567", "9001234567"):
+        assert call(portal, "crm.duplicate.findbycomm", {"type": "PHONE", "values": [form]}) == {
+            "CONTACT": [contact]
+        }
+    assert (
+        call(portal, "crm.duplicate.findbycomm", {"type": "PHONE", "values": ["+1 900 123 45 67"]})
+        == []
+    )
