@@ -36,7 +36,12 @@ def command(
     from app.sync.context import portal_context
     from app.sync.full import full_sync
 
-    ctx = portal_context(_services(), member_id)
+    from app.store.installations import InstallationNotFound
+
+    try:
+        ctx = portal_context(_services(), member_id)
+    except InstallationNotFound as exc:
+        raise click.ClickException(f"no installation with member_id {member_id!r}") from exc
     if drain_offline:
         result = offline.catch_up(ctx)
         click.echo(
