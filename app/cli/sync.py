@@ -32,11 +32,10 @@ def command(
     member_id: str, entities: tuple[str, ...], restart: bool, incremental: bool, drain_offline: bool
 ) -> None:
     """Sync the CRM mirror of one portal."""
+    from app.store.installations import InstallationNotFound
     from app.sync import offline, reconcile
     from app.sync.context import portal_context
     from app.sync.full import full_sync
-
-    from app.store.installations import InstallationNotFound
 
     try:
         ctx = portal_context(_services(), member_id)
