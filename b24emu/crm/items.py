@@ -58,7 +58,7 @@ class ItemsMixin:
     ) -> dict[str, Any]:
         """Create an item from camelCase fields (UF keys as camel alias or UPPER name)."""
         view = self.view(etid)
-        now = self.portal.clock.now()
+        now = int(self.portal.clock.now())  # the portal's columns keep whole seconds
         new = self._defaults(view, user_id, now)
         new = self._build(
             view, new, fields, user_id, now, original_uf, strict_multiple, adding=True
@@ -86,7 +86,7 @@ class ItemsMixin:
     ) -> dict[str, Any]:
         view = self.view(etid)
         old = self.get_item(etid, item_id)
-        now = self.portal.clock.now()
+        now = int(self.portal.clock.now())
         new = self._build(
             view, dict(old), fields, user_id, now, original_uf, strict_multiple, adding=False
         )

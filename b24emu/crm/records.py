@@ -33,7 +33,7 @@ class RecordsMixin:
     # -- activities --------------------------------------------------------------------
     def add_activity(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
         """``fields`` uses legacy keys (OWNER_TYPE_ID, OWNER_ID, TYPE_ID, SUBJECT, ...)."""
-        now = self.portal.clock.now()
+        now = int(self.portal.clock.now())
         row = {
             "ID": self._mint("activity"),
             "CREATED": now,
@@ -57,7 +57,7 @@ class RecordsMixin:
         self, activity_id: int, fields: dict[str, Any], user_id: int
     ) -> dict[str, Any]:
         row = self.get_activity(activity_id)
-        row.update(fields, LAST_UPDATED=self.portal.clock.now(), EDITOR_ID=user_id)
+        row.update(fields, LAST_UPDATED=int(self.portal.clock.now()), EDITOR_ID=user_id)
         if row.get("COMPLETED") == "Y":
             row["STATUS"] = 2
         self.portal.emit("ONCRMACTIVITYUPDATE", {"FIELDS": {"ID": str(activity_id)}}, user_id)
@@ -92,7 +92,7 @@ class RecordsMixin:
             raise CrmError("OWNER_NOT_FOUND", "Owner entity not found") from None
         row = {
             "ID": self._mint("comment"),
-            "CREATED": self.portal.clock.now(),
+            "CREATED": int(self.portal.clock.now()),
             "ENTITY_ID": int(owner_id),
             "ENTITY_TYPE_ID": etid,
             "AUTHOR_ID": user_id,

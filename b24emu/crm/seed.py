@@ -20,7 +20,7 @@ class SeedMixin:
         few seconds. Returns the new ids.
         """
         view = self.view(etid)  # type: ignore[attr-defined]
-        now = self.portal.clock.now()
+        now = int(self.portal.clock.now())
         template = self._defaults(view, user_id, now)  # type: ignore[attr-defined]
         table = self._items.setdefault(etid, {})  # type: ignore[attr-defined]
         ids = self._ids.setdefault(etid, [])  # type: ignore[attr-defined]

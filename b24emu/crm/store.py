@@ -122,7 +122,7 @@ class CrmStore(ItemsMixin, StagesMixin, RecordsMixin, WorkMixin, SeedMixin):
 
     # -- smart-process types -----------------------------------------------------------
     def add_type(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
-        row = self.types.add(fields, user_id, self.portal.clock.now())
+        row = self.types.add(fields, user_id, int(self.portal.clock.now()))
         etid = row["entityTypeId"]
         self._items[etid], self._ids[etid], self._next_item[etid] = {}, [], 1
         cat = self.categories.add(etid, "General", 500, True)
@@ -132,7 +132,7 @@ class CrmStore(ItemsMixin, StagesMixin, RecordsMixin, WorkMixin, SeedMixin):
         return row
 
     def update_type(self, type_id: int, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
-        row = self.types.update(type_id, fields, user_id, self.portal.clock.now())
+        row = self.types.update(type_id, fields, user_id, int(self.portal.clock.now()))
         self.invalidate()
         self.portal.emit("ONCRMTYPEUPDATE", {"FIELDS": {"ID": str(row["id"])}}, user_id)
         return row

@@ -19,7 +19,7 @@ class WorkMixin:
     # -- tasks -------------------------------------------------------------------------
     def add_task(self, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
         """``fields`` uses UPPER keys (TITLE, RESPONSIBLE_ID, UF_CRM_TASK, ...)."""
-        now = self.portal.clock.now()
+        now = int(self.portal.clock.now())
         row = {
             "ID": self._mint("task"),
             "STATUS": 2,
@@ -50,7 +50,7 @@ class WorkMixin:
 
     def update_task(self, task_id: int, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
         row = self.get_task(task_id)
-        row.update(fields, CHANGED_BY=user_id, CHANGED_DATE=self.portal.clock.now())
+        row.update(fields, CHANGED_BY=user_id, CHANGED_DATE=int(self.portal.clock.now()))
         if int(row["STATUS"]) == 5 and row.get("CLOSED_DATE") is None:
             row["CLOSED_DATE"] = row["CHANGED_DATE"]
         data = {
@@ -133,7 +133,7 @@ class WorkMixin:
             "sub_tag": sub_tag,
             "attach": attach,
             "client_id": client_id,
-            "created": self.portal.clock.now(),
+            "created": int(self.portal.clock.now()),
         }
         self.notifications.append(row)
         return row

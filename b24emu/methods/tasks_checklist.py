@@ -61,5 +61,7 @@ def checklist_complete(call: Call) -> bool:
         raise task_error(
             "TASKS_ERROR_EXCEPTION_#8; Checklist item not found; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
         )
-    item.update(IS_COMPLETE="Y", TOGGLED_BY=call.auth.user_id, TOGGLED_DATE=call.portal.clock.now())
+    item.update(
+        IS_COMPLETE="Y", TOGGLED_BY=call.auth.user_id, TOGGLED_DATE=int(call.portal.clock.now())
+    )
     return True

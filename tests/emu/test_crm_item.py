@@ -499,3 +499,38 @@ def test_fields_status_types_follow_the_default_pipeline(portal):
     cat = call(portal, "crm.category.list", {"entityTypeId": 1030}).result["categories"][0]["id"]
     spa_fields = call(portal, "crm.item.fields", {"entityTypeId": 1030})["fields"]
     assert spa_fields["stageId"]["statusType"] == f"DYNAMIC_1030_STAGE_{cat}"
+
+
+def test_incremental_sync_by_updated_time(portal):
+    first = call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {"title": "a"}})["item"]
+    call(portal, "crm.item.add", {"entityTypeId": 2, "fields": {"title": "b"}})
+    portal.clock.offset += 120
+    changed = call(
+        portal, "crm.item.update", {"entityTypeId": 2, "id": first["id"], "fields": {"title": "a2"}}
+    )["item"]
+    since = first["updatedTime"]  # ISO with the portal offset, as the app stored it
+    page = call(
+        portal,
+        "crm.item.list",
+        {
+            "entityTypeId": 2,
+            "filter": {">updatedTime": since},
+            "order": {"updatedTime": "ASC", "id": "ASC"},
+            "select": ["id", "updatedTime"],
+        },
+    )
+    assert page.result["items"] == [{"id": first["id"], "updatedTime": changed["updatedTime"]}]
+    utc = since.replace("+02:00", "+00:00")  # same wall clock two hours later: nothing newer
+    assert (
+        call(portal, "crm.item.list", {"entityTypeId": 2, "filter": {">updatedTime": utc}}).total
+        == 0
+    )
+    legacy = lookup("crm.deal.list").fn(
+        Call(
+            portal,
+            Auth(kind="webhook", user_id=1, scopes=frozenset({"crm"})),
+            "crm.deal.list",
+            {"filter": {">DATE_MODIFY": since}, "select": ["ID"]},
+        )
+    )
+    assert legacy.result == [{"ID": str(first["id"])}]
