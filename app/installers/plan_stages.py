@@ -126,7 +126,7 @@ def _plan_changes(plan, where, stages, rows, matched, known, lang) -> None:
                 fields["SORT"] = wanted_sort[s.code]
             _update(plan, updates, s, row, fields, where)
     else:
-        adds = _shared_sorts(plan, where, stages, rows, matched)
+        adds = _shared_sorts(plan, where, stages, rows, matched, updates)
         for s in stages:
             row = matched.get(s.code)
             k = known.get(("stage", s.code))
@@ -177,7 +177,8 @@ def _plan_changes(plan, where, stages, rows, matched, known, lang) -> None:
                         CLEANUP,
                     )
                 )
-    plan.unchanged += sum(1 for s in stages if matched.get(s.code)) - len(updates)
+    changed = {u.code for u in updates}
+    plan.unchanged += sum(1 for s in stages if matched.get(s.code) and s.code not in changed)
 
 
 def _update(plan, updates, s, row, fields, where) -> None:
@@ -197,37 +198,52 @@ def _update(plan, updates, s, row, fields, where) -> None:
     )
 
 
-def _shared_sorts(plan, where, stages, rows, matched) -> list[tuple[StageSpec, int]]:
-    """SORT values for new stages in a list the app does not own (no existing row moves)."""
+def _shared_sorts(plan, where, stages, rows, matched, updates) -> list[tuple[StageSpec, int]]:
+    """SORT values for new stages in a list the app does not own. New in-progress stages go
+    between their neighbours; when a gap is too small, every stage from the gap's upper
+    end on is moved down together — SORT only, never a name — so order is kept."""
+    shifts: list[tuple[int, int]] = []  # (original SORT from which, by how much)
+
+    def cur(sort: int) -> int:
+        return sort + sum(by for start, by in shifts if sort >= start)
+
     success = [int(r["SORT"]) for r in rows if _sem(r) == "S"]
-    top = max([int(r["SORT"]) for r in rows] or [0])
     out: list[tuple[StageSpec, int]] = []
-    process = [s for s in stages if s.semantics == ""]
     lo, run = 0, []
-    for s in [*process, None]:
+    for s in [*[s for s in stages if s.semantics == ""], None]:
         row = matched.get(s.code) if s else None
         if s is not None and row is None:
             run.append(s)
             continue
         if s is not None and row == {}:
             continue
-        hi = int(row["SORT"]) if row else (min(success) if success else top + 10 * (len(run) + 1))
+        edge = int(row["SORT"]) if row else (min(success) if success else None)
         if run:
-            sorts = _gap_sorts(len(run), lo, hi)
-            if sorts is None:
-                plan.conflicts.append(
-                    Conflict(
-                        f"stages {', '.join(x.code for x in run)}",
-                        f"no free SORT value between {lo} and {hi} in {where.label}",
-                        "spread the SORT values of the portal's stages, then re-run",
-                    )
-                )
-            else:
-                out.extend(zip(run, sorts, strict=True))
+            hi = cur(edge) if edge is not None else lo + 10 * (len(run) + 1)
+            if _gap_sorts(len(run), lo, hi) is None and edge is not None:
+                shifts.append((edge, 10 * (len(run) + 1) - (hi - lo)))
+                hi = cur(edge)
+            out.extend(zip(run, _gap_sorts(len(run), lo, hi) or [], strict=True))
             run = []
-        lo = max(lo, hi if row else lo)
+        if edge is not None and row:
+            lo = max(lo, cur(edge))
+    top = max([cur(int(r["SORT"])) for r in rows] + [sort for _, sort in out] + [0])
     for s in stages:
         if s.semantics and matched.get(s.code) is None:
             top += 10
             out.append((s, top))
+    for r in rows:
+        new = cur(int(r["SORT"]))
+        if new != int(r["SORT"]):
+            updates.append(
+                Step(
+                    "stage",
+                    "update",
+                    r["STATUS_ID"],
+                    f"{r['STATUS_ID']} in {where.label}: SORT {r['SORT']} → {new} (make room)",
+                    "crm.status.update",
+                    {"id": r["ID"], "fields": {"SORT": new}},
+                    CONTENT,
+                )
+            )
     return out

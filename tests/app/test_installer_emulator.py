@@ -52,12 +52,16 @@ def test_all_five_apply_together_and_reapply_cleanly(emulator, client):
 
 
 def test_playbooks_added_one_after_another_coexist(emulator, client):
+    """Lead stages are inserted three times into the same shared list (room is made)."""
     session = new_session()
-    install(session, client, ["metal"])
-    install(session, client, ["metal", "kitchens"])
-    assert_portal_matches(client, session, ["metal", "kitchens"])
+    names = []
+    for name in ("metal", "kitchens", "furniture"):
+        names.append(name)
+        report = install(session, client, names)
+        assert report.conflicts == []
+        assert_portal_matches(client, session, names)
     reset_counts(emulator)
-    install(session, client, ["kitchens", "metal"])
+    install(session, client, list(reversed(names)))
     assert write_calls(emulator) == {}
 
 

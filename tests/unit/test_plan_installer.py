@@ -87,11 +87,33 @@ def test_semantics_mismatch_is_a_conflict_and_nothing_is_written_for_it():
     assert "t.lead.lost" not in {s.code for s in p.steps}
 
 
-def test_no_free_sort_value_is_reported_not_forced():
-    rows = [status("NEW", "Unassigned", 10, system="Y"), status("CONVERTED", "Good", 11, "S", "Y")]
+def test_final_stages_move_down_to_make_room_keeping_their_names_and_order():
+    rows = [
+        status("NEW", "Unassigned", 10, system="Y", rid=1),
+        status("CONVERTED", "Good", 11, "S", "Y", rid=7),
+        status("JUNK", "Junk", 12, "F", "Y", rid=9),
+    ]
+    p = plan(desired(lead_stages=LEAD_SPEC), Snapshot(statuses={"STATUS": rows}), {}, BASE, {})
+    assert not p.conflicts
+    moved = {s.params["id"]: s.params["fields"] for s in p.steps if s.op == "update"}
+    assert set(moved) == {7, 9} and all(set(f) == {"SORT"} for f in moved.values())
+    assert 11 < moved[7]["SORT"] < moved[9]["SORT"]
+    sorts = {s.code: s.params["fields"]["SORT"] for s in adds(p, "stage")}
+    assert 10 < sorts["t.lead.a"] < sorts["t.lead.b"] < moved[7]["SORT"] < sorts["t.lead.lost"]
+    order = [s.op for s in p.ready_steps()]
+    assert order.index("update") < order.index("add")
+
+
+def test_no_room_between_two_existing_stages_moves_the_later_ones_keeping_order():
+    rows = LEADS + [status("UC_B", "Вторая", 11, rid=12)]  # T_B adopted right after NEW
     p = plan(desired(lead_stages=LEAD_SPEC[:4]), Snapshot(statuses={"STATUS": rows}), {}, BASE, {})
-    assert p.conflicts and "no free SORT" in p.conflicts[0].problem
-    assert not adds(p, "stage")
+    assert not p.conflicts
+    moved = {s.params["id"]: s.params["fields"]["SORT"] for s in p.steps if s.op == "update"}
+    after = {r["ID"]: moved.get(r["ID"], r["SORT"]) for r in rows}
+    original_order = [r["ID"] for r in sorted(rows, key=lambda r: r["SORT"])]
+    assert sorted(after, key=after.get) == original_order  # nobody overtakes anybody
+    (a,) = [s.params["fields"]["SORT"] for s in adds(p, "stage")]
+    assert 10 < a < after[12]
 
 
 PIPE = PipelineSpec(
