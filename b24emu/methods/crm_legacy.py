@@ -14,6 +14,8 @@ from b24emu.crm.schema import COMPANY, CONTACT, DEAL, LEAD, MULTIFIELD_TYPES
 from b24emu.methods.crm_common import crm, field_description, label_of, legacy_error
 from b24emu.registry import Call, ListPage, RestError, method
 
+# Legacy field descriptions use the older type names (Y/N flags are "char").
+LEGACY_TYPES = {"boolean": "char", "text": "string"}
 ENTITIES = {"lead": LEAD, "deal": DEAL, "contact": CONTACT, "company": COMPANY}
 
 
@@ -136,7 +138,7 @@ def _register(kind: str, etid: int) -> None:
         out: dict[str, Any] = {}
         for upper, f in view.by_upper.items():
             out[upper] = field_description(
-                f.kind,
+                LEGACY_TYPES.get(f.kind, f.kind),
                 readonly=f.readonly,
                 multiple=f.multiple,
                 title=upper,

@@ -192,6 +192,11 @@ def test_fields_describe_multifields_and_user_fields(portal):
     assert uf["isDynamic"] is True and uf["type"] == "enumeration"
     assert [i["VALUE"] for i in uf["items"]] == ["Low", "High"]
     assert call(portal, "crm.contact.fields", {})["EMAIL"]["type"] == "crm_multifield"
+    assert (deal_fields["OPENED"]["type"], deal_fields["COMMENTS"]["type"]) == ("char", "string")
+    assert (deal_fields["OPPORTUNITY"]["type"], deal_fields["BEGINDATE"]["type"]) == (
+        "double",
+        "date",
+    )
 
 
 def test_legacy_list_filters_by_phone_and_email(portal):
