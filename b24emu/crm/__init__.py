@@ -36,6 +36,9 @@ Seeding::
 Stage rules: ``store.require_on_stage(etid, field, stage_id, category_id=None)`` makes a
 field required from that stage on (the UI's "required from stage" setting).
 
+Entity types: 1 lead, 2 deal, 3 contact, 4 company, 31 new invoice (a built-in smart process,
+pipeline made on first use), smart processes by their ``entityTypeId``.
+
 Configuration: ``store.add_type(fields, user_id)`` / ``update_type`` / ``delete_type``
 (smart processes; creates the default pipeline and stages), ``store.add_category(etid, fields)``,
 ``store.statuses`` (``Statuses``: ``list_of(entity_id)``, ``first_stage(etid, cat)``),
