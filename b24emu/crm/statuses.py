@@ -81,6 +81,8 @@ REFERENCES = {
     "EMPLOYEES": ["EMPLOYEES_1", "EMPLOYEES_2", "EMPLOYEES_3", "EMPLOYEES_4"],
     "HONORIFIC": ["HNR_EN_1", "HNR_EN_2", "HNR_EN_3", "HNR_EN_4"],
 }
+# Longest STATUS_ID per list (protocol doc §7.2); prefixed stage ids count whole.
+STATUS_ID_LIMITS = {"STATUS": 21, "DEAL_STAGE": 22, "QUOTE_STATUS": 22}
 _SEMANTIC_CHAR = {"success": "S", "failure": "F", "apology": "F", "process": None}
 _STAGE_ENTITY = re.compile(
     r"^(STATUS|QUOTE_STATUS|DEAL_STAGE(_\d+)?|DYNAMIC_\d+_STAGE_\d+|SMART_(INVOICE|DOCUMENT)_STAGE_\d+)$"
@@ -218,6 +220,8 @@ class Statuses:
             status_id = prefix + status_id
         if not re.match(r"^[A-Za-z0-9_:\-]+$", status_id):
             raise StatusError("", "The field STATUS_ID contains invalid characters.")
+        if len(status_id) > STATUS_ID_LIMITS.get(entity_id, 50):
+            raise StatusError("", "The field STATUS_ID is too long.")
         if self.find(entity_id, status_id):
             raise StatusError("ERROR_CORE", "The specified status ID already exists.")
         semantics = semantics or None

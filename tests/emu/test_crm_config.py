@@ -374,3 +374,28 @@ def test_deprecated_dealcategory_methods_share_the_pipelines(portal):
         call(portal, "crm.status.list", {"filter": {"ENTITY_ID": f"DEAL_STAGE_{new_id}"}}).result
         == []
     )
+
+
+def test_status_id_length_limits(portal):
+    body = error_of(
+        portal,
+        "crm.status.add",
+        {"fields": {"ENTITY_ID": "STATUS", "STATUS_ID": "X" * 22, "NAME": "Long", "SORT": 15}},
+    )
+    assert body == {"error": "", "error_description": "The field STATUS_ID is too long."}
+    assert (
+        call(
+            portal,
+            "crm.status.add",
+            {"fields": {"ENTITY_ID": "STATUS", "STATUS_ID": "X" * 21, "NAME": "Ok", "SORT": 15}},
+        )
+        > 0
+    )
+    assert (
+        call(
+            portal,
+            "crm.status.add",
+            {"fields": {"ENTITY_ID": "SOURCE", "STATUS_ID": "S" * 40, "NAME": "Src"}},
+        )
+        > 0
+    )
