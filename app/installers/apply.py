@@ -132,7 +132,8 @@ def apply(
         report.requests += requests
         schema_objects.record(session, member_id, records)
         session.commit()
-        for s in todo:
+        failed = {id(step) for step, _ in failures}
+        for s in (s for s in todo if id(s) not in failed):
             label = f"{s.op} {s.kind}"
             report.written[label] = report.written.get(label, 0) + 1
         done += len(todo)
