@@ -202,3 +202,30 @@ def test_read_tasks_and_notifications_made_over_rest(emulator):
     notes = emulator.admin.get("crm/notifications", user_id=3)
     assert [n["message"] for n in notes] == ["Новый лид"]
     assert emulator.admin.get("crm/notifications", user_id=4) == []
+
+
+def test_user_adds_an_activity_and_the_app_hears_it(emulator, installed_app, receiver):
+    if emulator.portal.crm is None:
+        pytest.skip("CRM store not present")
+    installed_app["rest"].call(
+        "event.bind", {"event": "ONCRMACTIVITYADD", "handler": receiver.url("act")}
+    )
+    lead = emulator.admin.post(
+        "crm/lead", {"source": "call", "title": "Входящий звонок", "phone": "+7 900 111-22-33"}
+    )
+    activity = emulator.admin.post(
+        "crm/activity",
+        {
+            "fields": {
+                "OWNER_TYPE_ID": 1,
+                "OWNER_ID": lead["id"],
+                "TYPE_ID": 2,
+                "SUBJECT": "Перезвонить",
+            },
+            "user_id": 4,
+        },
+    )
+    post = receiver.wait_for("act")[0].form
+    assert post["data"]["FIELDS"]["ID"] == str(activity["ID"])
+    assert post["auth"]["user_id"] == "4"
+    assert [a["SUBJECT"] for a in emulator.admin.get("crm/activities")] == ["Перезвонить"]
