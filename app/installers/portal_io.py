@@ -65,6 +65,9 @@ def run_batch(client, cmd: Mapping[str, tuple[str, dict]], halt: bool = False) -
 
 
 def already_there(exc: PortalError) -> bool:
-    """An add refused because the thing exists (robot, event handler, status id...)."""
+    """An add refused because the thing exists (robot, event handler, status id...).
+
+    ``event.bind`` duplicates come back either as ``ERROR_HANDLER_ALREADY_EXIST`` or, on
+    some builds, as ``ERROR_CORE`` "Unable to set event handler: ..." (protocol §5.1)."""
     text = f"{exc.code} {exc.description}".lower()
-    return "already" in text
+    return "already" in text or "unable to set event handler" in text
