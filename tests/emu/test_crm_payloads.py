@@ -131,3 +131,51 @@ def test_fast_list_request_gets_no_count(portal):
     assert set(page.result["items"][0]) == set(documented["result"]["items"][0])
     assert [i["id"] for i in page.result["items"]] == list(range(12346, 12396))
     assert page.result["items"][0]["id"] == documented["result"]["items"][0]["id"]
+
+
+def test_legacy_deal_get_has_every_documented_key(portal):
+    call(
+        portal,
+        "crm.type.add",
+        {
+            "fields": {
+                "title": "P",
+                "entityTypeId": 1220,
+                "relations": {"child": [{"entityTypeId": 2, "isChildrenListEnabled": "true"}]},
+            }
+        },
+    )
+    call(
+        portal,
+        "crm.deal.userfield.add",
+        {"fields": {"FIELD_NAME": "UF_CRM_1721244482250", "USER_TYPE_ID": "string"}},
+    )
+    legacy_add = lookup("crm.deal.add").fn
+    auth = Auth(kind="webhook", user_id=1, scopes=frozenset({"crm"}))
+    fields = {
+        "TITLE": "New Deal #1",
+        "TYPE_ID": "COMPLEX",
+        "STAGE_ID": "PREPARATION",
+        "PROBABILITY": 99,
+        "CURRENCY_ID": "EUR",
+        "OPPORTUNITY": 1000000,
+        "IS_MANUAL_OPPORTUNITY": "Y",
+        "COMPANY_ID": 9,
+        "CONTACT_ID": 84,
+        "BEGINDATE": "2024-08-30",
+        "CLOSEDATE": "2024-09-09",
+        "COMMENTS": "[B]Example comment[/B]",
+        "SOURCE_ID": "CALLBACK",
+        "PARENT_ID_1220": 22,
+        "UF_CRM_1721244482250": "Hello world!",
+    }
+    deal_id = legacy_add(Call(portal, auth, "crm.deal.add", {"fields": fields}))
+    got = lookup("crm.deal.get").fn(Call(portal, auth, "crm.deal.get", {"id": deal_id}))
+    documented = payload("crm_deal_get_response_legacy.json")["result"]
+    assert set(documented) <= set(got), set(documented) - set(got)
+    same = [
+        k
+        for k in documented
+        if k not in ("ID", "DATE_CREATE", "DATE_MODIFY", "MOVED_TIME", "LAST_ACTIVITY_TIME")
+    ]
+    assert {k: got[k] for k in same} == {k: documented[k] for k in same}
