@@ -67,3 +67,14 @@ def test_get_all_pages_through_a_list_method(emulator):
     b = Bitrix(emulator.webhook_url(), verbose=False)
     leads = b.get_all("crm.lead.list", {"select": ["ID", "TITLE"]})
     assert sorted(int(row["ID"]) for row in leads) == list(range(1, 121))
+
+
+def test_sync_bitrix_with_token_func(emulator, installed_app):
+    token = installed_app["tokens"]["access_token"]
+
+    async def token_func():
+        return token
+
+    b = Bitrix(emulator.rest_url, token_func=token_func, verbose=False)
+    assert b.call("app.info", {"x": 1})["order0000000000"]["INSTALLED"] is True
+    assert b.call("profile", {}, raw=True)["result"]["ID"] == "1"

@@ -142,3 +142,17 @@ def test_basic_methods(emulator):
         "result"
     ] == {"value": "Y"}
     assert requests.post(hook + "server.time").json()["result"].endswith("+03:00")
+
+
+def test_multipart_form_is_parsed_like_urlencoded(emulator, installed_app, receiver):
+    rest = installed_app["rest"]
+    rest.call("event.bind", {"event": "ONAPPTEST", "handler": receiver.url("mp")})
+    resp = requests.post(
+        emulator.rest_url + "event.test",
+        files={"auth": (None, rest.token), "fields[TITLE]": (None, "Окно"), "ids[]": (None, "7")},
+    )
+    assert resp.json()["result"] == 1
+    assert receiver.wait_for("mp")[0].form["data"]["QUERY"] == {
+        "fields": {"TITLE": "Окно"},
+        "ids": ["7"],
+    }
