@@ -302,3 +302,25 @@ def test_robot_is_updated_only_when_its_spec_changed():
     )
     (add,) = [s for s in gone.steps if s.kind == "robot"]
     assert add.method == "bizproc.robot.add" and add.params["HANDLER"] == f"{BASE}/robots/calc_area"
+
+
+def test_own_field_gets_label_and_required_flag_fixed_an_adopted_one_does_not():
+    from app.installers.wire import field_row
+
+    spec = FieldSpec("UF_CRM_T_WIDTH", "lead", "double", Text("Ширина", "Width"), required=True)
+    row = field_row(uf("UF_CRM_T_WIDTH", "double", "Old label"))
+    ours = {
+        ("field", "lead:UF_CRM_T_WIDTH"): Known(
+            "field", "lead:UF_CRM_T_WIDTH", "501", "UF_CRM_T_WIDTH", True
+        )
+    }
+    (step,) = plan(
+        desired(fields=(spec,)), Snapshot(fields={"CRM_LEAD": [row]}), ours, BASE, {}
+    ).steps
+    assert step.params["fields"]["MANDATORY"] == "Y"
+    assert step.params["fields"]["EDIT_FORM_LABEL"] == {"ru": "Ширина", "en": "Width"}
+    # the same field found by name but never created by the app: left as the admin made it
+    assert (
+        plan(desired(fields=(spec,)), Snapshot(fields={"CRM_LEAD": [row]}), {}, BASE, {}).steps
+        == []
+    )

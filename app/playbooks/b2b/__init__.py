@@ -18,24 +18,23 @@ def _nps(code: str, ru: str, en: str) -> FieldSpec:
     return FieldSpec(code, "deal", "integer", t(ru, en))
 
 
+# The four qualification fields are mandatory for the business, not at portal level: a
+# portal-level MANDATORY flag would make every company add (imports, other playbooks'
+# automation) fail without them. The b2b stage rules enforce them where the deal moves on.
 FIELDS = (
     FieldSpec(
         "UF_CRM_B2B_AUDIENCE",
         "company",
         "string",
         t("Целевая аудитория", "Target audience"),
-        required=True,
     ),
-    FieldSpec("UF_CRM_B2B_GEO", "company", "string", t("География", "Geography"), required=True),
-    FieldSpec(
-        "UF_CRM_B2B_VOLUME", "company", "double", t("Объём заказа", "Order volume"), required=True
-    ),
+    FieldSpec("UF_CRM_B2B_GEO", "company", "string", t("География", "Geography")),
+    FieldSpec("UF_CRM_B2B_VOLUME", "company", "double", t("Объём заказа", "Order volume")),
     FieldSpec(
         "UF_CRM_B2B_BUSINESS",
         "company",
         "enumeration",
         t("Тип бизнеса", "Business type"),
-        required=True,
         options=BUSINESS_TYPES,
     ),
     FieldSpec(
@@ -55,6 +54,13 @@ FIELDS = (
     _nps("UF_CRM_B2B_NPS_PACKAGING", "NPS: упаковка", "NPS: packaging"),
     _nps("UF_CRM_B2B_NPS_SHELF", "NPS: срок годности", "NPS: shelf life"),
     _nps("UF_CRM_B2B_NPS_SCORE", "NPS: оценка 0–10", "NPS: score 0–10"),
+)
+
+LEAD_STAGES = (
+    stage("b2b.lead.new", "NEW", "Новый лид", "New lead", color=BLUE),
+    stage("b2b.lead.qualifying", "B2B_QUALIFY", "Квалификация", "Qualifying", color=CYAN),
+    stage("b2b.lead.converted", "CONVERTED", "Передан в продажи", "Handed to sales", "S", GREEN),
+    stage("b2b.lead.not_target", "B2B_NOT_TARGET", "Нецелевой", "Not a target client", "F", RED),
 )
 
 SALES = PipelineSpec(
@@ -101,6 +107,7 @@ PLAYBOOK = Playbook(
     name="b2b",
     title=t("B2B-дистрибуция", "B2B distribution"),
     fields=FIELDS,
+    lead_stages=LEAD_STAGES,
     pipelines=(SALES, REPEAT, COLD),
     robots=("next_step_guard",),
     events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
