@@ -129,14 +129,16 @@ def run(
     interval: float = 1.0,
     stop: threading.Event | None = None,
     owner: str | None = None,
+    job: str = FIRE_JOB,
 ) -> None:
-    """Tick every ``interval`` seconds until ``stop`` is set (SIGTERM/SIGINT in ``main``)."""
+    """Tick every ``interval`` seconds until ``stop`` is set (SIGTERM/SIGINT in ``main``);
+    ``job`` is the dotted path enqueued per timer (benchmarks swap in a recorder)."""
     stop = stop or threading.Event()
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     log.info("timer clock started (owner %s, every %.1fs)", owner, interval)
     while not stop.is_set():
         try:
-            report = tick(services, clock, owner=owner)
+            report = tick(services, clock, owner=owner, job=job)
             if report.enqueued or report.released or report.orphans:
                 log.info("timers tick: %s", report)
         except Exception:  # a database hiccup must not end the clock
