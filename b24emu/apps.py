@@ -224,7 +224,7 @@ def uninstall(portal: Portal, client_id: str, clean: bool = True) -> dict[str, A
     )
     core.bindings = [b for b in core.bindings if b.client_id != client_id]
     core.placements = [p for p in core.placements if p.client_id != client_id]
-    core.offline = [r for r in core.offline if r.client_id != client_id]
+    events.drop_offline(portal, [r for r in core.offline if r.client_id == client_id])
     _drop_robots(portal, client_id)
     if clean:
         app.options.clear()

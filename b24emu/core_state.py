@@ -114,6 +114,7 @@ class OfflineRow:
     connector_id: str = ""
     process_id: str = ""
     error: bool = False
+    gone: bool = False  # removed from the queue (the upsert index may still point at it)
 
 
 @dataclass
@@ -210,6 +211,8 @@ class CoreState:
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     bindings: list[Binding] = field(default_factory=list)
     offline: list[OfflineRow] = field(default_factory=list)
+    # upsert index: (message_id, client_id, connector_id) → the unreserved row, if still live
+    offline_keys: dict[tuple[str, str, str], OfflineRow] = field(default_factory=dict)
     robots: dict[tuple[str, str], Robot] = field(default_factory=dict)  # (client_id, CODE lower)
     robot_placements: list[RobotPlacement] = field(default_factory=list)
     robot_runs: list[RobotRun] = field(default_factory=list)
@@ -236,4 +239,5 @@ class CoreState:
     def __setstate__(self, state: dict[str, Any]) -> None:
         start = state.pop("seq")
         self.__dict__.update(state)
+        self.__dict__.setdefault("offline_keys", {})
         self.seq = itertools.count(start)

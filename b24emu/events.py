@@ -281,15 +281,16 @@ def enqueue_offline(
     core = portal.core
     message_id = md5(f"{name}|{json.dumps(data, sort_keys=True, ensure_ascii=False)}")
     now = portal.clock.now()
-    for row in core.offline:
-        if (row.message_id, row.client_id, row.connector_id, row.process_id) == (
-            message_id,
-            binding.client_id,
-            binding.connector_id,
-            "",
-        ) and not row.error:
-            row.timestamp = now
-            return row
+    key = (message_id, binding.client_id or "", binding.connector_id)
+    existing = core.offline_keys.get(key)
+    if (
+        existing is not None
+        and not existing.gone
+        and not existing.error
+        and not existing.process_id
+    ):
+        existing.timestamp = now  # identical event: one row, refreshed
+        return existing
     row = OfflineRow(
         id=core.next_id(),
         client_id=binding.client_id or "",
@@ -301,7 +302,16 @@ def enqueue_offline(
         connector_id=binding.connector_id,
     )
     core.offline.append(row)
+    core.offline_keys[key] = row
     return row
+
+
+def drop_offline(portal: Portal, rows: list[OfflineRow]) -> None:
+    """Remove ``rows`` from the queue."""
+    gone = {id(r) for r in rows}
+    for row in rows:
+        row.gone = True
+    portal.core.offline = [r for r in portal.core.offline if id(r) not in gone]
 
 
 def _notify_offline(portal: Portal, client_id: str) -> None:

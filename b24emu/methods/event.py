@@ -262,8 +262,7 @@ def offline_get(call: Call) -> dict[str, Any]:
             r.process_id = process_id
     result = {"process_id": process_id, "events": [_row_out(call, r, full=False) for r in chosen]}
     if clear:
-        gone = {id(r) for r in chosen}
-        call.portal.core.offline = [r for r in call.portal.core.offline if id(r) not in gone]
+        events.drop_offline(call.portal, chosen)
     return result
 
 
@@ -290,16 +289,14 @@ def offline_clear(call: Call) -> bool:
     message_ids = set(_ids(call.param("message_id")))
     if any(len(m) != 32 for m in message_ids):
         raise RestError("ERROR_ARGUMENT", "Wrong message_id value", argument="message_id")
-    gone = set()
-    for r in rows:
-        if r.process_id != process_id:
-            continue
-        if ids and str(r.id) not in ids:
-            continue
-        if message_ids and r.message_id not in message_ids:
-            continue
-        gone.add(id(r))
-    call.portal.core.offline = [r for r in call.portal.core.offline if id(r) not in gone]
+    chosen = [
+        r
+        for r in rows
+        if r.process_id == process_id
+        and (not ids or str(r.id) in ids)
+        and (not message_ids or r.message_id in message_ids)
+    ]
+    events.drop_offline(call.portal, chosen)
     return True
 
 

@@ -351,3 +351,17 @@ def test_delivery_delay_keeps_posts_pending(emulator, installed_app, receiver):
         "pending"
     ]
     assert receiver.at("late") == []
+
+
+def test_identical_event_after_its_row_was_taken_makes_a_new_row(emulator, installed_app):
+    rest = installed_app["rest"]
+    rest.call("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
+    _emit(emulator, "ONCRMDEALUPDATE", 5)
+    taken = rest.call("event.offline.get", {"clear": 0})
+    _emit(emulator, "ONCRMDEALUPDATE", 5)  # reserved rows are not refreshed: a new row appears
+    _emit(emulator, "ONCRMDEALUPDATE", 5)
+    rest.call("event.offline.clear", {"process_id": taken["process_id"]})
+    _emit(emulator, "ONCRMDEALUPDATE", 5)
+    listed = rest.raw("event.offline.list").json()["result"]
+    assert len(listed) == 1 and listed[0]["PROCESS_ID"] == ""
+    assert listed[0]["ID"] != taken["events"][0]["ID"]
