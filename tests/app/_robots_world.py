@@ -13,6 +13,7 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 PAYLOADS = Path("/work/shared/docs/payloads")
+SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
 DEAD_HANDLER = "http://127.0.0.1:9/robots/"  # the emulator's own POST fails fast: tests post
 
 
@@ -120,15 +121,16 @@ class RobotWorld:
         return worker
 
 
-def build_world(emu, make_services, playbooks=("metal",), scopes=None):
+def build_world(emu, make_services, playbooks=("metal",), scopes=None, app_base_url=None):
     from app.store import installations
     from app.web import create_app
 
-    registered = emu.register_app(scopes=scopes or ["crm", "bizproc", "im", "user_brief"])
+    registered = emu.register_app(scopes=scopes or SCOPES)
     services = make_services(
         emulator_address=emu.domain,
         b24_client_id=registered["client_id"],
         b24_client_secret=registered["client_secret"],
+        app_base_url=app_base_url or DEAD_HANDLER.rsplit("/robots/", 1)[0],
     )
     emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
     tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
@@ -151,3 +153,18 @@ def build_world(emu, make_services, playbooks=("metal",), scopes=None):
         s.commit()
     client = create_app(services=services).test_client()
     return RobotWorld(emu, services, client, tokens, playbooks)
+
+
+def install(world, names=("metal",)):
+    """Run the real installer (fields, stages, smart process, robots of the playbooks)."""
+    from app.installers.run import install_playbooks
+
+    return install_playbooks(world.services, world.member_id, list(names))
+
+
+def set_setting(world, playbook, key, value):
+    from app.playbooks.settings import set_value
+
+    with world.services.session() as s:
+        set_value(s, world.member_id, playbook, key, value)
+        s.commit()

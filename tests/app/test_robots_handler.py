@@ -1,0 +1,158 @@
+"""POST /robots/<code>: verification, parsing of the documented shapes, enqueueing, answers."""
+
+import pytest
+
+from app.robots import calc_area, sync_responsible, title_by_template
+from tests.app._robots_world import PAYLOADS, build_world, encode
+
+
+@pytest.fixture
+def world(emulator, make_services, redis_url):
+    w = build_world(emulator, make_services)
+    for spec in (calc_area.SPEC, title_by_template.SPEC, sync_responsible.SPEC):
+        w.register(spec)
+    return w
+
+
+def _title_call(world, document, etid, item_id, name="lead", **overrides):
+    run = world.mint_call("title_by_template", etid, item_id)
+    body = world.body(
+        name,
+        "title_by_template",
+        document=document,
+        event_token=run["event_token"],
+        properties={"template": "{title} #{id}"},
+        **overrides,
+    )
+    return run, body
+
+
+def _finished(world, run):
+    return next(r for r in world.runs() if r["event_token"] == run["event_token"])
+
+
+def test_the_raw_documented_body_is_accepted_and_answered(world):
+    """The exact form-urlencoded sample, with only this portal's identity substituted."""
+    lead_id = world.rest("crm.item.add", {"entityTypeId": 1, "fields": {"title": "Roof"}})["item"][
+        "id"
+    ]
+    run = world.mint_call("calc_area", 1, lead_id, {"length": "1", "width": "1"})
+    raw = (PAYLOADS / "robot_handler_post_lead.form-urlencoded.txt").read_text().strip()
+    sample = dict(pair.split("=", 1) for pair in raw.split("&"))
+    assert sample["code"] == "lead_score_robot"
+    body = world.body(
+        "lead",
+        "calc_area",
+        document=["crm", "CCrmDocumentLead", f"LEAD_{lead_id}"],
+        event_token=run["event_token"],
+        properties={"length": "333", "width": "2", "comment": "default string value"},
+    )
+    assert world.post("calc_area", body).status_code == 200
+    world.work()
+    done = _finished(world, run)
+    assert (done["status"], done["return_values"]["area"]) == ("completed", 666.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"application_token": "forged"}, 401),
+        ({"member_id": "someone-else"}, 401),
+        ({"domain": "evil.bitrix24.com"}, 403),
+    ],
+)
+def test_forged_or_unknown_callers_are_refused_with_nothing_enqueued(world, change, status):
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"].update(change)
+    assert world.post("title_by_template", body).status_code == status
+    assert world.queued() == 0
+    assert world.emu.admin.get("requests")["calls"].get("bizproc.event.send") is None
+
+
+def test_unknown_robot_is_404_and_malformed_calls_are_400(world):
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    assert world.post("no_such_robot", body).status_code == 404
+    assert world.post("calc_area", body).status_code == 400  # body names another robot
+    for broken in (
+        {"event_token": ""},
+        {"document_id": ["crm", "LEAD_1"]},
+        {"timeout_duration": "soon"},
+        {"auth": {"application_token": "x"}},
+    ):
+        assert world.post("title_by_template", {**body, **broken}).status_code == 400, broken
+    assert world.post("title_by_template", None, raw="auth%5B=1&&=").status_code == 400
+    assert world.queued() == 0
+
+
+def test_smart_process_document_is_loaded_and_titled(world):
+    etid = world.rest("crm.type.add", {"fields": {"title": "Объект", "entityTypeId": 147}})["type"][
+        "entityTypeId"
+    ]
+    item = world.rest("crm.item.add", {"entityTypeId": etid, "fields": {"title": "Ангар"}})["item"]
+    dynamic = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
+    run, body = _title_call(
+        world, ["crm", dynamic, f"DYNAMIC_{etid}_{item['id']}"], etid, item["id"], "smart_process"
+    )
+    assert world.post("title_by_template", body).status_code == 200
+    world.work()
+    done = _finished(world, run)
+    assert done["status"] == "completed"
+    assert done["return_values"]["title"] == f"Ангар #{item['id']}"
+    assert world.item(etid, item["id"])["title"] == f"Ангар #{item['id']}"
+
+
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        (["crm", "CCrmDocumentLead", "LEAD_999999"], "не найдена"),
+        (["crm", "CCrmDocumentDeal", "LEAD_5"], "не совпадает"),
+        (
+            ["tasks", "Bitrix\\Tasks\\Integration\\Bizproc\\Document\\Task", "TASK_5"],
+            "только с CRM",
+        ),
+        (["crm", "CCrmDocumentLead", "LEAD_x"], "неизвестный документ"),
+    ],
+)
+def test_documents_we_cannot_load_are_answered_with_the_reason(world, document, fragment):
+    run, body = _title_call(world, document, 1, 1)
+    assert world.post("title_by_template", body).status_code == 200
+    world.work()
+    done = _finished(world, run)
+    assert done["status"] == "completed"
+    assert fragment in done["return_values"]["error"] and fragment in done["log"][0]
+
+
+def test_no_wait_call_does_the_work_once_and_sends_nothing(world):
+    deal_id = world.rest("crm.item.add", {"entityTypeId": 2, "fields": {"title": "Deal"}})["item"][
+        "id"
+    ]
+    run, body = _title_call(
+        world, ["crm", "CCrmDocumentDeal", f"DEAL_{deal_id}"], 2, deal_id, "deal_no_wait"
+    )
+    assert (body["use_subscription"], body["timeout_duration"]) == ("N", "0")
+    for _ in range(3):
+        assert world.post("title_by_template", body).status_code == 200
+        world.work()
+    assert world.item(2, deal_id)["title"] == f"Deal #{deal_id}"
+    calls = world.emu.admin.get("requests")["calls"]
+    assert calls.get("bizproc.event.send") is None
+    assert calls.get("crm.item.update") == 1
+
+
+def test_the_queued_job_carries_no_auth_and_rq_logs_no_token(world):
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    assert world.post("title_by_template", body).status_code == 200
+    job = world.services.queue("robots").jobs[0]
+    (call,) = job.args
+    assert "auth" not in call and body["auth"]["access_token"] not in str(call)
+    assert run["event_token"] not in job.description
+    assert job.origin == "robots"
+
+
+def test_encoding_helper_matches_the_documented_raw_body():
+    """Guard for the helper the other tests use: it must produce the portal's exact form."""
+    import json
+
+    data = json.loads((PAYLOADS / "robot_handler_post_lead.json").read_text())
+    raw = (PAYLOADS / "robot_handler_post_lead.form-urlencoded.txt").read_text().strip()
+    assert encode(data) == raw
