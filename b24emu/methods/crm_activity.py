@@ -8,7 +8,7 @@ from typing import Any
 from b24emu import listing
 from b24emu.crm import dates
 from b24emu.crm.errors import CrmError
-from b24emu.methods.crm_common import crm
+from b24emu.methods.crm_common import crm, dict_param, list_param
 from b24emu.registry import Call, ListPage, RestError, method
 
 TYPE_EMAIL, TYPE_TODO = 4, 6
@@ -131,10 +131,10 @@ def activity_list(call: Call) -> ListPage:
         return value
 
     rows = sorted(crm(call).activities.values(), key=lambda r: r["ID"])
-    rows = listing.filter_rows(rows, call.param("filter") or {}, convert=convert)
-    rows = listing.order_rows(rows, call.param("order") or {})
+    rows = listing.filter_rows(rows, dict_param(call, "filter"), convert=convert)
+    rows = listing.order_rows(rows, dict_param(call, "order"))
     page = listing.page(rows, call.param("start"))
-    select = [str(s).upper() for s in (call.param("select") or [])]
+    select = [str(s).upper() for s in list_param(call, "select")]
     page.result = [
         {k: v for k, v in render(call, r).items() if not select or "*" in select or k in select}
         for r in page.result

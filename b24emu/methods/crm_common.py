@@ -82,3 +82,22 @@ def field_description(
 def label_of(labels: dict[str, Any] | None, fallback: str) -> str:
     labels = labels or {}
     return labels.get("en") or next((v for v in labels.values() if v), None) or fallback
+
+
+def dict_param(call: Call, name: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A filter/order-like parameter as a dict (forms may turn ``{"0": …}`` into a list;
+    anything else counts as absent, like PHP ignoring a non-array)."""
+    value = call.param(name)
+    if isinstance(value, list):
+        value = {str(i): v for i, v in enumerate(value)}
+    return value if isinstance(value, dict) and value else dict(default or {})
+
+
+def list_param(call: Call, name: str) -> list[Any]:
+    """A select-like parameter as a list (a single string is one entry)."""
+    value = call.param(name)
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list):
+        return value
+    return [] if value in (None, "") else [value]

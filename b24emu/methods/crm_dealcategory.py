@@ -9,7 +9,7 @@ from b24emu import listing
 from b24emu.crm.errors import CrmError
 from b24emu.crm.schema import DEAL
 from b24emu.crm.statuses import entity_id_for
-from b24emu.methods.crm_common import crm, field_description
+from b24emu.methods.crm_common import crm, dict_param, field_description
 from b24emu.registry import Call, ListPage, RestError, method
 
 
@@ -74,8 +74,8 @@ def get(call: Call) -> dict[str, Any]:
 @method("crm.dealcategory.list", scope="crm")
 def list_(call: Call) -> ListPage:
     rows = [render(r) for r in crm(call).categories.list(DEAL) if r["id"] != 0]
-    rows = listing.filter_rows(rows, call.param("filter") or {})
-    rows = listing.order_rows(rows, call.param("order") or {"SORT": "ASC"})
+    rows = listing.filter_rows(rows, dict_param(call, "filter"))
+    rows = listing.order_rows(rows, dict_param(call, "order", {"SORT": "ASC"}))
     return listing.page(rows, call.param("start"))
 
 

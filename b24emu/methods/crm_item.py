@@ -16,6 +16,7 @@ from b24emu.methods.crm_common import (
     int_param,
     is_yes,
     label_of,
+    list_param,
 )
 from b24emu.registry import Call, ListPage, RestError, method
 
@@ -93,8 +94,7 @@ def item_delete(call: Call) -> list[Any]:
 @method("crm.item.list", scope="crm")
 def item_list(call: Call) -> ListPage:
     view = _view(call)
-    select = call.param("select")
-    select = list(select.values()) if isinstance(select, dict) else select
+    select = [str(name) for name in list_param(call, "select")]
     try:
         page = query(
             crm(call),

@@ -11,7 +11,7 @@ from b24emu.crm.errors import CrmError
 from b24emu.crm.query import query
 from b24emu.crm.render import render_legacy
 from b24emu.crm.schema import COMPANY, CONTACT, DEAL, LEAD, MULTIFIELD_TYPES
-from b24emu.methods.crm_common import crm, field_description, label_of, legacy_error
+from b24emu.methods.crm_common import crm, field_description, label_of, legacy_error, list_param
 from b24emu.registry import Call, ListPage, RestError, method
 
 # Legacy field descriptions use the older type names (Y/N flags are "char").
@@ -116,8 +116,7 @@ def _register(kind: str, etid: int) -> None:
     @method(f"{prefix}.list", scope="crm")
     def list_(call: Call) -> ListPage:
         view = crm(call).view(etid)
-        select = call.param("select") or []
-        select = list(select.values()) if isinstance(select, dict) else list(select)
+        select = [str(name) for name in list_param(call, "select")]
         page = query(
             crm(call),
             view,

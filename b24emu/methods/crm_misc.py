@@ -9,7 +9,7 @@ from b24emu import listing
 from b24emu.crm import dates
 from b24emu.crm.errors import CrmError
 from b24emu.crm.schema import ABBR, COMPANY, CONTACT, LEAD, TYPE_NAMES
-from b24emu.methods.crm_common import crm
+from b24emu.methods.crm_common import crm, dict_param
 from b24emu.registry import Call, ListPage, RestError, method
 
 _DUP_TYPES = {"LEAD": LEAD, "CONTACT": CONTACT, "COMPANY": COMPANY}
@@ -101,10 +101,12 @@ def render_comment(call: Call, row: dict[str, Any]) -> dict[str, Any]:
 @method("crm.timeline.comment.list", scope="crm")
 def timeline_comment_list(call: Call) -> ListPage:
     rows = [render_comment(call, r) for r in crm(call).comments.values()]
-    flt = dict(call.param("filter") or {})
+    flt = dict_param(call, "filter")
     if "ENTITY_TYPE" in flt:
         flt["ENTITY_TYPE"] = str(flt["ENTITY_TYPE"]).lower()
-    rows = listing.order_rows(listing.filter_rows(rows, flt), call.param("order") or {"ID": "DESC"})
+    rows = listing.order_rows(
+        listing.filter_rows(rows, flt), dict_param(call, "order", {"ID": "DESC"})
+    )
     return listing.page(rows, call.param("start"))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from b24emu import listing
 from b24emu.crm.schema import DEAL, LEAD
 from b24emu.crm.statuses import StatusError, is_stage_list
-from b24emu.methods.crm_common import crm, field_description, is_yes
+from b24emu.methods.crm_common import crm, dict_param, field_description, is_yes
 from b24emu.registry import Call, ListPage, RestError, method
 
 _ENTITY_NAMES = {
@@ -71,8 +71,8 @@ def _row(call: Call) -> dict[str, Any]:
 @method("crm.status.list", scope="crm")
 def status_list(call: Call) -> ListPage:
     rows = sorted(crm(call).statuses.rows.values(), key=lambda r: r["ID"])
-    rows = listing.filter_rows(rows, call.param("filter") or {})
-    rows = listing.order_rows(rows, call.param("order") or {"SORT": "ASC"})
+    rows = listing.filter_rows(rows, dict_param(call, "filter"))
+    rows = listing.order_rows(rows, dict_param(call, "order", {"SORT": "ASC"}))
     page = listing.page(rows, call.param("start"))
     page.result = [render(r) for r in page.result]
     page.next = None if page.next is None else page.next

@@ -8,7 +8,13 @@ from b24emu import listing
 from b24emu.crm import dates
 from b24emu.crm.errors import CrmError
 from b24emu.crm.types import FLAGS
-from b24emu.methods.crm_common import crm, d7_error, field_description, int_param
+from b24emu.methods.crm_common import (
+    crm,
+    d7_error,
+    dict_param,
+    field_description,
+    int_param,
+)
 from b24emu.registry import Call, ListPage, RestError, method
 
 
@@ -78,8 +84,8 @@ def type_get_by_etid(call: Call) -> dict[str, Any]:
 @method("crm.type.list", scope="crm")
 def type_list(call: Call) -> ListPage:
     rows = [render(call, r) for r in sorted(crm(call).types.by_id.values(), key=lambda r: r["id"])]
-    rows = listing.filter_rows(rows, call.param("filter") or {}, allow_or=True)
-    rows = listing.order_rows(rows, call.param("order") or {})
+    rows = listing.filter_rows(rows, dict_param(call, "filter"), allow_or=True)
+    rows = listing.order_rows(rows, dict_param(call, "order"))
     page = listing.page(rows, call.param("start"))
     page.result = {"types": page.result}
     return page

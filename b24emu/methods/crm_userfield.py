@@ -12,7 +12,7 @@ from typing import Any
 from b24emu import listing
 from b24emu.crm import userfields as uf
 from b24emu.crm.errors import CrmError
-from b24emu.methods.crm_common import crm, label_of
+from b24emu.methods.crm_common import crm, dict_param, label_of
 from b24emu.registry import Call, ListPage, RestError, method
 
 _LEGACY_KEYS = {
@@ -169,8 +169,8 @@ def _register_legacy(kind: str) -> None:
     @method(f"crm.{kind}.userfield.list", scope="crm")
     def list_(call: Call) -> ListPage:
         rows = [render_legacy(r) for r in crm(call).userfields.of_entity(entity_id)]
-        flt = {k: v for k, v in (call.param("filter") or {}).items() if str(k).upper() != "LANG"}
-        rows = listing.order_rows(listing.filter_rows(rows, flt), call.param("order") or {})
+        flt = {k: v for k, v in dict_param(call, "filter").items() if str(k).upper() != "LANG"}
+        rows = listing.order_rows(listing.filter_rows(rows, flt), dict_param(call, "order"))
         return listing.page(rows, call.param("start"))
 
     @method(f"crm.{kind}.userfield.get", scope="crm")
@@ -234,8 +234,8 @@ def config_list(call: Call) -> ListPage:
     rows = [
         render_config(r) for r in sorted(crm(call).userfields.by_id.values(), key=lambda r: r["id"])
     ]
-    rows = listing.filter_rows(rows, call.param("filter") or {})
-    rows = listing.order_rows(rows, call.param("order") or {"sort": "ASC", "id": "ASC"})
+    rows = listing.filter_rows(rows, dict_param(call, "filter"))
+    rows = listing.order_rows(rows, dict_param(call, "order", {"sort": "ASC", "id": "ASC"}))
     page = listing.page(rows, call.param("start"))
     page.result = {"fields": page.result}
     return page

@@ -9,7 +9,7 @@ from b24emu import listing
 from b24emu.crm import dates
 from b24emu.crm.errors import CrmError
 from b24emu.crm.naming import snake_to_camel
-from b24emu.methods.crm_common import crm
+from b24emu.methods.crm_common import crm, dict_param, list_param
 from b24emu.registry import Call, ListPage, RestError, method
 
 STATUSES = (1, 2, 3, 4, 5, 6)
@@ -196,12 +196,8 @@ def task_update(call: Call) -> dict[str, Any]:
 
 @method("tasks.task.get", scope="task")
 def task_get(call: Call) -> dict[str, Any]:
-    select = call.param("select")
-    return {
-        "task": render(
-            call, task_row(call, _task_id(call)), list(select) if isinstance(select, list) else None
-        )
-    }
+    select = list_param(call, "select")
+    return {"task": render(call, task_row(call, _task_id(call)), [str(n) for n in select] or None)}
 
 
 @method("tasks.task.list", scope="task")
@@ -216,18 +212,14 @@ def task_list(call: Call) -> ListPage:
                 return value
         return value
 
-    flt = {
-        k.upper() if isinstance(k, str) else k: v for k, v in (call.param("filter") or {}).items()
-    }
+    flt = {k.upper() if isinstance(k, str) else k: v for k, v in dict_param(call, "filter").items()}
     rows = sorted(crm(call).tasks.values(), key=lambda r: r["ID"])
     rows = listing.filter_rows(rows, flt, convert=convert)
-    order = {str(k).upper(): v for k, v in (call.param("order") or {}).items()}
+    order = {str(k).upper(): v for k, v in dict_param(call, "order").items()}
     page = listing.page(listing.order_rows(rows, order), call.param("start"))
-    select = call.param("select")
+    select = list_param(call, "select")
     page.result = {
-        "tasks": [
-            render(call, r, list(select) if isinstance(select, list) else None) for r in page.result
-        ]
+        "tasks": [render(call, r, [str(n) for n in select] or None) for r in page.result]
     }
     return page
 

@@ -132,3 +132,25 @@ def test_app_gets_each_crm_event_once(emulator, installed_app):
     events = rest.call("event.offline.get", {"clear": 0})["events"]
     seen = [(e["EVENT_NAME"], e["EVENT_DATA"]["FIELDS"]["ID"]) for e in events]
     assert seen == [("ONCRMDYNAMICITEMADD_1040", str(item["id"])), ("ONCRMLEADUPDATE", str(lead))]
+
+
+def test_odd_parameter_shapes_never_crash_the_portal(emulator):
+    url = emulator.webhook_url()
+    emulator.portal.crm.bulk_seed(2, [{"title": "a"}, {"title": "b"}])
+    one = post(url, "crm.item.list", {"entityTypeId": 2, "select": "title"}).json()
+    assert [i for i in one["result"]["items"]] == [{"title": "a"}, {"title": "b"}]
+    legacy = post(
+        url, "crm.deal.list", {"select": "TITLE", "filter": "junk", "order": "junk"}
+    ).json()
+    assert legacy["result"] == [{"TITLE": "a"}, {"TITLE": "b"}]
+    for method in (
+        "crm.status.list",
+        "crm.type.list",
+        "crm.activity.list",
+        "crm.timeline.comment.list",
+        "tasks.task.list",
+        "crm.lead.userfield.list",
+        "crm.dealcategory.list",
+    ):
+        response = post(url, method, {"filter": "junk", "order": "junk", "select": "junk"})
+        assert response.status_code == 200, (method, response.text)
