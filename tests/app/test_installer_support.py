@@ -79,6 +79,8 @@ def assert_portal_matches(client, session, names, member_id="m-inst"):
     schema = resolve(session, member_id)
     lead_rows = {r["STATUS_ID"]: r for r in statuses(client, "STATUS")}
     cats = {c["id"]: c for c in client.call("crm.category.list", {"entityTypeId": 2})["categories"]}
+    widgets = {(w["placement"], w["handler"]) for w in client.call("placement.get", {})}
+    bound = {(b["event"], b.get("handler")) for b in client.call("event.get", {})}
     for name in names:
         book = load(name)
         sorts = []
@@ -117,6 +119,13 @@ def assert_portal_matches(client, session, names, member_id="m-inst"):
                 real = by_name[f"UF_CRM_{t['id']}_{f.suffix}"]
                 assert real["userTypeId"] == f.type
                 assert [o["xmlId"] for o in real.get("enum") or []] == [o.code for o in f.options]
+        for w in book.widgets:
+            placement = w.placement
+            for sp in book.smart_processes:
+                placement = placement.replace(f"{{{sp.code}}}", str(schema.entity_type(sp.code)))
+            assert (placement, f"{BASE}/widgets/{w.code}") in widgets
+        for e in book.events:
+            assert (e.name, f"{BASE}/events") in bound
         for entity in ("lead", "deal", "contact", "company"):
             wanted = [f for f in book.fields if f.entity == entity]
             if not wanted:

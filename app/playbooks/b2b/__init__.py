@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
-from app.playbooks.schema import FieldSpec, Option, PipelineSpec, Playbook, SettingSpec, stage
+from app.playbooks.schema import (
+    FieldSpec,
+    Option,
+    PipelineSpec,
+    Playbook,
+    SettingSpec,
+    WidgetSpec,
+    stage,
+)
 
 BUSINESS_TYPES = (
     Option("retail", t("Розничный магазин", "Retail shop"), 10),
@@ -110,6 +118,7 @@ PLAYBOOK = Playbook(
     lead_stages=LEAD_STAGES,
     pipelines=(SALES, REPEAT, COLD),
     robots=("next_step_guard",),
+    widgets=(WidgetSpec("b2b_reports", "CRM_ANALYTICS_MENU", t("Отчёты B2B", "B2B reports")),),
     events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
     settings=(
         SettingSpec(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, PURPLE, RED, TEAL, YELLOW, crm_events, t
-from app.playbooks.schema import FieldSpec, Option, Playbook, SettingSpec, stage
+from app.playbooks.schema import FieldSpec, Option, Playbook, SettingSpec, WidgetSpec, stage
 
 
 def _opts(*pairs: tuple[str, str, str]) -> tuple[Option, ...]:
@@ -132,6 +132,7 @@ PLAYBOOK = Playbook(
     fields=FIELDS,
     lead_stages=LEAD_STAGES,
     robots=("abc_score", "book_measurement"),
+    widgets=(WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),),
     events=(*crm_events("LEAD", "DEAL", "CONTACT"), *crm_events("ACTIVITY", delete=False)),
     settings=(
         SettingSpec(
