@@ -52,6 +52,8 @@ class EmuConfig:
     delivery_timeout: float = 10.0
     # Queue-server delay before an event/robot POST leaves (real portals: seconds).
     delivery_delay: float = 0.0
+    # How many outbound POSTs /_emu/deliveries keeps (oldest dropped first).
+    delivery_log_limit: int = 50000
     # Where the app believes the OAuth server lives (defaults to the portal itself).
     oauth_server_endpoint: str | None = None
     # Persist state on shutdown / periodically (``--state FILE``)

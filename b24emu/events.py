@@ -165,7 +165,11 @@ class Outbox:
                 created_at=self.portal.clock.now(),
                 client_id=client_id,
             )
-            self.portal.core.deliveries.append(delivery)
+            log = self.portal.core.deliveries
+            log.append(delivery)
+            limit = self.portal.core.config.delivery_log_limit
+            if len(log) > limit:
+                del log[: len(log) - limit]
         return delivery
 
     def post(

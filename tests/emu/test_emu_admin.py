@@ -229,3 +229,17 @@ def test_user_adds_an_activity_and_the_app_hears_it(emulator, installed_app, rec
     assert post["data"]["FIELDS"]["ID"] == str(activity["ID"])
     assert post["auth"]["user_id"] == "4"
     assert [a["SUBJECT"] for a in emulator.admin.get("crm/activities")] == ["Перезвонить"]
+
+
+def test_delivery_log_keeps_only_the_newest(emulator, installed_app, receiver):
+    installed_app["rest"].call(
+        "event.bind", {"event": "ONCRMLEADADD", "handler": receiver.url("e")}
+    )
+    emulator.configure(delivery_log_limit=3)
+    for i in range(5):
+        emulator.admin.post(
+            "emit", {"event": "ONCRMLEADADD", "data": {"FIELDS": {"ID": str(i)}}, "user_id": 1}
+        )
+    emulator.wait_deliveries()
+    kept = [d["fields"] for d in emulator.admin.get("deliveries")]
+    assert [dict(map(tuple, f))["data[FIELDS][ID]"] for f in kept] == ["2", "3", "4"]
