@@ -156,3 +156,10 @@ def test_multipart_form_is_parsed_like_urlencoded(emulator, installed_app, recei
         "fields": {"TITLE": "Окно"},
         "ids": ["7"],
     }
+
+
+def test_every_method_module_loads():
+    from b24emu.methods import LOAD_ERRORS, load_all
+
+    load_all()
+    assert LOAD_ERRORS == {}
