@@ -35,6 +35,8 @@ from config.settings import Settings, SettingsError
 
 log = logging.getLogger("app.devrun")
 STOP_TIMEOUT_S = 10.0
+# what the installer and the playbooks use (§8.12); the portal grants nothing else
+APP_SCOPES = "crm,bizproc,placement,user_brief,user,department,task,im,userfieldconfig"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -182,6 +184,7 @@ def register_on_emulator(emu_base: str, app_base: str, creds: dict[str, str]) ->
     spec = {
         **creds,
         "installer_url": f"{app_base}/install",
+        "scopes": APP_SCOPES,
         # ONAPPINSTALL goes here after installFinish (update/uninstall: bound by the installer)
         "install_event_url": f"{app_base}/app-events",
     }
@@ -237,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(settings)
+    # set both explicitly: a process started in the background inherits SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     env = dict(os.environ)
     supervisor = Supervisor(env)
     try:
@@ -300,6 +305,10 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
 
     _print_urls(settings, emu_base)
     if args.check:
+        # /metrics aggregates every process's files: proves the multiprocess set-up works
+        resp = requests.get(f"{settings.app_base_url}/metrics", timeout=10)
+        if resp.status_code != 200 or "b24app_http_requests_total" not in resp.text:
+            raise RuntimeError(f"/metrics is not served correctly (HTTP {resp.status_code})")
         return 0
     while True:
         dead = supervisor.dead()
