@@ -31,7 +31,8 @@ JOB_DURATION = Histogram("b24app_job_seconds", "Job duration", ["name"])
 PORTAL_CALLS = Counter("b24app_portal_calls_total", "Portal REST calls", ["method", "outcome"])
 LIMITER_WAIT = Histogram(
     "b24app_limiter_wait_seconds",
-    "Time spent waiting for the shared rate limiter",
+    "Time the gateway slept for the shared limits (kind: rate|operating)",
+    ["kind", "priority"],
     buckets=(0.0, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
 TOKEN_REFRESHES = Counter("b24app_token_refreshes_total", "OAuth token refreshes", ["outcome"])
@@ -40,6 +41,25 @@ EVENT_LAG = Histogram(
     "Seconds between the portal sending an event (ts) and our handling it",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
+
+
+def observe_gateway_wait(*, kind: str, priority: str, seconds: float) -> None:
+    """Hook called by ``app.portal.limiter`` after each limiter sleep."""
+    LIMITER_WAIT.labels(kind, priority).observe(seconds)
+
+
+def observe_portal_call(method: str, outcome: str) -> None:
+    """One portal REST call; ``outcome`` is "ok" or the error class name (low cardinality)."""
+    PORTAL_CALLS.labels(method, outcome).inc()
+
+
+def observe_token_refresh(outcome: str) -> None:
+    TOKEN_REFRESHES.labels(outcome).inc()
+
+
+def observe_event_lag(seconds: float) -> None:
+    """Seconds between the portal's ``ts`` and our handling of the event."""
+    EVENT_LAG.observe(max(0.0, seconds))
 
 
 def render() -> tuple[bytes, str]:

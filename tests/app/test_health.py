@@ -40,3 +40,11 @@ def test_metrics_count_requests_by_endpoint(flask_client):
     text = flask_client.get("/metrics").get_data(as_text=True)
     assert 'b24app_http_requests_total{endpoint="health.healthz",status="200"}' in text
     assert "b24app_portal_calls_total" in text or "# HELP b24app_portal_calls_total" in text
+
+
+def test_gateway_wait_hook_feeds_the_limiter_histogram(flask_client):
+    from app.portal.limiter import _observe_wait
+
+    _observe_wait("rate", "robots", 0.7)
+    text = flask_client.get("/metrics").get_data(as_text=True)
+    assert 'b24app_limiter_wait_seconds_count{kind="rate",priority="robots"}' in text
