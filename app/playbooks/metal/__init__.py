@@ -188,7 +188,14 @@ PLAYBOOK = Playbook(
     lead_stages=LEAD_STAGES,
     pipelines=(DEAL_PIPELINE,),
     smart_processes=(OBJECT_PROCESS,),
-    robots=("calc_area", "create_object", "find_object_duplicates", "title_by_template"),
+    robots=(
+        "calc_area",
+        "create_object",
+        "find_object_duplicates",
+        "route_lead",
+        "sync_responsible",
+        "title_by_template",
+    ),
     events=(
         *crm_events("LEAD", "DEAL", "CONTACT", "COMPANY", "DYNAMICITEM"),
         EventSpec("ONCRMACTIVITYADD"),
