@@ -102,6 +102,7 @@ def apply(
     base_url: str,
     robot_specs: dict,
     progress: Progress | None = None,
+    robot_user: int = 1,
 ) -> ApplyReport:
     """Converge the portal to ``desired``; raises :class:`ApplyFailed` after recording."""
     report = ApplyReport()
@@ -110,7 +111,7 @@ def apply(
         known = schema_objects.load(session, member_id)
         snap = read(client, desired, known)
         report.requests += snap.requests
-        current = make_plan(desired, snap, known, base_url, robot_specs)
+        current = make_plan(desired, snap, known, base_url, robot_specs, robot_user)
         report.rounds += 1
         if report.rounds == 1:
             report.adopted = list(current.adopted)

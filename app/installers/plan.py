@@ -139,6 +139,7 @@ def plan(
     known: dict[tuple[str, str], Known],
     base_url: str,
     robot_specs: dict,
+    robot_user: int = 1,
 ) -> Plan:
     """Everything needed to bring the portal to ``desired`` (see module doc)."""
     out = Plan(conflicts=list(desired.conflicts))
@@ -189,7 +190,7 @@ def plan(
         )
     type_ids = {code: int(t["id"]) for code, t in types.items()}
     plan_fields(out, desired.fields, snap.fields, known, type_ids, etids, desired.lang)
-    plan_robots(out, desired, snap.robots, known, base_url, robot_specs)
+    plan_robots(out, desired, snap.robots, known, base_url, robot_specs, robot_user)
     plan_events(out, desired, snap.events, base_url)
     plan_widgets(out, desired, snap.placements, base_url, etids, desired.lang)
     return out

@@ -16,7 +16,10 @@ from app.store.schema_objects import Known
 NO_APP_CONTEXT = "{what} not checked: the portal answers them only in app context (OAuth install)"
 
 
-def plan_robots(plan: Plan, desired: Desired, current, known, base_url: str, specs) -> None:
+def plan_robots(
+    plan: Plan, desired: Desired, current, known, base_url: str, specs, robot_user: int = 1
+) -> None:
+    """Robots are registered with ``AUTH_USER_ID=robot_user`` (the installing admin)."""
     if current is None:
         if desired.robots:
             plan.notes.append(NO_APP_CONTEXT.format(what="robots"))
@@ -28,8 +31,8 @@ def plan_robots(plan: Plan, desired: Desired, current, known, base_url: str, spe
             plan.notes.append(f"robot {code}: no spec in app.robots yet, not registered")
             continue
         handler = f"{base_url}/robots/{code}"
-        wire = spec.wire(handler)
-        fp = spec.fingerprint(handler)
+        wire = spec.wire(handler, robot_user)
+        fp = spec.fingerprint(handler, robot_user)
         record = Known("robot", code, code, code, True, {"fingerprint": fp})
         update = ("bizproc.robot.update", {"CODE": code, "FIELDS": _without_code(wire)})
         if code not in present:

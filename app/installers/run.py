@@ -38,14 +38,24 @@ def _progress_adapter(progress: Callable | None):
     return lambda step, total, text: progress(f"[{step}/{total}] {text}")
 
 
+def robot_user(session, member_id: str) -> int:
+    """The user robots run as (``AUTH_USER_ID``): the installing admin, else user 1."""
+    from app.store import installations
+
+    row = installations.get(session, member_id)
+    value = str(getattr(row, "user_id", "") or "")
+    return int(value) if value.isdigit() else 1
+
+
 def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
     """The plan for ``names`` on ``member_id`` (reads only)."""
     desired = build(names)
     client = client or services.portal(member_id)
     with services.session() as session:
         known = schema_objects.load(session, member_id)
+        user = robot_user(session, member_id)
     snap = read(client, desired, known)
-    return plan(desired, snap, known, base_url(services), all_specs())
+    return plan(desired, snap, known, base_url(services), all_specs(), user)
 
 
 def summarize(names, report: ApplyReport) -> dict[str, Any]:
@@ -73,6 +83,7 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
             base_url(services),
             all_specs(),
             progress=_progress_adapter(progress),
+            robot_user=robot_user(session, member_id),
         )
     return summarize(desired.playbooks, report)
 

@@ -78,7 +78,7 @@ class RobotSpec:
             "RETURN_PROPERTIES": {p.code: p.wire() for p in self.returns},
         }
 
-    def fingerprint(self, handler: str) -> str:
+    def fingerprint(self, handler: str, auth_user_id: int = 1) -> str:
         """Changes whenever what the portal would store changes (to decide on update)."""
-        blob = json.dumps(self.wire(handler), sort_keys=True, ensure_ascii=False)
+        blob = json.dumps(self.wire(handler, auth_user_id), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -324,3 +324,14 @@ def test_own_field_gets_label_and_required_flag_fixed_an_adopted_one_does_not():
         plan(desired(fields=(spec,)), Snapshot(fields={"CRM_LEAD": [row]}), {}, BASE, {}).steps
         == []
     )
+
+
+def test_robots_run_as_the_installing_admin_and_a_new_admin_means_an_update():
+    from app.robots.calc_area import SPEC
+
+    fp = SPEC.fingerprint(f"{BASE}/robots/calc_area")  # registered as user 1
+    snap = Snapshot(robots=["calc_area"], events=[], placements=[])
+    known = {("robot", "calc_area"): Known("robot", "calc_area", meta={"fingerprint": fp})}
+    p = plan(desired(robots=("calc_area",)), snap, known, BASE, {"calc_area": SPEC}, robot_user=7)
+    (step,) = [s for s in p.steps if s.kind == "robot"]
+    assert step.params["FIELDS"]["AUTH_USER_ID"] == 7
