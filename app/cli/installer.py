@@ -2,7 +2,8 @@
 
 ``plan`` prints the diff (exit 0, or 2 when there are conflicts); ``apply`` applies it with
 a progress bar and prints a summary (exit 2 when conflicts were left unresolved);
-``uninstall`` removes what the app created on the portal (asks for confirmation).
+``uninstall`` removes what the app created on the portal (asks for confirmation);
+``settings`` shows a playbook's effective settings and sets typed overrides.
 """
 
 from __future__ import annotations
@@ -106,7 +107,37 @@ def uninstall_command(portal: str) -> None:
     raise SystemExit(1 if report.failed else 0)
 
 
+@click.command("settings")
+@with_appcontext
+@portal_option
+@click.option("--playbook", "playbook", required=True, type=click.Choice(NAMES))
+@click.option("--set", "assignments", multiple=True, help="KEY=VALUE (JSON values allowed)")
+def settings_command(portal: str, playbook: str, assignments: tuple[str, ...]) -> None:
+    """Show a playbook's effective settings on the portal, or override some (typed)."""
+    import json
+
+    from app.playbooks.settings import effective, set_value
+
+    services = _services()
+    member_id = _member_id(services, portal)
+    with services.session.begin() as session:
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--set")
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+            try:
+                set_value(session, member_id, playbook, key.strip(), value)
+            except (KeyError, ValueError) as exc:
+                raise click.ClickException(str(exc)) from None
+        for key, value in effective(session, member_id, playbook).items():
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+
+
 def register(group: click.Group) -> None:
-    """Add ``plan``, ``apply`` and ``uninstall`` to the ``b24`` group."""
-    for command in (plan_command, apply_command, uninstall_command):
+    """Add ``plan``, ``apply``, ``uninstall`` and ``settings`` to the ``b24`` group."""
+    for command in (plan_command, apply_command, uninstall_command, settings_command):
         group.add_command(command)

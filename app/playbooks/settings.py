@@ -74,3 +74,8 @@ def set_value(session, member_id: str, playbook: str, key: str, value: Any) -> A
 def reset(session, member_id: str, playbook: str, key: str) -> None:
     load(playbook).setting(key)  # KeyError for unknown keys
     portal_settings.drop(session, member_id, playbook, key)
+
+
+def all_effective(session, member_id: str, playbooks) -> dict[str, dict[str, Any]]:
+    """playbook → its effective settings, for every playbook installed on the portal."""
+    return {name: effective(session, member_id, name) for name in playbooks}

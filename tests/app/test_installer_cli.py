@@ -79,3 +79,25 @@ def test_install_job_runs_the_real_installer(make_services):
         cats = requests.post(emu.webhook_url() + "crm.category.list", json={"entityTypeId": 2})
         names = {c["name"] for c in cats.json()["result"]["categories"]}
         assert {"Продажи B2B", "Повторные продажи", "Холодные продажи"} <= names
+
+
+def test_settings_command_shows_defaults_and_stores_typed_overrides(make_services):
+    from b24emu.testing import running_emulator
+
+    with running_emulator() as emu:
+        services = make_services(emulator_address=emu.domain)
+        runner = create_app(services=services).test_cli_runner()
+        member_id = _connect(runner, emu)
+        args = ["b24", "settings", "--portal", member_id, "--playbook", "furniture"]
+        shown = runner.invoke(args=args)
+        assert "escalate_after_hours = 3" in shown.output
+        changed = runner.invoke(args=[*args, "--set", "escalate_after_hours=5"])
+        assert changed.exit_code == 0 and "escalate_after_hours = 5" in changed.output
+        bad = runner.invoke(args=[*args, "--set", "escalate_after_hours=soon"])
+        assert bad.exit_code != 0 and "not a valid hours" in bad.output
+        from app.playbooks.settings import all_effective
+
+        with services.session() as s:
+            assert (
+                all_effective(s, member_id, ["furniture"])["furniture"]["escalate_after_hours"] == 5
+            )
