@@ -53,9 +53,22 @@ def _modules() -> dict[str, ModuleType]:
     return found
 
 
-def robot_module(code: str) -> ModuleType | None:
+_REGISTERED: dict[str, Any] = {}
+
+
+def register(robot: Any) -> None:
+    """Add an in-memory robot (anything with ``SPEC`` and ``run``) — for tests."""
+    _REGISTERED[robot.SPEC.code] = robot
+
+
+def unregister(code: str) -> None:
+    _REGISTERED.pop(code, None)
+
+
+def robot_module(code: str) -> Any:
     """The module of robot ``code`` that can run (has ``SPEC`` and ``run``), or None."""
-    return _modules().get(code.lower())
+    code = code.lower()
+    return _REGISTERED.get(code) or _modules().get(code)
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,7 @@ def _decide_or_raise(ctx: Any, call: RobotCall, retry_in: float | None) -> answe
         return answers.failure(spec, f"внутренняя ошибка робота: {type(exc).__name__}")
 
 
-def _decide(ctx: Any, call: RobotCall, module: ModuleType | None) -> answers.Answer:
+def _decide(ctx: Any, call: RobotCall, module: Any) -> answers.Answer:
     if module is None:
         raise RobotInputError(f"робот «{call.code}» не найден в приложении (unknown robot)")
     spec = module.SPEC
