@@ -145,7 +145,7 @@ def _add(f: FieldSpec, key, uf_entity, real, settings, lang) -> Step:
             "field",
             "add",
             key,
-            f"{real} ({f.type} «{getattr(f.label, lang)}»)",
+            f"{real} ({f.type} «{getattr(f.label, lang)}») on {f.entity}",
             f"crm.{f.entity}.userfield.add",
             {"fields": fields},
             CONTENT,
