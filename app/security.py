@@ -88,3 +88,51 @@ def verify_token_on_portal(settings, domain: str, access_token: str | None) -> d
             f"app.info refused the token (HTTP {resp.status_code} {code or ''})".strip()
         )
     return body["result"]
+
+
+def bind_member_id(settings, server_endpoint: str | None, refresh_token: str | None) -> dict:
+    """Exchange ``refresh_token`` at the (allow-listed) OAuth server; return the token body.
+
+    ``app.info`` proves a token works on a domain but says nothing about ``member_id``; the
+    OAuth server's answer carries the authoritative ``member_id`` and ``client_endpoint`` of
+    the portal the token belongs to, so the installer can refuse a forged member_id. Needs
+    ``B24_CLIENT_ID``/``B24_CLIENT_SECRET``. The refresh token is consumed: store the pair
+    returned here. Raises :class:`VerificationFailed`.
+    """
+    import requests
+
+    from app.allowlist import is_allowed_oauth_server
+
+    if not (settings.b24_client_id and settings.b24_client_secret):
+        raise VerificationFailed("no OAuth client credentials configured")
+    if not server_endpoint or not refresh_token:
+        raise VerificationFailed("SERVER_ENDPOINT and REFRESH_ID are required")
+    base = server_endpoint.rstrip("/")
+    base = base[: -len("/rest")] if base.endswith("/rest") else base
+    url = base + "/oauth/token/"
+    if not is_allowed_oauth_server(url, settings):
+        raise VerificationFailed("OAuth server not allowed")
+    params = {
+        "grant_type": "refresh_token",
+        "client_id": settings.b24_client_id,
+        "client_secret": settings.b24_client_secret,
+        "refresh_token": refresh_token,
+    }
+    try:
+        resp = requests.get(url, params=params, timeout=VERIFY_TIMEOUT_S, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise VerificationFailed(
+            f"OAuth server unreachable: {type(exc).__name__}", reachable=False
+        ) from None
+    if resp.status_code >= 500:
+        raise VerificationFailed(f"OAuth server answered HTTP {resp.status_code}", reachable=False)
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if resp.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+        code = body.get("error") if isinstance(body, dict) else None
+        raise VerificationFailed(
+            f"OAuth server refused the refresh token ({code or resp.status_code})"
+        )
+    return body

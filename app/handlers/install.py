@@ -1,7 +1,9 @@
 """``POST /install``: the installer page an admin opens in the portal frame (§3.2).
 
 Steps: parse → allow-list the domain and the OAuth server → if the member_id is known, the
-domain must be the stored one → verify AUTH_ID with ``app.info`` on that domain → store →
+domain must be the stored one → verify AUTH_ID with ``app.info`` on that domain → with OAuth
+client credentials configured, exchange REFRESH_ID at the OAuth server, whose answer must
+name the same member_id and domain (app.info cannot prove the member_id) → store →
 enqueue ``install_portal`` → answer a framable HTML page that polls
 ``GET /install/status/<view>`` and calls ``BX24.installFinish()`` when the playbooks are in.
 
@@ -17,12 +19,13 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
 from app.handlers import services
-from app.security import VerificationFailed, verify_token_on_portal
+from app.security import VerificationFailed, bind_member_id, verify_token_on_portal
 from app.store import installations
 from app.store.base import utcnow
 from config.logging import log_context
@@ -69,9 +72,12 @@ def install() -> Response:
                 return _refuse(403, "member_id belongs to another domain")
         try:
             info = verify_token_on_portal(settings, domain, access)
+            tokens = _bound_tokens(settings, member_id, domain, server_endpoint, form)
         except VerificationFailed as exc:
             return _refuse(401 if exc.reachable else 502, f"token not verified: {exc}")
-        _store(svc, member_id, domain, server_endpoint, info, form, existing is not None)
+        except PermissionError as exc:
+            return _refuse(403, str(exc))
+        _store(svc, member_id, domain, server_endpoint, info, tokens, form, existing is not None)
         from app.queues import enqueue
 
         enqueue(svc, INSTALL_QUEUE, INSTALL_JOB, member_id)
@@ -81,9 +87,34 @@ def install() -> Response:
     return Response(render_template_string(PAGE, view=view), mimetype="text/html")
 
 
-def _store(svc, member_id, domain, server_endpoint, info, form, known: bool) -> None:
-    expires_in = form.get("AUTH_EXPIRES") or "3600"
-    expires_at = utcnow() + timedelta(seconds=int(expires_in) if expires_in.isdigit() else 3600)
+def _bound_tokens(settings, member_id, domain, server_endpoint, form) -> dict:
+    """Tokens to store; with OAuth credentials configured, also proves ``member_id``.
+
+    The OAuth server's refresh answer names the token's portal (member_id, client_endpoint):
+    a form whose member_id or DOMAIN disagrees is forged (PermissionError). Without client
+    credentials only app.info was checked and the form's tokens are stored as given.
+    """
+    if not (settings.b24_client_id and settings.b24_client_secret):
+        log.warning("B24_CLIENT_ID/SECRET unset: member_id not cross-checked with the OAuth server")
+        expires_in = form.get("AUTH_EXPIRES") or "3600"
+        seconds = int(expires_in) if expires_in.isdigit() else 3600
+        return {
+            "access_token": form["AUTH_ID"],
+            "refresh_token": form["REFRESH_ID"],
+            "expires_at": utcnow() + timedelta(seconds=seconds),
+        }
+    body = bind_member_id(settings, server_endpoint, form["REFRESH_ID"])
+    endpoint_host = urlsplit(str(body.get("client_endpoint") or "")).netloc.lower()
+    if body.get("member_id") != member_id or endpoint_host != domain:
+        raise PermissionError("the token belongs to another portal than the form claims")
+    return {
+        "access_token": body["access_token"],
+        "refresh_token": body.get("refresh_token") or form["REFRESH_ID"],
+        "expires_at": body.get("expires") or utcnow() + timedelta(seconds=3600),
+    }
+
+
+def _store(svc, member_id, domain, server_endpoint, info, tokens, form, known: bool) -> None:
     with svc.session.begin() as session:
         row = installations.get(session, member_id)
         app_token = form.get("APPLICATION_TOKEN") or None
@@ -97,9 +128,9 @@ def _store(svc, member_id, domain, server_endpoint, info, form, known: bool) -> 
             client_endpoint=portal_base_url(domain, svc.settings) + "/rest/",
             server_endpoint=server_endpoint,
             auth_mode="oauth",
-            access_token=form["AUTH_ID"],
-            refresh_token=form["REFRESH_ID"],
-            expires_at=expires_at,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            expires_at=tokens["expires_at"],
             application_token=app_token,
             scopes=form.get("APPLICATION_SCOPE") or None,
             app_version=str(info.get("VERSION")) if info.get("VERSION") is not None else None,

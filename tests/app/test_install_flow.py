@@ -197,3 +197,44 @@ def test_reinstall_with_a_proven_token_replaces_tokens(svc, client, emu, portal_
     newer = emu.admin.post(f"apps/{client_id}/tokens", {})
     assert install_post(client, emu.domain, newer, app_token).status_code == 200
     assert row(svc, tokens["member_id"]).access_token == newer["access_token"]
+
+
+@pytest.fixture
+def oauth_setup(make_services, emu):
+    """The app registered on the emulator with our client credentials configured."""
+    app = emu.register_app()
+    outcome = emu.admin.post(f"apps/{app['client_id']}/install", {})
+    tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
+    svc = make_services(
+        emulator_address=emu.domain,
+        b24_client_id=app["client_id"],
+        b24_client_secret=app["client_secret"],
+    )
+    return svc, create_app(services=svc).test_client(), outcome["application_token"], tokens
+
+
+def test_with_client_credentials_member_id_is_proven_at_the_oauth_server(oauth_setup, emu):
+    svc, client, app_token, tokens = oauth_setup
+    assert install_post(client, emu.domain, tokens, app_token).status_code == 200
+    stored = row(svc, tokens["member_id"])
+    # the refresh token was exchanged: the stored pair is the fresh one from the OAuth server
+    assert stored.refresh_token != tokens["refresh_token"]
+    assert stored.access_token != tokens["access_token"]
+    assert emu.admin.get("requests")["http"].get("oauth/token") == 1
+    profile = requests_profile(emu, stored.access_token)
+    assert profile.status_code == 200
+
+
+def test_forged_member_id_with_a_real_token_is_refused(oauth_setup, emu):
+    svc, client, app_token, tokens = oauth_setup
+    victim = "0123456789abcdef0123456789abcdef"
+    resp = install_post(client, emu.domain, tokens, app_token, member_id=victim)
+    assert resp.status_code == 403
+    assert row(svc, victim) is None and row(svc, tokens["member_id"]) is None
+    assert queued(svc) == []
+
+
+def requests_profile(emu, access_token):
+    import requests
+
+    return requests.post(f"{emu.rest_url}profile", json={"auth": access_token}, timeout=10)
