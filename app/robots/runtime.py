@@ -80,7 +80,10 @@ class Outcome:
 
 
 def execute(ctx: Any, call: RobotCall, *, retry_in: float | None = None) -> Outcome:
-    """Run ``call`` on the portal of ``ctx`` (an ``app.sync.context.PortalContext``)."""
+    """Run ``call`` on the portal of ``ctx`` (an ``app.sync.context.PortalContext``).
+
+    Each store step is its own short session: no transaction stays open while the portal
+    is called."""
     with ctx.session_factory() as session:
         row = robot_runs.open_run(
             session,
@@ -92,16 +95,24 @@ def execute(ctx: Any, call: RobotCall, *, retry_in: float | None = None) -> Outc
             wait_answer=call.wait_answer,
             deadline_at=call.deadline,
         )
-        if row.state in robot_runs.FINAL:
-            return Outcome(row.state, replay=True, error=row.error or "")
-        if row.state == robot_runs.DECIDED:
-            answer = answers.Answer(row.return_values or {}, row.log_message or "", row.error or "")
-        else:
-            answer = _decide_or_raise(ctx, call, retry_in)
+        state, stored = (
+            row.state,
+            answers.Answer(row.return_values or {}, row.log_message or "", row.error or ""),
+        )
+    if state in robot_runs.FINAL:
+        return Outcome(state, replay=True, error=stored.error)
+    if state == robot_runs.DECIDED:
+        answer = stored
+    else:
+        answer = _decide_or_raise(ctx, call, retry_in)
+        with ctx.session_factory() as session:
+            row = robot_runs.get(session, call.member_id, call.event_token)
             robot_runs.decide(
                 session, row, dict(answer.return_values), answer.log_message, answer.error
             )
-        state, send_error = _deliver(ctx, call, answer, retry_in)
+    state, send_error = _deliver(ctx, call, answer, retry_in)
+    with ctx.session_factory() as session:
+        row = robot_runs.get(session, call.member_id, call.event_token)
         robot_runs.finish(session, row, state, send_error)
     return Outcome(
         state, error=answer.error or send_error or "", return_values=dict(answer.return_values)
