@@ -82,7 +82,7 @@ def put(
 ) -> None:
     """Store the full current record; open/close stage-history rows when the stage moved
     (at the portal's ``movedTime``/``movedBy`` unless ``at``/``by`` are given)."""
-    at = at or _parse_time(data.get("movedTime")) or utcnow()
+    at = at or parse_time(data.get("movedTime")) or utcnow()
     by = by if by is not None else _int_or_none(data.get("movedBy"))
     row = session.get(MirrorRecord, (member_id, entity, int(record_id)))
     stage = data.get("stageId") or None
@@ -115,7 +115,7 @@ def put_if_newer(
 
 def is_later(stored: Any, incoming: Any) -> bool:
     """True when portal timestamp ``stored`` is strictly later than ``incoming``."""
-    a, b = _parse_time(stored), _parse_time(incoming)
+    a, b = parse_time(stored), parse_time(incoming)
     if a is None or b is None:
         return False
     return a > b
@@ -206,7 +206,7 @@ def put_many(
     new_rows, new_stays = [], []
     for item in items:
         rid = int(item["id"])
-        moved = _parse_time(item.get("movedTime")) or _parse_time(item.get("createdTime")) or now
+        moved = parse_time(item.get("movedTime")) or parse_time(item.get("createdTime")) or now
         if rid in known:
             put(session, member_id, entity, rid, item, at=moved)
             continue
@@ -273,7 +273,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:

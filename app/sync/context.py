@@ -31,6 +31,9 @@ class PortalContext:
     playbooks: tuple[str, ...] = ()
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # by playbook
     now: Callable[[], datetime] = _utcnow
+    # Records the portal created before this moment (the installation) are not "created"
+    # when we first see them; None treats every unknown record as new.
+    baseline: datetime | None = None
     table: DispatchTable = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +49,7 @@ def portal_context(services: Any, member_id: str) -> PortalContext:
         if row is None:
             raise installations.InstallationNotFound(member_id)
         playbooks = tuple(row.playbooks or ())
+        baseline = row.created_at
         settings = {pb: _settings(session, member_id, pb, row) for pb in playbooks}
         schema = _schema(session, member_id)
     return PortalContext(
@@ -56,6 +60,7 @@ def portal_context(services: Any, member_id: str) -> PortalContext:
         redis=services.redis,
         playbooks=playbooks,
         settings=settings,
+        baseline=baseline,
     )
 
 

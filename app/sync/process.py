@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from app.rules.apply import ActionGroup, apply_groups
 from app.rules.changes import diff
@@ -29,6 +30,7 @@ from app.sync.fetch import fetch_record
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = 120
+BASELINE_GRACE = timedelta(minutes=5)
 LOCK_WAIT = 30
 JOB = "change"
 
@@ -69,6 +71,12 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
     fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
     with ctx.session_factory() as session:
         before = mirror.get(session, member_id, entity, record_id)
+    if before is None and fetched.record is not None and _predates(fetched.record, ctx.baseline):
+        # first sight of a record that existed before the app: remember it, fire nothing
+        # (its first update event must not look like a "created")
+        _store(ctx, entity, record_id, fetched.record)
+        result.changes = ["baseline"]
+        return result
     changes = diff(member_id, entity, record_id, before, fetched.record, ctx.naming)
     result.changes = [c.kind for c in changes]
     if not changes:
@@ -106,6 +114,16 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
         result.errors.extend(f"{group.rule}: {o.error}" for o in report.failed)
     _store(ctx, entity, record_id, fetched.record)
     return result
+
+
+def _predates(record: dict, baseline) -> bool:
+    """True when the portal created ``record`` well before ``baseline`` (aware UTC; None =
+    never). The grace covers the portal's whole-second timestamps and clock skew: a record
+    made minutes before the install still counts as new, one from last year does not."""
+    if baseline is None:
+        return False
+    created = mirror.parse_time(record.get("createdTime"))
+    return created is not None and created < baseline - BASELINE_GRACE
 
 
 def _store(ctx: PortalContext, entity: str, record_id: int, record: dict | None) -> None:

@@ -2,7 +2,7 @@
 
 For each entity the portal's rules watch, list the records modified since the last run
 (``updatedTime >=`` watermark, keyset paging by id without counting) and process every one
-whose ``updatedTime`` differs from the mirror's. The watermark is the latest ``updatedTime``
+whose ``updatedTime`` differs from the mirror's (or falls in the watermark's own second). The watermark is the latest ``updatedTime``
 seen, stored as a ``reconcile`` sync checkpoint; ``>=`` (not ``>``) so records modified
 within the same second as the previous watermark are not skipped — those already mirrored
 are recognised and cost nothing but the listing.
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app.store import mirror
 from app.sync.context import PortalContext
+from app.sync.full import full_sync
 from app.sync.offline import Processor
 from app.sync.process import process_record
 
@@ -26,6 +27,7 @@ MODE = "reconcile"
 
 @dataclass
 class ReconcileResult:
+    baselined: int = 0
     listed: int = 0
     processed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -40,6 +42,12 @@ def reconcile(
         with ctx.session_factory() as session:
             since = mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified
             session.commit()
+        if since is None:
+            # no baseline yet: mirror everything without rules (and set the watermark);
+            # replaying years of records through per-record fetches would cost thousands of
+            # requests and fire "created" rules for old records
+            out.baselined += full_sync(ctx, entity).records
+            continue
         newest = since
         for item in _modified_since(ctx, entity, since):
             out.listed += 1
@@ -48,12 +56,20 @@ def reconcile(
                 newest = str(stamp)
             with ctx.session_factory() as session:
                 row = session.get(mirror.MirrorRecord, (ctx.member_id, entity, int(item["id"])))
-                known = row is not None and not row.deleted and row.updated_time == stamp
+                # updatedTime has one-second resolution: in the watermark's own second a
+                # later change may carry the same stamp, so those records are re-read
+                known = (
+                    row is not None
+                    and not row.deleted
+                    and row.updated_time == stamp
+                    and stamp != since
+                )
             if known:
                 continue
             try:
-                process(ctx, entity, int(item["id"]))
-                out.processed += 1
+                done = process(ctx, entity, int(item["id"]))
+                if getattr(done, "changes", True):  # re-read and found something
+                    out.processed += 1
             except Exception as exc:  # keep going; the next run retries (watermark stays)
                 log.exception("reconcile of %s %s failed", entity, item.get("id"))
                 out.errors.append(f"{entity} {item.get('id')}: {exc}")

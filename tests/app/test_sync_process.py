@@ -166,13 +166,28 @@ def test_offline_catch_up_processes_each_record_once_and_clears_or_marks_errors(
     assert sorted(n[1] for n in portal.notes) == [f"new lead {a['id']}", f"new lead {b['id']}"]
 
 
-def test_reconcile_processes_only_records_the_mirror_has_not_seen(ctx):
+def test_reconcile_baselines_first_then_processes_only_records_the_mirror_missed(ctx):
     portal = ctx.client
-    known = portal.add(1, stageId="OTHER")
-    process_record(ctx, "lead", known["id"])
+    old = portal.add(1, stageId="OTHER")
+    first = reconcile.reconcile(ctx)
+    assert (first.baselined, first.processed) == (1, 0)  # no rules for what existed before
+    assert portal.notes == []
     missed = portal.add(1, stageId="OTHER")  # its event was lost
-    result = reconcile.reconcile(ctx)
-    assert result.processed == 1 and result.listed == 2
-    assert portal.notes[-1] == (7, f"new lead {missed['id']}")
-    again = reconcile.reconcile(ctx)
-    assert again.processed == 0
+    second = reconcile.reconcile(ctx)
+    assert second.processed == 1
+    assert portal.notes == [(7, f"new lead {missed['id']}")]
+    assert reconcile.reconcile(ctx).processed == 0
+    with ctx.session_factory() as s:
+        assert mirror.get(s, M, "lead", old["id"]) is not None
+
+
+def test_records_created_before_the_installation_are_mirrored_without_rules(ctx):
+    portal = ctx.client
+    old = portal.add(1, stageId="OTHER", createdTime="2026-01-01T10:00:00+03:00")
+    new = portal.add(1, stageId="OTHER", createdTime="2026-11-22T10:00:00+03:00")
+    ctx.baseline = datetime(2026, 6, 1, tzinfo=UTC)
+    assert process_record(ctx, "lead", old["id"]).changes == ["baseline"]
+    assert process_record(ctx, "lead", new["id"]).changes == ["created", "stage_entered"]
+    assert portal.notes == [(7, f"new lead {new['id']}")]
+    portal.crm_item_update({"entityTypeId": 1, "id": old["id"], "fields": {"title": "edited"}})
+    assert process_record(ctx, "lead", old["id"]).changes == ["field_changed"]
