@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -90,6 +91,8 @@ def main() -> int:
         asyncio.run(_wait_up(f"{base}/_emu/info"))
         asyncio.run(_hammer(hook + "profile", 300, args.concurrency, None))  # warm-up
         elapsed, errors = asyncio.run(_hammer(hook + "profile", args.calls, args.concurrency, None))
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine load average (1/5/15 min): {load} on {os.cpu_count()} CPUs")
         print(
             f"simple calls (profile, webhook, JSON): {args.calls} in {elapsed:.2f} s = {args.calls / elapsed:,.0f} calls/s (errors: {errors})"
         )
