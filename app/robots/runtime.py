@@ -19,18 +19,15 @@ first and retrying afterwards would not work: the first ``event.send`` closes th
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
-from types import ModuleType
 from typing import Any
 
 from app.portal.errors import PortalError
 from app.robots import answer as answers
 from app.robots.call import RobotCall
+from app.robots.catalog import robot_module
 from app.robots.contract import LoadEnv, RobotInput, RobotInputError, RobotResult
 from app.robots.documents import DocumentError, Loaded, load_document, parse_document
 from app.robots.properties import PropertyError, parse_properties
@@ -38,37 +35,6 @@ from app.rules.apply import apply_with
 from app.store import robot_runs
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=1)
-def _modules() -> dict[str, ModuleType]:
-    import app.robots as package
-
-    found: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"app.robots.{info.name}")
-        spec = getattr(module, "SPEC", None)
-        if spec is not None and callable(getattr(module, "run", None)):
-            found[spec.code] = module
-    return found
-
-
-_REGISTERED: dict[str, Any] = {}
-
-
-def register(robot: Any) -> None:
-    """Add an in-memory robot (anything with ``SPEC`` and ``run``) — for tests."""
-    _REGISTERED[robot.SPEC.code] = robot
-
-
-def unregister(code: str) -> None:
-    _REGISTERED.pop(code, None)
-
-
-def robot_module(code: str) -> Any:
-    """The module of robot ``code`` that can run (has ``SPEC`` and ``run``), or None."""
-    code = code.lower()
-    return _REGISTERED.get(code) or _modules().get(code)
 
 
 @dataclass(frozen=True)

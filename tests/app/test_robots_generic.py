@@ -11,9 +11,11 @@ from tests.app._robots_world import build_world, install, set_setting
 @pytest.fixture
 def world(emulator, make_services, redis_url):
     w = build_world(emulator, make_services)
-    install(w)  # registers calc_area and title_by_template; the others directly
-    w.register(route_lead.SPEC)
-    w.register(sync_responsible.SPEC)
+    install(w)  # registers the metal playbook's robots
+    listed = w.rest("bizproc.robot.list")
+    for spec in (route_lead.SPEC, sync_responsible.SPEC):
+        if spec.code not in listed:  # robots the playbook does not list yet: directly
+            w.register(spec)
     w.naming = portal_context(w.services, w.member_id).naming
     return w
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from app.portal.errors import AccessDenied, RateLimited
-from app.robots import runtime
+from app.robots import catalog, runtime
 from app.robots.call import RobotCall
 from app.robots.contract import RobotInputError, RobotResult
 from app.robots.spec import PropertySpec, RobotSpec
@@ -83,11 +83,11 @@ def _boom(inp):
 
 @pytest.fixture(autouse=True)
 def robots():
-    runtime.register(_robot("t_retitle", _retitle))
-    runtime.register(_robot("t_boom", _boom))
+    catalog.register(_robot("t_retitle", _retitle))
+    catalog.register(_robot("t_boom", _boom))
     yield
-    runtime.unregister("t_retitle")
-    runtime.unregister("t_boom")
+    catalog.unregister("t_retitle")
+    catalog.unregister("t_boom")
 
 
 @pytest.fixture
