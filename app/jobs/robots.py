@@ -58,6 +58,4 @@ def _next_retry_in() -> float | None:
     job = get_current_job()
     if job is None or not job.retries_left:
         return None
-    intervals = job.retry_intervals or [0]
-    index = max(len(intervals) - job.retries_left, 0)
-    return float(intervals[min(index, len(intervals) - 1)])
+    return float(job.get_retry_interval())

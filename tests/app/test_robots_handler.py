@@ -156,3 +156,33 @@ def test_encoding_helper_matches_the_documented_raw_body():
     data = json.loads((PAYLOADS / "robot_handler_post_lead.json").read_text())
     raw = (PAYLOADS / "robot_handler_post_lead.form-urlencoded.txt").read_text().strip()
     assert encode(data) == raw
+
+
+def test_a_failed_answer_is_retried_by_rq_with_the_same_answer_and_no_new_write(world):
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+    from rq.serializers import JSONSerializer
+
+    lead_id = world.rest("crm.item.add", {"entityTypeId": 1, "fields": {"title": "Hall"}})["item"][
+        "id"
+    ]
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", f"LEAD_{lead_id}"], 1, lead_id)
+    # a 5xx on a write is not retried inside the gateway: the job fails and RQ schedules a retry
+    world.emu.admin.post(
+        "faults", {"fail_next": [{"method": "bizproc.event.send", "status": 500, "count": 1}]}
+    )
+    assert world.post("title_by_template", body).status_code == 200
+    world.work()
+    assert _finished(world, run)["status"] == "running"
+    queue = world.services.queue("robots")
+    registry = ScheduledJobRegistry(queue=queue)
+    (job_id,) = registry.get_job_ids()
+    job = Job.fetch(job_id, connection=world.services.redis, serializer=JSONSerializer)
+    assert job.retries_left == 2
+    registry.remove(job)  # what RQ's scheduler does when the retry is due
+    queue.enqueue_job(job)
+    world.work()
+    done = _finished(world, run)
+    assert done["status"] == "completed" and done["return_values"]["title"] == f"Hall #{lead_id}"
+    calls = world.emu.admin.get("requests")["calls"]
+    assert calls.get("crm.item.update") == 1
