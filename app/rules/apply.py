@@ -32,6 +32,7 @@ from app.rules import commands as C
 from app.rules.batching import send_commands
 from app.rules.naming import Naming
 from app.store import audit, mirror
+from app.store.mirror import OURS
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +286,12 @@ def _mirror(session, member_id: str, action: A.Action, value: Any, naming: Namin
         mirror.put(session, member_id, action.child[0], int(item["id"]), item)
     elif isinstance(action, A.DeleteRecord) and isinstance(action.record_id, int):
         mirror.mark_deleted(session, member_id, action.entity, action.record_id)
+    elif isinstance(action, A.CreateTodo) and isinstance(value, dict) and value.get("id"):
+        # the portal answers only the id: mark the activity as ours so its ADD echo is
+        # mirrored without firing activity rules ("the client got in touch")
+        mirror.put(
+            session, member_id, "activity", int(value["id"]), {"ID": str(value["id"]), OURS: True}
+        )
 
 
 def _timer(session, member_id: str, action: A.Action, key: str) -> tuple[str, Any, str | None]:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.store.base import Base, UTCDateTime, utcnow
 
+OURS = "_created_by_app"  # marks a placeholder for a record we created but have not read yet
+
 
 class MirrorRecord(Base):
     __tablename__ = "mirror_records"

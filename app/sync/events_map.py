@@ -9,6 +9,7 @@ from typing import Any
 CRM_ENTITIES = {"LEAD": "lead", "DEAL": "deal", "CONTACT": "contact", "COMPANY": "company"}
 VERBS = ("ADD", "UPDATE", "DELETE")
 DYNAMIC_PREFIX = "dynamic:"
+ACTIVITY = "activity"  # CRM activities (calls, e-mails, to-dos): legacy crm.activity.*, UPPER keys
 
 
 def record_of(event: str, data: Mapping[str, Any] | None) -> tuple[str, int] | None:
@@ -24,6 +25,8 @@ def record_of(event: str, data: Mapping[str, Any] | None) -> tuple[str, int] | N
         return None
     if name == "ONCRMDEALMOVETOCATEGORY":
         return ("deal", record_id)
+    if name in ("ONCRMACTIVITYADD", "ONCRMACTIVITYUPDATE", "ONCRMACTIVITYDELETE"):
+        return (ACTIVITY, record_id)
     if name.startswith("ONCRMDYNAMICITEM"):
         verb = name.removeprefix("ONCRMDYNAMICITEM").split("_", 1)[0]
         etid = _int(fields.get("ENTITY_TYPE_ID"))

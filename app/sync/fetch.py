@@ -14,6 +14,7 @@ from typing import Any
 
 from app.rules.batching import run_batch
 from app.rules.naming import Naming
+from app.sync.events_map import ACTIVITY
 
 REC = "rec"
 
@@ -40,6 +41,12 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
                 "start": -1,
             }
             out[need] = ("crm.item.list", params)
+        elif need == "owner":  # an activity's CRM record
+            params = {
+                "entityTypeId": f"$result[{REC}][OWNER_TYPE_ID]",
+                "id": f"$result[{REC}][OWNER_ID]",
+            }
+            out[need] = ("crm.item.get", params)
         elif need.startswith("parent:"):
             parent = need.split(":", 1)[1]
             etid = naming.entity_type_id(parent)
@@ -53,17 +60,20 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
 def fetch_record(
     client: Any, naming: Naming, entity: str, record_id: int, needs: Iterable[str] = ()
 ) -> Fetched:
-    """The record (raw crm.item dict) plus related records, in one batch."""
-    cmd = {
-        REC: ("crm.item.get", {"entityTypeId": naming.entity_type_id(entity), "id": int(record_id)})
-    }
+    """The record (raw crm.item dict; for activities the legacy UPPER dict) plus related
+    records, in one batch."""
+    if entity == ACTIVITY:
+        cmd = {REC: ("crm.activity.get", {"id": int(record_id)})}
+    else:
+        etid = naming.entity_type_id(entity)
+        cmd = {REC: ("crm.item.get", {"entityTypeId": etid, "id": int(record_id)})}
     cmd.update(related_commands(needs, naming))
     results, errors = run_batch(client, cmd)
     if REC in errors:
         if errors[REC].not_found:
             return Fetched(None)
         raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
-    record = _item(results.get(REC))
+    record = _item(results.get(REC)) if entity != ACTIVITY else _plain(results.get(REC))
     related: dict[str, Any] = {}
     for name in cmd:
         if name == REC:
@@ -81,6 +91,10 @@ def _item(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict) and isinstance(value.get("item"), dict):
         return value["item"]
     return None
+
+
+def _plain(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and value else None
 
 
 def _items(value: Any) -> list[dict[str, Any]]:

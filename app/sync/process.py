@@ -71,6 +71,10 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
     fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
     with ctx.session_factory() as session:
         before = mirror.get(session, member_id, entity, record_id)
+    if before is not None and before.get(mirror.OURS) and fetched.record is not None:
+        _store(ctx, entity, record_id, fetched.record)  # the echo of our own creation
+        result.changes = ["ours"]
+        return result
     if before is None and fetched.record is not None and _predates(fetched.record, ctx.baseline):
         # first sight of a record that existed before the app: remember it, fire nothing
         # (its first update event must not look like a "created")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app.store import mirror
 from app.sync.context import PortalContext
+from app.sync.events_map import ACTIVITY
 from app.sync.full import full_sync
 from app.sync.offline import Processor
 from app.sync.process import process_record
@@ -38,7 +39,8 @@ def reconcile(
 ) -> ReconcileResult:
     """Process records changed since the last reconciliation (see module doc)."""
     out = ReconcileResult()
-    for entity in sorted(entities or ctx.table.entities()):
+    # activities are not crm.item records (no updatedTime listing): events + offline only
+    for entity in sorted(set(entities or ctx.table.entities()) - {ACTIVITY}):
         with ctx.session_factory() as session:
             since = mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified
             session.commit()

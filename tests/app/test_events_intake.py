@@ -159,3 +159,28 @@ def test_hundreds_of_random_mutations_never_crash_and_never_enqueue_forgeries(ru
                 form["auth"]["application_token"] == APP_TOKEN
                 and form["auth"]["member_id"] == MEMBER
             )
+
+
+@pytest.mark.parametrize(
+    "event, data, target",
+    [
+        ("ONCRMLEADUPDATE", {"FIELDS": {"ID": "17"}}, ("lead", 17)),
+        ("onCrmCompanyDelete", {"FIELDS": {"ID": "3"}}, ("company", 3)),
+        ("ONCRMDEALMOVETOCATEGORY", {"FIELDS": {"ID": "6675", "CATEGORY_ID": "1"}}, ("deal", 6675)),
+        (
+            "ONCRMDYNAMICITEMUPDATE",
+            {"FIELDS": {"ID": "22", "ENTITY_TYPE_ID": "1220"}},
+            ("dynamic:1220", 22),
+        ),
+        ("ONCRMACTIVITYADD", {"FIELDS": {"ID": "999"}}, ("activity", 999)),
+        ("ONCRMDYNAMICITEMADD", {"FIELDS": {"ID": "22"}}, None),
+        ("ONCRMLEADADD", {"FIELDS": {"ID": "0"}}, None),
+        ("ONCRMLEADADD", {"FIELDS": {"ID": "x"}}, None),
+        ("ONCRMTIMELINECOMMENTADD", {"ID": 999}, None),
+        ("ONCRMLEADUSERFIELDADD", {"FIELDS": {"ID": "5"}}, None),
+    ],
+)
+def test_events_map_to_the_record_they_are_about(event, data, target):
+    from app.sync.events_map import record_of
+
+    assert record_of(event, data) == target

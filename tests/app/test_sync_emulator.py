@@ -83,3 +83,61 @@ def test_create_link_and_update_in_one_batch_then_echo_is_no_change(client, sess
         len(client.call("crm.item.list", {"entityTypeId": 3, "filter": {"name": "Ivan"}})["items"])
         == 1
     )
+
+
+def test_activities_reach_activity_rules_with_their_owner_but_our_todos_do_not(
+    emulator, client, sessions, redis_conn
+):
+    from datetime import UTC, datetime
+
+    from app.rules import dispatch
+    from app.rules.model import Rule, on_created
+    from app.sync.context import PortalContext
+    from app.sync.process import process_record
+
+    def came_back(ctx):
+        owner = ctx.related.get("owner") or {}
+        return [A.Notify((1,), f"client active on {owner.get('title')}")]
+
+    dispatch.register(
+        "acts", [Rule("came_back", "activity", on_created(), came_back, needs=("owner",))]
+    )
+    try:
+        ctx = PortalContext(M, sessions, client, PlainNaming(), redis_conn, playbooks=("acts",))
+        lead = client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": "Hangar"}})[
+            "item"
+        ]
+        activity_id = client.call(
+            "crm.activity.add",
+            {
+                "fields": {
+                    "OWNER_TYPE_ID": 1,
+                    "OWNER_ID": lead["id"],
+                    "TYPE_ID": 2,
+                    "SUBJECT": "Call",
+                    "RESPONSIBLE_ID": 1,
+                }
+            },
+        )
+        result = process_record(ctx, "activity", int(activity_id))
+        assert result.changes == ["created"] and result.actions_done == 1
+        assert emulator.portal.crm.notifications[-1]["message"] == "client active on Hangar"
+
+        todo = A.CreateTodo(("lead", lead["id"]), "Follow up", datetime(2026, 12, 1, tzinfo=UTC))
+        report = apply_with(
+            sessions,
+            client,
+            PlainNaming(),
+            M,
+            [todo],
+            cause="c",
+            rule="acts.x",
+            record=("lead", lead["id"]),
+        )
+        todo_id = report.outcomes[0].result["id"]
+        assert process_record(ctx, "activity", int(todo_id)).changes == ["ours"]
+        assert len(emulator.portal.crm.notifications) == 1
+        client.call("crm.activity.delete", {"id": activity_id})
+        assert process_record(ctx, "activity", int(activity_id)).changes == ["deleted"]
+    finally:
+        dispatch.unregister("acts")
