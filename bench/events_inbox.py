@@ -129,7 +129,7 @@ def _free_port() -> int:
 
 
 def _serve(
-    target: str, workers: int, env: dict[str, str], worker_class: str
+    target: str, workers: int, env: dict[str, str], worker_class: str, threads: int
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     cmd = [
@@ -140,6 +140,8 @@ def _serve(
         str(workers),
         "-k",
         worker_class,
+        "--threads",
+        str(threads),
         "-b",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -197,6 +199,7 @@ def main() -> None:
     parser.add_argument(
         "--worker-class", default="sync", help="gunicorn worker class (sync, gthread)"
     )
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-inbox-")
@@ -213,7 +216,7 @@ def main() -> None:
         ("bare Flask", "bench.events_inbox:bare_app()"),
         ("/events inbox", "bench.events_inbox:inbox_app()"),
     ):
-        proc, url = _serve(target, args.workers, env, args.worker_class)
+        proc, url = _serve(target, args.workers, env, args.worker_class, args.threads)
         try:
             asyncio.run(_load(url, 1.0, args.concurrency))  # warm-up
             n, lat, statuses = asyncio.run(_load(url, args.seconds, args.concurrency))
@@ -225,7 +228,8 @@ def main() -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
     print(
-        f"\nPOST /events, gunicorn -w {args.workers} -k {args.worker_class}, {args.concurrency} "
+        f"\nPOST /events, gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, "
+        f"{args.concurrency} "
         f"connections, {args.seconds:.0f} s each, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'server':<16}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}  statuses")
