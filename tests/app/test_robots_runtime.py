@@ -1,7 +1,9 @@
 """The runtime's promises with a scripted portal: every call answered once, retryable
 failures retried only while the portal still waits, answers stored before they are sent."""
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +20,7 @@ from app.rules.naming import PlainNaming
 from app.store import robot_runs
 from app.store.base import Base
 
+PAYLOADS = Path("/work/shared/docs/payloads")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 M = "member-rt"
 
@@ -128,6 +131,8 @@ def test_success_answers_once_and_a_replay_does_nothing(ctx):
     assert (out.state, out.return_values) == ("answered", {"title": "New", "error": ""})
     (send,) = ctx.client.sends()
     assert send[1]["return_values"] == {"title": "New", "error": ""} and send[2] == "robots"
+    documented = json.loads((PAYLOADS / "bizproc_event_send_request.json").read_text())
+    assert set(send[1]) == set(documented) - {"auth"}  # the gateway adds the auth
     assert ctx.client.lead["title"] == "New"
     writes = len(ctx.client.batches)
     again = runtime.execute(ctx, _call(), retry_in=5)
