@@ -95,6 +95,7 @@ def test_redis_flushed_after_enqueue_loses_nothing_and_fires_once(world):
     for lead in leads:
         _start(services, lead, clock.now())
     assert tick(services, clock).enqueued == 4
+    assert tick(services, ManualClock(clock.now() + timedelta(minutes=5))).orphans == 0
     services.redis.flushdb()  # the jobs are gone; the rows still say "enqueued"
     assert tick(services, clock).enqueued == 0  # too early to call them orphans
     clock.advance(timedelta(minutes=1))

@@ -115,7 +115,7 @@ def _notes(emu):
     return [(n["to_user_id"], n["message"]) for n in emu.admin.get("crm/notifications")]
 
 
-def _wait_for(emu, count, timeout=60.0):
+def _wait_for(emu, count, timeout=120.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if len(_notes(emu)) >= count:
