@@ -22,7 +22,7 @@ from collections.abc import Iterator
 MASK = "***"
 _KEYS = (
     r"access_token|refresh_token|application_token|auth_id|refresh_id|client_secret|"
-    r"b24_client_secret|webhook_url|password|auth"
+    r"b24_client_secret|webhook_url|password|event_token|auth"
 )
 _PATTERNS = [
     # webhook secret: /rest/<user>/<code>/ (the code is the credential)

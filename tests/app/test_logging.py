@@ -110,3 +110,15 @@ def test_member_id_context_is_attached(captured):
     lines = stream.getvalue().strip().splitlines()
     assert "a223c6b3710f85df22e9377d6c4f7553" in lines[0]
     assert "a223c6b3710f85df22e9377d6c4f7553" not in lines[1]
+
+
+def test_robot_event_tokens_are_redacted(captured):
+    """fast-bitrix24 logs call parameters at INFO; a bizproc.event.send carries the
+    robot's event_token, which lets anyone close that robot run."""
+    logger, stream = captured
+    token = "664fa13bbbb410.99176768|A40364_79843_85254_57332|MS1ekdI0CvXi8ycL8qNIn96hak8JEndG"
+    logger.info("call bizproc.event.send %s", {"event_token": token, "return_values": {"area": 12}})
+    logger.info("form event_token=%s&code=calc_area", token)
+    out = stream.getvalue()
+    assert "MS1ekdI0CvXi8ycL8qNIn96hak8JEndG" not in out and "A40364_79843" not in out
+    assert "return_values" in out and "calc_area" in out
