@@ -23,6 +23,22 @@ from app.store.base import Base, UTCDateTime, utcnow
 
 OURS = "_created_by_app"  # marks a placeholder for a record we created but have not read yet
 
+# Derived indexes (e.g. the metal Object duplicate index) follow the mirror: a listener is
+# called as fn(session, member_id, entity, record_id, data_or_None) inside the same
+# transaction whenever a record is stored or marked deleted.
+_LISTENERS: list = []
+
+
+def listen(fn) -> None:
+    """Register a mirror listener (idempotent: the same function is kept once)."""
+    if fn not in _LISTENERS:
+        _LISTENERS.append(fn)
+
+
+def _notify(session, member_id: str, entity: str, record_id: int, data) -> None:
+    for fn in _LISTENERS:
+        fn(session, member_id, entity, int(record_id), data)
+
 
 class MirrorRecord(Base):
     __tablename__ = "mirror_records"
@@ -101,6 +117,7 @@ def put(
     row.synced_at = utcnow()
     if stage != old_stage:
         _move_stage(session, member_id, entity, int(record_id), stage, at, by, close=existed)
+    _notify(session, member_id, entity, record_id, row.data)
 
 
 def put_if_newer(
@@ -144,6 +161,7 @@ def mark_deleted(
     row.deleted = True
     row.synced_at = utcnow()
     _move_stage(session, member_id, entity, int(record_id), None, at or utcnow(), None)
+    _notify(session, member_id, entity, record_id, None)
 
 
 def _move_stage(session, member_id, entity, record_id, stage, at, by, close: bool = True) -> None:
@@ -240,6 +258,8 @@ def put_many(
         session.execute(insert(MirrorRecord), new_rows)
     if new_stays:
         session.execute(insert(StageStay), new_stays)
+    for row in new_rows if _LISTENERS else ():
+        _notify(session, member_id, entity, row["record_id"], row["data"])
     return len(items)
 
 
