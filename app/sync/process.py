@@ -26,6 +26,7 @@ from app.rules.engine import decide, needed_related
 from app.store import audit, inbox, mirror
 from app.sync.context import PortalContext
 from app.sync.fetch import fetch_record
+from app.sync.gather import gather
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,24 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
 
     now = ctx.now()
     snapshot = changes[0].after if fetched.record is not None else None
+    related = {
+        **fetched.related,
+        **gather(
+            ctx.session_factory,
+            member_id,
+            ctx.naming,
+            entity,
+            record_id,
+            fetched.record,
+            fetched.related,
+            needed_related(table, entity),
+        ),
+    }
     decisions = decide(
         table,
         changes,
         record=snapshot,
-        related=fetched.related,
+        related=related,
         settings=ctx.settings,
         schema=ctx.naming,
         now=now,
