@@ -19,71 +19,48 @@ is missing they are audited as ``skipped``.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.rules import actions as A
+from app.rules import audit as rule_audit
 from app.rules import commands as C
 from app.rules.batching import send_commands
+from app.rules.idempotency import REPEATABLE, Item, action_key, claim
 from app.rules.naming import Naming
-from app.store import audit, mirror
-from app.store.mirror import OURS
+from app.rules.outcomes import (
+    DONE,
+    DUPLICATE,
+    FAILED,
+    SKIPPED,
+    UNCERTAIN,
+    ActionOutcome,
+    ApplyReport,
+)
+from app.rules.writeback import summary, to_mirror
+from app.store import audit
+
+__all__ = [
+    "DONE",
+    "DUPLICATE",
+    "FAILED",
+    "REPEATABLE",
+    "SKIPPED",
+    "UNCERTAIN",
+    "ActionGroup",
+    "ActionOutcome",
+    "ApplyReport",
+    "action_key",
+    "apply_actions",
+    "apply_groups",
+    "apply_with",
+]
 
 log = logging.getLogger(__name__)
 
-DONE = "done"
-SKIPPED = "skipped"
-FAILED = "failed"
-DUPLICATE = "duplicate"
-UNCERTAIN = "uncertain"
-
-# Harmless to send twice: after a crash with the claim still pending they are re-sent.
-REPEATABLE = (A.UpdateFields, A.MoveStage, A.LinkRecords, A.DeleteRecord, A.CancelTimer)
 TIMER_ACTIONS = (A.StartTimer, A.CancelTimer)
-
-
-def action_key(
-    member_id: str, rule: str, record: str, cause: str, action: A.Action, position: int
-) -> str:
-    """The stable idempotency key of one action (same inputs on a replay → same key)."""
-    raw = "\x1f".join((member_id, rule, record, cause, action.slot(position)))
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@dataclass
-class ActionOutcome:
-    action: A.Action
-    key: str
-    status: str  # done | skipped | failed | duplicate | uncertain
-    result: Any = None
-    error: str | None = None
-
-
-@dataclass
-class ApplyReport:
-    """What happened to each action, in input order."""
-
-    outcomes: list[ActionOutcome] = field(default_factory=list)
-
-    def with_status(self, status: str) -> list[ActionOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def done(self) -> list[ActionOutcome]:
-        return self.with_status(DONE)
-
-    @property
-    def duplicates(self) -> list[ActionOutcome]:
-        return self.with_status(DUPLICATE)
-
-    @property
-    def failed(self) -> list[ActionOutcome]:
-        return self.with_status(FAILED)
 
 
 def apply_actions(
@@ -120,13 +97,6 @@ class ActionGroup:
     actions: tuple[A.Action, ...]
 
 
-@dataclass
-class _Item:
-    group: int
-    action: A.Action
-    key: str
-
-
 def apply_with(
     session_factory: Callable[[], Any],
     client: Any,
@@ -156,14 +126,14 @@ def apply_groups(
     group. Keys, refs and audit rows stay per group (rule + cause)."""
     where = f"{record[0]}:{record[1]}" if record else "-"
     items = [
-        _Item(g, action, action_key(member_id, grp.rule, where, grp.cause, action, pos))
+        Item(g, action, action_key(member_id, grp.rule, where, grp.cause, action, pos))
         for g, grp in enumerate(groups)
         for pos, action in enumerate(grp.actions)
     ]
     outcomes: list[ActionOutcome | None] = [None] * len(items)
 
     with session_factory() as session:
-        to_send, refs = _claim(session, member_id, groups, items, outcomes)
+        to_send, refs = claim(session, member_id, [g.rule for g in groups], items, outcomes)
         session.commit()
 
     portal = [i for i in to_send if not isinstance(items[i].action, TIMER_ACTIONS)]
@@ -177,53 +147,21 @@ def apply_groups(
             elif i in errors:
                 status, result, error = FAILED, None, errors[i]
             else:
-                status, result, error = DONE, _summary(results.get(i)), None
-                _mirror(session, member_id, action, results.get(i), naming)
+                status, result, error = DONE, summary(results.get(i)), None
+                to_mirror(session, member_id, action, results.get(i), naming)
             claim_status = audit.FAILED if status == FAILED else audit.DONE
             audit.settle(session, member_id, key, claim_status, result)
             outcomes[i] = ActionOutcome(action, key, status, result, error)
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
                 grp = groups[item.group]
-                _audit(session, member_id, record, grp.rule, grp.cause, outcome)
+                rule_audit.write(session, member_id, record, grp.rule, grp.cause, outcome)
         session.commit()
     reports = [ApplyReport() for _ in groups]
     for item, outcome in zip(items, outcomes, strict=True):
         if outcome is not None:
             reports[item.group].outcomes.append(outcome)
     return reports
-
-
-def _claim(
-    session, member_id, groups, items, outcomes
-) -> tuple[list[int], dict[int, dict[str, Any]]]:
-    """Claim every item's key; returns the indexes to send and, per group, refs of records
-    created by earlier runs."""
-    claims = audit.existing_claims(session, member_id, [it.key for it in items])
-    to_send: list[int] = []
-    refs: dict[int, dict[str, Any]] = {g: {} for g in range(len(groups))}
-    for i, item in enumerate(items):
-        action, key, claim = item.action, item.key, claims.get(item.key)
-        if claim is None:
-            if audit.try_claim(session, member_id, key, groups[item.group].rule):
-                to_send.append(i)
-            else:  # a concurrent worker holds it
-                outcomes[i] = ActionOutcome(action, key, DUPLICATE)
-        elif claim.status == audit.DONE:
-            outcomes[i] = ActionOutcome(action, key, DUPLICATE, claim.result)
-            created = claim.result.get("id") if isinstance(claim.result, dict) else None
-            if isinstance(action, A.CreateRecord) and action.ref and created:
-                refs[item.group][action.ref] = int(created)
-        elif claim.status == audit.FAILED:
-            audit.reclaim_failed(session, claim)
-            to_send.append(i)
-        elif isinstance(action, REPEATABLE):
-            to_send.append(i)  # pending after a crash; repeating it is harmless
-        else:
-            outcomes[i] = ActionOutcome(
-                action, key, UNCERTAIN, error="an earlier attempt died after claiming; not repeated"
-            )
-    return to_send, refs
 
 
 def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:
@@ -257,43 +195,6 @@ def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[in
     return results, errors
 
 
-def _summary(value: Any) -> Any:
-    """What we keep of a result in claims/audit: ids, not whole records."""
-    if isinstance(value, dict):
-        for key in ("item", "task"):
-            if isinstance(value.get(key), dict):
-                return {"id": value[key].get("id")}
-        return {k: v for k, v in value.items() if k == "id"} or None
-    return value
-
-
-def _mirror(session, member_id: str, action: A.Action, value: Any, naming: Naming) -> None:
-    item = value.get("item") if isinstance(value, dict) else None
-    if isinstance(action, A.CreateRecord) and isinstance(item, dict) and item.get("id"):
-        mirror.put(session, member_id, action.entity, int(item["id"]), item)
-    elif isinstance(action, (A.UpdateFields, A.MoveStage)) and isinstance(action.record_id, int):
-        if isinstance(item, dict):
-            mirror.put(session, member_id, action.entity, action.record_id, item)
-        else:
-            fields = (
-                action.fields if isinstance(action, A.UpdateFields) else {"stageId": action.stage}
-            )
-            raw = {naming.field_name(action.entity, k): v for k, v in fields.items()}
-            if "stageId" in raw:
-                raw["stageId"] = naming.stage_id(action.entity, raw["stageId"])
-            mirror.merge(session, member_id, action.entity, action.record_id, raw)
-    elif isinstance(action, A.LinkRecords) and isinstance(item, dict) and item.get("id"):
-        mirror.put(session, member_id, action.child[0], int(item["id"]), item)
-    elif isinstance(action, A.DeleteRecord) and isinstance(action.record_id, int):
-        mirror.mark_deleted(session, member_id, action.entity, action.record_id)
-    elif isinstance(action, A.CreateTodo) and isinstance(value, dict) and value.get("id"):
-        # the portal answers only the id: mark the activity as ours so its ADD echo is
-        # mirrored without firing activity rules ("the client got in touch")
-        mirror.put(
-            session, member_id, "activity", int(value["id"]), {"ID": str(value["id"]), OURS: True}
-        )
-
-
 def _timer(session, member_id: str, action: A.Action, key: str) -> tuple[str, Any, str | None]:
     try:
         from app.timers import service
@@ -322,25 +223,3 @@ def _timer_call(
         return DONE, {"id": timer_id} if isinstance(timer_id, int | str) else None, None
     count = service.cancel_timers(session, member_id, kind=action.kind, record=action.record)
     return DONE, {"cancelled": count} if isinstance(count, int) else None, None
-
-
-def _audit(session, member_id, record, rule, cause, outcome: ActionOutcome) -> None:
-    entity, record_id = record if record else ("-", None)
-    audit.record(
-        session,
-        member_id=member_id,
-        entity=entity,
-        record_id=record_id,
-        rule=rule,
-        cause=cause,
-        action_type=outcome.action.action_type,
-        action=_plain(outcome.action),
-        status=outcome.status,
-        key=outcome.key,
-        result=outcome.result,
-        error=outcome.error,
-    )
-
-
-def _plain(action: A.Action) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(action), default=str))

@@ -4,12 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from app.rules import actions as A
 from app.rules.apply import DONE, DUPLICATE, FAILED, UNCERTAIN, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
+from app.store import timers as _timers  # noqa: F401 - its table joins Base.metadata
 from app.store.base import Base
 from tests.app._events_fakes import FakePortal as _FakePortal
 
@@ -129,15 +130,22 @@ def test_crash_after_claim_repeats_only_harmless_actions(sessions):
     assert sorted(c.status for c in claims) == ["done", "pending"]
 
 
-def test_timer_actions_are_skipped_and_audited_until_timers_exist(sessions, monkeypatch):
-    import sys
+def test_timers_start_once_per_key_and_a_ref_record_is_refused(sessions):
+    from app.store.timers import Timer
 
-    monkeypatch.setitem(sys.modules, "app.timers.service", None)
     portal = FakePortal()
-    report = run(
-        sessions, portal, [A.StartTimer("remind", datetime(2026, 12, 1, tzinfo=UTC), ("lead", 5))]
-    )
-    assert report.outcomes[0].status == "skipped"
+    due = datetime(2026, 12, 1, tzinfo=UTC)
+    acts = [
+        A.StartTimer("remind", due, ("lead", 5), {"n": 1}),
+        A.StartTimer("remind", due, ("lead", A.Ref("x"))),
+    ]
+    report = run(sessions, portal, acts)
+    assert [o.status for o in report.outcomes] == [DONE, FAILED]
+    assert report.outcomes[1].error.startswith("timer refused")
+    assert run(sessions, portal, acts[:1]).outcomes[0].status == DUPLICATE
+    with sessions() as s:
+        timers = s.scalars(select(Timer)).all()
+    assert [(t.kind, t.entity, t.record_id, t.payload) for t in timers] == [
+        ("remind", "lead", 5, {"n": 1})
+    ]
     assert portal.batches == []
-    with Session(sessions.kw["bind"]) as s:
-        assert audit.for_record(s, M, "lead", 5)[0].status == "skipped"

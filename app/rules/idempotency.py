@@ -1,0 +1,74 @@
+"""Exactly-once effects: the idempotency key of an action and the claim step.
+
+The key of an action is derived from (member, rule, record, change cause, slot) — never from
+the time of processing — so a replayed event or a retried job derives the same key. Keys are
+claimed in ``app.store.audit``'s claim table before anything is sent:
+
+* no claim        → take it, send the action;
+* ``done``        → duplicate, skip (a created record's id is kept for later ``Ref``s);
+* ``failed``      → the portal refused it before, nothing happened: claim again and send;
+* ``pending``     → an earlier attempt died between sending and recording: re-send only the
+                    actions that are harmless to repeat (:data:`REPEATABLE`); report the
+                    others as ``uncertain`` rather than risk a second notification or task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from app.rules import actions as A
+from app.rules.outcomes import DUPLICATE, UNCERTAIN, ActionOutcome
+from app.store import audit
+
+REPEATABLE = (A.UpdateFields, A.MoveStage, A.LinkRecords, A.DeleteRecord, A.CancelTimer)
+
+
+def action_key(
+    member_id: str, rule: str, record: str, cause: str, action: A.Action, position: int
+) -> str:
+    """The stable idempotency key of one action (same inputs on a replay → same key)."""
+    raw = "\x1f".join((member_id, rule, record, cause, action.slot(position)))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class Item:
+    """One action of one rule's group, with its key."""
+
+    group: int
+    action: A.Action
+    key: str
+
+
+def claim(
+    session, member_id, rules: list[str], items: list[Item], outcomes: list
+) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    """Claim every item's key; returns the indexes to send and, per group, refs of records
+    created by earlier runs."""
+    claims = audit.existing_claims(session, member_id, [it.key for it in items])
+    to_send: list[int] = []
+    refs: dict[int, dict[str, Any]] = {g: {} for g in range(len(rules))}
+    for i, item in enumerate(items):
+        action, key, claim = item.action, item.key, claims.get(item.key)
+        if claim is None:
+            if audit.try_claim(session, member_id, key, rules[item.group]):
+                to_send.append(i)
+            else:  # a concurrent worker holds it
+                outcomes[i] = ActionOutcome(action, key, DUPLICATE)
+        elif claim.status == audit.DONE:
+            outcomes[i] = ActionOutcome(action, key, DUPLICATE, claim.result)
+            created = claim.result.get("id") if isinstance(claim.result, dict) else None
+            if isinstance(action, A.CreateRecord) and action.ref and created:
+                refs[item.group][action.ref] = int(created)
+        elif claim.status == audit.FAILED:
+            audit.reclaim_failed(session, claim)
+            to_send.append(i)
+        elif isinstance(action, REPEATABLE):
+            to_send.append(i)  # pending after a crash; repeating it is harmless
+        else:
+            outcomes[i] = ActionOutcome(
+                action, key, UNCERTAIN, error="an earlier attempt died after claiming; not repeated"
+            )
+    return to_send, refs
