@@ -65,17 +65,25 @@ def claim_due(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        # rows stay locked until the commit; a concurrent clock skips them
-        candidates = candidates.with_for_update(skip_locked=True)
-    # Ids first, then the UPDATE: "UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE)" may
-    # re-run the subquery on PostgreSQL and take more than n rows.
-    ids = session.scalars(candidates).all()
-    if not ids:
-        session.rollback()
-        return []
+        # Ids first (rows locked until the commit; a concurrent clock skips them), then the
+        # UPDATE: "UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE)" may re-run the
+        # subquery on PostgreSQL and take more than n rows.
+        ids = session.scalars(candidates.with_for_update(skip_locked=True)).all()
+        if not ids:
+            session.rollback()
+            return []
+        chosen = Timer.id.in_(ids)
+    else:
+        # nothing due: no write transaction at all (an idle tick must stay cheap)
+        if session.scalar(candidates.limit(1)) is None:
+            session.rollback()
+            return []
+        # SQLite: one statement, so the write lock is taken at once (a read-then-write
+        # transaction could meet another clock's and fail with "database is locked").
+        chosen = Timer.id.in_(candidates.scalar_subquery())
     session.execute(
         update(Timer)
-        .where(Timer.id.in_(ids), Timer.state == PENDING)  # the guard against a racing clock
+        .where(chosen, Timer.state == PENDING)  # the guard against a racing clock
         .values(
             state=ENQUEUED,
             claimed_by=token,
@@ -108,6 +116,9 @@ def release_expired(session: Session, now: datetime, *, max_attempts: int = MAX_
     ``failed`` (kept for the operator, never silently dropped). Commits; returns how many
     went back to pending."""
     expired = and_(Timer.state == ENQUEUED, Timer.lease_until < now)
+    if session.scalar(select(Timer.id).where(expired).limit(1)) is None:
+        session.rollback()
+        return 0
     session.execute(
         update(Timer)
         .where(expired, Timer.attempts >= max_attempts)

@@ -133,3 +133,31 @@ def test_a_cancelled_enqueued_timer_is_not_reclaimed(sessions):
         claims.release_expired(s, T0 + timedelta(days=1))
         assert claims.claim_due(s, T0 + timedelta(days=1)) == []
         assert s.get(Timer, claim.timer_id).state == CANCELLED
+
+
+def test_two_clocks_claiming_at_the_same_time_split_the_rows_without_overlap(sessions):
+    import threading
+
+    with sessions() as s:
+        for i in range(120):
+            _start(s, f"c{i}", T0, record=("lead", i + 1))
+        s.commit()
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    errors = []
+
+    def clock(name):
+        try:
+            with sessions() as s:
+                while batch := claims.claim_due(s, T0, owner=name, limit=7):
+                    got[name].extend(c.timer_id for c in batch)
+        except Exception as exc:  # surfaced below: a lost claim would be a bug
+            errors.append(exc)
+
+    threads = [threading.Thread(target=clock, args=(n,)) for n in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not set(got["a"]) & set(got["b"])
+    assert len(got["a"]) + len(got["b"]) == 120
