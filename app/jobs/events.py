@@ -47,6 +47,7 @@ def catch_up_offline(member_id: str) -> dict[str, Any]:
 def reconcile(member_id: str) -> dict[str, Any]:
     """Process records modified since the last reconciliation (the periodic safety net)."""
     services = _services()
+    inbox.clear_pending(services.redis, inbox.pending_key(member_id, "reconcile", "-", 0))
     result = reconciliation.reconcile(portal_context(services, member_id))
     if result.errors:
         # raise so the failure is visible in RQ; the watermark did not move, nothing is lost
@@ -59,6 +60,7 @@ def reconcile(member_id: str) -> dict[str, Any]:
 # How often the clock may enqueue each safety-net job per portal (seconds).
 EVERY = {"catch_up_offline": 60, "reconcile": 15 * 60}
 QUEUE = "sync"
+_MARK = {"catch_up_offline": "offline", "reconcile": "reconcile"}  # pending-marker names
 
 
 def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
@@ -89,10 +91,10 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
                 services.redis.set(gate, b"1", ex=every)
             elif not services.redis.set(gate, b"1", nx=True, ex=every):
                 continue
-            if job == "catch_up_offline" and not inbox.mark_pending(
-                services.redis, inbox.pending_key(member_id, "offline", "-", 0)
+            if not inbox.mark_pending(
+                services.redis, inbox.pending_key(member_id, _MARK[job], "-", 0)
             ):
-                continue  # one is queued already (e.g. from ONOFFLINEEVENT)
+                continue  # one is queued already (e.g. a catch-up from ONOFFLINEEVENT)
             enqueue(services, QUEUE, f"app.jobs.events.{job}", member_id)
             out.append((job, member_id))
     return out
