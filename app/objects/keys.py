@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.domain.area import area_if_complete
 from app.domain.dedup import ObjectKeys, normalise_keys
 from app.domain.numbers import ValueProblem
 
@@ -61,12 +62,27 @@ def keys_of(record: Mapping[str, Any] | None, entity: str, naming: Any) -> Objec
             width=record.get(code(entity, "WIDTH")),
             length=record.get(code(entity, "LENGTH")),
             height=record.get(code(entity, "HEIGHT")),
-            area=record.get(code(entity, "AREA")),
+            area=area_of(record, entity),
             site=record.get(code(entity, "SITE")),
             purpose=purpose_code(naming, entity, record.get(code(entity, "PURPOSE"))),
         )
     except ValueProblem:
         return None
+
+
+def area_of(record: Mapping[str, Any], entity: str) -> Any:
+    """The record's area, or length × width when the area is not filled yet (the rule
+    computing it writes in the same batch as the duplicate check runs)."""
+    area = record.get(code(entity, "AREA"))
+    if area not in (None, "", 0, 0.0):
+        return area
+    try:
+        result = area_if_complete(
+            record.get(code(entity, "LENGTH")), record.get(code(entity, "WIDTH"))
+        )
+    except ValueProblem:
+        return None
+    return None if result is None else result.area_m2
 
 
 def copy_fields(record: Mapping[str, Any], source: str, target: str, naming: Any) -> dict:

@@ -1,0 +1,163 @@
+"""Store-side needs of the metal rules (``app.sync.gather``): read-only lookups.
+
+* ``metal.object_candidates`` — Objects with the record's duplicate key (the index).
+* ``metal.linked_objects``    — Objects that belong to the lead/deal (index + binding field).
+* ``metal.client``            — the existing client (contact/company in the mirror) a lead's
+                                phone / e-mail / company name identifies.
+* ``metal.deferred_deals``    — the client's deals waiting in «Отложенный спрос».
+* ``metal.company_contacts``  — a company's contacts with their responsibles (the mirror).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.clients import ClientRecord, identify_client
+from app.objects import index
+from app.objects.keys import keys_of, linked_object
+from app.store.mirror import MirrorRecord
+from app.sync.gather import GatherEnv, provider
+
+DEFERRED = "metal.deal.deferred"
+CANDIDATES = "metal.object_candidates"
+LINKED = "metal.linked_objects"
+CLIENT = "metal.client"
+DEFERRED_DEALS = "metal.deferred_deals"
+COMPANY_CONTACTS = "metal.company_contacts"
+
+
+def _rows(env: GatherEnv, entity: str, stage: str | None = None):
+    q = select(MirrorRecord).where(
+        MirrorRecord.member_id == env.member_id,
+        MirrorRecord.entity == entity,
+        MirrorRecord.deleted.is_(False),
+    )
+    if stage is not None:
+        q = q.where(MirrorRecord.stage == stage)
+    return env.session.scalars(q)
+
+
+def comms(record: Any, kind: str) -> list[str]:
+    """Values of the ``fm`` multifield of ``kind`` (PHONE / EMAIL)."""
+    return [
+        str(f.get("value"))
+        for f in (record or {}).get("fm") or []
+        if isinstance(f, dict) and f.get("typeId") == kind and f.get("value")
+    ]
+
+
+@provider(CANDIDATES)
+def object_candidates(env: GatherEnv) -> list[int]:
+    own = linked_object(env.record)
+    keys = keys_of(env.record, env.entity, env.naming)
+    return index.candidates(env.session, env.member_id, keys, exclude=[own] if own else [])
+
+
+@provider(LINKED)
+def linked_objects(env: GatherEnv) -> list[int]:
+    ids = set(index.linked(env.session, env.member_id, env.entity, env.record_id))
+    own = linked_object(env.record)
+    if own:
+        ids.add(own)
+    return sorted(ids)
+
+
+@provider(CLIENT)
+def client(env: GatherEnv) -> dict[str, Any] | None:
+    """``{"kind", "id", "responsible", "by"}`` of the identified client, else None."""
+    record = env.record or {}
+    phones, emails = comms(record, "PHONE"), comms(record, "EMAIL")
+    company = record.get("companyTitle")
+    if not (phones or emails or company):
+        return None
+    known = []
+    for kind in ("contact", "company"):
+        for row in _rows(env, kind):
+            data = row.data or {}
+            who = data.get("assignedById")
+            if not who:
+                continue
+            known.append(
+                ClientRecord(
+                    row.record_id,
+                    kind,
+                    int(who),
+                    tuple(comms(data, "PHONE")),
+                    tuple(comms(data, "EMAIL")),
+                    str(data.get("title") or "") if kind == "company" else "",
+                )
+            )
+    match = identify_client(phones, emails, company, known)
+    if match is None:
+        return None
+    c = match.client
+    return {"kind": c.kind, "id": c.id, "responsible": c.responsible_id, "by": match.matched_by}
+
+
+def _client_of(env: GatherEnv) -> tuple[set[int], set[int]]:
+    """(contact ids, company ids) the current record points to."""
+    record = env.record or {}
+    contacts, companies = set(), set()
+    if env.entity == "contact":
+        contacts.add(env.record_id)
+    elif env.entity == "company":
+        companies.add(env.record_id)
+    elif env.entity == "activity":
+        owner = env.related.get("owner") or {}
+        contacts |= {int(c) for c in owner.get("contactIds") or [] if c}
+        if owner.get("contactId"):
+            contacts.add(int(owner["contactId"]))
+        if owner.get("companyId"):
+            companies.add(int(owner["companyId"]))
+        etid = str(record.get("OWNER_TYPE_ID") or "")
+        if etid in ("3", "4") and record.get("OWNER_ID"):
+            (contacts if etid == "3" else companies).add(int(record["OWNER_ID"]))
+    elif env.entity == "lead":
+        if record.get("contactId"):
+            contacts.add(int(record["contactId"]))
+        if record.get("companyId"):
+            companies.add(int(record["companyId"]))
+        found = client(env)
+        if found:
+            (contacts if found["kind"] == "contact" else companies).add(int(found["id"]))
+    return contacts, companies
+
+
+@provider(DEFERRED_DEALS)
+def deferred_deals(env: GatherEnv) -> list[dict[str, Any]]:
+    """Deals in «Отложенный спрос» of the client behind the record (activity owner, lead…),
+    as ``{"id", "responsible", "title"}``. An activity on such a deal itself counts too."""
+    stage = env.naming.stage_id("deal", DEFERRED)
+    contacts, companies = _client_of(env)
+    out = set()
+    record = env.record or {}
+    if env.entity == "activity" and str(record.get("OWNER_TYPE_ID")) == "2":
+        owner_id = int(record.get("OWNER_ID") or 0)
+    else:
+        owner_id = 0
+    for row in _rows(env, "deal", stage):
+        data = row.data or {}
+        ids = {int(c) for c in data.get("contactIds") or [] if c}
+        if data.get("contactId"):
+            ids.add(int(data["contactId"]))
+        company = int(data.get("companyId") or 0)
+        if row.record_id == owner_id or ids & contacts or (company and company in companies):
+            who = data.get("assignedById")
+            out.add((row.record_id, int(who) if who else None, str(data.get("title") or "")))
+    return [{"id": i, "responsible": w, "title": t} for i, w, t in sorted(out)]
+
+
+@provider(COMPANY_CONTACTS)
+def company_contacts(env: GatherEnv) -> dict[int, int | None]:
+    """``contact id → responsible`` of the company's contacts known to the mirror."""
+    out: dict[int, int | None] = {}
+    for row in _rows(env, "contact"):
+        data = row.data or {}
+        if int(data.get("companyId") or 0) == env.record_id or env.record_id in [
+            int(c) for c in data.get("companyIds") or [] if c
+        ]:
+            who = data.get("assignedById")
+            out[row.record_id] = int(who) if who else None
+    return out

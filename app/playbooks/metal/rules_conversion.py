@@ -1,0 +1,118 @@
+"""Metal: a lead entering «Конвертирован в сделку» becomes Contact/Company + Deal (rule 8).
+
+Bitrix24 has no REST conversion, so the app does it in one batch: a Contact from the
+lead's name and phone/e-mail (unless the lead already names one), a Company when the lead
+has a company title (unless it names one), then a Deal in the metal pipeline with the
+lead's dimensions, region, responsible, client and ``leadId``; the lead's Object moves to
+the deal (its deal parent is set). Records are chained with batch references.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.objects.keys import DIMENSIONS, OBJECT, code, linked_object
+from app.rules import actions as A
+from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
+
+CONVERTED = "metal.lead.converted"
+FIRST_DEAL_STAGE = "metal.deal.request"
+
+
+def _fm(record: dict) -> list[dict[str, Any]]:
+    return [
+        {"typeId": f["typeId"], "valueType": f.get("valueType") or "WORK", "value": f["value"]}
+        for f in record.get("fm") or []
+        if isinstance(f, dict) and f.get("typeId") in ("PHONE", "EMAIL") and f.get("value")
+    ]
+
+
+def _category(schema: Any) -> int | None:
+    try:
+        return int(schema.category("metal.deal"))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def convert(ctx: RuleContext) -> list[A.Action]:
+    record = dict(ctx.record or {})
+    rid = ctx.change.record_id
+    who = record.get(RESPONSIBLE_FIELD)
+    out: list[A.Action] = []
+    deal: dict[str, Any] = {
+        "title": record.get("title") or f"Лид #{rid}",
+        "stageId": FIRST_DEAL_STAGE,
+        "leadId": rid,
+        "sourceId": record.get("sourceId") or "",
+    }
+    category = _category(ctx.schema)
+    if category is not None:
+        deal["categoryId"] = category
+    if who:
+        deal[RESPONSIBLE_FIELD] = int(who)
+    for name in DIMENSIONS:
+        value = record.get(code("lead", name))
+        if value not in (None, "", []):
+            # lead and deal list fields are distinct fields: copy the option, not the id
+            if name == "PURPOSE":
+                from app.objects.keys import purpose_code, purpose_value
+
+                value = purpose_value(ctx.schema, "deal", purpose_code(ctx.schema, "lead", value))
+            deal[code("deal", name)] = value
+    if record.get("UF_CRM_MT_REGION"):
+        deal["UF_CRM_MT_REGION"] = record["UF_CRM_MT_REGION"]
+    out.append(A.CreateRecord("deal", deal, ref="deal", key="deal"))
+    contact = int(record.get("contactId") or 0)
+    if not contact and (record.get("name") or record.get("lastName") or _fm(record)):
+        fields = {"name": record.get("name") or record.get("title") or f"#{rid}", "fm": _fm(record)}
+        if record.get("lastName"):
+            fields["lastName"] = record["lastName"]
+        if who:
+            fields[RESPONSIBLE_FIELD] = int(who)
+        out.append(A.CreateRecord("contact", fields, ref="contact", key="contact"))
+        out.append(
+            A.LinkRecords(
+                ("deal", A.Ref("deal")),
+                ("contact", A.Ref("contact")),
+                via="contactId",
+                key="deal_contact",
+            )
+        )
+        out.append(
+            A.LinkRecords(
+                ("lead", rid), ("contact", A.Ref("contact")), via="contactId", key="lead_contact"
+            )
+        )
+    elif contact:
+        out.append(
+            A.LinkRecords(
+                ("deal", A.Ref("deal")), ("contact", contact), via="contactId", key="deal_contact"
+            )
+        )
+    company = int(record.get("companyId") or 0)
+    if not company and record.get("companyTitle"):
+        fields = {"title": record["companyTitle"]}
+        if who:
+            fields[RESPONSIBLE_FIELD] = int(who)
+        out.append(A.CreateRecord("company", fields, ref="company", key="company"))
+        out.append(
+            A.LinkRecords(
+                ("deal", A.Ref("deal")),
+                ("company", A.Ref("company")),
+                via="companyId",
+                key="deal_company",
+            )
+        )
+    elif company:
+        out.append(
+            A.LinkRecords(
+                ("deal", A.Ref("deal")), ("company", company), via="companyId", key="deal_company"
+            )
+        )
+    obj = linked_object(record)
+    if obj:
+        out.append(A.LinkRecords((OBJECT, obj), ("deal", A.Ref("deal")), key="object_deal"))
+    return out
+
+
+RULES = [Rule("lead_conversion", "lead", on_stage_entered(CONVERTED), convert)]

@@ -1,0 +1,119 @@
+"""Metal: routing of a lead in «Не обработан» (spec §1 lead rule 1) and the reassignment table.
+
+The lead's origin is read from the card: ``sourceId`` WEBFORM is a web form; a lead whose
+responsible is the head of sales («РОП», setting ``head_of_sales_id``) came to the shared
+mailbox/line; any other responsible means it reached a manager directly. A repeat client is
+found in the mirror by phone / e-mail / company (need ``metal.client``). When the decision
+is «Данные заполнены» the Object check runs in the same pass (our own stage move does not
+come back as a change). A matching row of ``routing_table`` (region, area, position,
+manager…) then picks the responsible and moves the lead to «Передан менеджеру».
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.numbers import ValueProblem, parse_number
+from app.domain.routing import (
+    DATA_COMPLETE,
+    RoutingFacts,
+    SourceKind,
+    UnprocessedLead,
+    decide_unprocessed,
+    route,
+    rule_from_dict,
+    validate_table,
+)
+from app.objects.keys import area_of, keys_of
+from app.objects.providers import CANDIDATES, CLIENT, comms
+from app.playbooks.metal.rules_objects import object_actions
+from app.robots.route_lead import stage_code
+from app.rules import actions as A
+from app.rules.model import RESPONSIBLE_FIELD, STAGE_FIELD, Rule, RuleContext, on_stage_entered
+
+UNPROCESSED = "metal.lead.unprocessed"
+DATA_COMPLETE_STAGE = "metal.lead.data_complete"
+
+
+def source_kind(record: dict, head: int) -> SourceKind:
+    if str(record.get("sourceId") or "").upper() == "WEBFORM":
+        return SourceKind.WEB_FORM
+    who = record.get(RESPONSIBLE_FIELD)
+    if who and int(who) != head:
+        return SourceKind.PERSONAL_CHANNEL
+    return SourceKind.SHARED_MAILBOX
+
+
+def has_min_data(record: dict, naming: Any) -> bool:
+    """Dimensions, site and purpose (the Object key) and a way to reach the client."""
+    keys = keys_of(record, "lead", naming)
+    reachable = bool(comms(record, "PHONE") or comms(record, "EMAIL"))
+    return keys is not None and keys.is_complete and reachable
+
+
+def _table(ctx: RuleContext) -> list:
+    rows = ctx.settings.get("routing_table") or []
+    try:
+        rules = [rule_from_dict(r) for r in rows if isinstance(r, dict)]
+    except ValueProblem:
+        return []
+    return [] if validate_table(rules) else rules
+
+
+def _area(record: dict):
+    value = area_of(record, "lead")
+    try:
+        return None if value in (None, "") else parse_number(value, "Площадь")
+    except ValueProblem:
+        return None
+
+
+def route_unprocessed(ctx: RuleContext) -> list[A.Action]:
+    record = dict(ctx.record or {})
+    rid = ctx.change.record_id
+    head = int(ctx.settings.get("head_of_sales_id") or 1)
+    current = record.get(RESPONSIBLE_FIELD)
+    client = ctx.related.get(CLIENT)
+    decision = decide_unprocessed(
+        UnprocessedLead(
+            source_kind=source_kind(record, head),
+            has_min_data=has_min_data(record, ctx.schema),
+            head_of_sales_id=head,
+            responsible_id=int(current) if current else None,
+            client_responsible_id=int(client["responsible"]) if client else None,
+        )
+    )
+    who, stage, reason = decision.responsible_id, decision.stage, decision.reason
+    if client is None and who == head:
+        table = _table(ctx)
+        facts = RoutingFacts(
+            region=record.get("UF_CRM_MT_REGION"),
+            area_m2=_area(record),
+            source=record.get("sourceId"),
+            responsible_id=int(current) if current else None,
+        )
+        by_table = route(table, facts) if table else None
+        if by_table is not None:
+            who, reason = by_table.responsible_id, by_table.reason
+            stage = by_table.stage if stage != DATA_COMPLETE else stage
+    out: list[A.Action] = []
+    if who is not None and (not current or int(current) != int(who)):
+        out.append(A.UpdateFields("lead", rid, {RESPONSIBLE_FIELD: int(who)}, key="who"))
+    target = stage_code("metal", stage) if stage else None
+    if target and target != record.get(STAGE_FIELD):
+        out.append(A.MoveStage("lead", rid, target, key="stage"))
+    out.append(A.TimelineComment("lead", rid, reason, key="why"))
+    if target == DATA_COMPLETE_STAGE:
+        out += object_actions(ctx, record, responsible=who)
+    return out
+
+
+RULES = [
+    Rule(
+        "lead_routing",
+        "lead",
+        on_stage_entered(UNPROCESSED),
+        route_unprocessed,
+        needs=(CLIENT, CANDIDATES),
+    ),
+]
