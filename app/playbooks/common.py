@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.playbooks.schema import EventSpec, Text
+from app.playbooks.schema import EventSpec, SettingSpec, Text
 
 GREY, BLUE, CYAN, TEAL, YELLOW, ORANGE = (
     "#A8ADB4",
@@ -23,3 +23,32 @@ def crm_events(*entities: str, delete: bool = True) -> tuple[EventSpec, ...]:
 
 def t(ru: str, en: str) -> Text:
     return Text(ru, en)
+
+
+def role_settings(*, skip: tuple[str, ...] = ()) -> tuple[SettingSpec, ...]:
+    """Who plays the roles escalations address (``app.timers.audiences``).
+
+    0 / empty means "resolve from the portal's departments" (the sales department's head,
+    the root department's head as CEO), so a fresh install works without configuration.
+    """
+    specs = (
+        SettingSpec("head_of_sales_id", "int", 0, t("РОП (ID пользователя)", "Head of sales id")),
+        SettingSpec("ceo_id", "int", 0, t("Директор (ID пользователя)", "CEO user id")),
+        SettingSpec("sales_user_ids", "table", [], t("Продавцы (ID)", "Sales staff user ids")),
+        SettingSpec("sales_department", "str", "", t("Отдел продаж", "Sales department name")),
+    )
+    return tuple(s for s in specs if s.key not in skip)
+
+
+def calendar_settings() -> tuple[SettingSpec, ...]:
+    """The portal's working calendar, used where a duration counts in working hours."""
+    return (
+        SettingSpec("time_zone", "str", "Europe/Moscow", t("Часовой пояс", "Time zone")),
+        SettingSpec("work_start", "str", "09:00", t("Начало рабочего дня", "Working day starts")),
+        SettingSpec("work_end", "str", "18:00", t("Конец рабочего дня", "Working day ends")),
+        SettingSpec("workdays", "table", [1, 2, 3, 4, 5], t("Рабочие дни (1=пн)", "Workdays")),
+        SettingSpec("holidays", "table", [], t("Праздники (ГГГГ-ММ-ДД)", "Holidays")),
+        SettingSpec(
+            "extra_workdays", "table", [], t("Рабочие выходные (ГГГГ-ММ-ДД)", "Working weekends")
+        ),
+    )

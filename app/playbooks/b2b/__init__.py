@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    ORANGE,
+    RED,
+    TEAL,
+    YELLOW,
+    calendar_settings,
+    crm_events,
+    role_settings,
+    t,
+)
 from app.playbooks.schema import (
     FieldSpec,
     Option,
@@ -139,5 +151,7 @@ PLAYBOOK = Playbook(
         SettingSpec(
             "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
         ),
+        *role_settings(),
+        *calendar_settings(),
     ),
 )

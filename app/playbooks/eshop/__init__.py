@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    ORANGE,
+    RED,
+    TEAL,
+    YELLOW,
+    calendar_settings,
+    crm_events,
+    role_settings,
+    t,
+)
 from app.playbooks.schema import (
     FieldSpec,
     Option,
@@ -108,5 +120,13 @@ PLAYBOOK = Playbook(
             {"eshop.order.confirmed": "Подтвердите адрес доставки"},
             t("Подсказки по стадиям", "Stage hints"),
         ),
+        SettingSpec(
+            "stage_limits_working_hours",
+            "bool",
+            False,
+            t("Лимиты стадий в рабочих часах", "Stage limits count working hours"),
+        ),
+        *role_settings(),
+        *calendar_settings(),
     ),
 )

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    RED,
+    TEAL,
+    YELLOW,
+    calendar_settings,
+    crm_events,
+    role_settings,
+    t,
+)
 from app.playbooks.schema import FieldSpec, Option, PipelineSpec, Playbook, SettingSpec, stage
 
 REFUSALS = (
@@ -159,5 +170,19 @@ PLAYBOOK = Playbook(
             "Ваш товар в магазине и готов к выдаче",
             t("SMS «товар в магазине»", "In-store SMS"),
         ),
+        SettingSpec(
+            "remind_after_hours",
+            "hours",
+            1,
+            t("Напомнить администратору через, ч", "Remind store admin after, hours"),
+        ),
+        SettingSpec(
+            "escalation_working_hours",
+            "bool",
+            False,
+            t("Эскалация в рабочих часах", "Escalation counts working hours"),
+        ),
+        *role_settings(),
+        *calendar_settings(),
     ),
 )

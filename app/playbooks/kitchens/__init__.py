@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, PURPLE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    ORANGE,
+    PURPLE,
+    RED,
+    TEAL,
+    YELLOW,
+    calendar_settings,
+    crm_events,
+    role_settings,
+    t,
+)
 from app.playbooks.schema import FieldSpec, Option, Playbook, SettingSpec, WidgetSpec, stage
 
 
@@ -169,5 +182,10 @@ PLAYBOOK = Playbook(
         SettingSpec(
             "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
         ),
+        SettingSpec(
+            "sos_pool_user_ids", "table", [], t("Кто разбирает лиды (ID)", "SOS pool user ids")
+        ),
+        *role_settings(),
+        *calendar_settings(),
     ),
 )
