@@ -22,7 +22,6 @@ from app.sync.process import process_record
 
 log = logging.getLogger(__name__)
 
-PAGE = 50
 MODE = "reconcile"
 
 
@@ -82,24 +81,14 @@ def reconcile(
     return out
 
 
-def _modified_since(ctx: PortalContext, entity: str, since: str | None):
-    """Records of ``entity`` with ``updatedTime >= since``, by id, 50 per call, no counting."""
-    etid = ctx.naming.entity_type_id(entity)
-    last_id = 0
-    while True:
-        flt: dict = {">id": last_id}
-        if since:
-            flt[">=updatedTime"] = since
-        params = {
-            "entityTypeId": etid,
-            "select": ["id", "updatedTime"],
-            "filter": flt,
-            "order": {"id": "ASC"},
-            "start": -1,
-        }
-        reply = ctx.client.call("crm.item.list", params)
-        items = reply.get("items", []) if isinstance(reply, dict) else list(reply or [])
-        yield from items
-        if len(items) < PAGE:
-            return
-        last_id = int(items[-1]["id"])
+def _modified_since(ctx: PortalContext, entity: str, since: str):
+    """Records of ``entity`` with ``updatedTime >= since`` (id and updatedTime only), by
+    keyset paging without counting, up to 50 pages per batch request."""
+    params = {
+        "entityTypeId": ctx.naming.entity_type_id(entity),
+        "select": ["id", "updatedTime"],
+        "filter": {">=updatedTime": since},
+    }
+    return ctx.client.iter_list(
+        "crm.item.list", params, id_field="id", items_key="items", batch_pages=50, priority="sync"
+    )

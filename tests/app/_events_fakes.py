@@ -104,9 +104,14 @@ class FakePortal:
 
     def iter_list(self, method, params, *, id_field="ID", items_key=None, batch_pages=1, **_):
         etid = int(params["entityTypeId"])
-        last = int((params.get("filter") or {}).get(">" + id_field, 0))
+        flt = params.get("filter") or {}
+        last = int(flt.get(">" + id_field, 0))
         rows = sorted((v for (e, _), v in self.items.items() if e == etid), key=lambda r: r["id"])
-        return iter([dict(r) for r in rows if r["id"] > last])
+        rows = [r for r in rows if r["id"] > last]
+        if ">=updatedTime" in flt:
+            rows = [r for r in rows if r["updatedTime"] >= flt[">=updatedTime"]]
+        self.calls.append((method, params))
+        return iter([dict(r) for r in rows])
 
     def im_notify_system_add(self, p):
         self.notes.append((p["USER_ID"], p["MESSAGE"]))
