@@ -20,7 +20,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from app.rules.apply import ActionGroup, apply_groups
+from app.rules.actions import MoveStage, UpdateFields
+from app.rules.apply import DONE, ActionGroup, apply_groups
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
 from app.store import audit, inbox, mirror
@@ -130,8 +131,26 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
         result.actions_done += len(report.done)
         result.duplicates += len(report.duplicates)
         result.errors.extend(f"{group.rule}: {o.error}" for o in report.failed)
-    _store(ctx, entity, record_id, fetched.record)
+    if not _wrote_itself(reports, entity, record_id):
+        _store(ctx, entity, record_id, fetched.record)
+    # else: apply stored the record as our write returned it — newer than what we fetched,
+    # though both may carry the same whole-second updatedTime (put_if_newer cannot tell)
     return result
+
+
+def _wrote_itself(reports, entity: str, record_id: int) -> bool:
+    """True when an update of this very record was applied in this pass."""
+    for report in reports:
+        for o in report.outcomes:
+            action = o.action
+            if (
+                o.status == DONE
+                and isinstance(action, UpdateFields | MoveStage)
+                and action.entity == entity
+                and action.record_id == record_id
+            ):
+                return True
+    return False
 
 
 def _predates(record: dict, baseline) -> bool:
