@@ -1,0 +1,168 @@
+"""A metal portal for end-to-end tests: the emulator, the real installer (metal), our Flask
+app over HTTP receiving the portal's events, a real RQ SimpleWorker (burst) for the events
+queue, and employees acting through the emulator's admin API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import requests
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from werkzeug.serving import make_server
+
+SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
+
+
+class AppServer:
+    def __init__(self, flask_app, port=0):
+        self.server = make_server("127.0.0.1", port, flask_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+def metal_world(tmp_path, redis_url):
+    """Generator for a fixture: yields a :class:`MetalWorld`."""
+    import app.services as services_module
+    from app.installers.run import install_playbooks
+    from app.services import Services
+    from app.store import installations
+    from app.store.migrate import upgrade
+    from app.sync.context import portal_context
+    from app.web import create_app
+    from b24emu.testing import free_port, running_emulator
+    from config.settings import Settings
+
+    db_url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(db_url)
+    port = free_port()
+    with running_emulator() as emu:
+        registered = emu.register_app(scopes=SCOPES)
+        services = Services(
+            Settings(
+                database_url=db_url,
+                redis_url=redis_url,
+                var_dir=str(tmp_path / "var"),
+                emulator_address=emu.domain,
+                app_base_url=f"http://127.0.0.1:{port}",
+                b24_client_id=registered["client_id"],
+                b24_client_secret=registered["client_secret"],
+            )
+        )
+        previous = services_module.use(services)
+        server = AppServer(create_app(services=services), port)
+        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
+        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
+        app_state = emu.portal.core.apps[registered["client_id"]]
+        with services.session() as s:
+            installations.upsert_verified(
+                s,
+                emu.portal.member_id,
+                domain=emu.domain,
+                client_endpoint=emu.rest_url,
+                server_endpoint=emu.base_url + "/rest/",
+                auth_mode="oauth",
+                access_token=tokens["access_token"],
+                refresh_token=tokens["refresh_token"],
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+                application_token=app_state.application_token,
+                status="active",
+                playbooks=["metal"],
+            )
+            s.commit()
+        install_playbooks(services, emu.portal.member_id, ["metal"])
+        world = MetalWorld(emu, services, tokens["access_token"], portal_context)
+        world.settle()  # the installer's own writes
+        try:
+            yield world
+        finally:
+            server.stop()
+            services_module.use(previous)
+            services.close()
+
+
+class MetalWorld:
+    def __init__(self, emu, services, token, portal_context):
+        self.emu, self.services, self.token = emu, services, token
+        self.member_id = emu.portal.member_id
+        self.naming = portal_context(services, self.member_id).naming
+        self.object_etid = self.naming.entity_type_id("metal.object")
+
+    # -- employees --------------------------------------------------------------------------
+    def rest(self, method, params):
+        """What the portal answers a user (user 1) — used to read the portal's state."""
+        body = requests.post(
+            self.emu.rest_url + method, json={**params, "auth": self.token}, timeout=30
+        ).json()
+        assert "error" not in body, body
+        return body["result"]
+
+    def lead_from(self, source, *, user_id=1, **fields):
+        body = {"source": source, "user_id": user_id}
+        for key in ("title", "name", "phone", "email"):
+            if key in fields:
+                body[key] = fields.pop(key)
+        body["fields"] = fields
+        return int(self.emu.admin.post("crm/lead", body)["id"])
+
+    def add(self, etid, fields, user_id=1):
+        body = {"entity_type_id": etid, "fields": fields, "user_id": user_id}
+        return int(self.emu.admin.post("crm/items", body)["id"])
+
+    def move(self, etid, record_id, stage_code, entity, user_id=1):
+        stage = self.naming.stage_id(entity, stage_code)
+        body = {"entity_type_id": etid, "id": record_id, "stage_id": stage, "user_id": user_id}
+        self.emu.admin.post("crm/move", body)
+
+    def activity(self, fields, user_id=1):
+        return self.emu.admin.post("crm/activity", {"fields": fields, "user_id": user_id})
+
+    # -- names --------------------------------------------------------------------------------
+    def uf(self, entity, code):
+        return self.naming.field_name(entity, code)
+
+    def purpose(self, entity, option):
+        prefix = "UF_CRM_OBJ_PURPOSE" if entity == "metal.object" else "UF_CRM_MT_PURPOSE"
+        return self.naming.enum_id(prefix, option, entity=entity)
+
+    def stage(self, entity, code):
+        return self.naming.stage_id(entity, code)
+
+    # -- the app ------------------------------------------------------------------------------
+    def settle(self, rounds=4):
+        """Let the portal's event POSTs arrive and a real worker drain the queues, until quiet
+        (our own writes come back as events once)."""
+        queues = [self.services.queue(n) for n in ("events", "sync")]
+        for _ in range(rounds):
+            self.emu.wait_deliveries(10)
+            if not sum(q.count for q in queues):
+                break
+            worker = SimpleWorker(queues, connection=self.services.redis, serializer=JSONSerializer)
+            worker.work(burst=True)
+
+    # -- reading the portal ---------------------------------------------------------------------
+    def item(self, etid, record_id):
+        return self.rest("crm.item.get", {"entityTypeId": etid, "id": record_id})["item"]
+
+    def items(self, etid, filter_=None):
+        reply = self.rest("crm.item.list", {"entityTypeId": etid, "filter": filter_ or {}})
+        return reply["items"]
+
+    def notifications(self, user_id):
+        return [
+            n.get("message") if isinstance(n, dict) else str(n)
+            for n in self.emu.portal.crm.notifications_for(user_id)
+        ]
+
+    def comments(self, entity, record_id):
+        rows = self.rest(
+            "crm.timeline.comment.list",
+            {"filter": {"ENTITY_ID": record_id, "ENTITY_TYPE": entity}},
+        )
+        return [r["COMMENT"] for r in rows]

@@ -1,0 +1,160 @@
+"""The metal playbook end to end, as employees would drive a portal.
+
+Emulator (installed by the real installer) → event POSTs to our Flask app → Redis/RQ →
+a real SimpleWorker → rules → one batch back to the portal. Each step asserts what the
+portal holds afterwards, read through REST: stages, responsibles, titles, areas, Objects and
+their links, notifications, letters (timeline), tasks. Time moves with the timers' manual
+clock (fire_due_inline), never with sleeps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.e2e._metal_world import metal_world
+
+pytestmark = pytest.mark.e2e
+
+HEAD = 1  # head of sales (setting head_of_sales_id default)
+
+
+@pytest.fixture
+def world(tmp_path, redis_url):
+    yield from metal_world(tmp_path, redis_url)
+
+
+def _dims(w, entity="lead", *, width=12.5, length=24, height=6, site="Казань, ул. Ёлочная 5"):
+    return {
+        w.uf(entity, "UF_CRM_MT_WIDTH"): width,
+        w.uf(entity, "UF_CRM_MT_LENGTH"): length,
+        w.uf(entity, "UF_CRM_MT_HEIGHT"): height,
+        w.uf(entity, "UF_CRM_MT_SITE"): site,
+        w.uf(entity, "UF_CRM_MT_PURPOSE"): w.purpose(entity, "warehouse"),
+    }
+
+
+def test_metal_portal_scenario(world):
+    w = world
+    lead_uf = lambda code: w.uf("lead", code)  # noqa: E731
+    obj_uf = lambda code: w.uf("metal.object", code)  # noqa: E731
+
+    # 1. A web form with all the data: РОП, «Данные заполнены», area, title, a new Object.
+    first = w.lead_from("webform", email="buyer@stroy.ru", phone="+79001112233", **_dims(w))
+    w.settle()
+    lead = w.item(1, first)
+    assert lead["stageId"] == w.stage("lead", "metal.lead.data_complete")
+    assert lead["assignedById"] == HEAD
+    assert float(lead[lead_uf("UF_CRM_MT_AREA")]) == 300.0
+    assert lead["title"].startswith("Веб-форма · Склад 300 м²")
+    objects = w.items(w.object_etid)
+    assert len(objects) == 1
+    obj = objects[0]
+    assert obj["parentId1"] == first
+    assert str(lead[lead_uf("UF_CRM_MT_OBJECT")]).endswith(str(obj["id"]))
+    assert obj["assignedById"] == HEAD
+    assert float(obj[obj_uf("UF_CRM_OBJ_AREA")]) == 300.0
+    assert obj[obj_uf("UF_CRM_OBJ_PURPOSE")] == w.purpose("metal.object", "warehouse")
+
+    # 2. The same building again (written differently): no new Object, РОП is told.
+    second = w.lead_from(
+        "webform",
+        email="other@mail.ru",
+        **_dims(w, width=12.50, site="  казань ул ёлочная 5 "),
+    )
+    w.settle()
+    assert len(w.items(w.object_etid)) == 1
+    lead2 = w.item(1, second)
+    assert lead2["stageId"] == w.stage("lead", "metal.lead.data_complete")
+    assert not lead2.get(lead_uf("UF_CRM_MT_OBJECT"))
+    assert any(f"#{obj['id']}" in m for m in w.notifications(HEAD))
+
+    # 3. A repeat client writes from a known e-mail: the client's responsible, «Передан».
+    contact = w.add(
+        3,
+        {
+            "name": "Иван",
+            "assignedById": 4,
+            "fm": [{"typeId": "EMAIL", "valueType": "WORK", "value": "ivan@client.ru"}],
+        },
+    )
+    w.settle()
+    repeat = w.lead_from("email", email="IVAN@client.ru", title="Re: ангар")
+    w.settle()
+    lead3 = w.item(1, repeat)
+    assert lead3["assignedById"] == 4
+    assert lead3["stageId"] == w.stage("lead", "metal.lead.handed_over")
+
+    # 4. A call to a manager's own phone: stays with the manager, «Передан менеджеру».
+    direct = w.lead_from("call", user_id=3, phone="+79005556677")
+    w.settle()
+    lead4 = w.item(1, direct)
+    assert lead4["assignedById"] == 3
+    assert lead4["stageId"] == w.stage("lead", "metal.lead.handed_over")
+
+    # 5. Declined by us: the client gets the refusal letter (e-mail, on the timeline).
+    w.move(1, direct, "metal.lead.declined", "lead")
+    w.settle()
+    assert any("[email]" in c and "не сможем" in c for c in w.comments("lead", direct))
+
+    # 6. The first lead converts: contact + deal with the lead's data; the Object follows.
+    w.move(1, first, "metal.lead.converted", "lead")
+    w.settle()
+    deals = w.items(2, {"leadId": first})
+    assert len(deals) == 1
+    deal = deals[0]
+    assert float(deal[w.uf("deal", "UF_CRM_MT_AREA")]) == 300.0
+    assert deal["contactId"]
+    assert w.item(w.object_etid, obj["id"])["parentId2"] == deal["id"]
+
+    # 7. A deal in negotiation that starts building in 8 months → «Отложенный спрос».
+    start = (date.today() + timedelta(days=240)).isoformat()
+    fields = {
+        "title": "Склад Ивана",
+        "contactId": contact,
+        "assignedById": 4,
+        w.uf("deal", "UF_CRM_MT_START_DATE"): start,
+    }
+    category = w.naming.category("metal.deal")
+    fields["categoryId"] = category
+    deferred = w.add(2, fields)
+    w.settle()
+    w.move(2, deferred, "metal.deal.negotiation", "deal")
+    w.settle()
+    assert w.item(2, deferred)["stageId"] == w.stage("deal", "metal.deal.deferred")
+
+    # 8. 61 days later the first reminder goes out (timers' clock, fired by the real job).
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    clock = ManualClock(datetime.now(UTC) + timedelta(days=61))
+    fired = fire_due_inline(w.services, clock)
+    assert [r["status"] for r in fired] == ["fired"], _timers(w)
+    assert any("Напоминаем" in c for c in w.comments("deal", deferred))
+
+    # 9. The client writes back (an e-mail activity on the contact): resumed at once, a task,
+    #    and the cadence is over (nothing fires later).
+    w.activity(
+        {
+            "OWNER_TYPE_ID": 3,
+            "OWNER_ID": contact,
+            "TYPE_ID": 4,
+            "SUBJECT": "Мы готовы",
+            "DIRECTION": 1,
+            "RESPONSIBLE_ID": 4,
+        }
+    )
+    w.settle()
+    assert w.item(2, deferred)["stageId"] == w.stage("deal", "metal.deal.resumed")
+    tasks = [t for t in w.emu.portal.crm.tasks.values() if t.get("RESPONSIBLE_ID") in (4, "4")]
+    assert any(f"D_{deferred}" in (t.get("UF_CRM_TASK") or []) for t in tasks)
+    clock.advance(timedelta(days=90))
+    assert fire_due_inline(w.services, clock) == []
+
+
+def _timers(w):
+    from app.store.timers import Timer
+
+    with w.services.session() as s:
+        return [(t.kind, t.entity, t.record_id, t.key, t.state) for t in s.query(Timer)]
