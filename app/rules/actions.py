@@ -173,7 +173,3 @@ class CancelTimer(Action):
     kind: str
     record: RecordRef
     key: str = field(default="", kw_only=True)
-
-
-WRITE_ACTIONS = (UpdateFields, MoveStage, CreateRecord, LinkRecords, DeleteRecord)
-"""Actions that change CRM records (their result is written to the mirror too)."""

@@ -62,10 +62,5 @@ def decide(
     return out
 
 
-def needed_fields(table: DispatchTable, entity: str) -> frozenset[str]:
-    """Stable field codes the rules of ``entity`` read (for the fetch's select)."""
-    return frozenset(f for r in table.rules if r.entity == entity for f in r.fields)
-
-
 def needed_related(table: DispatchTable, entity: str) -> frozenset[str]:
     return frozenset(n for r in table.rules if r.entity == entity for n in r.needs)

@@ -165,16 +165,15 @@ class Rule:
     """A playbook rule: ``name`` is unique within its playbook and must never be renamed
     once deployed (it is part of every idempotency key the rule's actions claim).
 
-    ``needs`` names related records to load before ``decide`` runs (``"company"``,
-    ``"contacts"``, ``"parent:<entity>"``…); ``fields`` lists the stable field codes the rule
-    reads, so the fetch selects them."""
+    ``needs`` names related records to load (in the same batch as the record) before
+    ``decide`` runs: ``"company"``, ``"contacts"``, ``"parent:<entity>"``, and ``"owner"``
+    for activities."""
 
     name: str
     entity: str
     trigger: Trigger
     decide: Decide
     needs: tuple[str, ...] = ()
-    fields: tuple[str, ...] = ()
     playbook: str = ""
 
     def qualified_name(self) -> str:

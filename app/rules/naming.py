@@ -1,9 +1,9 @@
 """Translation between the portal's raw names and our stable codes, for one portal.
 
 The installer's SchemaMap (``app.installers.mapping``) knows which real field/stage/entity
-each stable code became on a portal. The engine only needs a few lookups, expressed by
-:class:`Naming`; :func:`naming_for` adapts whatever SchemaMap object the installer returns,
-and :class:`PlainNaming` (no mappings) is used when a portal has no installed schema.
+each stable code became on a portal and implements :class:`Naming`, the few lookups the
+engine needs. :class:`PlainNaming` (explicit tables; unknown names pass through) serves
+portals without an installed schema, and tests.
 """
 
 from __future__ import annotations
@@ -74,33 +74,6 @@ def resolve_entity(naming: Naming, entity: str) -> str:
 
 
 def naming_for(schema: Any) -> Naming:
-    """A :class:`Naming` over ``schema``: itself when it already speaks this protocol, an
-    empty :class:`PlainNaming` for None."""
-    if schema is None:
-        return PlainNaming()
-    if all(hasattr(schema, m) for m in ("field_code", "field_name", "stage_code", "stage_id")):
-        return schema
-    return _SchemaMapNaming(schema)
-
-
-class _SchemaMapNaming:
-    """Adapter for the installer's SchemaMap (mapping-like tables of stable code → real)."""
-
-    def __init__(self, schema: Any) -> None:
-        self._schema = schema
-        self._plain = PlainNaming(
-            entity_types=_table(schema, "entity_types", "entities"),
-            fields=_table(schema, "fields", "field_names"),
-            stages=_table(schema, "stages", "stage_ids"),
-        )
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._plain, name)
-
-
-def _table(schema: Any, *names: str) -> dict:
-    for name in names:
-        value = getattr(schema, name, None)
-        if isinstance(value, Mapping):
-            return dict(value)
-    return {}
+    """The installer's SchemaMap (it speaks this protocol), or an empty :class:`PlainNaming`
+    when the portal has no installed schema."""
+    return PlainNaming() if schema is None else schema

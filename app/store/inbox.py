@@ -6,9 +6,9 @@ Two kinds of keys (all with a TTL, so a lost Redis loses nothing durable):
     the event name, handler id, ``ts`` and the ``data`` payload: a replayed POST repeats all
     of them, so it finds the key taken. Two *different* changes of one record within the
     same second look identical too (the portal sends only the ID and a seconds ``ts``);
-    :func:`claim_event` therefore reports a duplicate whose ``ts`` is fresh as ``recent``
-    and the handler still marks the record dirty — an extra re-read costs one fetch and
-    finds nothing, a lost update would cost a missed rule.
+    :func:`admit` therefore lets a duplicate whose ``ts`` is fresh still mark the record
+    dirty — an extra re-read costs one fetch and finds nothing, a lost update would cost a
+    missed rule.
 
 ``b24:pending:<member>:<job>:<entity>:<id>`` — "a job for this record is queued". The
     first event sets it and enqueues; later events of a burst see it and stop there. The
@@ -29,10 +29,6 @@ CLAIM_TTL = 24 * 3600  # replays later than this are rare and harmless (the diff
 PENDING_TTL = 300  # a crashed job's marker blocks new jobs for at most this long
 FRESH_SECONDS = 5  # a duplicate this close to "now" may be a genuine same-second change
 
-NEW = "new"
-DUPLICATE = "duplicate"
-RECENT_DUPLICATE = "recent"
-
 
 def event_digest(
     event: str, handler_id: str | None, ts: str | None, data: Mapping[str, Any] | None
@@ -41,21 +37,6 @@ def event_digest(
         [event.upper(), handler_id or "", ts or "", data or {}], sort_keys=True, default=str
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:40]
-
-
-def claim_event(
-    redis, member_id: str, digest: str, ts: str | None, *, now: float | None = None
-) -> str:
-    """``NEW`` the first time; ``RECENT_DUPLICATE`` for a repeat whose ``ts`` is within
-    :data:`FRESH_SECONDS` of now; ``DUPLICATE`` otherwise."""
-    if redis.set(f"b24:evt:{member_id}:{digest}", b"1", nx=True, ex=CLAIM_TTL):
-        return NEW
-    now = time.time() if now is None else now
-    try:
-        age = abs(now - int(ts or 0))
-    except ValueError:
-        return DUPLICATE
-    return RECENT_DUPLICATE if age <= FRESH_SECONDS else DUPLICATE
 
 
 def is_fresh(ts: str | None, now: float | None = None) -> bool:
@@ -84,7 +65,7 @@ _scripts: dict[int, object] = {}
 def admit(
     redis, member_id: str, digest: str, ts: str | None, pending: str, *, now: float | None = None
 ) -> int:
-    """:func:`claim_event` + :func:`mark_pending` atomically in one round trip; returns
+    """Claim the delivery and mark the record pending, atomically in one round trip; returns
     :data:`REPLAY`, :data:`ALREADY_PENDING` or :data:`ENQUEUE`."""
     script = _scripts.get(id(redis))
     if script is None:
