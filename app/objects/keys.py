@@ -110,3 +110,17 @@ def linked_object(record: Mapping[str, Any] | None) -> int | None:
         return int(text.rsplit("_", 1)[-1])
     except ValueError:
         return None
+
+
+def new_object_fields(record: Mapping[str, Any], entity: str, naming: Any) -> dict[str, Any]:
+    """Fields of a new Object made from lead/deal ``record``: dimensions, site, purpose, the
+    area (computed when the record has none yet), a title, and the record's responsible."""
+    fields = copy_fields(record, entity, OBJECT, naming)
+    area = area_of(record, entity)
+    if area not in (None, "") and not fields.get(code(OBJECT, "AREA")):
+        fields[code(OBJECT, "AREA")] = float(area)
+    fields["title"] = str(record.get(code(entity, "SITE")) or record.get("title") or "Объект")
+    who = record.get("assignedById")
+    if who:
+        fields["assignedById"] = int(who)
+    return fields

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.objects import index
-from app.objects.keys import DIMENSIONS, LINK_FIELD, OBJECT, code, copy_fields, linked_object
+from app.objects.keys import DIMENSIONS, LINK_FIELD, OBJECT, code, linked_object, new_object_fields
 from app.objects.providers import CANDIDATES, LINKED
 from app.rules import actions as A
 from app.rules.model import (
@@ -47,16 +47,7 @@ def object_actions(
         if who:
             out.append(A.Notify((int(who),), text, key="dup_notify"))
         return out
-    fields = copy_fields(record, entity, OBJECT, ctx.schema)
-    if not fields.get(code(OBJECT, "AREA")):
-        from app.objects.keys import area_of
-
-        area = area_of(record, entity)
-        if area is not None:
-            fields[code(OBJECT, "AREA")] = float(area)
-    fields["title"] = str(record.get(code(entity, "SITE")) or title)
-    if who:
-        fields[RESPONSIBLE_FIELD] = int(who)
+    fields = new_object_fields({**record, RESPONSIBLE_FIELD: who}, entity, ctx.schema)
     return [
         A.CreateRecord(OBJECT, fields, link_from=(entity, rid), ref="obj", key="object"),
         A.LinkRecords((entity, rid), (OBJECT, A.Ref("obj")), via=LINK_FIELD, key="object_link")
