@@ -54,11 +54,14 @@ def inbox_app():
     return create_app()
 
 
-def _body(n: int) -> bytes:
+RECORDS = 10**9  # distinct records cycled through (--records 1 = one record's burst)
+
+
+def _body(n: int, records: int = RECORDS) -> bytes:
     fields = {
         "event": "ONCRMLEADUPDATE",
-        "event_handler_id": "7",
-        "data[FIELDS][ID]": str(100000 + n),
+        "data[FIELDS][ID]": str(100000 + n % records),
+        "event_handler_id": str(n),  # distinct deliveries, so none is dropped as a replay
         "ts": str(int(time.time())),
         "auth[domain]": "bench.example.com",
         "auth[client_endpoint]": "https://bench.example.com/rest/",
@@ -79,7 +82,7 @@ def _request(host: str, port: int, body: bytes) -> bytes:
 
 
 async def _load(
-    url: str, seconds: float, concurrency: int
+    url: str, seconds: float, concurrency: int, records: int = RECORDS
 ) -> tuple[int, list[float], dict[int, int]]:
     """Closed-loop load over raw sockets (keep-alive when the server allows it): much
     lighter than an HTTP client library, so more of the 2 cores go to the server."""
@@ -97,7 +100,7 @@ async def _load(
         while time.perf_counter() < deadline:
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
-            payload = _request(host, port, _body(next(counter)))
+            payload = _request(host, port, _body(next(counter), records))
             t0 = time.perf_counter()
             writer.write(payload)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -200,6 +203,12 @@ def main() -> None:
         "--worker-class", default="sync", help="gunicorn worker class (sync, gthread)"
     )
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=RECORDS,
+        help="distinct records the events cycle through (1 = a burst for one record: coalesced)",
+    )
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-inbox-")
@@ -218,8 +227,8 @@ def main() -> None:
     ):
         proc, url = _serve(target, args.workers, env, args.worker_class, args.threads)
         try:
-            asyncio.run(_load(url, 1.0, args.concurrency))  # warm-up
-            n, lat, statuses = asyncio.run(_load(url, args.seconds, args.concurrency))
+            asyncio.run(_load(url, 1.0, args.concurrency, args.records))  # warm-up
+            n, lat, statuses = asyncio.run(_load(url, args.seconds, args.concurrency, args.records))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -228,7 +237,7 @@ def main() -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
     print(
-        f"\nPOST /events, gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, "
+        f"\nPOST /events ({args.records} records), gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, "
         f"{args.concurrency} "
         f"connections, {args.seconds:.0f} s each, load average {os.getloadavg()[0]:.1f}"
     )
