@@ -130,6 +130,8 @@ def apply_groups(
         for g, grp in enumerate(groups)
         for pos, action in enumerate(grp.actions)
     ]
+    if not items:  # no rule decided anything: no store or portal round trip
+        return [ApplyReport() for _ in groups]
     outcomes: list[ActionOutcome | None] = [None] * len(items)
 
     with session_factory() as session:
