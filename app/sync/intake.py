@@ -105,8 +105,9 @@ def accept(
     name = event["event"].upper()
     member_id = installation.member_id
     if name == "ONOFFLINEEVENT":
-        if inbox.mark_pending(redis, inbox.pending_key(member_id, "offline", "-", 0)):
-            enqueue("catch_up_offline", member_id)
+        pending = inbox.pending_key(member_id, "offline", "-", 0)
+        if inbox.mark_pending(redis, pending):
+            _enqueue_or_release(redis, pending, enqueue, "catch_up_offline", member_id)
             return Verdict(200, "OK", enqueued=True)
         return Verdict(200, "OK")
     target = record_of(name, event["data"] if isinstance(event["data"], Mapping) else None)
@@ -117,17 +118,19 @@ def accept(
     entity, record_id = target
     pending = inbox.pending_key(member_id, "change", entity, record_id)
     if inbox.admit(redis, member_id, digest, event["ts"], pending, now=now) == inbox.ENQUEUE:
-        enqueue("process_change", member_id, entity, record_id)
+        _enqueue_or_release(redis, pending, enqueue, "process_change", member_id, entity, record_id)
         return Verdict(200, "OK", enqueued=True)
     return Verdict(200, "OK")
 
 
-def _verified(
-    installation: Installation | None, auth: Mapping[str, Any], tokens_match: TokenCheck
-) -> bool:
-    return installation is not None and tokens_match(
-        installation.application_token, auth["application_token"]
-    )
+def _enqueue_or_release(redis: Any, pending: str, enqueue: Enqueue, job: str, *args: Any) -> None:
+    """Enqueue; if that fails, drop the pending marker again so the record's next event is
+    not blocked behind a job that does not exist (the failure itself propagates: 5xx)."""
+    try:
+        enqueue(job, *args)
+    except Exception:
+        inbox.clear_pending(redis, pending)
+        raise
 
 
 def _verified(

@@ -192,3 +192,29 @@ def test_events_map_to_the_record_they_are_about(event, data, target):
     from app.sync.events_map import record_of
 
     assert record_of(event, data) == target
+
+
+def test_a_failed_enqueue_releases_the_record_for_its_next_event(redis_conn):
+    def broken(*args):
+        raise ConnectionError("queue down")
+
+    form = payload("event_ONCRMLEADADD_app")
+    with pytest.raises(ConnectionError):
+        accept(
+            form,
+            find=installations(),
+            tokens_match=hmac.compare_digest,
+            redis=redis_conn,
+            enqueue=broken,
+        )
+    assert not redis_conn.exists(inbox.pending_key(MEMBER, "change", "lead", 1000983))
+    jobs = Recorder()
+    later = {**form, "ts": str(int(time.time()))}
+    verdict = accept(
+        later,
+        find=installations(),
+        tokens_match=hmac.compare_digest,
+        redis=redis_conn,
+        enqueue=jobs,
+    )
+    assert verdict.enqueued and jobs.jobs == [("process_change", MEMBER, "lead", 1000983)]
