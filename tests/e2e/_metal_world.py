@@ -56,7 +56,8 @@ def metal_world(tmp_path, redis_url):
             )
         )
         previous = services_module.use(services)
-        server = AppServer(create_app(services=services), port)
+        flask_app = create_app(services=services)
+        server = AppServer(flask_app, port)
         emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
         tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
         app_state = emu.portal.core.apps[registered["client_id"]]
@@ -78,6 +79,7 @@ def metal_world(tmp_path, redis_url):
             s.commit()
         install_playbooks(services, emu.portal.member_id, ["metal"])
         world = MetalWorld(emu, services, tokens["access_token"], portal_context)
+        world.app, world.app_token = flask_app, app_state.application_token
         world.settle()  # the installer's own writes
         try:
             yield world
