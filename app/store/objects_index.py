@@ -85,20 +85,22 @@ def with_hash(
 ) -> list[int]:
     """Object ids whose key hash equals ``key_hash`` (ascending), minus ``exclude``."""
     skip = {int(i) for i in exclude}
+    # no ORDER BY in SQL: it makes planners walk the (member_id, object_id) primary key
+    # instead of the hash index — a scan of the whole portal's Objects
     rows = session.scalars(
-        select(ObjectKey.object_id)
-        .where(ObjectKey.member_id == member_id, ObjectKey.key_hash == key_hash)
-        .order_by(ObjectKey.object_id)
+        select(ObjectKey.object_id).where(
+            ObjectKey.member_id == member_id, ObjectKey.key_hash == key_hash
+        )
     )
-    return [int(i) for i in rows if int(i) not in skip]
+    return sorted(int(i) for i in rows if int(i) not in skip)
 
 
 def linked_to(session: Session, member_id: str, entity: str, record_id: int) -> list[int]:
     """Object ids whose parent lead / deal is ``record_id``."""
     column = {"lead": ObjectKey.lead_id, "deal": ObjectKey.deal_id}[entity]
     rows = session.scalars(
-        select(ObjectKey.object_id)
-        .where(ObjectKey.member_id == member_id, column == int(record_id))
-        .order_by(ObjectKey.object_id)
+        select(ObjectKey.object_id).where(
+            ObjectKey.member_id == member_id, column == int(record_id)
+        )
     )
-    return [int(i) for i in rows]
+    return sorted(int(i) for i in rows)  # sorted here, not in SQL (see with_hash)
