@@ -2,22 +2,13 @@
 
 import json
 import random
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from app.store import installations
+from tests.app._events_fakes import PAYLOADS
 
-# the shared reference material sits beside the checkout (../shared), as in the README
-PAYLOADS = next(
-    p
-    for p in (
-        Path(__file__).resolve().parents[3] / "shared" / "docs" / "payloads",
-        Path("/work/shared/docs/payloads"),
-    )
-    if p.is_dir()
-)
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
 APP_TOKEN = "51856fefc120afa4b628cc82d3935cce"
 HOOK_TOKEN = "jvh9y1ulvt2m6k5or90v9mg8nn32ozas"

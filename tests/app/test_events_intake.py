@@ -4,22 +4,13 @@ import hmac
 import json
 import random
 import time
-from pathlib import Path
 
 import pytest
 
 from app.store import inbox
 from app.sync.intake import Installation, accept
+from tests.app._events_fakes import PAYLOADS
 
-# the shared reference material sits beside the checkout (../shared), as in the README
-PAYLOADS = next(
-    p
-    for p in (
-        Path(__file__).resolve().parents[3] / "shared" / "docs" / "payloads",
-        Path("/work/shared/docs/payloads"),
-    )
-    if p.is_dir()
-)
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
 APP_TOKEN = "51856fefc120afa4b628cc82d3935cce"
 
