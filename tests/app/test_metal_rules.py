@@ -166,6 +166,12 @@ def test_client_back_resumes_each_deferred_deal_with_a_task_and_stops_its_cadenc
     assert task.responsible_id == 4 and task.bind_to == ("deal", 5)
 
 
+def test_our_own_outgoing_call_does_not_count_as_the_client_coming_back():
+    deals = [{"id": 5, "responsible": 4, "title": "Склад"}]
+    c = ctx("activity", {"DIRECTION": "2"}, related={"metal.deferred_deals": deals})
+    assert rules_deals.client_came_back(c) == []
+
+
 def test_company_responsible_propagates_to_contacts_that_differ():
     related = {"metal.company_contacts": {1: 5, 2: 6, 3: None}}
     out = rules_clients.company_to_contacts(ctx("company", {"assignedById": 5}, related=related))

@@ -37,6 +37,7 @@ NEGOTIATION = "metal.deal.negotiation"
 DEFERRED = "metal.deal.deferred"
 RESUMED = "metal.deal.resumed"
 START_FIELD = "UF_CRM_MT_START_DATE"
+OUTGOING = "2"  # crm.activity DIRECTION: 1 incoming, 2 outgoing
 TASK_TITLE = "Связаться с клиентом и возобновить работу по сделке «{title}»"
 TEXTS = {
     "deferred_reminder_1": (
@@ -119,7 +120,10 @@ def on_resumed(ctx: RuleContext) -> list[A.Action]:
 
 
 def client_came_back(ctx: RuleContext) -> list[A.Action]:
-    """Every deferred deal of the client (need ``metal.deferred_deals``) resumes now."""
+    """Every deferred deal of the client (need ``metal.deferred_deals``) resumes now.
+    Our own outgoing calls and e-mails (``DIRECTION`` 2) are not the client getting in touch."""
+    if ctx.change.entity == "activity" and str((ctx.record or {}).get("DIRECTION")) == OUTGOING:
+        return []
     out: list[A.Action] = []
     for deal in ctx.related.get(DEFERRED_DEALS) or []:
         deal_id = int(deal["id"])
