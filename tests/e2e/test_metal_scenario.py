@@ -152,6 +152,23 @@ def test_metal_portal_scenario(world):
     clock.advance(timedelta(days=90))
     assert fire_due_inline(w.services, clock) == []
 
+    # 10. One responsible per client: a company's contacts follow its responsible.
+    company = w.add(4, {"title": "ООО Ромашка", "assignedById": 2})
+    w.settle()
+    member = w.add(3, {"name": "Пётр", "companyId": company, "assignedById": 3})
+    w.settle()
+    assert w.item(3, member)["assignedById"] == 2
+    w.emu.admin.post("crm/responsible", {"entity_type_id": 4, "id": company, "assigned_by_id": 5})
+    w.settle()
+    assert w.item(3, member)["assignedById"] == 5
+
+    # 11. The Object's responsible follows the deal it belongs to.
+    w.emu.admin.post(
+        "crm/responsible", {"entity_type_id": 2, "id": deal["id"], "assigned_by_id": 2}
+    )
+    w.settle()
+    assert w.item(w.object_etid, obj["id"])["assignedById"] == 2
+
 
 def _timers(w):
     from app.store.timers import Timer
