@@ -35,6 +35,8 @@ FIELDS = (
             ("wood", "Массив", "Solid wood"),
             ("plastic", "Пластик", "Plastic"),
             ("other", "Другое", "Other"),
+            ("chipboard", "ЛДСП", "Chipboard"),
+            ("enamel", "Эмаль", "Enamel"),
         ),
     ),
     FieldSpec("UF_CRM_KT_ADDRESS", "lead", "string", t("Адрес объекта", "Site address")),
@@ -45,8 +47,9 @@ FIELDS = (
         t("Тип дома", "House type"),
         options=_opts(
             ("new", "Новостройка", "New build"),
-            ("secondary", "Вторичка", "Resale"),
+            ("secondary", "Вторичное жильё", "Resale"),
             ("private", "Частный дом", "Private house"),
+            ("dacha", "Дача", "Country cottage"),
         ),
     ),
     FieldSpec(
@@ -75,8 +78,9 @@ FIELDS = (
         t("Категория покупателя", "Buyer category"),
         options=_opts(
             ("self", "Для себя", "For self"),
-            ("rent", "Под сдачу", "For rent"),
-            ("designer", "Дизайнер", "Designer"),
+            ("rent", "Для сдачи в аренду", "For rent"),
+            ("designer", "Дизайнер или прораб", "Designer or foreman"),
+            ("developer", "Застройщик", "Developer"),
         ),
     ),
     FieldSpec(
@@ -85,9 +89,10 @@ FIELDS = (
         "enumeration",
         t("Срочность", "Urgency"),
         options=_opts(
-            ("now", "Сейчас", "Now"),
-            ("month", "В течение месяца", "Within a month"),
-            ("later", "Позже", "Later"),
+            ("now", "Срочно, до месяца", "Within a month"),
+            ("month", "1–3 месяца", "1–3 months"),
+            ("later", "Более 3 месяцев", "Over 3 months"),
+            ("browsing", "Просто смотрю", "Just looking"),
         ),
     ),
     FieldSpec(
@@ -103,9 +108,22 @@ FIELDS = (
     ),
     FieldSpec("UF_CRM_KT_MEASURER", "lead", "employee", t("Замерщик", "Measurer")),
     FieldSpec(
+        "UF_CRM_KT_MEASURE_OK", "lead", "boolean", t("Замер подтверждён", "Measurement confirmed")
+    ),
+    FieldSpec(
         "UF_CRM_KT_NEXT_CONTACT", "lead", "date", t("Дата следующего контакта", "Next contact date")
     ),
     FieldSpec("UF_CRM_KT_LOST_REASON", "lead", "string", t("Причина неуспеха", "Lost reason")),
+)
+
+# The agreed lead's fields are copied to its deal (rule 11): the deal carries the same codes.
+FIELDS = (
+    *FIELDS,
+    *(
+        FieldSpec(f.code, "deal", f.type, f.label, options=f.options)
+        for f in FIELDS
+        if f.code not in ("UF_CRM_KT_NEXT_CONTACT", "UF_CRM_KT_LOST_REASON", "UF_CRM_KT_MEASURE_OK")
+    ),
 )
 
 LEAD_STAGES = (
@@ -161,6 +179,13 @@ PLAYBOOK = Playbook(
         SettingSpec(
             "abc_thresholds", "table", {"A": 0.7, "B": 0.4}, t("Пороги ABC", "ABC thresholds")
         ),
+        SettingSpec(
+            "abc_title_template",
+            "str",
+            "{class} {coefficients} · {kitchen_type} · {client}",
+            t("Название лида после ABC", "Lead title after ABC scoring"),
+        ),
+        SettingSpec("abc_model", "table", {}, t("Модель ABC (пусто — стандартная)", "ABC model")),
         SettingSpec(
             "measurement_hours",
             "hours",

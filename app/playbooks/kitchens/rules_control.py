@@ -1,0 +1,182 @@
+"""Kitchens error control («система контроля ошибок», spec §3 rule 8).
+
+What each stage needs is data (:data:`REQUIREMENTS`): a stage's list must be complete
+before the lead *leaves* it forward — budget, material and address are gathered in
+«Менеджер назначен», the seven qualification answers in «Клиент наш», the booking in
+«Замер назначен». So entering a stage needs the lists of every earlier stage of
+:data:`ORDER` (cumulative); the side stages (pause, agreed, lost) name their own needs.
+E-mail and phone numbers are format-checked whenever they are filled.
+
+A lead moved forward with gaps is moved back to the stage it came from, and its responsible
+gets a notification plus a timeline comment listing exactly what to fix.
+
+"Nothing else runs until fixed" — the contract for every other kitchens rule:
+
+* :func:`blocked` is True while the lead sits in a stage whose needs are unmet; a rule that
+  acts on a lead calls it first and returns ``[]`` when it is True (the control's own
+  move-back is then the only effect of that change);
+* :func:`forward` tells stage rules whether a move went forward: the control's move-back is
+  a backward move, so stage rules must not redo the previous stage's work on it.
+
+``rules_sos`` needs neither: it acts only in «Не обработан», which has no requirements, and
+on the move to «Менеджер назначен», which needs nothing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.domain.validation import FieldRule, Problem, check_value, format_problems
+from app.rules import actions as A
+from app.rules.model import (
+    RESPONSIBLE_FIELD,
+    STAGE_FIELD,
+    Rule,
+    RuleContext,
+    on_stage_entered,
+)
+
+P = "kitchens.lead."
+UNPROCESSED, ASSIGNED, QUALIFIED = P + "unprocessed", P + "assigned", P + "qualified"
+PROPOSAL, MEASUREMENT, NEXT_CONTACT = P + "proposal", P + "measurement", P + "next_contact"
+AGREED, LOST = P + "agreed", P + "lost"
+ORDER = (UNPROCESSED, ASSIGNED, QUALIFIED, PROPOSAL, MEASUREMENT)
+
+# What must be filled while the lead is in a stage (before it leaves the stage forward).
+REQUIREMENTS: Mapping[str, tuple[FieldRule, ...]] = {
+    ASSIGNED: (
+        FieldRule("UF_CRM_KT_BUDGET", "Бюджет", "number"),
+        FieldRule("UF_CRM_KT_MATERIAL", "Материал фасадов", "choice"),
+        FieldRule("UF_CRM_KT_ADDRESS", "Адрес объекта"),
+    ),
+    QUALIFIED: (
+        FieldRule("UF_CRM_KT_HOUSE_TYPE", "Тип дома", "choice"),
+        FieldRule("UF_CRM_KT_KITCHEN_TYPE", "Конфигурация кухни", "choice"),
+        FieldRule("UF_CRM_KT_COUNTERTOP", "Материал столешницы"),
+        FieldRule("UF_CRM_KT_APRON", "Фартук и его материал"),
+        FieldRule("UF_CRM_KT_APPLIANCES", "Встроенная техника"),
+        FieldRule("UF_CRM_KT_BUYER", "Категория покупателя", "choice"),
+        FieldRule("UF_CRM_KT_URGENCY", "Срочность", "choice"),
+    ),
+    MEASUREMENT: (
+        FieldRule("UF_CRM_KT_MEASURE_AT", "Замер: дата и время"),
+        FieldRule("UF_CRM_KT_MEASURER", "Замерщик", "choice"),
+    ),
+}
+# Side stages: what entering them needs on top of the lists of the stages before them.
+SIDE: Mapping[str, tuple[str | None, tuple[FieldRule, ...]]] = {
+    NEXT_CONTACT: (
+        ASSIGNED,
+        (FieldRule("UF_CRM_KT_NEXT_CONTACT", "Дата следующего контакта"),),
+    ),
+    AGREED: (QUALIFIED, ()),
+    LOST: (None, (FieldRule("UF_CRM_KT_LOST_REASON", "Причина неуспеха"),)),
+}
+EMAIL = FieldRule("email", "E-mail клиента", "email")
+PHONE = FieldRule("phone", "Телефон клиента", "phone")
+
+
+def entry_rules(stage: str) -> list[FieldRule]:
+    """Every field that must be filled for a lead to be in ``stage`` (cumulative)."""
+    if stage in SIDE:
+        last, own = SIDE[stage]
+        before = list(ORDER[: ORDER.index(last) + 1]) if last else []
+        return [r for s in before for r in REQUIREMENTS.get(s, ())] + list(own)
+    if stage not in ORDER:
+        return []
+    return [r for s in ORDER[: ORDER.index(stage)] for r in REQUIREMENTS.get(s, ())]
+
+
+def _empty(value: object) -> bool:
+    return value in (None, "", [], (), {}) or (isinstance(value, str) and not value.strip())
+
+
+def _multi(record: Mapping[str, Any], type_id: str) -> list[str]:
+    return [
+        str(f.get("value"))
+        for f in record.get("fm") or []
+        if isinstance(f, dict) and f.get("typeId") == type_id and not _empty(f.get("value"))
+    ]
+
+
+def own_stage(schema: Any, code: str | None, codes: Any = ()) -> str:
+    """The kitchens code of a stage. Stages shared between playbooks (``NEW``, ``CONVERTED``)
+    reach rules under the code the merge kept (``metal.lead.converted``); this finds ours."""
+    code = str(code or "")
+    candidates = [code, *codes]
+    lookup = getattr(schema, "stage_codes", None)
+    if lookup is not None and code and not code.startswith(P):
+        candidates += lookup("lead", schema.stage_id("lead", code))
+    return next((c for c in candidates if c.startswith(P)), code)
+
+
+def problems(
+    record: Mapping[str, Any], stage: str | None = None, schema: Any = None
+) -> list[Problem]:
+    """What keeps ``record`` from being in ``stage`` (default: its current stage)."""
+    stage = own_stage(schema, stage or record.get(STAGE_FIELD))
+    out: list[Problem] = []
+    for rule in entry_rules(stage):
+        value = record.get(rule.field)
+        if _empty(value):
+            out.append(Problem(rule.field, rule.label, "не заполнено — заполните поле"))
+        elif rule.kind not in ("choice", "text"):
+            problem = check_value(rule, value)
+            if problem:
+                out.append(problem)
+    if stage in ORDER[1:] or stage in SIDE:
+        for rule, type_id in ((EMAIL, "EMAIL"), (PHONE, "PHONE")):
+            for value in _multi(record, type_id):
+                problem = check_value(rule, value)
+                if problem:
+                    out.append(problem)
+    return out
+
+
+def _rank(stage: str | None) -> int:
+    return ORDER.index(stage) if stage in ORDER else -1
+
+
+def forward(ctx: RuleContext) -> bool:
+    """True unless the change moved the lead back along :data:`ORDER` (a control rollback or
+    a manager stepping back): stage work is done on the way forward only."""
+    change = ctx.change
+    to = own_stage(ctx.schema, change.stage_to, change.stage_to_codes)
+    if change.stage_from is None or to not in ORDER:
+        return True
+    return _rank(to) > _rank(own_stage(ctx.schema, change.stage_from, change.stage_from_codes))
+
+
+def blocked(ctx: RuleContext) -> bool:
+    """True while the lead is in a stage whose required fields are missing or malformed;
+    every other kitchens rule returns no actions then (see the module docstring)."""
+    if ctx.change.entity != "lead" or ctx.record is None:
+        return False
+    return bool(problems(ctx.record, schema=ctx.schema))
+
+
+def control(ctx: RuleContext) -> list[A.Action]:
+    """A lead entering a stage with gaps goes back where it came from; the manager is told."""
+    record = ctx.record or {}
+    stage = own_stage(ctx.schema, ctx.change.stage_to, ctx.change.stage_to_codes)
+    if own_stage(ctx.schema, record.get(STAGE_FIELD)) != stage:
+        return []  # it moved on again since; the change that put it there decides
+    found = problems(record, stage)
+    if not found:
+        return []
+    rid = ctx.change.record_id
+    back = ctx.change.stage_from or UNPROCESSED
+    text = f"Лид «{record.get('title') or rid}» возвращён на прежнюю стадию: " + format_problems(
+        found
+    )
+    out: list[A.Action] = [A.MoveStage("lead", rid, back), A.TimelineComment("lead", rid, text)]
+    who = record.get(RESPONSIBLE_FIELD)
+    if who:
+        out.append(A.Notify((int(who),), text))
+    return out
+
+
+CONTROLLED = (*ORDER[1:], *SIDE)
+
+RULES = [Rule("control_stage", "lead", on_stage_entered(*CONTROLLED), control)]
