@@ -116,6 +116,11 @@ def when(value: Any, settings: Mapping[str, Any]) -> datetime | None:
     """A date/datetime field's value as an aware datetime (a bare date: start of work)."""
     if value in (None, ""):
         return None
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:  # a date field ("2026-12-01"): the start of that working day
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            return None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
