@@ -6,6 +6,11 @@ the truth: a timer due while everything was down is simply due at the first tick
 start and fires once (repeating escalations compute their next step from "now", so missed
 repeats collapse). Nothing here sleeps for a timer; the loop only paces ticks.
 
+The clock also drives the event safety nets (:func:`app.jobs.events.enqueue_safety_nets`):
+every tick asks for offline catch-up and reconciliation (the function rate-limits itself per
+portal), and start-up asks once with ``force=True`` so events missed while the app was down
+are drained at once instead of after the first interval.
+
 Testing hooks: ``tick(services, clock)`` takes an injectable :class:`Clock`;
 ``--offset-seconds`` (or ``TIMERS_TIME_OFFSET_S``) runs the process "later" for e2e tests.
 """
@@ -122,6 +127,22 @@ def _enqueue(services: Any, claimed: list[claims.Claimed], job: str):
     return len(claimed), []
 
 
+def safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
+    """Enqueue the event safety nets (offline catch-up, reconciliation) that are due;
+    ``force`` ignores their intervals (start-up). A failure is logged, never raised: the
+    next tick asks again and nothing is lost meanwhile (the portal keeps offline events)."""
+    from app.jobs.events import enqueue_safety_nets
+
+    try:
+        sent = enqueue_safety_nets(services, force=force)
+    except Exception as exc:
+        log.warning("safety nets not enqueued: %s", exc)
+        return []
+    if sent:
+        log.info("safety nets enqueued: %s", sent)
+    return sent
+
+
 def run(
     services: Any,
     clock: Clock,
@@ -130,12 +151,17 @@ def run(
     stop: threading.Event | None = None,
     owner: str | None = None,
     job: str = FIRE_JOB,
+    with_safety_nets: bool = True,
 ) -> None:
     """Tick every ``interval`` seconds until ``stop`` is set (SIGTERM/SIGINT in ``main``);
-    ``job`` is the dotted path enqueued per timer (benchmarks swap in a recorder)."""
+    ``job`` is the dotted path enqueued per timer (benchmarks swap in a recorder).
+    Start-up forces the safety nets once; each tick then enqueues those that are due
+    (``with_safety_nets=False`` leaves them out, for timer-only benchmarks)."""
     stop = stop or threading.Event()
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     log.info("timer clock started (owner %s, every %.1fs)", owner, interval)
+    if with_safety_nets:
+        safety_nets(services, force=True)
     while not stop.is_set():
         try:
             report = tick(services, clock, owner=owner, job=job)
@@ -143,6 +169,8 @@ def run(
                 log.info("timers tick: %s", report)
         except Exception:  # a database hiccup must not end the clock
             log.exception("timers tick failed")
+        if with_safety_nets:
+            safety_nets(services)
         stop.wait(interval)
 
 
