@@ -129,3 +129,31 @@ def test_cli_rejects_bad_input_without_touching_the_portal(world):
     assert runner.invoke(args=[*base, "--duplicates", "2", "--choose", "SITE"]).exit_code != 0
     missing = runner.invoke(args=[*base, "--duplicates", "99"])
     assert missing.exit_code != 0 and "не найдены" in missing.output
+
+
+def test_merge_requested_over_http_runs_as_a_job_and_reports_its_journal(world):
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    w = world
+    main, dup = _object(w), _object(w, tonnage=3.5)
+    w.settle()
+    body = {"main_id": main, "duplicate_ids": [dup], "requested_by": 2}
+    assert _api(w, "post", "merge", json=body).status_code == 401
+    assert (
+        _api(
+            w, "post", "merge", token=w.app_token, json={**body, "duplicate_ids": [main]}
+        ).status_code
+        == 422
+    )
+    accepted = _api(w, "post", "merge", token=w.app_token, json=body)
+    assert accepted.status_code == 202
+    key = accepted.get_json()["key"]
+    queue = w.services.queue("sync")
+    SimpleWorker([queue], connection=w.services.redis, serializer=JSONSerializer).work(burst=True)
+    journal = _api(w, "get", f"merge/{key}", token=w.app_token).get_json()
+    assert journal["state"] == "applied"
+    assert [s["kind"] for s in journal["steps"]] == ["update_main", "delete"]
+    assert [o["id"] for o in w.items(w.object_etid)] == [main]
+    assert float(w.item(w.object_etid, main)[w.uf("metal.object", "UF_CRM_OBJ_TONNAGE")]) == 3.5
+    assert _api(w, "get", "merge/nope", token=w.app_token).status_code == 404
