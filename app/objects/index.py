@@ -21,9 +21,13 @@ from app.store import objects_index as store
 
 
 def _naming(session: Session, member_id: str) -> Any:
+    """The portal's SchemaMap, read once per session (a full sync stores thousands)."""
     from app.installers.mapping import resolve
 
-    return resolve(session, member_id)
+    cache = session.info.setdefault("metal_object_naming", {})
+    if member_id not in cache:
+        cache[member_id] = resolve(session, member_id)
+    return cache[member_id]
 
 
 def parent_ids(record: Mapping[str, Any], naming: Any) -> tuple[int | None, int | None]:
