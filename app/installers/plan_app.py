@@ -70,13 +70,23 @@ def _without_code(wire: dict) -> dict:
     return {k: v for k, v in wire.items() if k != "CODE"}
 
 
+OFFLINE_NOTICE = "ONOFFLINEEVENT"  # may only be bound online (protocol §5.1)
+
+
 def wanted_bindings(desired: Desired, base_url: str) -> list[tuple[str, str, bool]]:
-    """(event, handler, offline) for every binding the playbooks need."""
+    """(event, handler, offline) for every binding the playbooks need.
+
+    With any offline binding, ONOFFLINEEVENT is bound online to ``/events`` too: the portal
+    sends it when offline rows appear (after our downtime, or events the online delivery
+    lost), and the inbox answers it by enqueuing the catch-up at once instead of waiting
+    for the clock's next scheduled one."""
     out = []
     for e in desired.events:
         out.append((e.name, f"{base_url}/events", False))
         if e.offline:
             out.append((e.name, "", True))
+    if any(e.offline for e in desired.events):
+        out.append((OFFLINE_NOTICE, f"{base_url}/events", False))
     out.extend((name, f"{base_url}/app-events", False) for name in APP_EVENTS)
     return out
 
