@@ -192,6 +192,7 @@ PLAYBOOK = Playbook(
             3,
             t("Длительность замера, ч", "Measurement length, hours"),
         ),
+        SettingSpec("measurer_user_ids", "table", [], t("Замерщики (ID)", "Measurer user ids")),
         SettingSpec(
             "confirm_before_hours",
             "hours",

@@ -1,0 +1,1 @@
+"""Kitchens measurement booking: the measurers' schedules service and its portal write job."""

@@ -1,0 +1,41 @@
+"""RQ job: write a booking to its lead (fields, and «Замер назначен» for a new booking)."""
+
+from __future__ import annotations
+
+from app.rules import actions as A
+
+MEASUREMENT = "kitchens.lead.measurement"
+
+
+def write_booking(member_id: str, booking_id: int, version: int, state: str) -> dict:
+    """Apply the booking's lead fields once per (booking, version, state): a replay of the
+    job claims the same idempotency keys and changes nothing."""
+    from app.booking.service import lead_fields
+    from app.rules.apply import apply_with
+    from app.services import current
+    from app.store import bookings
+    from app.sync.context import portal_context
+
+    services = current()
+    ctx = portal_context(services, member_id)
+    with services.session() as session:
+        row = bookings.get(session, member_id, int(booking_id))
+        if row is None:
+            return {"written": False, "reason": "no such booking"}
+        if row.version != int(version) or row.state != state:
+            return {"written": False, "reason": "superseded"}  # a later job writes the newer
+        fields, lead_id = lead_fields(row), row.lead_id
+    actions: list[A.Action] = [A.UpdateFields("lead", lead_id, fields)]
+    if state == "active" and int(version) == 1:
+        actions.append(A.MoveStage("lead", lead_id, MEASUREMENT))
+    report = apply_with(
+        services.session,
+        ctx.client,
+        ctx.naming,
+        member_id,
+        actions,
+        cause=f"booking:{booking_id}:{version}:{state}",
+        rule="kitchens.booking",
+        record=("lead", lead_id),
+    )
+    return {"written": True, "failed": [o.error for o in report.failed]}

@@ -1,0 +1,200 @@
+"""HTTP API of the measurement booking widget (kitchens «Замер», spec §3 rule 9).
+
+Every route is under ``/booking/<member_id>/`` and is verified per portal exactly like the
+Object merge window (``app.objects.access``): ``Authorization: Bearer <signed token>`` (the
+token the app hands the widget's iframe for that portal, HMAC of the installation's
+application token, with an expiry) or ``X-Application-Token: <application_token>``
+(server-to-server). Anything else is 401; a booking of another portal is 404.
+
+* ``GET  /booking/<m>/slots?after=<ISO>&measurer_id=<id>&n=<1..20>`` → ``{"slots": [...]}``
+* ``POST /booking/<m>/bookings`` ``{"lead_id", "measurer_id", "start", "address",
+  "staff_contact"}`` → 201 ``{"booking"}``; refused → 409 ``{"problems", "offers"}``
+* ``POST /booking/<m>/bookings/<id>/reschedule`` ``{"start", "measurer_id"?}`` → 200 / 409
+* ``POST /booking/<m>/bookings/<id>/cancel`` → 200
+
+The store is changed in the request; the lead is written by the ``write_booking`` job.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.booking import service
+from app.handlers import services as current_services
+from app.objects import access
+from app.playbooks.settings import effective
+from app.store import bookings, installations
+
+bp = Blueprint("booking", __name__)
+_MEMBER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class BookBody(Schema):
+    lead_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    measurer_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    start = fields.AwareDateTime(required=True)
+    address = fields.String(load_default="", validate=validate.Length(max=500))
+    staff_contact = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class MoveBody(Schema):
+    start = fields.AwareDateTime(required=True)
+    measurer_id = fields.Integer(load_default=None, strict=False)
+
+
+def _authorized(member_id: str) -> bool:
+    if not _MEMBER.match(member_id):
+        return False
+    with current_services().session() as session:
+        row = installations.get(session, member_id)
+        token = row.application_token if row is not None else None
+    bearer = request.headers.get("Authorization", "")
+    bearer = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
+    return access.allowed(
+        token, member_id, bearer=bearer, header_token=request.headers.get("X-Application-Token")
+    )
+
+
+def _slot(s) -> dict:
+    return {"measurer_id": s.measurer_id, "start": s.start.isoformat(), "end": s.end.isoformat()}
+
+
+def _booking(row: bookings.MeasurementBooking) -> dict:
+    return {
+        "id": row.id,
+        "lead_id": row.lead_id,
+        "measurer_id": row.measurer_id,
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "address": row.address,
+        "staff_contact": row.staff_contact,
+        "state": row.state,
+        "version": row.version,
+    }
+
+
+def _policy(session, member_id: str) -> service.Policy:
+    return service.Policy.from_settings(effective(session, member_id, "kitchens"))
+
+
+def _write(member_id: str, row: bookings.MeasurementBooking) -> None:
+    from app.queues import enqueue
+
+    enqueue(
+        current_services(),
+        "sync",
+        "app.booking.jobs.write_booking",
+        member_id,
+        row.id,
+        row.version,
+        row.state,
+        job_id=f"booking-{member_id}-{row.id}-{row.version}-{row.state}"[:120],
+        description=f"write_booking {member_id} {row.id}",
+    )
+
+
+def _refused(exc: service.Refused):
+    return jsonify({"problems": exc.problems, "offers": [_slot(s) for s in exc.offers]}), 409
+
+
+def _load(schema: Schema):
+    try:
+        return schema.load(request.get_json(silent=True) or {}), None
+    except ValidationError as exc:
+        return None, (jsonify({"error": exc.messages}), 400)
+
+
+@bp.get("/booking/<member_id>/slots")
+def slots(member_id: str):
+    if not _authorized(member_id):
+        return jsonify({"error": "unauthorized"}), 401
+    now = datetime.now(UTC)
+    try:
+        after = datetime.fromisoformat(request.args["after"]) if "after" in request.args else now
+        n = min(max(int(request.args.get("n", service.OFFERS)), 1), 20)
+        measurer = int(request.args["measurer_id"]) if "measurer_id" in request.args else None
+    except ValueError:
+        return jsonify({"error": "after must be ISO 8601, n and measurer_id integers"}), 400
+    if after.tzinfo is None:
+        return jsonify({"error": "after needs a time zone offset"}), 400
+    with current_services().session() as session:
+        found = service.free_slots(
+            session,
+            member_id,
+            _policy(session, member_id),
+            max(after, now),
+            measurer_id=measurer,
+            n=n,
+        )
+    return jsonify({"slots": [_slot(s) for s in found]})
+
+
+@bp.post("/booking/<member_id>/bookings")
+def create(member_id: str):
+    if not _authorized(member_id):
+        return jsonify({"error": "unauthorized"}), 401
+    body, error = _load(BookBody())
+    if error:
+        return error
+    with current_services().session() as session:
+        try:
+            row = service.book(
+                session, member_id, _policy(session, member_id), datetime.now(UTC), **body
+            )
+        except service.Refused as exc:
+            session.rollback()
+            return _refused(exc)
+        session.commit()
+        out = _booking(row)
+        _write(member_id, row)
+    return jsonify({"booking": out}), 201
+
+
+@bp.post("/booking/<member_id>/bookings/<int:booking_id>/reschedule")
+def move(member_id: str, booking_id: int):
+    if not _authorized(member_id):
+        return jsonify({"error": "unauthorized"}), 401
+    body, error = _load(MoveBody())
+    if error:
+        return error
+    with current_services().session() as session:
+        row = bookings.get(session, member_id, booking_id)
+        if row is None:
+            return jsonify({"error": "not found"}), 404
+        try:
+            service.reschedule(
+                session,
+                member_id,
+                _policy(session, member_id),
+                datetime.now(UTC),
+                row,
+                body["start"],
+                body["measurer_id"],
+            )
+        except service.Refused as exc:
+            session.rollback()
+            return _refused(exc)
+        session.commit()
+        out = _booking(row)
+        _write(member_id, row)
+    return jsonify({"booking": out})
+
+
+@bp.post("/booking/<member_id>/bookings/<int:booking_id>/cancel")
+def cancel(member_id: str, booking_id: int):
+    if not _authorized(member_id):
+        return jsonify({"error": "unauthorized"}), 401
+    with current_services().session() as session:
+        row = bookings.get(session, member_id, booking_id)
+        if row is None:
+            return jsonify({"error": "not found"}), 404
+        if row.state == bookings.ACTIVE:
+            bookings.cancel(session, row)
+            session.commit()
+            _write(member_id, row)
+        out = _booking(row)
+    return jsonify({"booking": out})
