@@ -21,6 +21,7 @@ from app.portal.encoding import command, normalize
 from app.portal.errors import (
     HostNotAllowed,
     OperatingLimit,
+    PortalError,
     PortalGone,
     RateLimited,
     ServerError,
@@ -31,6 +32,7 @@ from app.portal.errors import (
 )
 from app.portal.limiter import OperatingBudget, RateLimiter
 from app.portal.limits import GatewayLimits, check_priority
+from app.portal.observe import observe
 from app.portal.refresh import TokenRefresher
 from app.portal.results import BatchResult, ListPage, parse_batch, referenced_keys, section
 from app.portal.tokens import Credentials, TokenStore
@@ -155,7 +157,7 @@ class PortalClient:
             token = None if creds.auth_mode == "webhook" else creds.access_token
             self.stats["requests"] += 1
             try:
-                envelope = self._transport.post(_base_url(creds), method, payload, token)
+                envelope = self._post(creds, method, payload, token)
             except TokenExpired:
                 if refreshed or creds.auth_mode == "webhook":
                     raise
@@ -177,7 +179,8 @@ class PortalClient:
                 self._retry_or_raise(exc, attempt, "rate_limited")
                 continue
             except OperatingLimit as exc:
-                self._budget.blocked(method)
+                for name in budget_methods:
+                    self._budget.blocked(name)
                 self._retry_or_raise(exc, attempt, "operating_limited", backoff=False)
                 continue
             except (ServerError, TransportError) as exc:
@@ -193,6 +196,16 @@ class PortalClient:
                     status=200, method=method,
                 )  # fmt: skip
             return envelope
+
+    def _post(self, creds: Credentials, method: str, payload: dict, token: str | None) -> dict:
+        """One HTTP request; its outcome is counted in ``app.metrics`` when that exists."""
+        try:
+            envelope = self._transport.post(_base_url(creds), method, payload, token)
+        except PortalError as exc:
+            observe("observe_portal_call", method, type(exc).__name__)
+            raise
+        observe("observe_portal_call", method, "error" if "error" in envelope else "ok")
+        return envelope
 
     def _retry_or_raise(
         self, exc: Exception, attempt: int, reason: str, *, backoff: bool = True

@@ -23,6 +23,7 @@ from typing import Any
 
 from app.portal.errors import OperatingLimit
 from app.portal.limits import GatewayLimits
+from app.portal.observe import observe
 
 # KEYS[1] bucket hash; ARGV: capacity, drain per s, cost, key ttl s.
 # Returns "0" when admitted (level raised by cost), else the seconds to wait (as a string:
@@ -184,11 +185,4 @@ class OperatingBudget:
 
 
 def _observe_wait(kind: str, priority: str, seconds: float) -> None:
-    """Report a gateway sleep to ``app.metrics`` when that module offers a hook for it."""
-    try:
-        from app import metrics  # noqa: PLC0415 (optional module)
-    except ImportError:
-        return
-    hook = getattr(metrics, "observe_gateway_wait", None)
-    if callable(hook):
-        hook(kind=kind, priority=priority, seconds=seconds)
+    observe("observe_gateway_wait", kind=kind, priority=priority, seconds=seconds)

@@ -31,6 +31,7 @@ from app.portal.errors import (
     TokenInvalid,
 )
 from app.portal.limits import GatewayLimits
+from app.portal.observe import observe
 from app.portal.tokens import Credentials, TokenStore
 from app.portal.transport import Transport
 
@@ -80,6 +81,7 @@ class TokenRefresher:
             current = self.store.load(self.member_id)
             if current.access_token and current.access_token != used_token:
                 self.stats["refresh_skipped"] += 1  # another worker refreshed meanwhile
+                observe("observe_token_refresh", "skipped")
                 return current
             return self._grant(current)
         finally:
@@ -110,21 +112,26 @@ class TokenRefresher:
         self.stats["refresh_requests"] += 1
         try:
             body = self.transport.get_json(url, params, self.limits.refresh_timeout)
-        except PaymentRequired:
-            raise
-        except TokenInvalid as exc:  # invalid_grant / invalid_client: the pair is dead
-            return self._give_up(
-                current, f"refresh refused: {exc.code}: {exc.description}", exc.code
-            )
         except PortalError as exc:
-            # 5xx, timeouts: the refresh token was probably not consumed; let RQ retry
-            raise TokenExpired(exc.code or "REFRESH_FAILED", exc.description) from None
+            observe("observe_token_refresh", type(exc).__name__)
+            return self._failed(current, exc)
         access, refresh = body.get("access_token"), body.get("refresh_token")
         if not access or not refresh:
             raise TokenExpired("REFRESH_FAILED", "token response without tokens")
         self.store.save_tokens(self.member_id, access, refresh, _expires_at(body))
         self.stats["refreshes"] += 1
+        observe("observe_token_refresh", "ok")
         return self.store.load(self.member_id)
+
+    def _failed(self, current: Credentials, exc: PortalError) -> Credentials:
+        """What a refused or failed token request means for the installation."""
+        if isinstance(exc, PaymentRequired):
+            raise exc
+        if isinstance(exc, TokenInvalid):  # invalid_grant / invalid_client: the pair is dead
+            reason = f"refresh refused: {exc.code}: {exc.description}"
+            return self._give_up(current, reason, exc.code)
+        # 5xx, timeouts: the refresh token was probably not consumed; let RQ retry
+        raise TokenExpired(exc.code or "REFRESH_FAILED", exc.description) from None
 
     def _give_up(self, current: Credentials, reason: str, code: str) -> Credentials:
         # A worker whose lock expired mid-refresh may have stored a new pair after all.
