@@ -2,8 +2,8 @@
 
 * ``metal.object_candidates`` — Objects with the record's duplicate key (the index).
 * ``metal.linked_objects``    — Objects that belong to the lead/deal (index + binding field).
-* ``metal.client``            — the existing client (contact/company in the mirror) a lead's
-                                phone / e-mail / company name identifies.
+* ``metal.client``            — the existing client (contact/company) a lead's phone /
+                                e-mail / company name identifies (``client_comms`` index).
 * ``metal.deferred_deals``    — the client's deals waiting in «Отложенный спрос».
 * ``metal.company_contacts``  — a company's contacts with their responsibles (the mirror).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.clients import ClientRecord, identify_client
+from app.objects import comms as client_index
 from app.objects import index
 from app.objects.keys import keys_of, linked_object
 from app.store.mirror import MirrorRecord
@@ -66,30 +66,14 @@ def linked_objects(env: GatherEnv) -> list[int]:
 
 @provider(CLIENT)
 def client(env: GatherEnv) -> dict[str, Any] | None:
-    """``{"kind", "id", "responsible", "by"}`` of the identified client, else None."""
+    """``{"kind", "id", "responsible", "by"}`` of the identified client, else None
+    (indexed lookups in ``client_comms``, no scan)."""
     record = env.record or {}
     phones, emails = comms(record, "PHONE"), comms(record, "EMAIL")
     company = record.get("companyTitle")
     if not (phones or emails or company):
         return None
-    known = []
-    for kind in ("contact", "company"):
-        for row in _rows(env, kind):
-            data = row.data or {}
-            who = data.get("assignedById")
-            if not who:
-                continue
-            known.append(
-                ClientRecord(
-                    row.record_id,
-                    kind,
-                    int(who),
-                    tuple(comms(data, "PHONE")),
-                    tuple(comms(data, "EMAIL")),
-                    str(data.get("title") or "") if kind == "company" else "",
-                )
-            )
-    match = identify_client(phones, emails, company, known)
+    match = client_index.identify(env.session, env.member_id, phones, emails, company)
     if match is None:
         return None
     c = match.client

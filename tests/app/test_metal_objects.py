@@ -20,12 +20,12 @@ from app.objects.merge import MergeRequest, steps_of
 from app.rules.naming import PlainNaming
 from app.store import mirror
 from app.store.base import Base
+from app.store.client_comms import ClientComm
 from app.store.objects_index import ObjectKey, ObjectMerge
 
-REVISION = (
-    Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0501_objects_index.py"
-)
-TABLES = [ObjectKey.__table__, ObjectMerge.__table__]
+VERSIONS = Path(__file__).resolve().parents[2] / "app/store/migrations/versions"
+REVISIONS = ("0501_objects_index", "0502_client_comms")
+TABLES = [ObjectKey.__table__, ObjectMerge.__table__, ClientComm.__table__]
 SCHEMA = "metal_objects_mig_test"
 M = "member-objects"
 
@@ -38,9 +38,12 @@ def _urls():
 
 @pytest.mark.parametrize("url", list(_urls()))
 def test_migration_matches_models_and_downgrade_removes_the_tables(url):
-    spec = importlib.util.spec_from_file_location("rev_0501", REVISION)
-    rev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rev)
+    revs = []
+    for name in REVISIONS:
+        spec = importlib.util.spec_from_file_location(f"rev_{name}", VERSIONS / f"{name}.py")
+        rev = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(rev)
+        revs.append(rev)
     engine = create_engine(url)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -49,7 +52,8 @@ def test_migration_matches_models_and_downgrade_removes_the_tables(url):
             conn.execute(text(f"SET search_path TO {SCHEMA}"))
         ctx = MigrationContext.configure(conn)
         with Operations.context(ctx):
-            rev.upgrade()
+            for rev in revs:
+                rev.upgrade()
         wanted = MetaData()
         for t in TABLES:
             t.to_metadata(wanted)
@@ -60,7 +64,8 @@ def test_migration_matches_models_and_downgrade_removes_the_tables(url):
         ]
         assert diffs == []
         with Operations.context(ctx):
-            rev.downgrade()
+            for rev in reversed(revs):
+                rev.downgrade()
         assert not set(engine.dialect.get_table_names(conn)) & {t.name for t in TABLES}
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
@@ -157,3 +162,32 @@ def test_merge_key_ignores_order_and_steps_fill_free_parent_slots():
     assert update == {"UF_CRM_OBJ_HEIGHT": 6, "parentId2": 50}  # lead slot taken: not moved
     assert steps[1]["params"] == {"id": 40, "fields": {"UF_CRM_MT_OBJECT": 1}}
     assert all(s["state"] == "planned" for s in steps)
+
+
+def test_clients_are_found_by_normalised_phone_email_or_company(sessions):
+    from app.objects import comms
+
+    comms.install()
+    contact = {
+        "assignedById": 4,
+        "fm": [
+            {"typeId": "PHONE", "value": "8 (912) 345-67-89"},
+            {"typeId": "EMAIL", "value": "Ivan@Client.ru"},
+        ],
+    }
+    with sessions() as s:
+        mirror.put(s, M, "contact", 3, contact)
+        mirror.put(s, M, "company", 8, {"title": "ООО «Ромашка»", "assignedById": 6})
+        s.commit()
+        by_phone = comms.identify(s, M, ["+7 912 345 67 89"], [])
+        assert (by_phone.client.kind, by_phone.client.id, by_phone.client.responsible_id) == (
+            "contact",
+            3,
+            4,
+        )
+        assert comms.identify(s, M, [], ["ivan@client.ru"]).client.id == 3
+        assert comms.identify(s, M, [], [], "Ромашка ООО").client.id == 8
+        assert comms.identify(s, M, [], ["nobody@x.ru"]) is None
+        mirror.put(s, M, "contact", 3, {**contact, "fm": []})  # the e-mail was removed
+        s.commit()
+        assert comms.identify(s, M, [], ["ivan@client.ru"]) is None

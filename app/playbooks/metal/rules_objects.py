@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.objects import index
+from app.objects import comms, index
 from app.objects.keys import DIMENSIONS, LINK_FIELD, OBJECT, code, linked_object, new_object_fields
 from app.objects.providers import CANDIDATES, LINKED
 from app.rules import actions as A
@@ -25,7 +25,8 @@ from app.rules.model import (
     on_stage_entered,
 )
 
-index.install()  # the index follows the mirror wherever the metal rules run
+index.install()  # the indexes follow the mirror wherever the metal rules run
+comms.install()
 
 DATA_COMPLETE = "metal.lead.data_complete"
 
