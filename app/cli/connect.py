@@ -4,7 +4,12 @@ Incoming webhooks (§2.1) have no member_id, no events and no application contex
 command checks the URL against the allow-list, proves it with ``profile`` and ``scope``,
 stores a ``webhook`` installation under a deterministic member_id (sha1 of domain and user
 id, so connecting the same webhook twice updates one row) and enqueues ``install_portal``.
-``--application-token`` stores the token of an *outgoing* webhook so its events verify.
+``--application-token`` with ``--member-id`` links an *outgoing* webhook: its events carry
+the portal's own ``auth[member_id]`` (32 hex) and that token, and the inbox finds the
+installation by that member_id. Incoming webhooks cannot reveal the member_id, so with an
+outgoing webhook the installation is stored under the portal's member_id given by the
+operator (it is in every event body the webhook sends); a token stored under the derived id
+alone would never be found, so that combination is refused.
 
 The two proving calls go through the gateway (``app.portal.client_from_parts`` over the
 not-yet-stored credentials held in memory), so the allow-list, the shared rate limiter and
@@ -23,6 +28,7 @@ from app.allowlist import is_allowed_portal
 from app.store import installations
 
 WEBHOOK = re.compile(r"^(https?://[^/]+)/rest/(\d+)/([^/]+)/?$")
+PORTAL_MEMBER_ID = re.compile(r"^[0-9a-f]{32}$")  # protocol: member_id is 32 lowercase hex
 
 
 class ConnectError(click.ClickException):
@@ -77,9 +83,22 @@ def connect_webhook(
     *,
     playbooks: tuple[str, ...] | None = None,
     application_token: str | None = None,
+    member_id: str | None = None,
     install: bool = True,
 ) -> str:
-    """Verify and store a webhook installation; returns its member_id. Raises ConnectError."""
+    """Verify and store a webhook installation; returns its member_id. Raises ConnectError.
+
+    ``application_token`` (an outgoing webhook's) needs ``member_id``, the portal's own id
+    as its events carry it; without an outgoing webhook the id is derived from the URL."""
+    application_token = (application_token or "").strip() or None
+    member_id = (member_id or "").strip().lower() or None
+    if member_id is not None and not PORTAL_MEMBER_ID.match(member_id):
+        raise ConnectError("--member-id must be the portal's member_id: 32 hex characters")
+    if application_token is not None and member_id is None:
+        raise ConnectError(
+            "--application-token needs --member-id: the outgoing webhook's events are "
+            "matched by the portal's member_id (auth[member_id] in any event it sends)"
+        )
     match = WEBHOOK.match(url.strip())
     if not match:
         raise ConnectError("expected a webhook URL like https://PORTAL/rest/<user id>/<code>/")
@@ -88,7 +107,7 @@ def connect_webhook(
     if not is_allowed_portal(base, services.settings):
         raise ConnectError(f"portal {domain} is not on the allow-list (ALLOWED_PORTAL_DOMAINS)")
     user_id = match.group(2)
-    member_id = webhook_member_id(domain, user_id)
+    member_id = member_id or webhook_member_id(domain, user_id)
     client = _gateway(services, member_id, domain, base)
     profile = _call(client, "profile")
     scopes = _call(client, "scope")
@@ -123,8 +142,13 @@ def register(group: click.Group) -> None:
         "--playbooks", default=None, help="comma-separated playbooks (default: PLAYBOOKS)"
     )
     @click.option("--application-token", default=None, help="token of an outgoing webhook")
+    @click.option(
+        "--member-id",
+        default=None,
+        help="the portal's member_id (auth[member_id] of the outgoing webhook's events)",
+    )
     @click.option("--no-install", is_flag=True, help="store only; do not run the installer")
-    def connect(webhook, playbooks, application_token, no_install):
+    def connect(webhook, playbooks, application_token, member_id, no_install):
         """Connect a portal through an incoming webhook and install the playbooks."""
         from flask import current_app
 
@@ -139,6 +163,7 @@ def register(group: click.Group) -> None:
             webhook,
             playbooks=names,
             application_token=application_token,
+            member_id=member_id,
             install=not no_install,
         )
         click.echo(f"connected: member_id={member_id}")
