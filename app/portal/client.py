@@ -34,7 +34,7 @@ from app.portal.limiter import OperatingBudget, RateLimiter
 from app.portal.limits import GatewayLimits, check_priority
 from app.portal.observe import observe
 from app.portal.refresh import TokenRefresher
-from app.portal.results import BatchResult, ListPage, parse_batch, referenced_keys, section
+from app.portal.results import BatchResult, ListPage, check_references, parse_batch, section
 from app.portal.tokens import Credentials, TokenStore
 from app.portal.transport import Transport
 
@@ -109,7 +109,7 @@ class PortalClient:
         chunks = [keys[i : i + BATCH_LIMIT] for i in range(0, len(keys), BATCH_LIMIT)]
         items = {str(k): v for k, v in commands.items()}
         for chunk in chunks:
-            _check_references(chunk, items)
+            check_references(chunk, items)
         out = BatchResult()
         for chunk in chunks:
             methods = {k: items[k][0] for k in chunk}
@@ -251,19 +251,6 @@ def _base_url(creds: Credentials) -> str:
 
 def _all_read_only(method: str, sub_methods: list[str]) -> bool:
     return all(is_read_only(m) for m in sub_methods) if method == "batch" else is_read_only(method)
-
-
-def _check_references(chunk: list[str], items: Mapping[str, tuple[str, dict]]) -> None:
-    """Every ``$result[ref]`` must name a command placed before it in the same chunk."""
-    seen: set[str] = set()
-    for key in chunk:
-        for ref in referenced_keys(items[key][1]):
-            if ref not in seen:
-                raise ValueError(
-                    f"batch command {key!r} refers to $result[{ref}], which is not an earlier "
-                    "command of the same chunk of 50 (keep chained groups together)"
-                )
-        seen.add(key)
 
 
 def _int(value: Any) -> int | None:

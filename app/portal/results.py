@@ -92,3 +92,16 @@ def referenced_keys(params: Any) -> set[str]:
     elif isinstance(params, str) and "$" in params:
         found.update(_PLACEHOLDER.findall(params))
     return found
+
+
+def check_references(chunk: list[str], items: Mapping[str, tuple[str, Any]]) -> None:
+    """Every ``$result[ref]`` must name a command placed before it in the same chunk."""
+    seen: set[str] = set()
+    for key in chunk:
+        for ref in referenced_keys(items[key][1]):
+            if ref not in seen:
+                raise ValueError(
+                    f"batch command {key!r} refers to $result[{ref}], which is not an earlier "
+                    "command of the same chunk of 50 (keep chained groups together)"
+                )
+        seen.add(key)
