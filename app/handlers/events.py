@@ -25,6 +25,7 @@ bp = Blueprint("events", __name__)
 MAX_BODY = 64 * 1024  # a real event is < 2 KiB; anything near this is not from a portal
 CACHE_SECONDS = 5.0
 JOBS = {
+    "drain_changes": ("events", "app.jobs.events.drain_changes"),
     "process_change": ("events", "app.jobs.events.process_change"),
     "catch_up_offline": ("sync", "app.jobs.events.catch_up_offline"),
 }

@@ -1,4 +1,5 @@
-"""RQ jobs of the event inbox: ``process_change``, ``catch_up_offline``, ``reconcile``.
+"""RQ jobs of the event inbox: ``drain_changes``, ``process_change``, ``catch_up_offline``,
+``reconcile``.
 
 Arguments are plain values; each job builds the portal's context from the worker's
 Services, re-reads state, is safe to run twice and raises on failure (RQ retries it).
@@ -12,12 +13,74 @@ from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.store import inbox
-from app.sync import offline
+from app.sync import dirty, offline
 from app.sync import reconcile as reconciliation
 from app.sync.context import portal_context
 from app.sync.process import JOB, process_record
 
 log = logging.getLogger(__name__)
+
+
+DRAIN_BATCH = 200  # dirty records read per round (one pipeline of jobs each)
+DRAIN_ROUNDS = 50  # then a fresh drain job continues: no job runs unbounded under load
+
+
+def drain_changes(member_id: str) -> dict[str, Any]:
+    """Turn the portal's dirty records into ``process_change`` jobs (the inbox's drain).
+
+    Scheduled by the inbox when no drain is (see ``app.sync.dirty``). Per record, the
+    ``change`` pending marker still decides: while a job for the record is queued and has not
+    started, the record's newer events are covered by it and nothing more is enqueued.
+    Entries are removed only after their jobs are enqueued, and only if no event arrived
+    meanwhile; a crash leaves them dirty for the next drain."""
+    services = _services()
+    redis = services.redis
+    enqueued = records = 0
+    for _ in range(DRAIN_ROUNDS):
+        taken = dirty.take(redis, member_id, DRAIN_BATCH)
+        if not taken:
+            if dirty.finish(redis, member_id):
+                return {"records": records, "enqueued": enqueued, "continued": False}
+            continue  # an event landed between take and finish
+        enqueued += _enqueue_changes(services, member_id, taken)
+        records += len(taken)
+        dirty.done(redis, member_id, taken)
+    from app.queues import enqueue
+
+    enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
+    return {"records": records, "enqueued": enqueued, "continued": True}
+
+
+def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, str]]) -> int:
+    """Mark each record pending (``SET NX``) and enqueue ``process_change`` for those that
+    were not: two round trips for the whole batch. On failure the markers are dropped again
+    and the error propagates (RQ retries the drain; the entries are still dirty)."""
+    from app.queues import default_retry, give_up_unless_retryable
+
+    keys = [inbox.pending_key(member_id, JOB, entity, rid) for entity, rid, _ in taken]
+    pipe = services.redis.pipeline(transaction=False)
+    for key in keys:
+        pipe.set(key, b"1", nx=True, ex=inbox.PENDING_TTL)
+    claimed = {key for key, ok in zip(keys, pipe.execute(), strict=True) if ok}
+    if not claimed:
+        return 0
+    queue = services.queue("events")
+    redis_pipe = services.redis.pipeline()
+    for (entity, rid, _), key in zip(taken, keys, strict=True):
+        if key in claimed:
+            queue.enqueue_call(
+                "app.jobs.events.process_change",
+                args=[member_id, entity, rid],
+                retry=default_retry(),
+                on_failure=give_up_unless_retryable,
+                pipeline=redis_pipe,
+            )
+    try:
+        redis_pipe.execute()
+    except Exception:
+        services.redis.delete(*claimed)
+        raise
+    return len(claimed)
 
 
 def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any]:
@@ -64,8 +127,9 @@ _MARK = {"catch_up_offline": "offline", "reconcile": "reconcile"}  # pending-mar
 
 
 def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
-    """Enqueue offline catch-up and reconciliation for every active installation, each at
-    most once per :data:`EVERY` interval (a Redis ``SET NX EX`` per portal and job). Call it
+    """Re-schedule the drain of records left dirty (no drain scheduled), and enqueue offline
+    catch-up and reconciliation for every active installation, each at most once per
+    :data:`EVERY` interval (a Redis ``SET NX EX`` per portal and job). Call it
     from the clock's tick and once at start-up (``force=True`` ignores the intervals, so
     whatever happened while the app was down is drained at once). Offline events exist only
     for OAuth apps; webhook installations get reconciliation only. Returns what was enqueued.
@@ -83,6 +147,14 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
         ).all()
     out = []
     for member_id, auth_mode in rows:
+        # records left dirty by a drain that died (its flag expired) and no event since
+        if dirty.schedule_if_idle(services.redis, member_id):
+            try:
+                enqueue(services, "events", "app.jobs.events.drain_changes", member_id)
+            except Exception:
+                dirty.unschedule(services.redis, member_id)
+                raise
+            out.append(("drain_changes", member_id))
         for job, every in EVERY.items():
             if job == "catch_up_offline" and auth_mode != "oauth":
                 continue

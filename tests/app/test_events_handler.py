@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.store import installations
+from app.jobs.events import drain_changes, enqueue_safety_nets
+from app.store import inbox, installations
+from app.sync import dirty
 from tests.app._events_fakes import PAYLOADS
 
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
@@ -24,6 +26,20 @@ def post(client, body):
 
 def queued(services, name="events"):
     return [(j.func_name, j.args) for j in services.queue(name).get_jobs()]
+
+
+def run_drains(services):
+    """Run (and dequeue) the queued drain jobs the way a worker would, in order."""
+    from app import services as root
+
+    previous = root.use(services)
+    try:
+        for job in services.queue("events").get_jobs():
+            if job.func_name == "app.jobs.events.drain_changes":
+                drain_changes(*job.args)
+                job.delete()
+    finally:
+        root.use(previous)
 
 
 def flatten(value, prefix=""):
@@ -49,7 +65,10 @@ def test_app_event_is_enqueued_once_and_replays_change_nothing(flask_client, ins
     assert post(flask_client, body).status_code == 200
     for _ in range(3):
         assert post(flask_client, body).status_code == 200
+    assert queued(installed) == [("app.jobs.events.drain_changes", [MEMBER])]
+    run_drains(installed)
     assert queued(installed) == [("app.jobs.events.process_change", [MEMBER, "lead", 1000983])]
+    assert not installed.redis.exists(dirty.flag_key(MEMBER), dirty.dirty_key(MEMBER))
 
 
 def test_outgoing_webhook_installation_accepts_its_own_token(flask_client, services):
@@ -65,6 +84,7 @@ def test_outgoing_webhook_installation_accepts_its_own_token(flask_client, servi
         s.commit()
     assert post(flask_client, raw("event_ONCRMDEALDELETE_outgoing_webhook")).status_code == 200
     assert post(flask_client, raw("event_ONCRMLEADADD_app")).status_code == 401
+    run_drains(services)
     assert queued(services) == [("app.jobs.events.process_change", [MEMBER, "deal", 1050732])]
 
 
@@ -80,6 +100,7 @@ def test_rotated_token_is_accepted_immediately_and_the_old_one_refused(flask_cli
     form["auth"]["application_token"] = APP_TOKEN
     form["data"]["FIELDS"]["ID"] = "78"
     assert post(flask_client, urlencode(flatten(form))).status_code == 401
+    run_drains(installed)
     assert [a[2] for _, a in queued(installed)] == [1000983, 77]
 
 
@@ -138,5 +159,69 @@ def test_a_few_hundred_mutated_payloads_never_get_a_5xx_or_enqueue_a_forgery(
                 )
         resp = post(flask_client, "&".join(parts))
         assert resp.status_code < 500, "&".join(parts)
+    run_drains(installed)
     for _, args in queued(installed):
         assert args[0] == MEMBER
+
+
+def lead_event(n, record_id):
+    form = json.loads((PAYLOADS / "event_ONCRMLEADADD_app.json").read_text())
+    form["data"]["FIELDS"]["ID"] = str(record_id)
+    form["event_handler_id"] = str(n)  # a distinct delivery, not a replay
+    return urlencode(flatten(form))
+
+
+def test_the_drain_enqueues_one_job_per_dirty_record_across_batches(
+    flask_client, installed, monkeypatch
+):
+    import app.jobs.events as jobs
+
+    monkeypatch.setattr(jobs, "DRAIN_BATCH", 7)
+    for n in range(60):
+        assert post(flask_client, lead_event(n, 100 + n % 20)).status_code == 200
+    assert len(queued(installed)) == 1  # 60 events, one drain
+    run_drains(installed)
+    assert sorted(a[2] for _, a in queued(installed)) == list(range(100, 120))
+    assert not installed.redis.exists(dirty.flag_key(MEMBER))
+
+
+def test_a_record_whose_job_is_still_queued_gets_no_second_job(flask_client, installed):
+    assert post(flask_client, lead_event(1, 5)).status_code == 200
+    run_drains(installed)
+    assert post(flask_client, lead_event(2, 5)).status_code == 200  # its job did not start
+    run_drains(installed)
+    assert queued(installed) == [("app.jobs.events.process_change", [MEMBER, "lead", 5])]
+    installed.redis.delete(inbox.pending_key(MEMBER, "change", "lead", 5))  # the job started
+    assert post(flask_client, lead_event(3, 5)).status_code == 200
+    run_drains(installed)
+    assert [a[2] for _, a in queued(installed)] == [5, 5]
+
+
+def test_a_long_drain_hands_over_to_a_fresh_job_and_keeps_the_flag(
+    flask_client, installed, monkeypatch
+):
+    import app.jobs.events as jobs
+
+    monkeypatch.setattr(jobs, "DRAIN_BATCH", 2)
+    monkeypatch.setattr(jobs, "DRAIN_ROUNDS", 1)
+    for n in range(5):
+        post(flask_client, lead_event(n, 40 + n))
+    run_drains(installed)
+    assert [name.rsplit(".", 1)[1] for name, _ in queued(installed)] == [
+        "process_change",
+        "process_change",
+        "drain_changes",
+    ]
+    assert installed.redis.exists(dirty.flag_key(MEMBER))
+    assert installed.redis.zcard(dirty.dirty_key(MEMBER)) == 3
+
+
+def test_records_left_by_a_dead_drain_are_rescheduled_by_the_safety_net(flask_client, installed):
+    assert post(flask_client, lead_event(1, 9)).status_code == 200
+    installed.queue("events").empty()  # the drain job was lost ...
+    assert ("drain_changes", MEMBER) not in enqueue_safety_nets(installed)  # ... flag still up
+    installed.redis.delete(dirty.flag_key(MEMBER))  # ... and its flag expired
+    assert ("drain_changes", MEMBER) in enqueue_safety_nets(installed)
+    assert ("drain_changes", MEMBER) not in enqueue_safety_nets(installed)  # once
+    run_drains(installed)
+    assert queued(installed) == [("app.jobs.events.process_change", [MEMBER, "lead", 9])]

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.store import inbox
-from app.sync.intake import Installation, accept
+from app.sync import dirty
+from app.sync.intake import _SCHEMA, Installation, accept, validate_event
 from tests.app._events_fakes import PAYLOADS
 
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
@@ -25,6 +25,18 @@ class Recorder:
 
     def __call__(self, *args):
         self.jobs.append(args)
+
+
+def marked(redis_conn, member=MEMBER):
+    """The portal's dirty records with the sequence number of their latest event."""
+    rows = redis_conn.zrange(dirty.dirty_key(member), 0, -1, withscores=True)
+    return {k.decode(): int(v) for k, v in rows}
+
+
+def drained(redis_conn, member=MEMBER):
+    """What a drain does to the set: take everything, remove it, drop the flag."""
+    dirty.done(redis_conn, member, dirty.take(redis_conn, member, 1000))
+    assert dirty.finish(redis_conn, member)
 
 
 def installations(token=APP_TOKEN, domain="example.bitrix24.com"):
@@ -50,52 +62,81 @@ def run(redis_conn):
     return go
 
 
-def test_app_event_enqueues_process_change_and_replays_do_not(run):
+def test_app_event_marks_its_record_schedules_one_drain_and_replays_do_nothing(run, redis_conn):
     form = payload("event_ONCRMLEADADD_app")
     first = run(form)
-    assert (first.status, first.enqueued) == (200, True)
-    assert run.jobs == [("process_change", MEMBER, "lead", 1000983)]
+    assert (first.status, first.marked, first.enqueued) == (200, True, True)
+    assert run.jobs == [("drain_changes", MEMBER)]
+    before = marked(redis_conn)
+    assert list(before) == ["lead:1000983"]
     for _ in range(3):  # old ts: a replay, claimed already
         again = run(form)
-        assert (again.status, again.enqueued) == (200, False)
+        assert (again.status, again.marked, again.enqueued) == (200, False, False)
     assert len(run.jobs) == 1
+    assert marked(redis_conn) == before  # a replay does not even bump the record
 
 
-def test_burst_for_one_record_enqueues_one_job_until_the_job_starts(run, redis_conn):
+def test_events_while_a_drain_is_scheduled_only_mark_their_records(run, redis_conn):
+    base = payload("event_ONCRMLEADADD_app")
+    now = time.time()
+    for n in range(30):
+        form = json.loads(json.dumps(base))
+        form["data"]["FIELDS"]["ID"] = str(500 + n % 10)
+        form["ts"], form["event_handler_id"] = str(int(now)), str(n)
+        assert run(form, now=now).marked
+    assert run.jobs == [("drain_changes", MEMBER)]
+    assert sorted(marked(redis_conn)) == sorted(f"lead:{500 + i}" for i in range(10))
+
+
+def test_burst_for_one_record_is_one_dirty_entry_and_one_drain_until_it_finishes(run, redis_conn):
     base = payload("event_ONCRMDEALUPDATE_no_user")
     now = time.time()
     for n in range(200):
         run({**base, "ts": str(int(now)), "event_handler_id": str(n % 3)}, now=now)
-    assert run.jobs == [("process_change", MEMBER, "deal", 7405)]
-    inbox.clear_pending(redis_conn, inbox.pending_key(MEMBER, "change", "deal", 7405))  # job began
-    run(
-        {**base, "ts": str(int(now)), "event_handler_id": "1"}, now=now
-    )  # same second: still a change
-    assert len(run.jobs) == 2
+    assert run.jobs == [("drain_changes", MEMBER)]
+    assert list(marked(redis_conn)) == ["deal:7405"]
+    drained(redis_conn)
+    again = run({**base, "ts": str(int(now)), "event_handler_id": "1"}, now=now)
+    assert again.marked  # same second, seen before: may still be a change
+    assert run.jobs == [("drain_changes", MEMBER)] * 2
+    assert list(marked(redis_conn)) == ["deal:7405"]
 
 
-def test_outgoing_webhook_event_uses_the_webhook_token(run):
+def test_an_event_landing_after_the_drain_read_its_record_keeps_it_dirty(run, redis_conn):
+    base = payload("event_ONCRMDEALUPDATE_no_user")
+    now = time.time()
+    run({**base, "ts": str(int(now)), "event_handler_id": "1"}, now=now)
+    taken = dirty.take(redis_conn, MEMBER, 10)
+    run({**base, "ts": str(int(now)), "event_handler_id": "2"}, now=now)  # after the read
+    assert dirty.done(redis_conn, MEMBER, taken) == 0
+    assert not dirty.finish(redis_conn, MEMBER)  # the drain must go round again
+    assert list(marked(redis_conn)) == ["deal:7405"]
+    assert run.jobs == [("drain_changes", MEMBER)]  # the running drain covers it
+
+
+def test_outgoing_webhook_event_uses_the_webhook_token(run, redis_conn):
     form = payload("event_ONCRMDEALDELETE_outgoing_webhook")
     assert run(form).status == 401  # the app token does not match the webhook's
     verdict = run(form, find=installations(token="jvh9y1ulvt2m6k5or90v9mg8nn32ozas"))
-    assert verdict.status == 200 and run.jobs == [("process_change", MEMBER, "deal", 1050732)]
+    assert verdict.status == 200 and run.jobs == [("drain_changes", MEMBER)]
+    assert list(marked(redis_conn)) == ["deal:1050732"]
 
 
-def test_smart_process_and_offline_notifications(run):
+def test_smart_process_and_offline_notifications(run, redis_conn):
     assert run(payload("event_ONCRMDYNAMICITEMADD")).enqueued
     assert run(payload("event_ONOFFLINEEVENT")).enqueued
     assert not run(
         {**payload("event_ONOFFLINEEVENT"), "ts": "1466439715"}
     ).enqueued  # one catch-up pending
-    assert run.jobs == [
-        ("process_change", MEMBER, "dynamic:1220", 22),
-        ("catch_up_offline", MEMBER),
-    ]
+    assert run.jobs == [("drain_changes", MEMBER), ("catch_up_offline", MEMBER)]
+    assert list(marked(redis_conn)) == ["dynamic:1220:22"]
+    assert dirty.take(redis_conn, MEMBER, 10)[0][:2] == ("dynamic:1220", 22)
 
 
 def test_unknown_event_is_accepted_and_ignored(run):
     verdict = run(payload("event_ONTASKADD"))
     assert (verdict.status, verdict.enqueued) == (200, False) and run.jobs == []
+    assert not verdict.marked
 
 
 @pytest.mark.parametrize(
@@ -153,7 +194,7 @@ def test_hundreds_of_random_mutations_never_crash_and_never_enqueue_forgeries(ru
             target[key] = rng.choice(junk)
         verdict = run(form)
         assert verdict.status in (200, 400, 401, 403)
-        if verdict.enqueued:
+        if verdict.marked:
             assert (
                 form["auth"]["application_token"] == APP_TOKEN
                 and form["auth"]["member_id"] == MEMBER
@@ -185,7 +226,7 @@ def test_events_map_to_the_record_they_are_about(event, data, target):
     assert record_of(event, data) == target
 
 
-def test_a_failed_enqueue_releases_the_record_for_its_next_event(redis_conn):
+def test_a_failed_drain_enqueue_keeps_the_record_dirty_and_the_next_event_retries(redis_conn):
     def broken(*args):
         raise ConnectionError("queue down")
 
@@ -198,7 +239,8 @@ def test_a_failed_enqueue_releases_the_record_for_its_next_event(redis_conn):
             redis=redis_conn,
             enqueue=broken,
         )
-    assert not redis_conn.exists(inbox.pending_key(MEMBER, "change", "lead", 1000983))
+    assert list(marked(redis_conn)) == ["lead:1000983"]  # nothing lost
+    assert not redis_conn.exists(dirty.flag_key(MEMBER))  # nothing blocks the next event
     jobs = Recorder()
     later = {**form, "ts": str(int(time.time()))}
     verdict = accept(
@@ -208,4 +250,28 @@ def test_a_failed_enqueue_releases_the_record_for_its_next_event(redis_conn):
         redis=redis_conn,
         enqueue=jobs,
     )
-    assert verdict.enqueued and jobs.jobs == [("process_change", MEMBER, "lead", 1000983)]
+    assert verdict.enqueued and jobs.jobs == [("drain_changes", MEMBER)]
+
+
+def test_the_hand_validator_accepts_exactly_what_the_event_schema_accepts():
+    from marshmallow import ValidationError
+
+    rng = random.Random(3)
+    junk = [None, "", "x" * 300, 0, [], {}, {"ID": "1"}, "12", "a.b", "٣", "\x00", "1" * 21]
+    base = payload("event_ONCRMLEADADD_app")
+    for _ in range(600):
+        form = json.loads(json.dumps(base))
+        for _ in range(rng.randint(0, 3)):
+            target = (
+                form["auth"] if isinstance(form.get("auth"), dict) and rng.random() < 0.5 else form
+            )
+            key = rng.choice([*target, "event_handler_id", "ts", "domain", "extra"])
+            if rng.random() < 0.2:
+                target.pop(key, None)
+            else:
+                target[key] = rng.choice(junk)
+        try:
+            expected = _SCHEMA.load(form)
+        except ValidationError:
+            expected = None
+        assert validate_event(form)[0] == expected, form

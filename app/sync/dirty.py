@@ -1,0 +1,168 @@
+"""Per-portal "dirty records" in Redis: the inbox's one-round-trip hot path and its drain.
+
+An accepted event does not enqueue an RQ job for its record. One Lua script (:func:`admit`)
+claims the delivery, adds ``"<entity>:<id>"`` to the portal's dirty zset and tells the
+caller whether a drain job is already scheduled for the portal. Only when it is not does the
+caller enqueue one ``drain_changes`` job — rare under load, because the flag stays up while
+a drain is queued or running. The drain (:func:`take`, :func:`done`, :func:`finish`) turns
+dirty entries into ``process_change`` jobs, so N events for one record become one entry and
+one job.
+
+Keys (``<m>`` = member id):
+
+``b24:evt:<m>:<digest>``   the delivery claim (``SET NX EX``; a replay finds it taken).
+``b24:dirty:<m>``          zset entry → sequence number of its latest event (the score).
+``b24:dirtyseq:<m>``       the sequence counter; a new event for a listed record bumps its
+                           score, so the drain removes an entry only if no event arrived
+                           after it was read (:func:`done`) — nothing is lost in that race.
+``b24:drain:<m>``          "a drain is scheduled" flag with a TTL: a drain that died stops
+                           blocking after :data:`FLAG_TTL`; the next event or the clock's
+                           safety net (:func:`needs_drain`) schedules a new one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+CLAIM_TTL = 24 * 3600  # replays later than this are rare and harmless (the diff is empty)
+FRESH_SECONDS = 5  # a duplicate this close to "now" may be a genuine same-second change
+FLAG_TTL = 60  # a queued or running drain refreshes it; a dead one blocks at most this long
+DIRTY_TTL = 7 * 24 * 3600  # only an abandoned portal's set ever reaches it
+REPLAY, ALREADY_SCHEDULED, SCHEDULE = 0, 1, 2
+
+# KEYS: claim, dirty, seq, flag; ARGV: claim ttl, fresh (1/0), entry, flag ttl, dirty ttl.
+# 0 = replay (nothing marked); 1 = marked, a drain is scheduled; 2 = marked, schedule one.
+_ADMIT = """
+local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
+if (not claimed) and ARGV[2] ~= '1' then return 0 end
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) then return 2 end
+return 1
+"""
+
+# KEYS: dirty; ARGV: entry1, score1, entry2, score2 ... → how many were removed.
+_DONE = """
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return n
+"""
+
+# KEYS: dirty, flag → 1 when the set is empty and the flag was dropped (the drain may stop).
+# Atomic with _ADMIT: an event either lands before (set not empty: keep draining) or after
+# (flag gone: that event schedules a new drain).
+_FINISH = """
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+_scripts: dict[tuple[int, str], Any] = {}
+
+
+def _script(redis: Any, source: str) -> Any:
+    key = (id(redis), source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts[key] = redis.register_script(source)
+    return script
+
+
+def dirty_key(member_id: str) -> str:
+    return f"b24:dirty:{member_id}"
+
+
+def flag_key(member_id: str) -> str:
+    return f"b24:drain:{member_id}"
+
+
+def entry(entity: str, record_id: int) -> str:
+    return f"{entity}:{int(record_id)}"
+
+
+def parse_entry(value: str | bytes) -> tuple[str, int]:
+    """``"dynamic:1220:22"`` → ``("dynamic:1220", 22)`` (the id is after the last colon)."""
+    text = value.decode() if isinstance(value, bytes) else value
+    entity, _, record_id = text.rpartition(":")
+    return entity, int(record_id)
+
+
+def is_fresh(ts: str | None, now: float | None = None) -> bool:
+    """True when ``ts`` is within :data:`FRESH_SECONDS` of now (a same-second change may
+    hide behind an identical-looking event)."""
+    now = time.time() if now is None else now
+    try:
+        return abs(now - int(ts or 0)) <= FRESH_SECONDS
+    except ValueError:
+        return False
+
+
+def admit(
+    redis: Any,
+    member_id: str,
+    digest: str,
+    ts: str | None,
+    entity: str,
+    record_id: int,
+    *,
+    now: float | None = None,
+) -> int:
+    """Claim the delivery and mark the record dirty in ONE round trip. Returns
+    :data:`REPLAY`, :data:`ALREADY_SCHEDULED` or :data:`SCHEDULE` (the caller must enqueue
+    a drain, and call :func:`unschedule` if that fails). A duplicate with a fresh ``ts``
+    still marks the record: it may be a genuine second change within the same second."""
+    keys = [
+        f"b24:evt:{member_id}:{digest}",
+        dirty_key(member_id),
+        f"b24:dirtyseq:{member_id}",
+        flag_key(member_id),
+    ]
+    fresh = "1" if is_fresh(ts, now) else "0"
+    args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL]
+    return int(_script(redis, _ADMIT)(keys=keys, args=args))
+
+
+def unschedule(redis: Any, member_id: str) -> None:
+    """The drain could not be enqueued: drop the flag so the next event tries again (the
+    dirty entries stay)."""
+    redis.delete(flag_key(member_id))
+
+
+def schedule_if_idle(redis: Any, member_id: str) -> bool:
+    """Recovery (the clock's safety net): True when records are dirty and no drain is
+    scheduled — the flag is now set and the caller must enqueue a drain."""
+    if not redis.exists(dirty_key(member_id)):
+        return False
+    return bool(redis.set(flag_key(member_id), b"1", nx=True, ex=FLAG_TTL))
+
+
+def take(redis: Any, member_id: str, limit: int) -> list[tuple[str, int, str]]:
+    """Up to ``limit`` dirty records as ``(entity, record_id, score)``, oldest first, and
+    refresh the flag (this drain is alive). Nothing is removed here: see :func:`done`."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.expire(flag_key(member_id), FLAG_TTL)
+    pipe.zrange(dirty_key(member_id), 0, limit - 1, withscores=True)
+    _, rows = pipe.execute()
+    return [(*parse_entry(value), repr(int(score))) for value, score in rows]
+
+
+def done(redis: Any, member_id: str, taken: list[tuple[str, int, str]]) -> int:
+    """Remove the taken entries whose score did not change since :func:`take` (an event that
+    arrived meanwhile keeps its record dirty for the next round)."""
+    if not taken:
+        return 0
+    args: list[Any] = []
+    for entity, record_id, score in taken:
+        args += [entry(entity, record_id), score]
+    return int(_script(redis, _DONE)(keys=[dirty_key(member_id)], args=args))
+
+
+def finish(redis: Any, member_id: str) -> bool:
+    """True when nothing is dirty any more and the flag was dropped: the drain may stop."""
+    keys = [dirty_key(member_id), flag_key(member_id)]
+    return bool(int(_script(redis, _FINISH)(keys=keys, args=[])))
