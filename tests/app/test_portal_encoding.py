@@ -54,3 +54,15 @@ def test_single_call_sends_booleans_as_y_n(emulator, redis_url):
         "crm.item.add", {"entityTypeId": 2, "fields": {"title": "t", "opened": False}}
     )
     assert item["item"]["opened"] == "N"
+
+
+def test_client_works_from_inside_a_running_event_loop(emulator, redis_url):
+    """fast-bitrix24's sync ``Bitrix`` returns an ``asyncio.Task`` there; ours returns the result."""
+    import asyncio
+
+    client, _ = memory_client(webhook_credentials(emulator), redis_url)
+
+    async def inside() -> dict:
+        return client.call("profile")
+
+    assert asyncio.run(inside())["ID"] == "1"
