@@ -4,7 +4,8 @@ Emulator (installed by the real installer) → event POSTs to our Flask app → 
 a real SimpleWorker → rules → one batch back to the portal. Each step asserts what the
 portal holds afterwards, read through REST: stages, responsibles, titles, areas, Objects and
 their links, notifications, letters (timeline), tasks. Time moves with the timers' manual
-clock (fire_due_inline), never with sleeps.
+clock: the clock's tick enqueues what is due at the moved time and a real worker fires it
+under the same offset (``TIMERS_TIME_OFFSET_S``), never with sleeps.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _dims(w, entity="lead", *, width=12.5, length=24, height=6, site="Казан
     }
 
 
-def test_metal_portal_scenario(world):
+def test_metal_portal_scenario(world, monkeypatch):
     w = world
     lead_uf = lambda code: w.uf("lead", code)  # noqa: E731
     obj_uf = lambda code: w.uf("metal.object", code)  # noqa: E731
@@ -125,12 +126,11 @@ def test_metal_portal_scenario(world):
     assert w.item(2, deferred)["stageId"] == w.stage("deal", "metal.deal.deferred")
 
     # 8. 61 days later the first reminder goes out (timers' clock, fired by the real job).
-    from app.timers.clock import fire_due_inline
     from app.timers.clocks import ManualClock
 
     clock = ManualClock(datetime.now(UTC) + timedelta(days=61))
-    fired = fire_due_inline(w.services, clock)
-    assert [r["status"] for r in fired] == ["fired"], _timers(w)
+    assert _fire_due(w, clock, monkeypatch) == 1, _timers(w)
+    assert [t[-1] for t in _timers(w)].count("fired") == 1
     assert any("Напоминаем" in c for c in w.comments("deal", deferred))
 
     # 9. The client writes back (an e-mail activity on the contact): resumed at once, a task,
@@ -150,7 +150,8 @@ def test_metal_portal_scenario(world):
     tasks = [t for t in w.emu.portal.crm.tasks.values() if t.get("RESPONSIBLE_ID") in (4, "4")]
     assert any(f"D_{deferred}" in (t.get("UF_CRM_TASK") or []) for t in tasks)
     clock.advance(timedelta(days=90))
-    assert fire_due_inline(w.services, clock) == []
+    assert _fire_due(w, clock, monkeypatch) == 0
+    assert "pending" not in [t[-1] for t in _timers(w)]
 
     # 10. One responsible per client: a company's contacts follow its responsible.
     company = w.add(4, {"title": "ООО Ромашка", "assignedById": 2})
@@ -175,3 +176,20 @@ def _timers(w):
 
     with w.services.session() as s:
         return [(t.kind, t.entity, t.record_id, t.key, t.state) for t in s.query(Timer)]
+
+
+def _fire_due(w, clock, monkeypatch) -> int:
+    """One clock tick at ``clock``'s time, then a real worker on the timers queue (its jobs
+    read the process clock, shifted to the same moment). Returns how many were enqueued."""
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from app.timers.clock import OFFSET_ENV, tick
+
+    report = tick(w.services, clock)
+    offset = (clock.now() - datetime.now(UTC)).total_seconds()
+    monkeypatch.setenv(OFFSET_ENV, str(offset))
+    queue = w.services.queue("timers")
+    SimpleWorker([queue], connection=w.services.redis, serializer=JSONSerializer).work(burst=True)
+    w.settle()
+    return report.enqueued
