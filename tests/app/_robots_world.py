@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-PAYLOADS = Path("/work/shared/docs/payloads")
+from tests.shared_docs import SHARED_PAYLOADS
+
+PAYLOADS = SHARED_PAYLOADS
 SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
 DEAD_HANDLER = "http://127.0.0.1:9/robots/"  # the emulator's own POST fails fast: tests post
 
@@ -121,17 +122,16 @@ class RobotWorld:
         return worker
 
 
-def build_world(emu, make_services, playbooks=("metal",), scopes=None, app_base_url=None):
-    from app.store import installations
-    from app.web import create_app
+def register_app(emu, scopes=None) -> dict:
+    """A local OAuth app on the emulator (client id and secret), not installed yet."""
+    return emu.register_app(scopes=scopes or SCOPES)
 
-    registered = emu.register_app(scopes=scopes or SCOPES)
-    services = make_services(
-        emulator_address=emu.domain,
-        b24_client_id=registered["client_id"],
-        b24_client_secret=registered["client_secret"],
-        app_base_url=app_base_url or DEAD_HANDLER.rsplit("/robots/", 1)[0],
-    )
+
+def install_app(emu, services, registered, playbooks=("metal",)) -> dict:
+    """Install the registered app as user 1 and store its installation the way the app's
+    install flow would (tokens, application token, playbooks); returns the tokens."""
+    from app.store import installations
+
     emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
     tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
     app_state = emu.portal.core.apps[registered["client_id"]]
@@ -151,6 +151,27 @@ def build_world(emu, make_services, playbooks=("metal",), scopes=None, app_base_
             playbooks=list(playbooks),
         )
         s.commit()
+    return tokens
+
+
+def app_settings(emu, registered, app_base_url) -> dict:
+    """The Settings overrides of an app talking to this emulator as ``registered``."""
+    return {
+        "emulator_address": emu.domain,
+        "b24_client_id": registered["client_id"],
+        "b24_client_secret": registered["client_secret"],
+        "app_base_url": app_base_url,
+    }
+
+
+def build_world(emu, make_services, playbooks=("metal",), scopes=None, app_base_url=None):
+    from app.web import create_app
+
+    registered = register_app(emu, scopes)
+    services = make_services(
+        **app_settings(emu, registered, app_base_url or DEAD_HANDLER.rsplit("/robots/", 1)[0])
+    )
+    tokens = install_app(emu, services, registered, playbooks)
     client = create_app(services=services).test_client()
     return RobotWorld(emu, services, client, tokens, playbooks)
 

@@ -7,30 +7,13 @@ registered the robots with handler ``<app>/robots/<code>``.
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
-
 import pytest
 import requests
-from werkzeug.serving import make_server
+
+from tests.app._robots_world import app_settings, install_app, register_app
+from tests.support.live_app import LiveApp, free_port
 
 pytestmark = pytest.mark.e2e
-
-SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
-
-
-class AppServer:
-    """Our Flask app on a real loopback port, so the emulator can POST to it."""
-
-    def __init__(self, flask_app, port=0):
-        self.server = make_server("127.0.0.1", port, flask_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -38,50 +21,28 @@ def world(tmp_path, redis_url):
     import app.services as services_module
     from app.installers.run import install_playbooks
     from app.services import Services
-    from app.store import installations
     from app.store.migrate import upgrade
     from app.sync.context import portal_context
     from app.web import create_app
-    from b24emu.testing import free_port, running_emulator
+    from b24emu.testing import running_emulator
     from config.settings import Settings
 
     db_url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(db_url)
     port = free_port()  # the app's URL must be known before Services (robot handlers use it)
     with running_emulator() as emu:
-        registered = emu.register_app(scopes=SCOPES)
+        registered = register_app(emu)
         services = Services(
             Settings(
                 database_url=db_url,
                 redis_url=redis_url,
                 var_dir=str(tmp_path / "var"),
-                emulator_address=emu.domain,
-                app_base_url=f"http://127.0.0.1:{port}",
-                b24_client_id=registered["client_id"],
-                b24_client_secret=registered["client_secret"],
+                **app_settings(emu, registered, f"http://127.0.0.1:{port}"),
             )
         )
         previous = services_module.use(services)
-        server = AppServer(create_app(services=services), port)
-        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
-        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
-        app_state = emu.portal.core.apps[registered["client_id"]]
-        with services.session() as s:
-            installations.upsert_verified(
-                s,
-                emu.portal.member_id,
-                domain=emu.domain,
-                client_endpoint=emu.rest_url,
-                server_endpoint=emu.base_url + "/rest/",
-                auth_mode="oauth",
-                access_token=tokens["access_token"],
-                refresh_token=tokens["refresh_token"],
-                expires_at=datetime.now(UTC) + timedelta(hours=1),
-                application_token=app_state.application_token,
-                status="active",
-                playbooks=["metal"],
-            )
-            s.commit()
+        server = LiveApp(create_app(services=services), port)
+        tokens = install_app(emu, services, registered, ("metal",))
         install_playbooks(services, emu.portal.member_id, ["metal"])
         try:
             yield World(emu, services, server, tokens["access_token"], portal_context)
