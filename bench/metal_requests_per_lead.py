@@ -44,7 +44,7 @@ def main(argv=None) -> None:
         gen = metal_world(Path(tmp), url)
         w = next(gen)
         try:
-            per_lead, shapes = [], Counter()
+            per_lead, online, shapes = [], [], Counter()
             for n in range(args.leads):
                 w.emu.admin.post("requests/reset", {})
                 fields = {
@@ -58,6 +58,11 @@ def main(argv=None) -> None:
                 w.settle()
                 log = w.emu.admin.get("requests", limit=1000)
                 per_lead.append(int(log["total_http"]))
+                entries = [e["method"] for e in log["log"]]
+                cut = next(
+                    (i for i, m in enumerate(entries) if m.startswith("event.offline")), None
+                )
+                online.append(len(entries) if cut is None else cut)
                 shape = " → ".join(
                     f"{e['method']}[{e['batch_size']}]" if e.get("batch_size") else e["method"]
                     for e in log["log"]
@@ -71,13 +76,18 @@ def main(argv=None) -> None:
         f"HTTP requests per lead, all of them: mean {statistics.mean(per_lead):.2f}, "
         f"max {max(per_lead)}  {per_lead}"
     )
+    print(
+        f"  event path only (before any offline-queue catch-up): mean "
+        f"{statistics.mean(online):.2f}, max {max(online)}  {online}"
+    )
     print("sequence per lead (method[commands in the batch]) → how many leads:")
     for shape, count in shapes.most_common():
         print(f"  {count:3d} × {shape}")
     print(
         "the lead's own processing = the first two (read the lead + one batch with title, "
         "area, responsible, stage, comment, Object create + link) [target ≤ 3]; the rest are "
-        "read-backs of the portal's echo events for our own writes (lead update, Object add)"
+        "read-backs of the portal's echo events for our own writes (lead update, Object add); "
+        "event.offline.* and what follows is the offline-queue safety net re-reading records"
     )
 
 
