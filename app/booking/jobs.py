@@ -11,9 +11,11 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
     """Apply the booking's lead fields once per (booking, version, state): a replay of the
     job claims the same idempotency keys and changes nothing."""
     from app.booking.service import lead_fields
+    from app.playbooks.kitchens.rules_workplan import confirmation_timer
     from app.rules.apply import apply_with
     from app.services import current
     from app.store import bookings
+    from app.store.base import utcnow
     from app.sync.context import portal_context
 
     services = current()
@@ -24,10 +26,15 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
             return {"written": False, "reason": "no such booking"}
         if row.version != int(version) or row.state != state:
             return {"written": False, "reason": "superseded"}  # a later job writes the newer
-        fields, lead_id = lead_fields(row), row.lead_id
+        fields, lead_id, start = lead_fields(row), row.lead_id, row.start
     actions: list[A.Action] = [A.UpdateFields("lead", lead_id, fields)]
-    if state == "active" and int(version) == 1:
-        actions.append(A.MoveStage("lead", lead_id, MEASUREMENT))
+    if state == "active":
+        # Our own writes do not come back to the rules, so the job starts the 24-hour
+        # confirmation itself (a move starts a new one; the old one finds the time changed).
+        if int(version) == 1:
+            actions.append(A.MoveStage("lead", lead_id, MEASUREMENT))
+        settings = ctx.settings.get("kitchens") or {}
+        actions.append(confirmation_timer(lead_id, start, MEASUREMENT, settings, utcnow()))
     report = apply_with(
         services.session,
         ctx.client,

@@ -171,4 +171,6 @@ def lead_fields(row: store.MeasurementBooking) -> dict[str, Any]:
     }
     if row.address:
         fields["UF_CRM_KT_ADDRESS"] = row.address
+    if row.version > 1:
+        fields["UF_CRM_KT_MEASURE_OK"] = "N"  # a new time must be confirmed again
     return fields

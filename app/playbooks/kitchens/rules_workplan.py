@@ -168,13 +168,9 @@ def schedule_confirmation(ctx: RuleContext) -> list[A.Action]:
     visit = when(record.get(MEASURE_AT), ctx.settings)
     if visit is None:
         return []
-    before = timedelta(hours=float(ctx.settings.get("confirm_before_hours") or 24))
-    due = max(visit - before, ctx.now)
-    payload = {"stage": record.get(STAGE_FIELD), "visit": visit.isoformat()}
     rid = ctx.change.record_id
-    out: list[A.Action] = [
-        A.StartTimer(CONFIRM_TIMER, due, ("lead", rid), payload, cancel_on="stage_left")
-    ]
+    stage = str(record.get(STAGE_FIELD))
+    out: list[A.Action] = [confirmation_timer(rid, visit, stage, ctx.settings, ctx.now)]
     if ctx.change.kind == "field_changed" and _confirmed(record):
         out.append(A.UpdateFields("lead", rid, {CONFIRMED: "N"}))  # a new time: confirm again
     return out
@@ -184,11 +180,29 @@ def _confirmed(record: Mapping[str, Any]) -> bool:
     return record.get(CONFIRMED) in (True, "Y", "1", 1)
 
 
+def confirmation_timer(
+    lead_id: int, visit: datetime, stage: str, settings: Mapping[str, Any], now: datetime
+) -> A.StartTimer:
+    """The durable timer that asks the manager to confirm ``visit`` (``confirm_before_hours``
+    before it, at once when that is past). Also used by the booking job, whose own writes
+    do not come back to the rules."""
+    before = timedelta(hours=float(settings.get("confirm_before_hours") or 24))
+    payload = {"stage": stage, "visit": visit.isoformat()}
+    return A.StartTimer(
+        CONFIRM_TIMER,
+        max(visit - before, now),
+        ("lead", lead_id),
+        payload,
+        cancel_on="stage_left",
+        key=f"confirm:{visit.isoformat()}",
+    )
+
+
 def confirm_task(ctx: RuleContext) -> list[A.Action]:
     record = ctx.record or {}
     visit = when(record.get(MEASURE_AT), ctx.settings)
-    planned = ctx.change.detail.get("payload", {}).get("visit")
-    if not _manager(ctx) or blocked(ctx) or visit is None or visit.isoformat() != planned:
+    planned = when(ctx.change.detail.get("payload", {}).get("visit"), ctx.settings)
+    if not _manager(ctx) or blocked(ctx) or visit is None or visit != planned:
         return []  # rescheduled since: the newer timer asks for the newer time
     return [task(ctx, "confirm", _manager(ctx), visit, priority=2)]
 

@@ -1,0 +1,271 @@
+"""E2E kitchens (seed 002): call, assignment, qualification, ABC scoring, proposal task,
+booking through the widget API, the 24-hour confirmation, the measurer's task, the final
+proposal and the agreement — the portal's state read back through REST after each step.
+
+The emulator, the real installer (kitchens), our Flask app over HTTP receiving the portal's
+events, a real RQ worker for the events/sync queues, the timers fired with a manual clock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e._metal_world import SCOPES, AppServer, MetalWorld
+
+MSK = ZoneInfo("Europe/Moscow")
+MANAGER, MEASURER = 3, 5
+LEAD = 1
+
+
+@pytest.fixture
+def world(tmp_path, redis_url):
+    import app.services as services_module
+    from app.installers.run import install_playbooks
+    from app.playbooks.settings import set_value
+    from app.services import Services
+    from app.store import installations
+    from app.store.migrate import upgrade
+    from app.sync.context import portal_context
+    from app.web import create_app
+    from b24emu.testing import free_port, running_emulator
+    from config.settings import Settings
+
+    db_url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(db_url)
+    port = free_port()
+    with running_emulator() as emu:
+        registered = emu.register_app(scopes=SCOPES)
+        services = Services(
+            Settings(
+                database_url=db_url,
+                redis_url=redis_url,
+                var_dir=str(tmp_path / "var"),
+                emulator_address=emu.domain,
+                app_base_url=f"http://127.0.0.1:{port}",
+                b24_client_id=registered["client_id"],
+                b24_client_secret=registered["client_secret"],
+            )
+        )
+        previous = services_module.use(services)
+        flask_app = create_app(services=services)
+        server = AppServer(flask_app, port)
+        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
+        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
+        app_state = emu.portal.core.apps[registered["client_id"]]
+        with services.session() as s:
+            installations.upsert_verified(
+                s,
+                emu.portal.member_id,
+                domain=emu.domain,
+                client_endpoint=emu.rest_url,
+                server_endpoint=emu.base_url + "/rest/",
+                auth_mode="oauth",
+                access_token=tokens["access_token"],
+                refresh_token=tokens["refresh_token"],
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+                application_token=app_state.application_token,
+                status="active",
+                playbooks=["kitchens"],
+            )
+            set_value(s, emu.portal.member_id, "kitchens", "measurer_user_ids", [MEASURER])
+            s.commit()
+        install_playbooks(services, emu.portal.member_id, ["kitchens"])
+        w = MetalWorld.__new__(MetalWorld)
+        w.emu, w.services, w.token = emu, services, tokens["access_token"]
+        w.member_id = emu.portal.member_id
+        w.naming = portal_context(services, w.member_id).naming
+        w.app, w.app_token = flask_app, app_state.application_token
+        w.settle()
+        try:
+            yield w
+        finally:
+            server.stop()
+            services_module.use(previous)
+            services.close()
+
+
+def visit_time() -> datetime:
+    """12:00 Moscow (a slot of the 09:00 + 3 h grid) on a weekday at least 3 days ahead."""
+    day = datetime.now(MSK).date() + timedelta(days=3)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=MSK)
+
+
+def api(w, method, path, json=None, query=None):
+    client = w.app.test_client()
+    headers = {"X-Application-Token": w.app_token}
+    url = f"/booking/{w.member_id}/{path}"
+    return getattr(client, method)(url, headers=headers, json=json, query_string=query)
+
+
+def tasks(w, lead_id):
+    """The portal's tasks bound to the lead, as ``{"id", "title", "responsible"}``."""
+    out = []
+    for row in w.emu.admin.get("crm/tasks"):
+        if f"L_{lead_id}" in [str(x) for x in row.get("UF_CRM_TASK") or []]:
+            out.append(
+                {
+                    "id": int(row["ID"]),
+                    "title": str(row["TITLE"]),
+                    "responsible": int(row["RESPONSIBLE_ID"]),
+                }
+            )
+    return out
+
+
+def checklist(w, task_id):
+    rows = w.emu.admin.get("crm/checklist")
+    return [c["TITLE"] for c in rows if int(c["TASK_ID"]) == task_id]
+
+
+def update(w, lead_id, user_id=MANAGER, **fields):
+    named = {w.uf("lead", k) if k.startswith("UF_") else k: v for k, v in fields.items()}
+    w.emu.admin.post(
+        "crm/update", {"entity_type_id": LEAD, "id": lead_id, "fields": named, "user_id": user_id}
+    )
+    w.settle()
+
+
+def move(w, lead_id, code):
+    w.move(LEAD, lead_id, code, "lead", user_id=MANAGER)
+    w.settle()
+
+
+def lead(w, lead_id):
+    return w.item(LEAD, lead_id)
+
+
+def stage(w, lead_id):
+    return lead(w, lead_id)["stageId"]
+
+
+def test_seed_flow_from_call_to_agreement(world):
+    w = world
+    uf = lambda code: w.uf("lead", code)  # noqa: E731
+    opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
+
+    # 1. an incoming call: a new unprocessed lead; a manager takes it → «Менеджер назначен»
+    lid = w.lead_from("call", title="Звонок", name="Анна", phone="+79123456789")
+    w.settle()
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.unprocessed")
+    w.emu.admin.post(
+        "crm/responsible",
+        {"entity_type_id": LEAD, "id": lid, "assigned_by_id": MANAGER, "user_id": MANAGER},
+    )
+    w.settle()
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.assigned")
+
+    # 2. moved on without budget/material/address: sent back, the manager told what to fix
+    move(w, lid, "kitchens.lead.qualified")
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.assigned")
+    assert any("«Бюджет»: не заполнено" in n for n in w.notifications(MANAGER))
+    assert any("«Адрес объекта»" in c for c in w.comments("lead", lid))
+
+    # 3. basic answers, then «Клиент наш»: scored, and the proposal task is set
+    update(
+        w,
+        lid,
+        UF_CRM_KT_BUDGET=400000,
+        UF_CRM_KT_MATERIAL=opt("UF_CRM_KT_MATERIAL", "mdf"),
+        UF_CRM_KT_ADDRESS="Москва, Ленинский пр., 10",
+    )
+    move(w, lid, "kitchens.lead.qualified")
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.qualified")
+    assert [t for t in tasks(w, lid) if "каталог и КП" in t["title"]]
+
+    # 4. the qualification answers: class, coefficients, kitchen type and name in the title
+    update(
+        w,
+        lid,
+        UF_CRM_KT_HOUSE_TYPE=opt("UF_CRM_KT_HOUSE_TYPE", "new"),
+        UF_CRM_KT_KITCHEN_TYPE=opt("UF_CRM_KT_KITCHEN_TYPE", "corner"),
+        UF_CRM_KT_COUNTERTOP="Кварц",
+        UF_CRM_KT_APRON="Стекло",
+        UF_CRM_KT_APPLIANCES="Наша, полностью",
+        UF_CRM_KT_BUYER=opt("UF_CRM_KT_BUYER", "self"),
+        UF_CRM_KT_URGENCY=opt("UF_CRM_KT_URGENCY", "now"),
+    )
+    card = lead(w, lid)
+    # budget 400 000 → band 250 000: s2 f3 p2; s = 2+3+2+2+3 = 12/14 → 0.86;
+    # f = 3+2+3+1+2 = 11/21 → 0.52; p = 2+2+2+2+2+2+3+1 = 16/23 → 0.70; total 0.69 → B (A≥0.7)
+    assert card["title"] == "B (С0,86 Ф0,52 П0,70) · Угловая · Анна"
+    assert int(card[uf("UF_CRM_KT_ABC")]) == opt("UF_CRM_KT_ABC", "B")
+    assert float(card[uf("UF_CRM_KT_EXPECTED_SUM")]) == 400000
+    assert float(card["opportunity"]) == 400000
+    assert any("ABC-квалификация: класс B" in c for c in w.comments("lead", lid))
+
+    # 5. catalogue and proposal sent: the follow-up task
+    move(w, lid, "kitchens.lead.proposal")
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.proposal")
+    assert [t for t in tasks(w, lid) if t["title"].startswith("Перезвонить клиенту по КП")]
+
+    # 6. booking through the widget API; a double booking is refused with offers
+    visit = visit_time()
+    reply = api(w, "get", "slots", query={"after": visit.isoformat()})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    slots = reply.get_json()["slots"]
+    assert slots[0]["start"] == visit.isoformat() and slots[0]["measurer_id"] == MEASURER
+    body = {
+        "lead_id": lid,
+        "measurer_id": MEASURER,
+        "start": visit.isoformat(),
+        "address": "Москва",
+    }
+    made = api(w, "post", "bookings", body)
+    assert made.status_code == 201
+    other = w.lead_from("manual", title="Другой", user_id=MANAGER)
+    clash = api(w, "post", "bookings", {**body, "lead_id": other})
+    assert clash.status_code == 409
+    assert clash.get_json()["offers"][0]["start"] == (visit + timedelta(hours=3)).isoformat()
+    w.settle()
+    card = lead(w, lid)
+    assert card["stageId"] == w.stage("lead", "kitchens.lead.measurement")
+    assert int(card[uf("UF_CRM_KT_MEASURER")]) == MEASURER
+    assert datetime.fromisoformat(card[uf("UF_CRM_KT_MEASURE_AT")]) == visit
+
+    # 6b. rescheduled a day later: the booking, the lead and the reminder move with it
+    booking_id = made.get_json()["booking"]["id"]
+    moved_to = visit + timedelta(days=1 if visit.isoweekday() < 5 else 3)
+    moved = api(w, "post", f"bookings/{booking_id}/reschedule", {"start": moved_to.isoformat()})
+    assert moved.status_code == 200 and moved.get_json()["booking"]["version"] == 2
+    w.settle()
+    assert datetime.fromisoformat(lead(w, lid)[uf("UF_CRM_KT_MEASURE_AT")]) == moved_to
+    # the old time is free again for the other lead
+    assert api(w, "post", "bookings", {**body, "lead_id": other}).status_code == 201
+    w.settle()
+    visit = moved_to
+
+    # 7. 24 hours before the visit the manager gets "confirm the measurement"
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    fired = fire_due_inline(w.services, ManualClock(visit - timedelta(hours=23)))
+    assert {"status": "fired", "rules": ["kitchens.plan_confirm_task"]}.items() <= next(
+        f for f in fired if f.get("rules")
+    ).items(), fired
+    w.settle()
+    assert [t for t in tasks(w, lid) if t["title"].startswith("Подтвердить замер")]
+
+    # 8. confirmed: SMS to the client, the measurer's checklist task, the final proposal task
+    update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
+    assert any(c.startswith("[sms] Замер") for c in w.comments("lead", lid))
+    measurer = [t for t in tasks(w, lid) if t["title"].startswith("Замер:")]
+    assert measurer and measurer[0]["responsible"] == MEASURER
+    assert "Позвонить клиенту за час до приезда" in checklist(w, measurer[0]["id"])
+    assert [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+
+    # 9. agreed: a contact and a deal with the lead's fields
+    move(w, lid, "kitchens.lead.agreed")
+    deals = [d for d in w.items(2) if int(d.get("leadId") or 0) == lid]
+    assert len(deals) == 1
+    deal = deals[0]
+    assert deal[w.uf("deal", "UF_CRM_KT_COUNTERTOP")] == "Кварц"
+    assert int(deal[w.uf("deal", "UF_CRM_KT_KITCHEN_TYPE")]) == w.naming.enum_id(
+        "UF_CRM_KT_KITCHEN_TYPE", "corner", entity="deal"
+    )
+    assert float(deal["opportunity"]) == 400000
+    assert int(deal.get("contactId") or 0) > 0
