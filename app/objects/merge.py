@@ -23,12 +23,13 @@ from typing import Any
 
 from app.domain.merge import MergeError, MergePlan, ObjectRecord, plan_merge
 from app.objects.gather import load_objects
-from app.objects.keys import LINK_FIELD, OBJECT
-from app.portal.errors import NotFound, PortalError
+from app.objects.keys import OBJECT
+from app.objects.steps import APPLIED, PLANNED, apply_step, plain, steps_of
+from app.portal.errors import PortalError
 from app.store import audit, mirror, objects_index
 from app.store.objects_index import ObjectMerge
 
-PLANNED, APPLIED, RUNNING, FAILED = "planned", "applied", "running", "failed"
+RUNNING, FAILED = "running", "failed"
 
 
 @dataclass(frozen=True)
@@ -77,58 +78,19 @@ def plan_dict(plan: MergePlan) -> dict[str, Any]:
     """A JSON-able view of the plan (journal, HTTP answers, CLI)."""
     return {
         "main_id": plan.main_id,
-        "updates": {k: _plain(v) for k, v in plan.updates.items()},
+        "updates": {k: plain(v) for k, v in plan.updates.items()},
         "sources": dict(plan.sources),
         "moves": [vars(m) for m in plan.moves],
         "deletes": list(plan.deletes),
         "conflicts": [
             {
                 "field": c.field,
-                "values": [[i, _plain(v)] for i, v in c.values],
+                "values": [[i, plain(v)] for i, v in c.values],
                 "kept_from": c.kept_from,
             }
             for c in plan.conflicts
         ],
     }
-
-
-def _plain(value: Any) -> Any:
-    return (
-        value
-        if isinstance(value, str | int | float | bool | list | dict | type(None))
-        else str(value)
-    )
-
-
-def steps_of(
-    plan: MergePlan, naming: Any, main: ObjectRecord | None = None
-) -> list[dict[str, Any]]:
-    """The journal steps: update the main Object, re-point each link, delete duplicates.
-
-    The main Object holds one parent lead and one parent deal: a moved link fills that slot
-    when the main Object has none (a lead also keeps pointing at it by its «Объект» field)."""
-    steps: list[dict[str, Any]] = []
-    fields = {naming.field_name(OBJECT, k): _plain(v) for k, v in plan.updates.items()}
-    has = main.links if main is not None else {}
-    for move in plan.moves:
-        if move.kind in ("lead", "deal") and not has.get(move.kind):
-            fields.setdefault(f"parentId{naming.entity_type_id(move.kind)}", move.entity_id)
-    if fields:
-        steps.append({"kind": "update_main", "params": {"id": plan.main_id, "fields": fields}})
-    for move in plan.moves:
-        if move.kind == "lead":
-            name = naming.field_name("lead", LINK_FIELD)
-            steps.append(
-                {
-                    "kind": "move_lead",
-                    "params": {"id": move.entity_id, "fields": {name: plan.main_id}},
-                }
-            )
-    for dup in plan.deletes:
-        steps.append({"kind": "delete", "params": {"id": dup}})
-    for n, step in enumerate(steps):
-        step.update(n=n, state=PLANNED, result=None)
-    return steps
 
 
 def run_merge(
@@ -163,38 +125,13 @@ def run_merge(
         if step["state"] == APPLIED:
             continue
         try:
-            step["result"] = _apply_step(client, naming, step)
+            step["result"] = apply_step(client, naming, step)
         except PortalError as exc:
             _save(session_factory, journal_id, steps, FAILED, f"шаг {step['n']}: {exc}")
             raise
         step["state"] = APPLIED
         _save(session_factory, journal_id, steps, RUNNING, None, step, request.member_id)
     return _finish(session_factory, journal_id, steps, request, resumed)
-
-
-def _apply_step(client: Any, naming: Any, step: Mapping[str, Any]) -> Any:
-    params = step["params"]
-    if step["kind"] == "update_main":
-        etid = naming.entity_type_id(OBJECT)
-        client.call(
-            "crm.item.update",
-            {"entityTypeId": etid, "id": params["id"], "fields": params["fields"]},
-        )
-    elif step["kind"] == "move_lead":
-        client.call(
-            "crm.item.update", {"entityTypeId": 1, "id": params["id"], "fields": params["fields"]}
-        )
-    elif step["kind"] == "delete":
-        try:
-            client.call(
-                "crm.item.delete",
-                {"entityTypeId": naming.entity_type_id(OBJECT), "id": params["id"]},
-            )
-        except NotFound:
-            return "already deleted"
-    else:  # a journal written by a newer version: stop rather than guess
-        raise MergeError(f"неизвестный шаг объединения {step['kind']!r}")
-    return "ok"
 
 
 def _save(session_factory, journal_id, steps, state, error, step=None, member_id=None) -> None:

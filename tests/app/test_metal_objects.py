@@ -16,7 +16,8 @@ from sqlalchemy.orm import sessionmaker
 from app.domain.merge import LinkMove, MergePlan, ObjectRecord
 from app.objects import access, index
 from app.objects.keys import keys_of, linked_object
-from app.objects.merge import MergeRequest, steps_of
+from app.objects.merge import MergeRequest
+from app.objects.steps import steps_of
 from app.rules.naming import PlainNaming
 from app.store import mirror
 from app.store.base import Base
