@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 
@@ -61,32 +62,18 @@ def verify_token_on_portal(settings, domain: str, access_token: str | None) -> d
         base = portal_base_url(domain, settings)
     except PermissionError as exc:
         raise VerificationFailed(str(exc)) from None
-    try:
-        resp = requests.post(
+    status, body = _answer(
+        "portal",
+        lambda: requests.post(
             f"{base}/rest/app.info",
             json={"auth": access_token},
             timeout=VERIFY_TIMEOUT_S,
             allow_redirects=False,  # a redirect could lead off the allow-list
-        )
-    except requests.RequestException as exc:
-        raise VerificationFailed(
-            f"portal unreachable: {type(exc).__name__}", reachable=False
-        ) from None
-    if resp.status_code >= 500:
-        raise VerificationFailed(f"portal answered HTTP {resp.status_code}", reachable=False)
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if (
-        resp.status_code != 200
-        or not isinstance(body, dict)
-        or not isinstance(body.get("result"), dict)
-    ):
+        ),
+    )
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), dict):
         code = body.get("error") if isinstance(body, dict) else None
-        raise VerificationFailed(
-            f"app.info refused the token (HTTP {resp.status_code} {code or ''})".strip()
-        )
+        raise VerificationFailed(f"app.info refused the token (HTTP {status} {code or ''})".strip())
     return body["result"]
 
 
@@ -118,21 +105,31 @@ def bind_member_id(settings, server_endpoint: str | None, refresh_token: str | N
         "client_secret": settings.b24_client_secret,
         "refresh_token": refresh_token,
     }
+    status, body = _answer(
+        "OAuth server",
+        lambda: requests.get(url, params=params, timeout=VERIFY_TIMEOUT_S, allow_redirects=False),
+    )
+    if status != 200 or not isinstance(body, dict) or not body.get("access_token"):
+        code = body.get("error") if isinstance(body, dict) else None
+        raise VerificationFailed(f"OAuth server refused the refresh token ({code or status})")
+    return body
+
+
+def _answer(who: str, send: Callable[[], Any]) -> tuple[int, Any]:
+    """Send one verification request: (HTTP status, JSON body or None). Transport failures
+    and 5xx raise :class:`VerificationFailed` with ``reachable=False`` (worth a retry); the
+    caller judges any other answer."""
+    import requests
+
     try:
-        resp = requests.get(url, params=params, timeout=VERIFY_TIMEOUT_S, allow_redirects=False)
+        resp = send()
     except requests.RequestException as exc:
         raise VerificationFailed(
-            f"OAuth server unreachable: {type(exc).__name__}", reachable=False
+            f"{who} unreachable: {type(exc).__name__}", reachable=False
         ) from None
     if resp.status_code >= 500:
-        raise VerificationFailed(f"OAuth server answered HTTP {resp.status_code}", reachable=False)
+        raise VerificationFailed(f"{who} answered HTTP {resp.status_code}", reachable=False)
     try:
-        body = resp.json()
+        return resp.status_code, resp.json()
     except ValueError:
-        body = None
-    if resp.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
-        code = body.get("error") if isinstance(body, dict) else None
-        raise VerificationFailed(
-            f"OAuth server refused the refresh token ({code or resp.status_code})"
-        )
-    return body
+        return resp.status_code, None
