@@ -24,7 +24,7 @@ from sqlalchemy import JSON, Index, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.store.base import Base, UTCDateTime, utcnow
+from app.store.base import Base, UTCDateTime, record_rows, utcnow
 
 PENDING = "pending"
 DONE = "done"
@@ -134,13 +134,4 @@ def record(
 
 
 def for_record(session: Session, member_id: str, entity: str, record_id: int) -> list[AuditEntry]:
-    q = (
-        select(AuditEntry)
-        .where(
-            AuditEntry.member_id == member_id,
-            AuditEntry.entity == entity,
-            AuditEntry.record_id == record_id,
-        )
-        .order_by(AuditEntry.id)
-    )
-    return list(session.scalars(q))
+    return record_rows(session, AuditEntry, member_id, entity, record_id)

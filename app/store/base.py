@@ -8,9 +8,10 @@ always sees aware datetimes, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, select
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -48,3 +49,22 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def record_rows(
+    session: Session, model: type[Any], member_id: str, entity: str, record_id: int
+) -> list[Any]:
+    """Rows of ``model`` about one CRM record of one portal, oldest first.
+
+    For the per-record journals (audit entries, stage stays): ``model`` needs ``member_id``,
+    ``entity``, ``record_id`` and an increasing ``id``."""
+    q = (
+        select(model)
+        .where(
+            model.member_id == member_id,
+            model.entity == entity,
+            model.record_id == int(record_id),
+        )
+        .order_by(model.id)
+    )
+    return list(session.scalars(q))

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Index, Integer, String, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.store.base import Base, UTCDateTime, utcnow
+from app.store.base import Base, UTCDateTime, record_rows, utcnow
 
 OURS = "_created_by_app"  # marks a placeholder for a record we created but have not read yet
 
@@ -190,16 +190,7 @@ def _move_stage(session, member_id, entity, record_id, stage, at, by, close: boo
 
 
 def stage_history(session: Session, member_id: str, entity: str, record_id: int) -> list[StageStay]:
-    q = (
-        select(StageStay)
-        .where(
-            StageStay.member_id == member_id,
-            StageStay.entity == entity,
-            StageStay.record_id == int(record_id),
-        )
-        .order_by(StageStay.id)
-    )
-    return list(session.scalars(q))
+    return record_rows(session, StageStay, member_id, entity, record_id)
 
 
 def put_many(
