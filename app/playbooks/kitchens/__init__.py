@@ -162,7 +162,9 @@ PLAYBOOK = Playbook(
     title=t("Кухни", "Kitchens"),
     fields=FIELDS,
     lead_stages=LEAD_STAGES,
-    robots=("abc_score", "book_measurement"),
+    # Booking is the widget's HTTP API (app.handlers.booking), not a robot: a robot's run is
+    # pure, a booking reserves in the store.
+    robots=("abc_score",),
     widgets=(WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),),
     events=(*crm_events("LEAD", "DEAL", "CONTACT"), *crm_events("ACTIVITY", delete=False)),
     settings=(
