@@ -1,0 +1,86 @@
+"""The booking widget's HTTP API: per-portal credentials, validation, 409 with offers."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.objects.access import issue
+from app.playbooks.settings import set_value
+from app.store import installations
+
+M, OTHER = "member-kt-api", "member-kt-other"
+TOKEN = "app-token-kt"
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def _slot_day() -> datetime:
+    day = datetime.now(MSK).date() + timedelta(days=7)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=MSK)
+
+
+@pytest.fixture
+def api(services, flask_client):
+    with services.session() as s:
+        for member, token in ((M, TOKEN), (OTHER, "other-token")):
+            installations.upsert_verified(
+                s,
+                member,
+                domain=f"{member}.example",
+                auth_mode="webhook",
+                webhook_url="http://127.0.0.1:1/rest/1/x/",
+                status="active",
+                playbooks=["kitchens"],
+                application_token=token,
+            )
+            set_value(s, member, "kitchens", "measurer_user_ids", [9])
+        s.commit()
+
+    def call(method, path, json=None, member=M, headers=None):
+        headers = {"X-Application-Token": TOKEN} if headers is None else headers
+        return getattr(flask_client, method)(
+            f"/booking/{member}/{path}", json=json, headers=headers
+        )
+
+    return call
+
+
+def test_credentials_are_checked_per_portal(api):
+    assert api("get", "slots", headers={}).status_code == 401
+    assert api("get", "slots", headers={"X-Application-Token": "other-token"}).status_code == 401
+    bearer = {"Authorization": f"Bearer {issue(TOKEN, M)}"}
+    assert api("get", "slots", headers=bearer).status_code == 200
+    assert api("get", "slots", member=OTHER, headers=bearer).status_code == 401
+
+
+def test_book_then_a_clash_gets_409_with_offers_and_other_portals_cannot_see_it(api):
+    start = _slot_day()
+    body = {"lead_id": 7, "measurer_id": 9, "start": start.isoformat(), "address": "ул. Мира, 1"}
+    made = api("post", "bookings", body)
+    assert made.status_code == 201
+    booking = made.get_json()["booking"]
+    assert datetime.fromisoformat(booking["end"]) == start + timedelta(hours=3)
+    clash = api("post", "bookings", {**body, "lead_id": 8})
+    assert clash.status_code == 409
+    offers = clash.get_json()["offers"]
+    assert datetime.fromisoformat(offers[0]["start"]) == start + timedelta(hours=3)
+    path = f"bookings/{booking['id']}/cancel"
+    assert (
+        api("post", path, member=OTHER, headers={"X-Application-Token": "other-token"}).status_code
+        == 404
+    )
+    assert api("post", path).get_json()["booking"]["state"] == "cancelled"
+    assert api("post", "bookings", {**body, "lead_id": 8}).status_code == 201
+
+
+def test_bad_bodies_are_400_and_change_nothing(api):
+    assert api("post", "bookings", {"lead_id": 7}).status_code == 400
+    naive = {"lead_id": 7, "measurer_id": 9, "start": "2030-01-10T09:00:00"}
+    assert api("post", "bookings", naive).status_code == 400
+    assert api("get", "slots?after=yesterday").status_code == 400
+    assert (
+        api("post", "bookings/999/reschedule", {"start": _slot_day().isoformat()}).status_code
+        == 404
+    )
