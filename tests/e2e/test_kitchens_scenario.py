@@ -13,7 +13,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e._metal_world import SCOPES, AppServer, MetalWorld
+from tests.e2e._metal_world import SCOPES, MetalWorld
+from tests.support.live_app import LiveApp
+
+
+class KitchensWorld(MetalWorld):
+    """The metal world's portal helpers (settle, rest, items, comments…) for kitchens."""
+
+    def __init__(self, emu, services, token, naming):
+        self.emu, self.services, self.token = emu, services, token
+        self.member_id = emu.portal.member_id
+        self.naming = naming
+
 
 MSK = ZoneInfo("Europe/Moscow")
 MANAGER, MEASURER = 3, 5
@@ -51,7 +62,7 @@ def world(tmp_path, redis_url):
         )
         previous = services_module.use(services)
         flask_app = create_app(services=services)
-        server = AppServer(flask_app, port)
+        server = LiveApp(flask_app, port)
         emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
         tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
         app_state = emu.portal.core.apps[registered["client_id"]]
@@ -73,10 +84,8 @@ def world(tmp_path, redis_url):
             set_value(s, emu.portal.member_id, "kitchens", "measurer_user_ids", [MEASURER])
             s.commit()
         install_playbooks(services, emu.portal.member_id, ["kitchens"])
-        w = MetalWorld.__new__(MetalWorld)
-        w.emu, w.services, w.token = emu, services, tokens["access_token"]
-        w.member_id = emu.portal.member_id
-        w.naming = portal_context(services, w.member_id).naming
+        naming = portal_context(services, emu.portal.member_id).naming
+        w = KitchensWorld(emu, services, tokens["access_token"], naming)
         w.app, w.app_token = flask_app, app_state.application_token
         w.settle()
         try:
