@@ -11,7 +11,7 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
     """Apply the booking's lead fields once per (booking, version, state): a replay of the
     job claims the same idempotency keys and changes nothing."""
     from app.booking.service import lead_fields
-    from app.playbooks.kitchens.rules_workplan import confirmation_timer
+    from app.playbooks.kitchens.rules_measurement import confirmation_timer
     from app.rules.apply import apply_with
     from app.services import current
     from app.store import bookings

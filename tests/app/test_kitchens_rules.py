@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.playbooks.kitchens import rules_agreed, rules_assignment, rules_workplan
+from app.playbooks.kitchens import (
+    rules_agreed,
+    rules_assignment,
+    rules_measurement,
+    rules_workplan,
+)
 from app.playbooks.kitchens.rules_control import (
     AGREED,
     ASSIGNED,
@@ -45,7 +50,7 @@ def test_followup_waits_the_configured_working_days_and_uses_custom_checklist():
 
 def test_measurement_starts_the_confirmation_timer_24_hours_before():
     record = full_for(MEASUREMENT) | {"UF_CRM_KT_MEASURE_AT": VISIT}
-    out = rules_workplan.schedule_confirmation(
+    out = rules_measurement.schedule_confirmation(
         ctx(record, stage_from=PROPOSAL, stage_to=MEASUREMENT)
     )
     timer = of(out, A.StartTimer)[0]
@@ -62,17 +67,17 @@ def fired(record, visit):
 
 def test_confirmation_timer_gives_the_manager_a_task_unless_rescheduled():
     record = full_for(MEASUREMENT) | {"UF_CRM_KT_MEASURE_AT": VISIT}
-    task = of(rules_workplan.confirm_task(fired(record, VISIT)), A.CreateTask)[0]
+    task = of(rules_measurement.confirm_task(fired(record, VISIT)), A.CreateTask)[0]
     assert task.title.startswith("Подтвердить замер") and task.responsible_id == MANAGER
     moved = record | {"UF_CRM_KT_MEASURE_AT": "2026-11-27T10:00:00+03:00"}
-    assert rules_workplan.confirm_task(fired(moved, VISIT)) == []
+    assert rules_measurement.confirm_task(fired(moved, VISIT)) == []
 
 
 def test_reschedule_restarts_the_cycle_and_drops_the_old_confirmation():
     record = full_for(MEASUREMENT) | {"UF_CRM_KT_MEASURE_AT": "2026-11-27T10:00:00+03:00"}
     record["UF_CRM_KT_MEASURE_OK"] = "Y"
     c = ctx(record, kind=FIELD_CHANGED, fields_changed=frozenset({"UF_CRM_KT_MEASURE_AT"}))
-    out = rules_workplan.schedule_confirmation(c)
+    out = rules_measurement.schedule_confirmation(c)
     assert of(out, A.StartTimer)[0].payload["visit"] == "2026-11-27T10:00:00+03:00"
     assert of(out, A.UpdateFields)[0].fields == {"UF_CRM_KT_MEASURE_OK": "N"}
 
@@ -80,7 +85,7 @@ def test_reschedule_restarts_the_cycle_and_drops_the_old_confirmation():
 def test_confirmed_measurement_texts_the_client_and_tasks_the_measurer():
     record = full_for(MEASUREMENT) | {"UF_CRM_KT_MEASURE_AT": VISIT, "UF_CRM_KT_MEASURE_OK": "Y"}
     c = ctx(record, kind=FIELD_CHANGED, fields_changed=frozenset({"UF_CRM_KT_MEASURE_OK"}))
-    out = rules_workplan.on_confirmed(c)
+    out = rules_measurement.on_confirmed(c)
     sms = of(out, A.MessageClient)[0]
     assert sms.channel == "sms" and "26.11.2026 в 10:00" in sms.text
     measurer, final = of(out, A.CreateTask)
@@ -90,7 +95,7 @@ def test_confirmed_measurement_texts_the_client_and_tasks_the_measurer():
     assert measurer.deadline == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # visit + 3 h
     assert final.responsible_id == MANAGER and final.title.startswith("Финальное КП")
     unticked = record | {"UF_CRM_KT_MEASURE_OK": "N"}
-    assert rules_workplan.on_confirmed(ctx(unticked, kind=FIELD_CHANGED)) == []
+    assert rules_measurement.on_confirmed(ctx(unticked, kind=FIELD_CHANGED)) == []
 
 
 def test_pause_tells_the_client_the_date_and_a_task_waits_for_it():
