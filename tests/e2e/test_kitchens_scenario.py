@@ -227,6 +227,9 @@ def test_seed_flow_from_call_to_agreement(world):
     made = api(w, "post", "bookings", body)
     assert made.status_code == 201
     other = w.lead_from("manual", title="Другой", user_id=MANAGER)
+    w.settle()  # typed in by a manager: it is hers, «Менеджер назначен» at once
+    assert int(lead(w, other)["assignedById"]) == MANAGER
+    assert stage(w, other) == w.stage("lead", "kitchens.lead.assigned")
     clash = api(w, "post", "bookings", {**body, "lead_id": other})
     assert clash.status_code == 409
     assert clash.get_json()["offers"][0]["start"] == (visit + timedelta(hours=3)).isoformat()
