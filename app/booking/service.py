@@ -98,6 +98,23 @@ def _check(session, member_id, policy, candidate: domain.Booking, now: datetime)
         raise Refused(problems, free_slots(session, member_id, policy, after))
 
 
+def lead_problems(session, member_id: str, lead_id: int) -> list[str]:
+    """What the error control would send the lead back for in «Замер назначен» (its mirrored
+    snapshot; a lead the mirror has not seen yet is not judged here). The HTTP API refuses a
+    booking while this is not empty: the job's write would not pass the control."""
+    from app.installers.mapping import resolve
+    from app.playbooks.kitchens.rules_control import MEASUREMENT, problems
+    from app.rules.changes import normalize
+    from app.store import mirror
+
+    raw = mirror.get(session, member_id, "lead", lead_id)
+    if raw is None:
+        return []
+    schema = resolve(session, member_id)
+    record = normalize("lead", raw, schema) or {}
+    return [str(p) for p in problems(record, MEASUREMENT, schema)]
+
+
 def book(
     session,
     member_id: str,

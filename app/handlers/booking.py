@@ -141,6 +141,11 @@ def create(member_id: str):
     if error:
         return error
     with current_services().session() as session:
+        gaps = service.lead_problems(session, member_id, body["lead_id"])
+        if gaps:  # the lead may not enter «Замер назначен» yet: nothing is reserved
+            return jsonify(
+                {"problems": ["Лид не готов к замеру: " + "; ".join(gaps)], "offers": []}
+            ), 409
         try:
             row = service.book(
                 session, member_id, _policy(session, member_id), datetime.now(UTC), **body
