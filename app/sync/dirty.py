@@ -22,11 +22,10 @@ Keys (``<m>`` = member id):
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-CLAIM_TTL = 24 * 3600  # replays later than this are rare and harmless (the diff is empty)
-FRESH_SECONDS = 5  # a duplicate this close to "now" may be a genuine same-second change
+from app.store.inbox import CLAIM_TTL, is_fresh
+
 FLAG_TTL = 60  # a queued or running drain refreshes it; a dead one blocks at most this long
 DIRTY_TTL = 7 * 24 * 3600  # only an abandoned portal's set ever reaches it
 REPLAY, ALREADY_SCHEDULED, SCHEDULE = 0, 1, 2
@@ -90,16 +89,6 @@ def parse_entry(value: str | bytes) -> tuple[str, int]:
     text = value.decode() if isinstance(value, bytes) else value
     entity, _, record_id = text.rpartition(":")
     return entity, int(record_id)
-
-
-def is_fresh(ts: str | None, now: float | None = None) -> bool:
-    """True when ``ts`` is within :data:`FRESH_SECONDS` of now (a same-second change may
-    hide behind an identical-looking event)."""
-    now = time.time() if now is None else now
-    try:
-        return abs(now - int(ts or 0)) <= FRESH_SECONDS
-    except ValueError:
-        return False
 
 
 def admit(
