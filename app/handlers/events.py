@@ -1,6 +1,7 @@
 """``POST /events``: the portal's outbound events (app bindings and outgoing webhooks).
 
-Authenticate, parse, claim, enqueue, answer — never call the portal here. The decisions
+Parse, authenticate, claim and mark the record dirty (one Redis round trip), answer —
+never call the portal here, and enqueue only when no drain is scheduled. The decisions
 live in ``app.sync.intake.accept``; this module only adapts Flask, the installation store
 (with a short in-process cache, re-read once on a token mismatch so a rotated token is
 picked up at once) and the queues.
@@ -85,8 +86,8 @@ def _load_installation(services: Any, member_id: str) -> Installation | None:
 
 def _enqueue(services: Any, job: str, *args: Any) -> None:
     """``app.queues.enqueue`` semantics (default retry policy, give-up callback, plain
-    args) in ONE Redis round trip: RQ writes the job through our pipeline. On this hot path
-    the round trips are most of the cost (see bench/events_inbox.py)."""
+    args) in ONE Redis round trip: RQ writes the job through our pipeline. Only a drain
+    (when none is scheduled) or an offline catch-up gets here, not every event."""
     from app.queues import default_retry, give_up_unless_retryable
 
     queue_name, path = JOBS[job]
