@@ -4,20 +4,11 @@ for fast tests of the rules/sync code. End-to-end tests use the real emulator in
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from app.portal.errors import NotFound
+from tests.shared_docs import SHARED_PAYLOADS
 
-# The documented payloads: the shared reference material sits beside the checkout
-# (../shared, as the README says); /work/shared is where it lives on the dev machines.
-PAYLOADS = next(
-    p
-    for p in (
-        Path(__file__).resolve().parents[3] / "shared" / "docs" / "payloads",
-        Path("/work/shared/docs/payloads"),
-    )
-    if p.is_dir()
-)
+PAYLOADS = SHARED_PAYLOADS
 
 
 class FakePortal:

@@ -3,7 +3,6 @@
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from marshmallow import ValidationError
@@ -13,8 +12,9 @@ from app.robots.call import load_call
 from app.robots.documents import DocumentError, parse_document
 from app.robots.properties import PropertyError, parse_properties
 from app.robots.spec import PropertySpec, RobotSpec
+from tests.shared_docs import SHARED_PAYLOADS
 
-PAYLOADS = Path("/work/shared/docs/payloads")
+PAYLOADS = SHARED_PAYLOADS
 DYN = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
 
 

@@ -3,7 +3,6 @@ failures retried only while the portal still waits, answers stored before they a
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,8 +18,9 @@ from app.rules.actions import UpdateFields
 from app.rules.naming import PlainNaming
 from app.store import robot_runs
 from app.store.base import Base
+from tests.shared_docs import SHARED_PAYLOADS
 
-PAYLOADS = Path("/work/shared/docs/payloads")
+PAYLOADS = SHARED_PAYLOADS
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 M = "member-rt"
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,8 +19,9 @@ from aiohttp import web
 
 from b24emu.params import parse_query
 from b24emu.testing import free_port
+from tests.shared_docs import SHARED_PAYLOADS
 
-PAYLOADS = Path("/work/shared/docs/payloads")
+PAYLOADS = SHARED_PAYLOADS
 
 
 @dataclass

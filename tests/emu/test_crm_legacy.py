@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from b24emu.crm import CrmStore
 from b24emu.methods import load_all
 from b24emu.registry import Auth, Call, RestError, lookup
 from b24emu.state import Portal
+from tests.shared_docs import SHARED_PAYLOADS
 
-PAYLOADS = Path("/work/shared/docs/payloads")
+PAYLOADS = SHARED_PAYLOADS
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from b24emu.crm.naming import camel_to_snake, snake_to_camel, uf_aliases, uf_to_camel
+from tests.shared_docs import SHARED_PAYLOADS
 
-EXAMPLES = Path("/work/shared/docs/payloads/uf_name_conversion_examples.txt")
+EXAMPLES = SHARED_PAYLOADS / "uf_name_conversion_examples.txt"
 
 
 def _examples():
