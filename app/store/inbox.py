@@ -8,13 +8,14 @@ Two kinds of keys (all with a TTL, so a lost Redis loses nothing durable):
     same second look identical too (the portal sends only the ID and a seconds ``ts``);
     :func:`admit` therefore lets a duplicate whose ``ts`` is fresh still mark the record
     dirty — an extra re-read costs one fetch and finds nothing, a lost update would cost a
-    missed rule.
+    missed rule. The claim itself is taken by ``app.sync.dirty.admit`` (one round trip
+    together with marking the record dirty).
 
 ``b24:pending:<member>:<job>:<entity>:<id>`` — "a job for this record is queued". The
-    first event sets it and enqueues; later events of a burst see it and stop there. The
-    job deletes it *before* it reads the record, so an event that lands while the job runs
-    enqueues one more job — which reads the newest state. A burst of N events thus becomes
-    one or two jobs, and the last state is always read.
+    drain (``app.jobs.events.drain_changes``) sets it when it enqueues ``process_change``
+    and skips records whose job is still queued. The job deletes it *before* it reads the
+    record, so an event that lands while the job runs leads to one more job — which reads
+    the newest state. A burst of N events thus becomes one or two jobs.
 """
 
 from __future__ import annotations
@@ -47,32 +48,6 @@ def is_fresh(ts: str | None, now: float | None = None) -> bool:
         return abs(now - int(ts or 0)) <= FRESH_SECONDS
     except ValueError:
         return False
-
-
-# One round trip for the handler's hot path: claim the delivery, then (if it is new, or a
-# fresh duplicate) mark the record pending. 0 = replay, drop; 1 = a job is already pending;
-# 2 = the caller must enqueue the job.
-_ADMIT = """
-local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
-if (not claimed) and ARGV[3] ~= '1' then return 0 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 2 end
-return 1
-"""
-REPLAY, ALREADY_PENDING, ENQUEUE = 0, 1, 2
-_scripts: dict[int, object] = {}
-
-
-def admit(
-    redis, member_id: str, digest: str, ts: str | None, pending: str, *, now: float | None = None
-) -> int:
-    """Claim the delivery and mark the record pending, atomically in one round trip; returns
-    :data:`REPLAY`, :data:`ALREADY_PENDING` or :data:`ENQUEUE`."""
-    script = _scripts.get(id(redis))
-    if script is None:
-        script = _scripts[id(redis)] = redis.register_script(_ADMIT)
-    fresh = "1" if is_fresh(ts, now) else "0"
-    keys = [f"b24:evt:{member_id}:{digest}", pending]
-    return int(script(keys=keys, args=[CLAIM_TTL, PENDING_TTL, fresh]))
 
 
 def pending_key(member_id: str, job: str, entity: str, record_id: int | str) -> str:
