@@ -225,3 +225,31 @@ def _timer_call(
         return DONE, {"id": timer_id} if isinstance(timer_id, int | str) else None, None
     count = service.cancel_timers(session, member_id, kind=action.kind, record=action.record)
     return DONE, {"cancelled": count} if isinstance(count, int) else None, None
+
+
+def created_records(reports: Sequence[ApplyReport], naming: Naming) -> list[tuple[str, int]]:
+    """Records these reports created, named as the portal's events name them
+    (``("deal", 5)``, ``("dynamic:1220", 22)``, ``("activity", 9)``) — for
+    ``app.sync.dirty.remember_created``, so their ADD echo costs no read."""
+    out: list[tuple[str, int]] = []
+    for report in reports:
+        for o in report.outcomes:
+            rid = o.result.get("id") if o.status == DONE and isinstance(o.result, dict) else None
+            if not isinstance(rid, int | str) or not str(rid).isdigit():
+                continue
+            if isinstance(o.action, A.CreateTodo):
+                out.append(("activity", int(rid)))
+            elif isinstance(o.action, A.CreateRecord):
+                out.append((event_entity(naming, o.action.entity), int(rid)))
+    return out
+
+
+def event_entity(naming: Naming, entity: str) -> str:
+    """The entity name the portal's events use for ``entity``: CRM entities and
+    ``activity`` keep theirs, a smart process's stable code becomes ``dynamic:<etid>``."""
+    if entity.startswith("dynamic:") or entity in EVENT_ENTITIES:
+        return entity
+    return f"dynamic:{naming.entity_type_id(entity)}"
+
+
+EVENT_ENTITIES = frozenset({"lead", "deal", "contact", "company", "activity", "task"})

@@ -18,6 +18,11 @@ Keys (``<m>`` = member id):
 ``b24:drain:<m>``          "a drain is scheduled" flag with a TTL: a drain that died stops
                            blocking after :data:`FLAG_TTL`; the next event or the clock's
                            safety net (:func:`needs_drain`) schedules a new one.
+``b24:ours:<m>:<entry>``   a record the app itself created (:func:`remember_created`). Its
+                           ``…ADD`` event can only be the echo of our own write — ADD fires
+                           once, on creation — so :func:`admit` consumes the marker and marks
+                           nothing: the mirror already holds the record as the portal
+                           returned it, and a read would find no change.
 """
 
 from __future__ import annotations
@@ -28,13 +33,16 @@ from app.store.inbox import CLAIM_TTL, is_fresh
 
 FLAG_TTL = 60  # a queued or running drain refreshes it; a dead one blocks at most this long
 DIRTY_TTL = 7 * 24 * 3600  # only an abandoned portal's set ever reaches it
-REPLAY, ALREADY_SCHEDULED, SCHEDULE = 0, 1, 2
+OURS_TTL = 24 * 3600  # an ADD echo arrives within seconds; a day covers a long outage
+REPLAY, ALREADY_SCHEDULED, SCHEDULE, OUR_ECHO = 0, 1, 2, 3
 
-# KEYS: claim, dirty, seq, flag; ARGV: claim ttl, fresh (1/0), entry, flag ttl, dirty ttl.
-# 0 = replay (nothing marked); 1 = marked, a drain is scheduled; 2 = marked, schedule one.
+# KEYS: claim, dirty, seq, flag, ours; ARGV: claim ttl, fresh (1/0), entry, flag ttl,
+# dirty ttl, is-add (1/0). 0 = replay (nothing marked); 1 = marked, a drain is scheduled;
+# 2 = marked, schedule one; 3 = the ADD echo of a record we created (nothing marked).
 _ADMIT = """
 local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
 if (not claimed) and ARGV[2] ~= '1' then return 0 end
+if ARGV[6] == '1' and redis.call('DEL', KEYS[5]) == 1 then return 3 end
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) then return 2 end
@@ -91,6 +99,28 @@ def parse_entry(value: str | bytes) -> tuple[str, int]:
     return entity, int(record_id)
 
 
+def ours_key(member_id: str, entity: str, record_id: int) -> str:
+    return f"b24:ours:{member_id}:{entry(entity, record_id)}"
+
+
+def remember_created(redis: Any, member_id: str, created: list[tuple[str, int]]) -> None:
+    """Note records the app just created (``("dynamic:1220", 22)``, ``("deal", 5)`` — the
+    entity names :func:`app.sync.events_map.record_of` gives), so their ADD echo costs no read."""
+    if not created:
+        return
+    pipe = redis.pipeline(transaction=False)
+    for entity, record_id in created:
+        pipe.set(ours_key(member_id, entity, record_id), b"1", ex=OURS_TTL)
+    pipe.execute()
+
+
+def consume_created(redis: Any, member_id: str, entity: str, record_id: int) -> bool:
+    """True (once) when the app created this record and its ADD echo has not been seen.
+    The record job calls it when the echo was marked before :func:`remember_created` ran
+    (a fast portal delivers the ADD event before our batch answer is back)."""
+    return bool(redis.delete(ours_key(member_id, entity, record_id)))
+
+
 def admit(
     redis: Any,
     member_id: str,
@@ -100,19 +130,23 @@ def admit(
     record_id: int,
     *,
     now: float | None = None,
+    is_add: bool = False,
 ) -> int:
     """Claim the delivery and mark the record dirty in ONE round trip. Returns
     :data:`REPLAY`, :data:`ALREADY_SCHEDULED` or :data:`SCHEDULE` (the caller must enqueue
-    a drain, and call :func:`unschedule` if that fails). A duplicate with a fresh ``ts``
-    still marks the record: it may be a genuine second change within the same second."""
+    a drain, and call :func:`unschedule` if that fails), or :data:`OUR_ECHO` for the ADD
+    event of a record we created (``is_add``). A duplicate with a fresh ``ts`` still marks
+    the record: it may be a genuine second change within the same second."""
     keys = [
         f"b24:evt:{member_id}:{digest}",
         dirty_key(member_id),
         f"b24:dirtyseq:{member_id}",
         flag_key(member_id),
+        ours_key(member_id, entity, record_id),
     ]
     fresh = "1" if is_fresh(ts, now) else "0"
-    args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL]
+    add = "1" if is_add else "0"
+    args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL, add]
     return int(_script(redis, _ADMIT)(keys=keys, args=args))
 
 

@@ -180,7 +180,10 @@ def accept(
         return Verdict(200, "OK")
     digest = inbox.event_digest(name, event["event_handler_id"], event["ts"], event["data"])
     entity, record_id = target
-    outcome = dirty.admit(redis, member_id, digest, event["ts"], entity, record_id, now=now)
+    is_add = name.removeprefix("ONCRM").split("_", 1)[0].endswith("ADD")
+    outcome = dirty.admit(
+        redis, member_id, digest, event["ts"], entity, record_id, now=now, is_add=is_add
+    )
     if outcome == dirty.SCHEDULE:
         try:
             enqueue("drain_changes", member_id)
@@ -188,7 +191,8 @@ def accept(
             # the record stays dirty; without the flag the next event schedules the drain
             dirty.unschedule(redis, member_id)
             raise
-    return Verdict(200, "OK", marked=outcome != dirty.REPLAY, enqueued=outcome == dirty.SCHEDULE)
+    marked = outcome in (dirty.ALREADY_SCHEDULED, dirty.SCHEDULE)
+    return Verdict(200, "OK", marked=marked, enqueued=outcome == dirty.SCHEDULE)
 
 
 def _verified(

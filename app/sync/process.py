@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from app.rules.actions import MoveStage, UpdateFields
-from app.rules.apply import DONE, ActionGroup, apply_groups
+from app.rules.apply import DONE, ActionGroup, apply_groups, created_records, event_entity
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
 from app.store import audit, inbox, mirror
+from app.sync import dirty
 from app.sync.context import PortalContext
 from app.sync.fetch import fetch_record
 from app.sync.gather import gather
@@ -70,6 +71,15 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
     member_id = ctx.member_id
     result = ProcessResult()
     table = ctx.table
+    if dirty.consume_created(ctx.redis, member_id, event_entity(ctx.naming, entity), record_id):
+        with ctx.session_factory() as session:
+            known = mirror.get(session, member_id, entity, record_id)
+        if known is not None:
+            # the echo of our own creation: the mirror holds the record as the portal
+            # returned it. A person's edit coalesced into this same pass (seconds after we
+            # created the record) waits for its next event or the reconciliation.
+            result.changes = ["ours"]
+            return result
     fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
     with ctx.session_factory() as session:
         before = mirror.get(session, member_id, entity, record_id)
@@ -127,6 +137,7 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
     reports = apply_groups(
         ctx.session_factory, ctx.client, ctx.naming, member_id, groups, record=(entity, record_id)
     )
+    dirty.remember_created(ctx.redis, member_id, created_records(reports, ctx.naming))
     for group, report in zip(groups, reports, strict=True):
         result.actions_done += len(report.done)
         result.duplicates += len(report.duplicates)

@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import update
 
-from app.rules.apply import ActionGroup, apply_groups
+from app.rules.apply import ActionGroup, apply_groups, created_records
 from app.rules.changes import normalize
 from app.rules.engine import decide, needed_related
 from app.rules.model import TIMER_FIRED, Change
 from app.store.base import utcnow
 from app.store.timers import CANCELLED, ENQUEUED, FAILED, FIRED, Timer
+from app.sync import dirty
 from app.timers import audiences, conditions, handlers
 from app.timers.clocks import Clock
 
@@ -147,6 +148,7 @@ def _fire_locked(services, ctx, row: _Row, token: str, now: datetime) -> dict[st
         groups,
         record=(row.entity, row.record_id),
     )
+    dirty.remember_created(services.redis, row.member_id, created_records(reports, ctx.naming))
     failed = [
         f"{g.rule}: {o.error}" for g, r in zip(groups, reports, strict=True) for o in r.failed
     ]

@@ -275,3 +275,24 @@ def test_the_hand_validator_accepts_exactly_what_the_event_schema_accepts():
         except ValidationError:
             expected = None
         assert validate_event(form)[0] == expected, form
+
+
+def test_the_add_echo_of_a_record_we_created_is_answered_without_a_read(run, redis_conn):
+    # the app created smart-process item 22 (type 1220) and lead 1000983
+    dirty.remember_created(redis_conn, MEMBER, [("dynamic:1220", 22), ("lead", 1000983)])
+    echo = run(payload("event_ONCRMDYNAMICITEMADD"))
+    assert (echo.status, echo.marked, echo.enqueued) == (200, False, False)
+    assert marked(redis_conn) == {} and run.jobs == []
+    assert not redis_conn.exists(dirty.ours_key(MEMBER, "dynamic:1220", 22))  # used up
+
+    # an UPDATE of a record we created is a person's change: it is marked as usual
+    update = payload("event_ONCRMLEADADD_app")
+    update["event"] = "ONCRMLEADUPDATE"
+    assert run(update).marked
+    assert list(marked(redis_conn)) == ["lead:1000983"]
+
+
+def test_an_add_of_a_record_we_did_not_create_is_marked(run, redis_conn):
+    dirty.remember_created(redis_conn, MEMBER, [("dynamic:1220", 23)])  # another item
+    assert run(payload("event_ONCRMDYNAMICITEMADD")).marked
+    assert list(marked(redis_conn)) == ["dynamic:1220:22"]

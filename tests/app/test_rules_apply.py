@@ -149,3 +149,14 @@ def test_timers_start_once_per_key_and_a_ref_record_is_refused(sessions):
         ("remind", "lead", 5, {"n": 1})
     ]
     assert portal.batches == []
+
+
+def test_event_entity_names_match_what_the_portal_events_carry():
+    from app.rules.apply import event_entity
+    from app.rules.naming import PlainNaming
+
+    naming = PlainNaming(entity_types={"metal.object": 1220})
+    assert event_entity(naming, "deal") == "deal"
+    assert event_entity(naming, "activity") == "activity"  # not a smart process
+    assert event_entity(naming, "metal.object") == "dynamic:1220"
+    assert event_entity(naming, "dynamic:1220") == "dynamic:1220"

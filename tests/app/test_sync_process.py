@@ -1,5 +1,6 @@
 """process_record, offline catch-up and reconciliation against an in-memory portal."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from app.rules import dispatch
-from app.rules.actions import MoveStage, Notify, UpdateFields
+from app.rules.actions import CreateRecord, MoveStage, Notify, UpdateFields
 from app.rules.model import Rule, on_created, on_field_changed, on_stage_entered
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
@@ -191,3 +192,25 @@ def test_records_created_before_the_installation_are_mirrored_without_rules(ctx)
     assert portal.notes == [(7, f"new lead {new['id']}")]
     portal.crm_item_update({"entityTypeId": 1, "id": old["id"], "fields": {"title": "edited"}})
     assert process_record(ctx, "lead", old["id"]).changes == ["field_changed"]
+
+
+def _spawn(ctx):
+    return [CreateRecord("deal", {"title": f"from {ctx.change.record_id}"})]
+
+
+def test_the_echo_of_a_record_we_created_costs_no_read(ctx):
+    dispatch.register("spawn", [Rule("spawn", "lead", on_created(), _spawn)])
+    try:
+        ctx = replace(ctx, playbooks=("spawn",))
+        portal = ctx.client
+        lead = portal.add(1, title="L")
+        process_record(ctx, "lead", lead["id"])
+        deal_id = max(rid for (etid, rid) in portal.items if etid == 2)
+        reads = len(portal.batches)
+        echo = process_record(ctx, "deal", deal_id)  # the deal's ADD event comes back
+        assert echo.changes == ["ours"] and len(portal.batches) == reads
+        # only once: the next event of that deal is a person's change and is read
+        process_record(ctx, "deal", deal_id)
+        assert len(portal.batches) == reads + 1
+    finally:
+        dispatch.unregister("spawn")
