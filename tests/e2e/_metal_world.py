@@ -4,33 +4,29 @@ queue, and employees acting through the emulator's admin API."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import requests
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
-from werkzeug.serving import make_server
+
+from tests.support.live_app import LiveApp
 
 SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
 
 
-class AppServer:
-    def __init__(self, flask_app, port=0):
-        self.server = make_server("127.0.0.1", port, flask_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-
-
 def metal_world(tmp_path, redis_url):
     """Generator for a fixture: yields a :class:`MetalWorld`."""
+    yield from portal_world(tmp_path, redis_url, playbooks=["metal"], world_class=MetalWorld)
+
+
+def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
+    """Generator for a fixture: the emulator with our app installed through OAuth, the given
+    playbooks applied by the real installer, ``settings`` ({playbook: {key: value}}) stored
+    as the portal's overrides; yields ``world_class(emu, services, token, naming)``."""
     import app.services as services_module
     from app.installers.run import install_playbooks
+    from app.playbooks.settings import set_value
     from app.services import Services
     from app.store import installations
     from app.store.migrate import upgrade
@@ -57,7 +53,7 @@ def metal_world(tmp_path, redis_url):
         )
         previous = services_module.use(services)
         flask_app = create_app(services=services)
-        server = AppServer(flask_app, port)
+        server = LiveApp(flask_app, port)
         emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
         tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
         app_state = emu.portal.core.apps[registered["client_id"]]
@@ -74,11 +70,15 @@ def metal_world(tmp_path, redis_url):
                 expires_at=datetime.now(UTC) + timedelta(hours=1),
                 application_token=app_state.application_token,
                 status="active",
-                playbooks=["metal"],
+                playbooks=list(playbooks),
             )
+            for playbook, values in (settings or {}).items():
+                for key, value in values.items():
+                    set_value(s, emu.portal.member_id, playbook, key, value)
             s.commit()
-        install_playbooks(services, emu.portal.member_id, ["metal"])
-        world = MetalWorld(emu, services, tokens["access_token"], portal_context)
+        install_playbooks(services, emu.portal.member_id, list(playbooks))
+        naming = portal_context(services, emu.portal.member_id).naming
+        world = world_class(emu, services, tokens["access_token"], naming)
         world.app, world.app_token = flask_app, app_state.application_token
         world.settle()  # the installer's own writes
         try:
@@ -90,11 +90,14 @@ def metal_world(tmp_path, redis_url):
 
 
 class MetalWorld:
-    def __init__(self, emu, services, token, portal_context):
+    def __init__(self, emu, services, token, naming):
         self.emu, self.services, self.token = emu, services, token
         self.member_id = emu.portal.member_id
-        self.naming = portal_context(services, self.member_id).naming
-        self.object_etid = self.naming.entity_type_id("metal.object")
+        self.naming = naming
+
+    @property
+    def object_etid(self):
+        return self.naming.entity_type_id("metal.object")
 
     # -- employees --------------------------------------------------------------------------
     def rest(self, method, params):

@@ -8,22 +8,16 @@ events, a real RQ worker for the events/sync queues, the timers fired with a man
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e._metal_world import SCOPES, MetalWorld
-from tests.support.live_app import LiveApp
+from tests.e2e._metal_world import MetalWorld, portal_world
 
 
 class KitchensWorld(MetalWorld):
     """The metal world's portal helpers (settle, rest, items, comments…) for kitchens."""
-
-    def __init__(self, emu, services, token, naming):
-        self.emu, self.services, self.token = emu, services, token
-        self.member_id = emu.portal.member_id
-        self.naming = naming
 
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -33,67 +27,13 @@ LEAD = 1
 
 @pytest.fixture
 def world(tmp_path, redis_url):
-    import app.services as services_module
-    from app.installers.run import install_playbooks
-    from app.playbooks.settings import set_value
-    from app.services import Services
-    from app.store import installations
-    from app.store.migrate import upgrade
-    from app.sync.context import portal_context
-    from app.web import create_app
-    from b24emu.testing import free_port, running_emulator
-    from config.settings import Settings
-
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(db_url)
-    port = free_port()
-    with running_emulator() as emu:
-        registered = emu.register_app(scopes=SCOPES)
-        services = Services(
-            Settings(
-                database_url=db_url,
-                redis_url=redis_url,
-                var_dir=str(tmp_path / "var"),
-                emulator_address=emu.domain,
-                app_base_url=f"http://127.0.0.1:{port}",
-                b24_client_id=registered["client_id"],
-                b24_client_secret=registered["client_secret"],
-            )
-        )
-        previous = services_module.use(services)
-        flask_app = create_app(services=services)
-        server = LiveApp(flask_app, port)
-        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
-        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
-        app_state = emu.portal.core.apps[registered["client_id"]]
-        with services.session() as s:
-            installations.upsert_verified(
-                s,
-                emu.portal.member_id,
-                domain=emu.domain,
-                client_endpoint=emu.rest_url,
-                server_endpoint=emu.base_url + "/rest/",
-                auth_mode="oauth",
-                access_token=tokens["access_token"],
-                refresh_token=tokens["refresh_token"],
-                expires_at=datetime.now(UTC) + timedelta(hours=1),
-                application_token=app_state.application_token,
-                status="active",
-                playbooks=["kitchens"],
-            )
-            set_value(s, emu.portal.member_id, "kitchens", "measurer_user_ids", [MEASURER])
-            s.commit()
-        install_playbooks(services, emu.portal.member_id, ["kitchens"])
-        naming = portal_context(services, emu.portal.member_id).naming
-        w = KitchensWorld(emu, services, tokens["access_token"], naming)
-        w.app, w.app_token = flask_app, app_state.application_token
-        w.settle()
-        try:
-            yield w
-        finally:
-            server.stop()
-            services_module.use(previous)
-            services.close()
+    yield from portal_world(
+        tmp_path,
+        redis_url,
+        playbooks=["kitchens"],
+        world_class=KitchensWorld,
+        settings={"kitchens": {"measurer_user_ids": [MEASURER]}},
+    )
 
 
 def visit_time() -> datetime:
