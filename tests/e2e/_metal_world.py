@@ -4,12 +4,11 @@ queue, and employees acting through the emulator's admin API."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import requests
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
+from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
 
 SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
@@ -28,7 +27,6 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
     from app.installers.run import install_playbooks
     from app.playbooks.settings import set_value
     from app.services import Services
-    from app.store import installations
     from app.store.migrate import upgrade
     from app.sync.context import portal_context
     from app.web import create_app
@@ -54,28 +52,14 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
         previous = services_module.use(services)
         flask_app = create_app(services=services)
         server = LiveApp(flask_app, port)
-        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
-        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
+        tokens = install_app(emu, services, registered, playbooks)
         app_state = emu.portal.core.apps[registered["client_id"]]
-        with services.session() as s:
-            installations.upsert_verified(
-                s,
-                emu.portal.member_id,
-                domain=emu.domain,
-                client_endpoint=emu.rest_url,
-                server_endpoint=emu.base_url + "/rest/",
-                auth_mode="oauth",
-                access_token=tokens["access_token"],
-                refresh_token=tokens["refresh_token"],
-                expires_at=datetime.now(UTC) + timedelta(hours=1),
-                application_token=app_state.application_token,
-                status="active",
-                playbooks=list(playbooks),
-            )
-            for playbook, values in (settings or {}).items():
-                for key, value in values.items():
-                    set_value(s, emu.portal.member_id, playbook, key, value)
-            s.commit()
+        if settings:
+            with services.session() as s:
+                for playbook, values in settings.items():
+                    for key, value in values.items():
+                        set_value(s, emu.portal.member_id, playbook, key, value)
+                s.commit()
         install_playbooks(services, emu.portal.member_id, list(playbooks))
         naming = portal_context(services, emu.portal.member_id).naming
         world = world_class(emu, services, tokens["access_token"], naming)

@@ -8,18 +8,16 @@ lead and writes the lead's title back (so the echo of our own write comes back a
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
-
 import pytest
 import requests
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
-from werkzeug.serving import make_server
 
 from app.rules import dispatch
 from app.rules.actions import Notify, UpdateFields
 from app.rules.model import Rule, on_created, on_field_changed
+from tests.app._robots_world import install_app
+from tests.support.live_app import LiveApp
 
 pytestmark = pytest.mark.e2e
 
@@ -45,25 +43,10 @@ RULES = [
 ]
 
 
-class AppServer:
-    """Our Flask app served over HTTP in a thread, so the emulator can POST events to it."""
-
-    def __init__(self, flask_app):
-        self.server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def world(tmp_path, redis_url, redis_conn):
     import app.services as services_module
     from app.services import Services
-    from app.store import installations
     from app.store.migrate import upgrade
     from app.web import create_app
     from b24emu.testing import running_emulator
@@ -85,26 +68,8 @@ def world(tmp_path, redis_url, redis_conn):
             )
         )
         previous = services_module.use(services)
-        server = AppServer(create_app(services=services))
-        emu.admin.post(f"apps/{registered['client_id']}/install", {"user_id": 1})
-        tokens = emu.admin.post(f"apps/{registered['client_id']}/tokens", {"user_id": 1})
-        app_state = emu.portal.core.apps[registered["client_id"]]
-        with services.session() as s:
-            installations.upsert_verified(
-                s,
-                emu.portal.member_id,
-                domain=emu.domain,
-                client_endpoint=emu.rest_url,
-                server_endpoint=emu.base_url + "/rest/",
-                auth_mode="oauth",
-                access_token=tokens["access_token"],
-                refresh_token=tokens["refresh_token"],
-                expires_at=datetime.now(UTC) + timedelta(hours=1),
-                application_token=app_state.application_token,
-                status="active",
-                playbooks=[PLAYBOOK],
-            )
-            s.commit()
+        server = LiveApp(create_app(services=services))
+        tokens = install_app(emu, services, registered, [PLAYBOOK])
         client = services.portal(emu.portal.member_id)
         for event in EVENTS:
             client.call("event.bind", {"event": event, "handler": server.url + "/events"})
