@@ -1,8 +1,6 @@
 """The bookings Alembic revision matches the models; cells refuse double bookings."""
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,21 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.store import bookings
 from app.store.base import Base
+from tests.support.migrations import load_revision
 
-REVISION = Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0601_bookings.py"
 T = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
-
-
-def _revision():
-    spec = importlib.util.spec_from_file_location("rev_0601", REVISION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_upgrade_matches_the_models_and_downgrade_removes_them():
     engine = create_engine("sqlite://")
-    rev = _revision()
+    rev = load_revision("0601_bookings.py")
     with engine.begin() as conn:
         ctx = MigrationContext.configure(conn)
         with Operations.context(ctx):

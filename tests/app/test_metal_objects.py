@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -23,28 +19,17 @@ from app.store import mirror
 from app.store.base import Base
 from app.store.client_comms import ClientComm
 from app.store.objects_index import ObjectKey, ObjectMerge
+from tests.support.migrations import database_urls, load_revision
 
-VERSIONS = Path(__file__).resolve().parents[2] / "app/store/migrations/versions"
 REVISIONS = ("0501_objects_index", "0502_client_comms")
 TABLES = [ObjectKey.__table__, ObjectMerge.__table__, ClientComm.__table__]
 SCHEMA = "metal_objects_mig_test"
 M = "member-objects"
 
 
-def _urls():
-    yield "sqlite://"
-    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        yield os.environ["TEST_DATABASE_URL"]
-
-
-@pytest.mark.parametrize("url", list(_urls()))
+@pytest.mark.parametrize("url", database_urls())
 def test_migration_matches_models_and_downgrade_removes_the_tables(url):
-    revs = []
-    for name in REVISIONS:
-        spec = importlib.util.spec_from_file_location(f"rev_{name}", VERSIONS / f"{name}.py")
-        rev = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(rev)
-        revs.append(rev)
+    revs = [load_revision(f"{name}.py") for name in REVISIONS]
     engine = create_engine(url)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -1,9 +1,5 @@
 """The events/mirror Alembic revision creates exactly the tables the models describe."""
 
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,10 +7,8 @@ from alembic.operations import Operations
 from sqlalchemy import MetaData, create_engine, text
 
 from app.store import audit, mirror
+from tests.support.migrations import database_urls, load_revision
 
-REVISION = (
-    Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0101_events_mirror.py"
-)
 TABLES = [
     mirror.MirrorRecord.__table__,
     mirror.StageStay.__table__,
@@ -24,23 +18,10 @@ TABLES = [
 ]
 
 
-def _revision():
-    spec = importlib.util.spec_from_file_location("rev_0101", REVISION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _urls():
-    yield "sqlite://"
-    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        yield os.environ["TEST_DATABASE_URL"]
-
-
-@pytest.mark.parametrize("url", list(_urls()))
+@pytest.mark.parametrize("url", database_urls())
 def test_upgrade_matches_models_and_downgrade_removes_everything(url):
     engine = create_engine(url)
-    rev = _revision()
+    rev = load_revision("0101_events_mirror.py")
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("CREATE SCHEMA IF NOT EXISTS events_mig_test"))

@@ -1,28 +1,17 @@
 """The robot_runs Alembic revision creates exactly the table the model describes."""
 
-import importlib.util
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import MetaData, create_engine, inspect
 
 from app.store import robot_runs
-
-REVISION = Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0401_robot_runs.py"
-
-
-def _revision():
-    spec = importlib.util.spec_from_file_location("rev_0401", REVISION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.support.migrations import load_revision
 
 
 def test_upgrade_matches_the_model_and_downgrade_removes_it():
     engine = create_engine("sqlite://")
-    rev = _revision()
+    rev = load_revision("0401_robot_runs.py")
     with engine.begin() as conn:
         ctx = MigrationContext.configure(conn)
         with Operations.context(ctx):

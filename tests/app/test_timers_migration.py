@@ -1,9 +1,5 @@
 """The timers Alembic revision creates exactly what the models describe (both backends)."""
 
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,29 +7,16 @@ from alembic.operations import Operations
 from sqlalchemy import MetaData, create_engine, text
 
 from app.store.timers import DirectoryCache, Timer
+from tests.support.migrations import database_urls, load_revision
 
-REVISION = Path(__file__).resolve().parents[2] / "app/store/migrations/versions/0301_timers.py"
 TABLES = [Timer.__table__, DirectoryCache.__table__]
 SCHEMA = "timers_mig_test"
 
 
-def _revision():
-    spec = importlib.util.spec_from_file_location("rev_0301", REVISION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _urls():
-    yield "sqlite://"
-    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        yield os.environ["TEST_DATABASE_URL"]
-
-
-@pytest.mark.parametrize("url", list(_urls()))
+@pytest.mark.parametrize("url", database_urls())
 def test_upgrade_matches_models_and_downgrade_removes_the_tables(url):
     engine = create_engine(url)
-    rev = _revision()
+    rev = load_revision("0301_timers.py")
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
