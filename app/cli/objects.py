@@ -83,6 +83,12 @@ def merge(member_id, main_id, duplicates, choose, dry_run) -> None:
     except PortalError as exc:
         raise click.ClickException(f"portal error, run the command again to resume: {exc}") from exc
     done = sum(1 for s in outcome.steps if s["state"] == "applied")
+    if outcome.state == "running":
+        click.echo(
+            f"journal {outcome.journal_id} is being applied by another worker "
+            f"({done}/{len(outcome.steps)} steps done); run the command again later to see it"
+        )
+        return
     word = "resumed" if outcome.resumed else "merged"
     click.echo(
         f"{word}: journal {outcome.journal_id}, {done}/{len(outcome.steps)} steps, state {outcome.state}"

@@ -11,6 +11,14 @@ to the main Object and deletes the duplicates. It is written to the journal
 ``applied`` as soon as the portal accepted it. Running the same request again resumes at
 the first step not applied (every step is idempotent: an update writes the same values, a
 delete of an Object already gone counts as done), and a finished merge is not repeated.
+
+Concurrency: a new journal claims its Objects (``object_merge_claims``) in the transaction
+that creates it, so two merges that share an Object cannot both be planned — the second is
+refused (state ``refused``, with the other journal named) instead of deleting Objects the
+first is keeping; the claims go when the journal is applied (a failed journal keeps them
+until it is resumed). Applying a journal takes a lease (state ``running`` set atomically
+from ``planned``/``failed``, or from a ``running`` not saved for :data:`LEASE`), so a
+double-clicked merge or a retried job never sends the same steps from two workers.
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.merge import MergeError, MergePlan, ObjectRecord, plan_merge
 from app.objects.gather import load_objects
@@ -27,9 +39,17 @@ from app.objects.keys import OBJECT
 from app.objects.steps import APPLIED, PLANNED, apply_step, plain, steps_of
 from app.portal.errors import PortalError
 from app.store import audit, mirror, objects_index
-from app.store.objects_index import ObjectMerge
+from app.store.base import utcnow
+from app.store.objects_index import ClaimTaken, ObjectMerge
 
-RUNNING, FAILED = "running", "failed"
+RUNNING, FAILED, REFUSED = "running", "failed", "refused"
+# a running journal not saved for this long belongs to a worker that died: take it over
+# (a step is one REST call; even a throttled portal answers within a few minutes)
+LEASE = timedelta(minutes=10)
+
+
+class MergeBusy(MergeError):
+    """Another unfinished merge holds one of the Objects (Russian message)."""
 
 
 @dataclass(frozen=True)
@@ -94,33 +114,34 @@ def plan_dict(plan: MergePlan) -> dict[str, Any]:
 
 
 def run_merge(
-    session_factory: Callable[[], Any], client: Any, naming: Any, request: MergeRequest
+    session_factory: Callable[[], Any],
+    client: Any,
+    naming: Any,
+    request: MergeRequest,
+    *,
+    now: Callable[[], datetime] = utcnow,
 ) -> MergeOutcome:
-    """Plan (or find) the journal of ``request`` and apply its remaining steps."""
+    """Plan (or find) the journal of ``request`` and apply its remaining steps.
+
+    Raises :class:`MergeError` for an invalid request, :class:`MergeBusy` when another
+    unfinished merge holds one of the Objects, ``PortalError`` when a step fails (the
+    journal is ``failed`` and the same request resumes it). While another worker holds the
+    journal's lease the outcome is ``running`` and nothing is sent."""
     key = request.key()
     with session_factory() as session:
-        row = session.query(ObjectMerge).filter_by(key=key).one_or_none()
-        resumed = row is not None
-        if row is None:
-            plan, main = _plan(client, naming, request)
-            row = ObjectMerge(
-                member_id=request.member_id,
-                key=key,
-                main_id=request.main_id,
-                request={
-                    "duplicates": list(request.duplicate_ids),
-                    "choices": dict(request.choices),
-                    "requested_by": request.requested_by,
-                },
-                plan=plan_dict(plan),
-                steps=steps_of(plan, naming, main),
-                state=PLANNED,
-            )
-            session.add(row)
-            session.commit()
-        journal_id, steps = row.id, [dict(s) for s in row.steps]
-        if row.state == APPLIED:
-            return MergeOutcome(row.id, row.state, dict(row.plan), steps, resumed=True)
+        row = _journal(session, key)
+        if row is not None and row.state == APPLIED:
+            return MergeOutcome(row.id, row.state, dict(row.plan), _steps(row), resumed=True)
+        resumed = row is not None and row.state != REFUSED
+        journal_id = row.id if resumed else None
+    if journal_id is None:
+        plan, main = _plan(client, naming, request)  # portal reads: outside any transaction
+        journal_id = _open(session_factory, request, key, plan, steps_of(plan, naming, main))
+    steps = _lease(session_factory, journal_id, now())
+    if steps is None:
+        with session_factory() as session:
+            row = session.get(ObjectMerge, journal_id)
+            return MergeOutcome(row.id, row.state, dict(row.plan), _steps(row), resumed=True)
     for step in steps:
         if step["state"] == APPLIED:
             continue
@@ -132,6 +153,93 @@ def run_merge(
         step["state"] = APPLIED
         _save(session_factory, journal_id, steps, RUNNING, None, step, request.member_id)
     return _finish(session_factory, journal_id, steps, request, resumed)
+
+
+def _journal(session: Any, key: str) -> ObjectMerge | None:
+    return session.query(ObjectMerge).filter_by(key=key).one_or_none()
+
+
+def _steps(row: ObjectMerge) -> list[dict[str, Any]]:
+    return [dict(s) for s in row.steps]
+
+
+def _open(session_factory, request: MergeRequest, key: str, plan: MergePlan, steps) -> int:
+    """Create (or re-plan a refused) journal and claim its Objects in one transaction;
+    the journal id. When the same request was opened concurrently, that journal's id."""
+    objects = (request.main_id, *request.duplicate_ids)
+    with session_factory() as session:
+        row = _journal(session, key)
+        if row is None:
+            row = ObjectMerge(member_id=request.member_id, key=key, main_id=request.main_id)
+            session.add(row)
+        row.request = {
+            "duplicates": list(request.duplicate_ids),
+            "choices": dict(request.choices),
+            "requested_by": request.requested_by,
+        }
+        row.plan, row.steps, row.state, row.error = plan_dict(plan), steps, PLANNED, None
+        try:
+            session.flush()  # the key is unique: a concurrent twin fails here
+            objects_index.claim(session, request.member_id, row.id, objects)
+            session.commit()
+            return row.id
+        except (IntegrityError, ClaimTaken):
+            session.rollback()
+    with session_factory() as session:  # a new transaction sees what the winner committed
+        row = _journal(session, key)
+        if row is not None and row.state != REFUSED:
+            return row.id  # the same request, opened by a twin: share its journal
+        holders = objects_index.claim_holders(
+            session, request.member_id, objects, other_than=row.id if row else None
+        )
+        message = _busy_message(holders)
+        if row is None:
+            row = ObjectMerge(
+                member_id=request.member_id,
+                key=key,
+                main_id=request.main_id,
+                request={"duplicates": list(request.duplicate_ids)},
+                plan=plan_dict(plan),
+                steps=steps,
+            )
+            session.add(row)
+        row.state, row.error = REFUSED, message
+        try:
+            session.commit()  # the journal says why, for whoever polls it
+        except IntegrityError:
+            session.rollback()
+    raise MergeBusy(message)
+
+
+def _busy_message(holders: Mapping[int, ObjectMerge]) -> str:
+    if not holders:
+        return "Объекты заняты другим объединением, которое сейчас создаётся; повторите позже"
+    parts = []
+    for object_id, merge in sorted(holders.items()):
+        how = "прервано — запустите его снова" if merge.state == FAILED else "выполняется"
+        parts.append(f"объект #{object_id} — в объединении №{merge.id} ({how})")
+    return "Нельзя объединить: " + "; ".join(parts)
+
+
+def _lease(session_factory, journal_id: int, now: datetime) -> list[dict[str, Any]] | None:
+    """Take the right to apply the journal (see module doc); its steps, or None when
+    another worker holds it."""
+    with session_factory() as session:
+        taken = session.execute(
+            update(ObjectMerge)
+            .where(
+                ObjectMerge.id == journal_id,
+                or_(
+                    ObjectMerge.state.in_((PLANNED, FAILED)),
+                    and_(ObjectMerge.state == RUNNING, ObjectMerge.updated_at < now - LEASE),
+                ),
+            )
+            .values(state=RUNNING, updated_at=now)
+        ).rowcount
+        session.commit()
+        if taken != 1:
+            return None
+        return _steps(session.get(ObjectMerge, journal_id))
 
 
 def _save(session_factory, journal_id, steps, state, error, step=None, member_id=None) -> None:
@@ -151,6 +259,7 @@ def _finish(
     with session_factory() as session:
         row = session.get(ObjectMerge, journal_id)
         row.steps, row.state, row.error = [dict(s) for s in steps], APPLIED, None
+        objects_index.release(session, journal_id)
         audit.record(
             session,
             member_id=request.member_id,

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.store.base import Base, UTCDateTime, utcnow
@@ -104,3 +105,57 @@ def linked_to(session: Session, member_id: str, entity: str, record_id: int) -> 
         )
     )
     return sorted(int(i) for i in rows)  # sorted here, not in SQL (see with_hash)
+
+
+class ObjectMergeClaim(Base):
+    """One Object taken by one unfinished merge journal. The primary key makes two merges
+    of overlapping Objects impossible at the database level (A←B and B←A at once would
+    otherwise delete both); the claim is dropped when the journal is applied."""
+
+    __tablename__ = "object_merge_claims"
+
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=False)
+    merge_id: Mapped[int] = mapped_column(_ID, index=True)
+
+
+class ClaimTaken(Exception):
+    """An Object is claimed by another unfinished merge journal; roll back and ask
+    :func:`claim_holders` (in a new transaction) which one."""
+
+
+def claim(session: Session, member_id: str, merge_id: int, object_ids: Iterable[int]) -> None:
+    """Claim ``object_ids`` for journal ``merge_id``; claims it already holds are kept.
+
+    Raises :class:`ClaimTaken` when another journal holds one. The insert is flushed here,
+    so a claim being made concurrently by another transaction fails too (PostgreSQL waits
+    for that transaction, SQLite serialises writers): two claims never both succeed."""
+    for object_id in sorted({int(i) for i in object_ids}):
+        held = session.get(ObjectMergeClaim, (member_id, object_id))
+        if held is None:
+            session.add(
+                ObjectMergeClaim(member_id=member_id, object_id=object_id, merge_id=merge_id)
+            )
+        elif held.merge_id != merge_id:
+            raise ClaimTaken(object_id)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ClaimTaken(None) from exc
+
+
+def claim_holders(
+    session: Session, member_id: str, object_ids: Iterable[int], *, other_than: int | None = None
+) -> dict[int, ObjectMerge]:
+    """Object id → the unfinished journal holding it (other than ``other_than``)."""
+    ids = sorted({int(i) for i in object_ids})
+    rows = session.execute(
+        select(ObjectMergeClaim.object_id, ObjectMerge)
+        .join(ObjectMerge, ObjectMerge.id == ObjectMergeClaim.merge_id)
+        .where(ObjectMergeClaim.member_id == member_id, ObjectMergeClaim.object_id.in_(ids))
+    )
+    return {int(oid): merge for oid, merge in rows if merge.id != other_than}
+
+
+def release(session: Session, merge_id: int) -> None:
+    session.execute(delete(ObjectMergeClaim).where(ObjectMergeClaim.merge_id == int(merge_id)))
