@@ -17,6 +17,9 @@ from app.rules.naming import Naming
 from app.sync.events_map import ACTIVITY
 
 REC = "rec"
+# the record's responsible as ``user.get`` returns it (WORK_POSITION, UF_DEPARTMENT…), read in
+# the record's own batch: routing tables match on the responsible's position
+RESPONSIBLE_USER = "responsible_user"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
                 "id": f"$result[{REC}][OWNER_ID]",
             }
             out[need] = ("crm.item.get", params)
+        elif need == RESPONSIBLE_USER:
+            out[need] = ("user.get", {"ID": f"$result[{REC}][item][assignedById]"})
         elif need.startswith("parent:"):
             parent = need.split(":", 1)[1]
             etid = naming.entity_type_id(parent)
@@ -79,7 +84,13 @@ def fetch_record(
         if name == REC:
             continue
         value = results.get(name)
-        related[name] = _items(value) if name == "contacts" else _item(value)
+        if name == "contacts":
+            related[name] = _items(value)
+        elif name == RESPONSIBLE_USER:
+            users = _items(value)
+            related[name] = users[0] if users and isinstance(users[0], dict) else None
+        else:
+            related[name] = _item(value)
     return Fetched(record, related)
 
 

@@ -100,6 +100,30 @@ def test_routing_table_row_picks_the_responsible_and_hands_over():
     assert [m.stage for m in of(out, A.MoveStage)] == ["metal.lead.handed_over"]
 
 
+def test_routing_rows_by_position_match_the_responsible_read_with_the_lead():
+    # the event path sees the responsible's position (user.get in the lead's batch) like the
+    # route_lead robot does: a row for the head's position routes, another position does not
+    table = [
+        {"name": "Склад", "responsible": 4, "positions": ["Кладовщик"]},
+        {"name": "РОП", "responsible": 3, "positions": ["руководитель отдела продаж"]},
+    ]
+    record = lead(sourceId="EMAIL")
+    head = {"responsible_user": {"ID": "1", "WORK_POSITION": "Руководитель отдела продаж"}}
+    out = rules_routing.route_unprocessed(
+        ctx("lead", record, related=head, settings={"routing_table": table})
+    )
+    assert of(out, A.UpdateFields)[0].fields == {"assignedById": 3}
+    unknown = rules_routing.route_unprocessed(
+        ctx("lead", record, settings={"routing_table": table})
+    )
+    assert not of(unknown, A.UpdateFields)  # position unknown: no position row matches
+    assert rules_routing.RULES[0].needs == (
+        "metal.client",
+        "metal.object_candidates",
+        "responsible_user",
+    )
+
+
 def test_area_and_title_of_a_new_lead():
     record = lead(sourceId="WEBFORM", **DIMS)
     out = rules_fields.fill_new(ctx("lead", record))

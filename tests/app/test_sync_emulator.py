@@ -141,3 +141,13 @@ def test_activities_reach_activity_rules_with_their_owner_but_our_todos_do_not(
         assert process_record(ctx, "activity", int(activity_id)).changes == ["deleted"]
     finally:
         dispatch.unregister("acts")
+
+
+def test_fetch_reads_the_responsible_user_in_the_same_batch(client, emulator):
+    lead = client.call(
+        "crm.item.add", {"entityTypeId": 1, "fields": {"title": "L", "assignedById": 2}}
+    )["item"]
+    before = emu_requests(emulator)
+    got = fetch_record(client, PlainNaming(), "lead", lead["id"], needs=["responsible_user"])
+    assert emu_requests(emulator) == before + 1
+    assert got.related["responsible_user"]["WORK_POSITION"] == "Руководитель отдела продаж"

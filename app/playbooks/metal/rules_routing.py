@@ -6,7 +6,9 @@ mailbox/line; any other responsible means it reached a manager directly. A repea
 found in the mirror by phone / e-mail / company (need ``metal.client``). When the decision
 is «Данные заполнены» the Object check runs in the same pass (our own stage move does not
 come back as a change). A matching row of ``routing_table`` (region, area, position,
-manager…) then picks the responsible and moves the lead to «Передан менеджеру».
+manager…) then picks the responsible and moves the lead to «Передан менеджеру»; the
+responsible's position comes from ``user.get`` in the lead's own fetch batch, so rows with
+``positions`` match here exactly as in the ``route_lead`` robot.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.playbooks.metal.rules_objects import object_actions
 from app.robots.route_lead import stage_code
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, STAGE_FIELD, Rule, RuleContext, on_stage_entered
+from app.sync.fetch import RESPONSIBLE_USER
 
 UNPROCESSED = "metal.lead.unprocessed"
 DATA_COMPLETE_STAGE = "metal.lead.data_complete"
@@ -91,6 +94,7 @@ def route_unprocessed(ctx: RuleContext) -> list[A.Action]:
             area_m2=_area(record),
             source=record.get("sourceId"),
             responsible_id=int(current) if current else None,
+            responsible_position=(ctx.related.get(RESPONSIBLE_USER) or {}).get("WORK_POSITION"),
         )
         by_table = route(table, facts) if table else None
         if by_table is not None:
@@ -114,6 +118,6 @@ RULES = [
         "lead",
         on_stage_entered(UNPROCESSED),
         route_unprocessed,
-        needs=(CLIENT, CANDIDATES),
+        needs=(CLIENT, CANDIDATES, RESPONSIBLE_USER),
     ),
 ]
