@@ -1,0 +1,159 @@
+"""``POST /widgets/<code>``: the page a Bitrix24 placement (CRM tab, menu) shows in its frame.
+
+The portal POSTs the §3.2 frame form. Steps: parse → the installation (``member_id`` known
+and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (APPLICATION_TOKEN or a
+verified AUTH_ID, else 401; see ``app.widgets._gate``) → the widget must belong to a
+playbook installed on that portal (else 404) → PLACEMENT_OPTIONS and the record ID (else
+400) → the page module renders from the store/mirror only. No portal call while rendering.
+
+Every answer is an HTML page in the viewer's language, framable only by the stored portal
+(``Content-Security-Policy: frame-ancestors``), never cached, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, request
+from markupsafe import Markup
+
+from app.handlers import services as current_services
+from app.objects import access
+from app.widgets import WidgetContext, WidgetError, render, renderer
+from app.widgets import _gate as gate
+
+log = logging.getLogger(__name__)
+bp = Blueprint("widgets", __name__)
+
+_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+BEARER_TTL_S = 3600
+
+ERROR_PAGE = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
+padding:24px;color:#333}h1{font-size:18px;margin:0 0 8px}p{color:#828b95}</style></head>
+<body><h1>{{ title }}</h1><p>{{ message }}</p></body></html>
+"""
+
+
+def _frame_ancestors(domain: str | None) -> str:
+    if not domain:
+        return "frame-ancestors 'none'"
+    sources = [f"https://{domain}"]
+    if request.args.get("PROTOCOL") == "0":  # the emulator and local portals speak http
+        sources.append(f"http://{domain}")
+    return "frame-ancestors " + " ".join(sources)
+
+
+def _answer(html: str, status: int, domain: str | None) -> Response:
+    resp = Response(str(html), status=status, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = _frame_ancestors(domain)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _error(exc: WidgetError, lang: str, domain: str | None) -> Response:
+    title = {
+        400: gate.msg(lang, "Ошибка запроса", "Bad request"),
+        401: gate.msg(lang, "Вход не подтверждён", "Not signed in"),
+        403: gate.msg(lang, "Доступ запрещён", "Access denied"),
+        404: gate.msg(lang, "Виджет не найден", "Widget not found"),
+    }.get(exc.status, gate.msg(lang, "Ошибка", "Error"))
+    html = render(ERROR_PAGE, lang=lang, title=title, message=str(exc))
+    return _answer(html, exc.status, domain)
+
+
+def _spec(code: str, playbooks, lang: str):
+    """(playbook, WidgetSpec) of ``code`` among the installed playbooks (404 otherwise)."""
+    from app.playbooks import NAMES, load
+
+    for name in playbooks:
+        if name not in NAMES:
+            continue
+        for spec in load(name).widgets:
+            if spec.code == code:
+                return name, spec
+    raise WidgetError(
+        gate.msg(
+            lang,
+            "Этот виджет не входит в установленные сценарии портала",
+            "This widget is not part of the playbooks installed on this portal",
+        ),
+        404,
+    )
+
+
+def _placement(services, member_id: str, template: str, posted: str, lang: str) -> str:
+    """The placement the widget is bound to; a posted one must be the same (400)."""
+    placement = template
+    if "{" in template:
+        from app.installers.mapping import resolve
+
+        with services.session() as session:
+            naming = resolve(session, member_id)
+        for ref in re.findall(r"\{([a-z0-9_.]+)\}", template):
+            try:
+                placement = placement.replace(f"{{{ref}}}", str(naming.entity_type(ref)))
+            except KeyError:
+                raise WidgetError(
+                    gate.msg(lang, "Виджет ещё не установлен", "The widget is not installed yet"),
+                    404,
+                ) from None
+    if posted and posted.upper() != placement:
+        raise WidgetError(
+            gate.msg(
+                lang,
+                f"Этот виджет открывается только в месте {placement}",
+                f"This widget opens only in {placement}",
+            ),
+            400,
+        )
+    return placement
+
+
+@bp.post("/widgets/<code>")
+def open_widget(code: str) -> Response:
+    """Authenticate the frame POST and render the widget page (see module docstring)."""
+    svc = current_services()
+    lang = gate.lang_of(request.args)
+    domain = None
+    try:
+        if not _CODE.match(code):
+            raise WidgetError(gate.msg(lang, "Виджет не найден", "Widget not found"), 404)
+        opener = gate.installation(svc, request.form, request.args, lang)
+        domain = opener.domain
+        gate.authenticate(svc, opener, request.form, lang)
+        render_page = renderer(code)
+        _, spec = _spec(code, opener.playbooks, lang)
+        if render_page is None:
+            raise WidgetError(gate.msg(lang, "Виджет не найден", "Widget not found"), 404)
+        posted = str(request.form.get("PLACEMENT") or "")
+        placement = _placement(svc, opener.member_id, spec.placement, posted, lang)
+        opts = gate.options(request.form, lang)
+        ctx = WidgetContext(
+            member_id=opener.member_id,
+            domain=opener.domain,
+            code=code,
+            placement=placement,
+            record_id=gate.record_id(placement, opts, lang),
+            options=opts,
+            lang=lang,
+            bearer=(
+                access.issue(opener.application_token, opener.member_id, ttl=BEARER_TTL_S)
+                if opener.application_token
+                else ""
+            ),
+            services=svc,
+        )
+        html = render_page(ctx)
+    except WidgetError as exc:
+        return _error(exc, lang, domain)
+    except Exception:  # noqa: BLE001 - the frame shows a readable page, the log the trace
+        log.exception("widget %s failed to render", code)
+        failure = WidgetError(
+            gate.msg(lang, "Не удалось показать виджет", "The widget could not be shown"), 500
+        )
+        return _error(failure, lang, domain)
+    return _answer(Markup(html), 200, domain)

@@ -1,0 +1,170 @@
+"""Who opened a widget: parse the portal's frame POST (§3.2) and authenticate it.
+
+The frame form is browser-originated, so nothing in it is trusted until proved:
+
+* ``member_id`` must name a known, ``active`` installation; a ``DOMAIN`` query parameter must
+  equal its STORED domain (everything afterwards uses the stored one);
+* ``APPLICATION_TOKEN`` (newer portals) is compared with the stored token in constant time;
+  without it, ``AUTH_ID`` (the viewing user's access token) is proved with ``app.info`` on
+  the stored domain — the same documented exception to "handlers never call the portal" as
+  ``app.handlers.install``: nothing else can tell a forged form from a real open, and the
+  user is waiting in the frame for exactly this answer. A positive answer is cached in Redis
+  under a SHA-256 of (member_id, AUTH_ID) — never the token — for min(AUTH_EXPIRES, 600) s,
+  so reopening tabs does not call the portal each time.
+
+Raises :class:`app.widgets.WidgetError` with the HTTP status of the refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.security import VerificationFailed, tokens_match, verify_token_on_portal
+from app.store import installations
+from app.widgets import WidgetError
+
+log = logging.getLogger(__name__)
+
+MEMBER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+AUTH_CACHE_MAX_S = 600
+_DETAIL = re.compile(r"_DETAIL_TAB$")
+
+
+@dataclass(frozen=True)
+class Opener:
+    """The installation that opened the frame (secrets stay in the store row)."""
+
+    member_id: str
+    domain: str
+    application_token: str | None
+    playbooks: tuple[str, ...]
+
+
+def msg(lang: str, ru: str, en: str) -> str:
+    return en if lang == "en" else ru
+
+
+def lang_of(args: Any) -> str:
+    return "en" if str(args.get("LANG") or "").lower().startswith("en") else "ru"
+
+
+def installation(services: Any, form: Any, args: Any, lang: str) -> Opener:
+    """The active installation of the form's ``member_id`` whose domain matches (403)."""
+    member_id = str(form.get("member_id") or "").strip()
+    if not MEMBER_ID.match(member_id):
+        raise WidgetError(msg(lang, "Портал не определён", "Unknown portal"), 403)
+    with services.session() as session:
+        row = installations.get(session, member_id)
+        if row is None or row.status != "active":
+            raise WidgetError(
+                msg(
+                    lang,
+                    "Приложение не установлено на этом портале",
+                    "The app is not installed on this portal",
+                ),
+                403,
+            )
+        opener = Opener(
+            member_id,
+            row.domain.lower(),
+            row.application_token,
+            tuple(row.playbooks or services.settings.playbooks),
+        )
+    claimed = str(args.get("DOMAIN") or "").strip().lower()
+    if claimed and claimed != opener.domain:
+        log.warning("widget open refused: DOMAIN does not match the stored domain")
+        raise WidgetError(msg(lang, "Чужой портал", "Portal mismatch"), 403)
+    return opener
+
+
+def _auth_key(member_id: str, auth_id: str) -> str:
+    digest = hashlib.sha256(f"{member_id}\0{auth_id}".encode()).hexdigest()
+    return f"b24:widget:auth:{digest}"
+
+
+def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
+    """Prove the open came from the portal (APPLICATION_TOKEN, else AUTH_ID); 401 if not."""
+    denied = WidgetError(
+        msg(
+            lang,
+            "Не удалось подтвердить вход. Откройте вкладку заново.",
+            "Could not verify the sign-in. Reopen the tab.",
+        ),
+        401,
+    )
+    app_token = form.get("APPLICATION_TOKEN") or ""
+    if app_token:
+        if not tokens_match(opener.application_token, app_token):
+            log.warning("widget open refused: application token mismatch")
+            raise denied
+        return
+    auth_id = form.get("AUTH_ID") or ""
+    if not auth_id:
+        raise denied
+    key = _auth_key(opener.member_id, auth_id)
+    if services.redis.get(key):
+        return
+    try:
+        verify_token_on_portal(services.settings, opener.domain, auth_id)
+    except VerificationFailed as exc:
+        log.warning("widget open refused: AUTH_ID not verified (%s)", exc)
+        if not exc.reachable:
+            raise WidgetError(
+                msg(
+                    lang,
+                    "Портал не отвечает, попробуйте позже",
+                    "The portal does not answer; try again later",
+                ),
+                502,
+            ) from None
+        raise denied from None
+    expires = str(form.get("AUTH_EXPIRES") or "")
+    ttl = min(int(expires), AUTH_CACHE_MAX_S) if expires.isdigit() else AUTH_CACHE_MAX_S
+    if ttl > 0:
+        services.redis.set(key, b"1", ex=ttl)
+
+
+def options(form: Any, lang: str) -> dict[str, Any]:
+    """``PLACEMENT_OPTIONS`` as a dict ({} when absent; 400 when not a JSON object)."""
+    raw = form.get("PLACEMENT_OPTIONS")
+    if raw in (None, "", "[]"):
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise WidgetError(
+            msg(
+                lang,
+                "Некорректные параметры виджета (PLACEMENT_OPTIONS)",
+                "Malformed widget parameters (PLACEMENT_OPTIONS)",
+            ),
+            400,
+        )
+    return value
+
+
+def record_id(placement: str, opts: dict[str, Any], lang: str) -> int | None:
+    """The record of a detail tab (a positive integer ``ID``, 400 otherwise); None elsewhere."""
+    raw = opts.get("ID")
+    if not _DETAIL.search(placement):
+        return _positive(raw)
+    value = _positive(raw)
+    if value is None:
+        raise WidgetError(
+            msg(lang, "Не передан номер записи CRM (ID)", "No CRM record ID was passed"), 400
+        )
+    return value
+
+
+def _positive(raw: Any) -> int | None:
+    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
+    return int(text) if text.isdigit() and int(text) > 0 else None
