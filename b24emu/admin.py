@@ -250,8 +250,15 @@ async def open_app(portal: Portal, body: dict[str, Any], request: web.Request) -
         url = bound[0].handler
     if not url:
         raise ValueError("app has no handler URL")
+    with_token = body.get("application_token", True) not in (False, 0, "0", "N", "false")
     return await apps.open_frame(
-        portal, app, url, int(body.get("user_id") or 1), placement, body.get("options")
+        portal,
+        app,
+        url,
+        int(body.get("user_id") or 1),
+        placement,
+        body.get("options"),
+        with_application_token=with_token,
     )
 
 

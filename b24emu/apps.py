@@ -75,9 +75,17 @@ def app_dict(app: App) -> dict[str, Any]:
 
 
 def frame_form(
-    portal: Portal, app: App, user_id: int, placement: str = "DEFAULT", options: Any = None
+    portal: Portal,
+    app: App,
+    user_id: int,
+    placement: str = "DEFAULT",
+    options: Any = None,
+    with_application_token: bool = True,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """(query, body) of the browser form POST into the app frame (§3.2)."""
+    """(query, body) of the browser form POST into the app frame (§3.2).
+
+    ``with_application_token=False`` posts the form of older portal builds, which carry no
+    ``APPLICATION_TOKEN``/``APPLICATION_SCOPE`` (the app must then verify ``AUTH_ID``)."""
     token = oauth.issue_tokens(portal, app.client_id, user_id, app.scopes)
     query = {
         "DOMAIN": portal.domain,
@@ -97,6 +105,8 @@ def frame_form(
         "PLACEMENT": placement,
         "PLACEMENT_OPTIONS": json.dumps(options if options is not None else {}, ensure_ascii=False),
     }
+    if not with_application_token:
+        del body["APPLICATION_TOKEN"], body["APPLICATION_SCOPE"]
     return query, body
 
 
@@ -107,9 +117,10 @@ async def open_frame(
     user_id: int = 1,
     placement: str = "DEFAULT",
     options: Any = None,
+    with_application_token: bool = True,
 ) -> dict[str, Any]:
     """POST the frame form to ``url`` and wait for the answer (like a browser would)."""
-    query, body = frame_form(portal, app, user_id, placement, options)
+    query, body = frame_form(portal, app, user_id, placement, options, with_application_token)
     sep = "&" if "?" in url else "?"
     delivery = portal.runtime.outbox.record(
         "frame", f"{url}{sep}{urlencode(query)}", placement, body, app.client_id

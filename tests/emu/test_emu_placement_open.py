@@ -1,0 +1,56 @@
+"""Opening a bound placement the way a portal does (§3.2, §8.11): the frame form reaches
+the bound handler, its AUTH_ID is the viewing user's app token (``app.info`` accepts it),
+and older builds' form without APPLICATION_TOKEN can be posted too."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+
+def _bind(installed_app, receiver, placement="CRM_LEAD_DETAIL_TAB", path="tab"):
+    installed_app["rest"].call(
+        "placement.bind", {"PLACEMENT": placement, "HANDLER": receiver.url(path), "TITLE": "Tab"}
+    )
+
+
+def test_frame_form_carries_everything_a_widget_needs(emulator, installed_app, receiver):
+    _bind(installed_app, receiver)
+    answer = emulator.admin.post(
+        f"apps/{installed_app['client_id']}/open",
+        {"placement": "CRM_LEAD_DETAIL_TAB", "options": {"ID": "7"}, "user_id": 2},
+    )
+    assert answer["status"] == 200
+    frame = receiver.wait_for("tab")[0]
+    assert frame.query["DOMAIN"] == emulator.domain and frame.query["PROTOCOL"] == "0"
+    assert frame.form["member_id"] == emulator.portal.member_id
+    assert frame.form["APPLICATION_TOKEN"] == installed_app["application_token"]
+    assert json.loads(frame.form["PLACEMENT_OPTIONS"]) == {"ID": "7"}
+    info = requests.post(emulator.rest_url + "app.info", json={"auth": frame.form["AUTH_ID"]})
+    assert info.status_code == 200 and info.json()["result"]["INSTALLED"] is True
+
+
+def test_older_builds_post_no_application_token(emulator, installed_app, receiver):
+    _bind(installed_app, receiver)
+    emulator.admin.post(
+        f"apps/{installed_app['client_id']}/open",
+        {"placement": "CRM_LEAD_DETAIL_TAB", "options": {"ID": "7"}, "application_token": False},
+    )
+    frame = receiver.wait_for("tab")[0]
+    assert "APPLICATION_TOKEN" not in frame.form and "APPLICATION_SCOPE" not in frame.form
+    assert frame.form["AUTH_ID"]
+
+
+def test_a_forged_auth_id_is_refused_by_app_info(emulator, installed_app):
+    info = requests.post(emulator.rest_url + "app.info", json={"auth": "f" * 64})
+    assert info.status_code == 401 and info.json()["error"] == "invalid_token"
+
+
+def test_an_unbound_placement_cannot_be_opened(emulator, installed_app):
+    resp = requests.post(
+        emulator.base_url + f"/_emu/apps/{installed_app['client_id']}/open",
+        json={"placement": "CRM_DEAL_DETAIL_TAB", "options": {"ID": "1"}},
+    )
+    assert resp.status_code >= 400
+    assert "not bound" in resp.text
