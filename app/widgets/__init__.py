@@ -20,6 +20,7 @@ page's JS calls our own APIs with ``Authorization: Bearer <ctx.bearer>``.
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
+log = logging.getLogger(__name__)
 _REGISTRY: dict[str, Callable[[WidgetContext], str]] = {}
 _LOADED = False
 
@@ -79,8 +81,12 @@ def _load_all() -> None:
     if _LOADED:
         return
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if not info.name.startswith("_"):
+        if info.name.startswith("_"):
+            continue
+        try:
             importlib.import_module(f"{__name__}.{info.name}")
+        except Exception:  # noqa: BLE001 - one broken page must not take the others down
+            log.exception("widget module %s failed to import; its pages answer 404", info.name)
     _LOADED = True
 
 

@@ -129,6 +129,23 @@ def test_lead_title_with_markup_renders_as_text(client, services):
     assert "<img src=x" not in page and "&lt;img src=x onerror=1&gt;" in page
 
 
+def test_a_failing_page_is_a_readable_500_without_the_trace(client, monkeypatch):
+    import app.widgets as widgets
+
+    widgets.renderer("lead_object")  # modules loaded
+
+    def broken(ctx):
+        raise RuntimeError("boom in the renderer")
+
+    monkeypatch.setitem(widgets._REGISTRY, "lead_object", broken)
+    resp = open_widget(client, "lead_object", placement=LEAD_TAB, options={"ID": "7"})
+    assert resp.status_code == 500
+    page = resp.get_data(as_text=True)
+    assert "Не удалось показать виджет" in page
+    assert "boom" not in page and "Traceback" not in page
+    assert resp.headers["Content-Security-Policy"] == f"frame-ancestors https://{DOMAIN}"
+
+
 # --- AUTH_ID verified on the portal (no APPLICATION_TOKEN posted) ------------------------------
 
 
