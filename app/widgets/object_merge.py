@@ -63,7 +63,8 @@ function api(method,url,body){
  "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
  .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
   if(r.ok)return d;var e=d.error;if(r.status===401)e=L.expired;
-  if(typeof e!=="string")e=JSON.stringify(e||r.status);throw new Error(e);});});}
+  if(typeof e!=="string")e=JSON.stringify(e||r.status);var x=new Error(e);x.status=r.status;
+  throw x;});});}
 function body(){var ids=[];document.querySelectorAll("input.dup:checked").forEach(
  function(b){ids.push(parseInt(b.value,10));});
  return {main_id:cfg.object,duplicate_ids:ids,choices:choices};}
@@ -78,12 +79,14 @@ function showPlan(p){var box=$("plan");box.textContent="";
   r.checked=(choices[c.field]||c.kept_from)===v[0];
   r.onchange=function(){choices[c.field]=v[0];};l.appendChild(r);
   l.appendChild(document.createTextNode(" #"+v[0]+": "+v[1]+"  "));d.appendChild(l);});});}
-function poll(key){api("GET",base+"/"+encodeURIComponent(key)).then(function(j){
+function poll(key,waited){waited=waited||0;
+ api("GET",base+"/"+encodeURIComponent(key)).then(function(j){
  var done=j.steps.filter(function(s){return s.state==="applied";}).length;
  say((L.states[j.state]||j.state)+" · "+done+"/"+j.steps.length+(j.error?": "+j.error:""),
  j.state==="failed"||j.state==="refused"?"error":(j.state==="applied"?"ok":""));
  if(j.state==="planned"||j.state==="running")setTimeout(function(){poll(key);},2000);
-}).catch(function(e){say(e.message,"error");});}
+}).catch(function(e){if(e.status===404&&waited<60){say(L.queued);
+ setTimeout(function(){poll(key,waited+1);},2000);}else say(e.message,"error");});}
 if($("preview"))$("preview").onclick=function(){say(L.wait);
  api("POST",base+"/preview",body()).then(function(p){showPlan(p);planned=true;
  $("merge").disabled=false;say(p.conflicts.length?L.choose:"");})
@@ -147,6 +150,8 @@ def _script_labels(ctx: WidgetContext, labels: dict) -> dict:
             "Merge? Duplicates are deleted.",
         ),
         "started": t(ctx, "Объединение запущено…", "Merge started…"),
+        # the journal appears when a worker takes the job: until then the key is unknown
+        "queued": t(ctx, "Объединение в очереди…", "Merge queued…"),
     }
 
 
