@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from app.objects.keys import OBJECT, code, purpose_code
 from app.rules.changes import normalize
 from app.store import mirror
+from app.widgets._store import naming, user_name
 
 
 @dataclass(frozen=True)
@@ -26,12 +25,6 @@ class ObjectView:
     stage: str
     responsible: str
     duplicates: list[int]
-
-
-def naming(session, member_id: str) -> Any:
-    from app.installers.mapping import resolve
-
-    return resolve(session, member_id)
 
 
 def _purpose_label(option: str, lang: str) -> str:
@@ -50,25 +43,6 @@ def _stage_label(stage: Any, lang: str) -> str:
         if spec.code == stage:
             return getattr(spec.name, lang)
     return str(stage or "")
-
-
-def user_name(session, member_id: str, user_id: Any) -> str:
-    """«Имя Фамилия» from the cached portal directory, else ``#id`` ("" when unset)."""
-    from app.store.timers import DirectoryCache
-
-    if user_id in (None, "", 0, "0"):
-        return ""
-    row = session.scalar(
-        select(DirectoryCache).where(
-            DirectoryCache.member_id == member_id, DirectoryCache.name == "users"
-        )
-    )
-    for user in (row.data if row is not None else None) or []:
-        if str(user.get("ID")) == str(user_id):
-            name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-            if name:
-                return name
-    return f"#{user_id}"
 
 
 def _number(value: Any) -> Any:

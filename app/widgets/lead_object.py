@@ -12,7 +12,8 @@ from app.objects.keys import linked_object
 from app.rules.changes import normalize
 from app.store import mirror
 from app.widgets import WidgetContext, page, register, render, t
-from app.widgets._metal import load_object, naming
+from app.widgets._metal import load_object
+from app.widgets._store import naming
 
 BODY = """
 {% if obj is none %}

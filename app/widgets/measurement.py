@@ -18,7 +18,7 @@ from app.playbooks.settings import effective
 from app.rules.changes import normalize
 from app.store import bookings, mirror
 from app.widgets import WidgetContext, page, register, render, t
-from app.widgets._metal import naming, user_name
+from app.widgets._store import naming, user_name
 
 SLOTS = 8
 
