@@ -113,6 +113,15 @@ class Notify(Action):
 
 @dataclass(frozen=True)
 class CreateTask(Action):
+    """A Bitrix24 task (``tasks.task.add`` + checklist items), bound to ``bind_to``.
+
+    ``tag`` names the task for the app (e.g. ``"kitchens.measurer"``): it is kept with the
+    task's mirrored snapshot, so a rule triggered by the task's completion
+    (``on_task_completed(tag)``) knows which step of a plan was closed. ``once``, when set,
+    replaces the whole idempotency key (member + ``once``): two rules reacting to the same
+    fact in different ways (a stage move, the closing of a task) then create one task, not
+    two — e.g. ``once="kitchens.followup:lead:17"``."""
+
     title: str
     responsible_id: int
     deadline: datetime | None = None
@@ -122,6 +131,8 @@ class CreateTask(Action):
     auditors: tuple[int, ...] = ()
     priority: int = 1  # 0 low, 1 medium, 2 high
     key: str = field(default="", kw_only=True)
+    tag: str = field(default="", kw_only=True)
+    once: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)

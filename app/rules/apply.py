@@ -230,7 +230,8 @@ def _timer_call(
 def created_records(reports: Sequence[ApplyReport], naming: Naming) -> list[tuple[str, int]]:
     """Records these reports created, named as the portal's events name them
     (``("deal", 5)``, ``("dynamic:1220", 22)``, ``("activity", 9)``) — for
-    ``app.sync.dirty.remember_created``, so their ADD echo costs no read."""
+    ``app.sync.dirty.remember_created``, so their ADD echo costs no read. Not tasks: the
+    app does not bind ONTASKADD, so the marker would swallow the task's first UPDATE."""
     out: list[tuple[str, int]] = []
     for report in reports:
         for o in report.outcomes:

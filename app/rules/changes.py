@@ -24,6 +24,10 @@ from app.rules.model import (
     STAGE_ENTERED,
     STAGE_FIELD,
     STAGE_LEFT,
+    TASK_COMPLETED,
+    TASK_DONE,
+    TASK_ENTITY,
+    TASK_TAG,
     Change,
 )
 from app.rules.naming import Naming, PlainNaming
@@ -171,4 +175,15 @@ def diff(
     if plain:
         cause = f"fields:{','.join(sorted(plain))}@{version}"
         out.append(Change(kind=FIELD_CHANGED, cause=cause, **common))
+    if entity == TASK_ENTITY and "status" in fields and _done(after) and not _done(before):
+        # one cause per task, whatever the version: reopening and closing the task again
+        # must not start the next step of the plan a second time
+        tag = str(after.get(TASK_TAG) or "")
+        out.append(
+            Change(kind=TASK_COMPLETED, cause="task:completed", detail={"name": tag}, **common)
+        )
     return out
+
+
+def _done(task: Mapping[str, Any]) -> bool:
+    return str(task.get("status") or "") == TASK_DONE

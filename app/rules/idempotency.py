@@ -28,7 +28,12 @@ REPEATABLE = (A.UpdateFields, A.MoveStage, A.LinkRecords, A.DeleteRecord, A.Canc
 def action_key(
     member_id: str, rule: str, record: str, cause: str, action: A.Action, position: int
 ) -> str:
-    """The stable idempotency key of one action (same inputs on a replay → same key)."""
+    """The stable idempotency key of one action (same inputs on a replay → same key).
+    An action's ``once`` (see ``CreateTask``) is its whole key within the portal."""
+    once = getattr(action, "once", "")
+    if once:
+        raw = "\x1f".join((member_id, "once", once))
+        return hashlib.sha256(raw.encode()).hexdigest()
     raw = "\x1f".join((member_id, rule, record, cause, action.slot(position)))
     return hashlib.sha256(raw.encode()).hexdigest()
 

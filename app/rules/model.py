@@ -30,8 +30,10 @@ RESPONSIBLE_CHANGED = "responsible_changed"
 DELETED = "deleted"
 TIMER_FIRED = "timer_fired"
 ROBOT_CALLED = "robot_called"
+TASK_COMPLETED = "task_completed"  # a task the app created was closed (detail name = its tag)
 CHANGE_KINDS = frozenset(
     {
+        TASK_COMPLETED,
         CREATED,
         STAGE_ENTERED,
         STAGE_LEFT,
@@ -46,6 +48,13 @@ UPDATE_KINDS = frozenset({STAGE_ENTERED, STAGE_LEFT, FIELD_CHANGED, RESPONSIBLE_
 
 STAGE_FIELD = "stageId"
 RESPONSIBLE_FIELD = "assignedById"
+
+# Bitrix24 tasks (``app.sync.tasks``): the entity name, the snapshot key that holds what the
+# playbook called a task it created (``CreateTask.tag``; never sent to the portal), and the
+# status of a completed task.
+TASK_ENTITY = "task"
+TASK_TAG = "#tag"
+TASK_DONE = "5"
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,8 @@ class Trigger:
     kinds: frozenset[str]
     stages: frozenset[str] = frozenset()  # for stage_entered / stage_left; empty = any
     fields: frozenset[str] = frozenset()  # for field_changed; empty = any
-    name: str = ""  # timer kind / robot code for timer_fired / robot_called; "" = any
+    name: str = ""  # timer kind / robot code / task tag for timer_fired / robot_called /
+    # task_completed; "" = any
     on_new_records: bool = True  # False: ignore the stage_entered that comes with a creation
 
     def matches(self, change: Change) -> bool:
@@ -100,7 +110,7 @@ class Trigger:
             return bool(self.stages & ({change.stage_from} | change.stage_from_codes))
         if change.kind == FIELD_CHANGED and self.fields:
             return bool(self.fields & change.fields_changed)
-        if change.kind in (TIMER_FIRED, ROBOT_CALLED) and self.name:
+        if change.kind in (TIMER_FIRED, ROBOT_CALLED, TASK_COMPLETED) and self.name:
             return change.detail.get("name") == self.name
         return True
 
@@ -140,6 +150,12 @@ def on_timer(kind: str = "") -> Trigger:
 
 def on_robot(code: str = "") -> Trigger:
     return Trigger(frozenset({ROBOT_CALLED}), name=code)
+
+
+def on_task_completed(tag: str = "") -> Trigger:
+    """A task the app created with ``CreateTask(tag=tag)`` was completed (rules on entity
+    ``"task"``; the record is the task, ``ctx.related["task.bound"]`` its CRM record)."""
+    return Trigger(frozenset({TASK_COMPLETED}), name=tag)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.rules import actions as A
+from app.rules.model import TASK_ENTITY, TASK_TAG
 from app.rules.naming import Naming
 from app.store import mirror
 from app.store.mirror import OURS
@@ -39,9 +40,30 @@ def to_mirror(session, member_id: str, action: A.Action, value: Any, naming: Nam
         mirror.put(session, member_id, action.child[0], int(item["id"]), item)
     elif isinstance(action, A.DeleteRecord) and isinstance(action.record_id, int):
         mirror.mark_deleted(session, member_id, action.entity, action.record_id)
+    elif isinstance(action, A.CreateTask) and isinstance(value, dict):
+        _task_to_mirror(session, member_id, action, value.get("task"), naming)
     elif isinstance(action, A.CreateTodo) and isinstance(value, dict) and value.get("id"):
         # the portal answers only the id: mark the activity as ours so its ADD echo is
         # mirrored without firing activity rules ("the client got in touch")
         mirror.put(
             session, member_id, "activity", int(value["id"]), {"ID": str(value["id"]), OURS: True}
         )
+
+
+def _task_to_mirror(session, member_id: str, action: A.CreateTask, task: Any, naming) -> None:
+    """Mirror a task we created, with the playbook's tag: the app mirrors only its own tasks
+    (``app.sync.tasks``), and the tag tells the completion rules which step it was. When the
+    task's ADD echo got there first, only the tag is added to what it stored."""
+    from app.rules.commands import binding
+    from app.sync.tasks import snapshot
+
+    if not isinstance(task, dict) or not task.get("id"):
+        return
+    task_id = int(task["id"])
+    known = mirror.get(session, member_id, TASK_ENTITY, task_id)
+    data = known if known is not None else snapshot(task) or {}
+    if known is None and action.bind_to and isinstance(action.bind_to[1], int):
+        # the add answer omits ufCrmTask (returned only when selected); we know what we sent
+        data["ufCrmTask"] = [binding(action.bind_to[0], action.bind_to[1], naming)]
+    data[TASK_TAG] = action.tag
+    mirror.put(session, member_id, TASK_ENTITY, task_id, data)

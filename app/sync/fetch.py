@@ -14,7 +14,8 @@ from typing import Any
 
 from app.rules.batching import run_batch
 from app.rules.naming import Naming
-from app.sync.events_map import ACTIVITY
+from app.sync import tasks
+from app.sync.events_map import ACTIVITY, TASK
 
 REC = "rec"
 # the record's responsible as ``user.get`` returns it (WORK_POSITION, UF_DEPARTMENT…), read in
@@ -65,9 +66,12 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
 def fetch_record(
     client: Any, naming: Naming, entity: str, record_id: int, needs: Iterable[str] = ()
 ) -> Fetched:
-    """The record (raw crm.item dict; for activities the legacy UPPER dict) plus related
-    records, in one batch."""
-    if entity == ACTIVITY:
+    """The record (raw crm.item dict; for activities the legacy UPPER dict; for tasks the
+    :func:`app.sync.tasks.snapshot`) plus related records, in one batch."""
+    if entity == TASK:  # related CRM records come from the mirror (app.sync.tasks.BOUND)
+        cmd = {REC: ("tasks.task.get", {"taskId": int(record_id), "select": tasks.SELECT})}
+        needs = ()
+    elif entity == ACTIVITY:
         cmd = {REC: ("crm.activity.get", {"id": int(record_id)})}
     else:
         etid = naming.entity_type_id(entity)
@@ -75,9 +79,12 @@ def fetch_record(
     cmd.update(related_commands(needs, naming))
     results, errors = run_batch(client, cmd)
     if REC in errors:
-        if errors[REC].not_found:
+        if errors[REC].not_found or (entity == TASK and _task_gone(errors[REC])):
             return Fetched(None)
         raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
+    if entity == TASK:
+        value = results.get(REC)
+        return Fetched(tasks.snapshot(value.get("task") if isinstance(value, dict) else None))
     record = _item(results.get(REC)) if entity != ACTIVITY else _plain(results.get(REC))
     related: dict[str, Any] = {}
     for name in cmd:
@@ -92,6 +99,12 @@ def fetch_record(
         else:
             related[name] = _item(value)
     return Fetched(record, related)
+
+
+def _task_gone(error: str) -> bool:
+    """tasks.task.get answers ERROR_CORE "Task not found or not accessible" (#8) for a
+    deleted task — and for one we may no longer see, which is as gone for our rules."""
+    return "TASKS_ERROR_EXCEPTION_#8;" in error and "not found" in error.lower()
 
 
 class FetchFailed(Exception):

@@ -24,10 +24,11 @@ from app.rules.actions import MoveStage, UpdateFields
 from app.rules.apply import DONE, ActionGroup, apply_groups, created_records, event_entity
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
+from app.rules.model import TASK_ENTITY, TASK_TAG
 from app.store import audit, inbox, mirror
 from app.sync import dirty
 from app.sync.context import PortalContext
-from app.sync.fetch import fetch_record
+from app.sync.fetch import Fetched, fetch_record
 from app.sync.gather import gather
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,21 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
             # created the record) waits for its next event or the reconciliation.
             result.changes = ["ours"]
             return result
+    if entity == TASK_ENTITY:
+        with ctx.session_factory() as session:
+            known = mirror.get(session, member_id, entity, record_id)
+        if known is None:
+            # every task of the portal fires ONTASK*; the app mirrors only the tasks it
+            # created (when the CreateTask is applied), so a task unknown here is not ours
+            # — or ours with its write-back still in flight, which adds it then
+            result.changes = ["foreign"]
+            return result
     fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
     with ctx.session_factory() as session:
         before = mirror.get(session, member_id, entity, record_id)
+    if entity == TASK_ENTITY and before is not None and fetched.record is not None:
+        # the playbook's tag lives only in our snapshot: carry it over to the fresh read
+        fetched = Fetched({**fetched.record, TASK_TAG: before.get(TASK_TAG)}, fetched.related)
     if before is not None and before.get(mirror.OURS) and fetched.record is not None:
         _store(ctx, entity, record_id, fetched.record)  # the echo of our own creation
         result.changes = ["ours"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from app.store import mirror
 from app.sync.context import PortalContext
-from app.sync.events_map import ACTIVITY
+from app.sync.events_map import ACTIVITY, TASK
 from app.sync.full import full_sync
 from app.sync.offline import Processor
 from app.sync.process import process_record
@@ -38,8 +38,9 @@ def reconcile(
 ) -> ReconcileResult:
     """Process records changed since the last reconciliation (see module doc)."""
     out = ReconcileResult()
-    # activities are not crm.item records (no updatedTime listing): events + offline only
-    for entity in sorted(set(entities or ctx.table.entities()) - {ACTIVITY}):
+    # activities and tasks are not crm.item records (no updatedTime listing): events +
+    # offline only (and the app mirrors only the tasks it created, app.sync.tasks)
+    for entity in sorted(set(entities or ctx.table.entities()) - {ACTIVITY, TASK}):
         with ctx.session_factory() as session:
             since = mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified
             session.commit()

@@ -134,9 +134,17 @@ def test_smart_process_and_offline_notifications(run, redis_conn):
 
 
 def test_unknown_event_is_accepted_and_ignored(run):
-    verdict = run(payload("event_ONTASKADD"))
+    form = payload("event_ONTASKADD")
+    form.update(event="ONTASKCOMMENTADD", data={"FIELDS_AFTER": {"ID": "7", "TASK_ID": "123"}})
+    verdict = run(form)
     assert (verdict.status, verdict.enqueued) == (200, False) and run.jobs == []
     assert not verdict.marked
+
+
+def test_task_event_marks_the_task_dirty(run, redis_conn):
+    verdict = run(payload("event_ONTASKADD"))
+    assert verdict.status == 200 and verdict.marked
+    assert list(marked(redis_conn)) == ["task:123"]
 
 
 @pytest.mark.parametrize(

@@ -88,12 +88,13 @@ def test_confirmed_measurement_texts_the_client_and_tasks_the_measurer():
     out = rules_measurement.on_confirmed(c)
     sms = of(out, A.MessageClient)[0]
     assert sms.channel == "sms" and "26.11.2026 в 10:00" in sms.text
-    measurer, final = of(out, A.CreateTask)
+    # the final proposal waits for the measurer to close this task (rules_tasks)
+    (measurer,) = of(out, A.CreateTask)
+    assert measurer.tag == "kitchens.measurer" and measurer.bind_to == ("lead", 7)
     assert measurer.responsible_id == MEASURER
     assert measurer.checklist[0] == "Позвонить клиенту за час до приезда"
     assert "Составить полную смету" in measurer.checklist
     assert measurer.deadline == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # visit + 3 h
-    assert final.responsible_id == MANAGER and final.title.startswith("Финальное КП")
     unticked = record | {"UF_CRM_KT_MEASURE_OK": "N"}
     assert rules_measurement.on_confirmed(ctx(unticked, kind=FIELD_CHANGED)) == []
 

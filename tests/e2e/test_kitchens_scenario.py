@@ -1,6 +1,6 @@
 """E2E kitchens (seed 002): call, assignment, qualification, ABC scoring, proposal task,
 booking through the widget API, the 24-hour confirmation, the measurer's task, the final
-proposal and the agreement — the portal's state read back through REST after each step.
+proposal once the measurer closed that task, and the agreement — the portal's state read back through REST after each step.
 
 The emulator, the real installer (kitchens), our Flask app over HTTP receiving the portal's
 events, a real RQ worker for the events/sync queues, the timers fired with a manual clock.
@@ -206,13 +206,33 @@ def test_seed_flow_from_call_to_agreement(world):
     w.settle()
     assert [t for t in tasks(w, lid) if t["title"].startswith("Подтвердить замер")]
 
-    # 8. confirmed: SMS to the client, the measurer's checklist task, the final proposal task
+    # 8. confirmed: SMS to the client and the measurer's checklist task — no final proposal
+    # yet: that waits for the measurer to close the visit task
     update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
     assert any(c.startswith("[sms] Замер") for c in w.comments("lead", lid))
     measurer = [t for t in tasks(w, lid) if t["title"].startswith("Замер:")]
-    assert measurer and measurer[0]["responsible"] == MEASURER
+    assert len(measurer) == 1 and measurer[0]["responsible"] == MEASURER
     assert "Позвонить клиенту за час до приезда" in checklist(w, measurer[0]["id"])
-    assert [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    assert not [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+
+    # 8b. the measurer closes the visit task through REST (ONTASKUPDATE): the manager's
+    # final proposal appears, once — the event replayed by the portal changes nothing
+    visit_task = measurer[0]["id"]
+    w.rest("tasks.task.update", {"taskId": visit_task, "fields": {"STATUS": 5}})
+    w.settle()
+    closed = w.rest("tasks.task.get", {"taskId": visit_task, "select": ["ID", "STATUS"]})
+    assert closed["task"]["status"] == "5"
+    final = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    assert len(final) == 1 and final[0]["responsible"] == MANAGER
+    assert "Отправить финальное КП" in checklist(w, final[0]["id"])
+    listed = w.rest(
+        "tasks.task.list",
+        {"filter": {"UF_CRM_TASK": f"L_{lid}"}, "select": ["ID", "TITLE", "STATUS"]},
+    )["tasks"]
+    assert {t["id"]: t["status"] for t in listed}[str(final[0]["id"])] == "2"
+    w.rest("tasks.task.update", {"taskId": visit_task, "fields": {"STATUS": 5}})
+    w.settle()
+    assert len([t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]) == 1
 
     # 9. agreed: a contact and a deal with the lead's fields
     move(w, lid, "kitchens.lead.agreed")

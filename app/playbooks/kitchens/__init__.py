@@ -16,7 +16,15 @@ from app.playbooks.common import (
     role_settings,
     t,
 )
-from app.playbooks.schema import FieldSpec, Option, Playbook, SettingSpec, WidgetSpec, stage
+from app.playbooks.schema import (
+    EventSpec,
+    FieldSpec,
+    Option,
+    Playbook,
+    SettingSpec,
+    WidgetSpec,
+    stage,
+)
 
 
 def _opts(*pairs: tuple[str, str, str]) -> tuple[Option, ...]:
@@ -166,7 +174,14 @@ PLAYBOOK = Playbook(
     # pure, a booking reserves in the store.
     robots=("abc_score",),
     widgets=(WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),),
-    events=(*crm_events("LEAD", "DEAL", "CONTACT"), *crm_events("ACTIVITY", delete=False)),
+    # Tasks: closing one creates the next (rules_tasks). ONTASKADD is not needed — the app
+    # mirrors the tasks it creates when it creates them.
+    events=(
+        *crm_events("LEAD", "DEAL", "CONTACT"),
+        *crm_events("ACTIVITY", delete=False),
+        EventSpec("ONTASKUPDATE"),
+        EventSpec("ONTASKDELETE"),
+    ),
     settings=(
         SettingSpec(
             "sos_interval_minutes", "minutes", 15, t("Интервал SOS, мин", "SOS interval, minutes")

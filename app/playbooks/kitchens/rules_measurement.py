@@ -5,9 +5,9 @@
   measurement time starts a new timer; the old one finds the time changed and does nothing —
   the cycle repeats. (The booking API's own writes do not come back to the rules, so its job
   starts the timer with :func:`confirmation_timer` itself.)
-* «Замер подтверждён» ticked → an SMS to the client, the measurer's visit task with its
-  checklist (call an hour before, measure, design, full estimate) and the manager's final
-  proposal task one working day after the visit.
+* «Замер подтверждён» ticked → an SMS to the client and the measurer's visit task with its
+  checklist (call an hour before, measure, design, full estimate). The manager's final
+  proposal follows when the measurer closes that task (``rules_tasks``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from app.playbooks.kitchens.rules_workplan import (
     CONFIRMED,
     MEASURE_AT,
     MEASURER,
-    PLAN,
     calendar,
     manager,
     task,
@@ -89,7 +88,7 @@ def confirm_task(ctx: RuleContext) -> list[A.Action]:
 
 
 def on_confirmed(ctx: RuleContext) -> list[A.Action]:
-    """Measurement confirmed: SMS to the client, the measurer's task, the final proposal."""
+    """Measurement confirmed: SMS to the client and the measurer's task."""
     record = ctx.record or {}
     if not _confirmed(record) or blocked(ctx):
         return []
@@ -104,14 +103,10 @@ def on_confirmed(ctx: RuleContext) -> list[A.Action]:
         f"адрес: {record.get('UF_CRM_KT_ADDRESS') or '—'}. Замерщик позвонит за час до приезда."
     )
     hours = float(ctx.settings.get("measurement_hours") or 3)
-    out: list[A.Action] = [
+    return [
         A.MessageClient("sms", ("lead", rid), "Замер", text, key="sms"),
         task(ctx, "measurer", measurer, visit + timedelta(hours=hours), priority=2),
     ]
-    if manager(ctx):
-        final = calendar(ctx.settings).add_working(visit, PLAN["final"][1])
-        out.append(task(ctx, "final", manager(ctx), final))
-    return out
 
 
 RULES = [

@@ -1,10 +1,12 @@
 """Kitchens work plan (spec §3 rules 7 and 10): tasks with deadlines and checklists per stage.
 
 * «Клиент наш» → the manager: prepare and send the catalogue and the proposal (1 working day).
-* «Каталог и КП отправлены» → the manager: follow up ``followup_working_days`` working days on.
+* «Каталог и КП отправлены» → the manager: follow up ``followup_working_days`` working days on
+  (or the proposal task closed, whichever comes first: ``rules_tasks``).
 * «Дата следующего контакта» → the client is told the date; a task waits for it.
-* The measurement steps (24-hour confirmation, measurer's visit, final proposal) are in
-  ``rules_measurement``; both use the helpers here.
+* The measurement steps (24-hour confirmation, measurer's visit) are in
+  ``rules_measurement``; the steps started by a closed task (follow-up, final proposal) in
+  ``rules_tasks``; all use the helpers here. Every task is tagged ``kitchens.<step>``.
 
 Checklists are data (:data:`PLAN`); the ``stage_checklists`` setting overrides a step's
 checklist by its key. Stage work runs on forward moves only and never while the lead is
@@ -90,16 +92,42 @@ def checklist(settings: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 def task(ctx: RuleContext, key: str, who: Any, deadline: datetime, **extra: Any) -> A.CreateTask:
+    """The plan step ``key`` as a task on the lead the change is about."""
+    return lead_task(ctx.settings, key, ctx.change.record_id, ctx.record, who, deadline, **extra)
+
+
+def lead_task(
+    settings: Mapping[str, Any],
+    key: str,
+    lead_id: int,
+    lead: Mapping[str, Any] | None,
+    who: Any,
+    deadline: datetime,
+    **extra: Any,
+) -> A.CreateTask:
+    """The plan step ``key`` as a task bound to lead ``lead_id``, tagged ``kitchens.<key>``
+    (the completion rules of ``rules_tasks`` know the step by the tag)."""
     title, _days, _items = PLAN[key]
     return A.CreateTask(
-        f"{title}: {(ctx.record or {}).get('title') or ctx.change.record_id}",
+        f"{title}: {(lead or {}).get('title') or lead_id}",
         int(who),
         deadline=deadline,
-        checklist=checklist(ctx.settings, key),
-        bind_to=("lead", ctx.change.record_id),
+        checklist=checklist(settings, key),
+        bind_to=("lead", lead_id),
         key=key,
+        tag=tag(key),
         **extra,
     )
+
+
+def tag(key: str) -> str:
+    return f"kitchens.{key}"
+
+
+def once(key: str, lead_id: int) -> str:
+    """The portal-wide idempotency key of a step that must exist once per lead although
+    two facts may start it (a stage move and the closing of the previous task)."""
+    return f"kitchens.plan:{key}:lead:{int(lead_id)}"
 
 
 def when(value: Any, settings: Mapping[str, Any]) -> datetime | None:
@@ -143,9 +171,18 @@ def on_qualified(ctx: RuleContext) -> list[A.Action]:
 def on_proposal(ctx: RuleContext) -> list[A.Action]:
     if not _stage_ok(ctx):
         return []
-    days = int(ctx.settings.get("followup_working_days") or PLAN["followup"][1])
-    due = calendar(ctx.settings).add_working(ctx.now, days)
-    return [task(ctx, "followup", manager(ctx), due)]
+    return [followup(ctx.settings, ctx.change.record_id, ctx.record, manager(ctx), ctx.now)]
+
+
+def followup(
+    settings: Mapping[str, Any], lead_id: int, lead: Any, who: Any, now: datetime
+) -> A.CreateTask:
+    """The follow-up call ``followup_working_days`` after the proposal went out — once per
+    lead, whether the move to «Каталог и КП отправлены» or the closed proposal task (the
+    seed does both, in either order) comes first."""
+    days = int(settings.get("followup_working_days") or PLAN["followup"][1])
+    due = calendar(settings).add_working(now, days)
+    return lead_task(settings, "followup", lead_id, lead, who, due, once=once("followup", lead_id))
 
 
 def on_pause(ctx: RuleContext) -> list[A.Action]:
