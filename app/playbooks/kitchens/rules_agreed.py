@@ -5,6 +5,10 @@ expected sum as its amount, comments, ``leadId``) with every filled ``UF_CRM_KT_
 copied — the playbook declares the same codes on deals. List fields are distinct fields on a
 lead and a deal, so the option is carried over by its code, not by the lead's option id. A
 contact is made from the lead's name, phone and e-mail unless the lead already names one.
+
+«Ура, согласие получено» is ``CONVERTED``, shared with metal's «Конвертирован в сделку» when
+both are installed: only the playbook that owns the lead converts it
+(``app.playbooks.lead_owner``), so one deal is created, not two.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from app.playbooks.kitchens import FIELDS
 from app.playbooks.kitchens.rules_control import AGREED, blocked
+from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
 
@@ -62,8 +67,8 @@ def copied_fields(record: dict, schema: Any) -> dict[str, Any]:
 
 def convert(ctx: RuleContext) -> list[A.Action]:
     record = dict(ctx.record or {})
-    if blocked(ctx):
-        return []
+    if blocked(ctx) or not owns(ctx, "kitchens"):
+        return []  # with metal installed too a metal lead is converted by metal
     rid = ctx.change.record_id
     who = record.get(RESPONSIBLE_FIELD)
     deal: dict[str, Any] = {"title": record.get("title") or f"Лид #{rid}", "leadId": rid}

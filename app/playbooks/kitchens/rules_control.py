@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.domain.validation import FieldRule, Problem, check_value, format_problems
+from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import (
     RESPONSIBLE_FIELD,
@@ -162,6 +163,8 @@ def control(ctx: RuleContext) -> list[A.Action]:
     stage = own_stage(ctx.schema, ctx.change.stage_to, ctx.change.stage_to_codes)
     if own_stage(ctx.schema, record.get(STAGE_FIELD)) != stage:
         return []  # it moved on again since; the change that put it there decides
+    if stage == AGREED and not owns(ctx, "kitchens"):
+        return []  # a metal lead converted on the shared CONVERTED stage: not ours to check
     found = problems(record, stage)
     if not found:
         return []

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.domain.sequences import Firing, Sequence, Step
+from app.playbooks.kitchens.rules_control import own_stage
 from app.rules import actions as A
 from app.rules.model import (
     RESPONSIBLE_FIELD,
@@ -84,19 +85,27 @@ def _is_unassigned(ctx: RuleContext) -> bool:
     return responsible in (None, "", 0) or int(responsible) in {int(p) for p in pool}
 
 
+def _unprocessed(ctx: RuleContext) -> bool:
+    """The lead is in «Не обработан». Compared through the portal's stage mapping: with
+    metal installed too, the shared ``NEW`` stage reaches rules as ``metal.lead.unprocessed``
+    (the code the install kept), which is kitchens' «Не обработан» as well."""
+    return own_stage(ctx.schema, (ctx.record or {}).get(STAGE_FIELD)) == UNPROCESSED
+
+
 def start_sos(ctx: RuleContext) -> list[A.Action]:
     record = ctx.record or {}
-    if record.get(STAGE_FIELD) != UNPROCESSED:
+    if not _unprocessed(ctx):
         return []
     if not _is_unassigned(ctx):
         return [A.MoveStage("lead", ctx.change.record_id, ASSIGNED)]
-    payload = {"stage": UNPROCESSED, "responsible": record.get(RESPONSIBLE_FIELD)}
+    # the stage as the record carries it: the timer's cancel check compares it verbatim
+    payload = {"stage": record.get(STAGE_FIELD), "responsible": record.get(RESPONSIBLE_FIELD)}
     return seq.start(SOS_SPEC, ctx, payload=payload)
 
 
 def lead_taken(ctx: RuleContext) -> list[A.Action]:
     """A new responsible takes the lead: «Менеджер назначен», SOS off."""
-    if (ctx.record or {}).get(STAGE_FIELD) != UNPROCESSED:
+    if not _unprocessed(ctx):
         return seq.stop(SOS_SPEC, ctx)
     return [A.MoveStage("lead", ctx.change.record_id, ASSIGNED), *seq.stop(SOS_SPEC, ctx)]
 

@@ -5,6 +5,9 @@ lead's name and phone/e-mail (unless the lead already names one), a Company when
 has a company title (unless it names one), then a Deal in the metal pipeline with the
 lead's dimensions, region, responsible, client and ``leadId``; the lead's Object moves to
 the deal (its deal parent is set). Records are chained with batch references.
+
+With kitchens installed too, the ``CONVERTED`` stage is shared: only the playbook that owns
+the lead converts it (``app.playbooks.lead_owner``), so one deal is created, not two.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.objects.keys import DIMENSIONS, OBJECT, code, linked_object
+from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
 
@@ -35,6 +39,8 @@ def _category(schema: Any) -> int | None:
 
 
 def convert(ctx: RuleContext) -> list[A.Action]:
+    if not owns(ctx, "metal"):
+        return []  # kitchens installed too and the lead is theirs (app.playbooks.lead_owner)
     record = dict(ctx.record or {})
     rid = ctx.change.record_id
     who = record.get(RESPONSIBLE_FIELD)
