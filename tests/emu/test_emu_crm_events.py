@@ -45,6 +45,26 @@ def test_task_add_fires_ontaskadd(crm_app, receiver):
     assert post.form["data"]["FIELDS_AFTER"] == {"ID": str(task["id"])}
 
 
+def test_completing_a_task_over_rest_fires_ontaskupdate_and_get_list_show_it(crm_app, receiver):
+    rest = crm_app["rest"]
+    rest.call("event.bind", {"event": "ONTASKUPDATE", "handler": receiver.url("upd")})
+    fields = {"TITLE": "Замер", "RESPONSIBLE_ID": 5, "UF_CRM_TASK": ["L_17"]}
+    task = rest.call("tasks.task.add", {"fields": fields})["task"]
+    rest.call("tasks.task.update", {"taskId": task["id"], "fields": {"STATUS": 5}})
+    post = receiver.wait_for("upd")[0]
+    assert post.form["event"] == "ONTASKUPDATE"
+    data = post.form["data"]
+    assert data["FIELDS_BEFORE"] == {"ID": str(task["id"])}
+    assert data["FIELDS_AFTER"] == {"ID": str(task["id"])}
+    select = ["ID", "STATUS", "CLOSED_DATE", "UF_CRM_TASK"]
+    got = rest.call("tasks.task.get", {"taskId": task["id"], "select": select})["task"]
+    assert got["status"] == "5" and got["closedDate"] and got["ufCrmTask"] == ["L_17"]
+    listed = rest.call(
+        "tasks.task.list", {"filter": {"UF_CRM_TASK": "L_17", "STATUS": 5}, "select": select}
+    )["tasks"]
+    assert [t["id"] for t in listed] == [str(task["id"])]
+
+
 def test_robot_runs_when_lead_created_in_stage_and_deal_no_wait_payload(
     emulator, crm_app, receiver
 ):
