@@ -4,8 +4,9 @@ How it fits together (see docs/architecture.md, "Rules as data"):
 
 * ``model``     — :class:`Change`, :class:`Trigger` (``on_created()``, ``on_stage_entered(...)``,
                   ``on_field_changed(...)``, ``on_responsible_changed()``, ``on_deleted()``,
-                  ``on_any_update()``, ``on_timer(kind)``, ``on_robot(code)``), :class:`Rule`,
-                  :class:`RuleContext`.
+                  ``on_any_update()``, ``on_timer(kind)``, ``on_robot(code)``,
+                  ``on_task_completed(tag)`` for tasks the app created with that tag),
+                  :class:`Rule`, :class:`RuleContext`.
 * ``actions``   — the action values a rule returns (UpdateFields, MoveStage, CreateRecord,
                   LinkRecords, DeleteRecord, Notify, CreateTask, CreateTodo, MessageClient,
                   TimelineComment, StartTimer, CancelTimer).
