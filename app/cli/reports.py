@@ -1,0 +1,106 @@
+"""``flask --app wsgi b24 report <name> --portal M [--since D] [--until D] [--record ID]
+[--format table|csv|json]`` — print a report built from the local mirror store.
+
+Unknown report, unknown portal and bad dates exit with code 2 and a readable message.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+
+def _date(value: str | None, hint: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        _fail(f"{hint}: expected YYYY-MM-DD, got {value!r}")
+
+
+def _fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _known_portal(session, member_id: str) -> bool:
+    from app.store import installations
+    from app.store.mirror import MirrorRecord
+
+    if installations.get(session, member_id) is not None:
+        return True
+    q = select(MirrorRecord.record_id).where(MirrorRecord.member_id == member_id).limit(1)
+    return session.scalar(q) is not None
+
+
+def _render(tables, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(
+            [
+                {
+                    "title": t.title,
+                    "columns": list(t.columns),
+                    "rows": [list(r) for r in t.rows],
+                    "note": t.note,
+                }
+                for t in tables
+            ],
+            ensure_ascii=False,
+            default=str,
+        )
+    out = io.StringIO()
+    for t in tables:
+        if fmt == "csv":
+            out.write(f"# {t.title}\n")
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(t.columns)
+            w.writerows(t.rows)
+        else:
+            out.write(f"== {t.title} ==\n")
+            out.write("\t".join(t.columns) + "\n")
+            for r in t.rows:
+                out.write("\t".join("" if v is None else str(v) for v in r) + "\n")
+        if t.note:
+            out.write(f"# note: {t.note}\n")
+        out.write("\n")
+    return out.getvalue()
+
+
+@click.command("report")
+@click.argument("name")
+@click.option("--portal", "member_id", required=True, help="member_id of the installation")
+@click.option("--since", default=None, help="period start, YYYY-MM-DD (inclusive)")
+@click.option("--until", default=None, help="period end, YYYY-MM-DD (exclusive)")
+@click.option("--record", "record_id", type=int, default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@with_appcontext
+def report(name, member_id, since, until, record_id, fmt) -> None:
+    """Print report NAME for one portal and period."""
+    from app.reports import REPORTS, ReportError, build
+
+    if name not in REPORTS:
+        _fail(f"unknown report {name!r}; known: {', '.join(sorted(REPORTS))}")
+    start, end = _date(since, "--since"), _date(until, "--until")
+    if start and end and start >= end:
+        _fail("--since must be before --until")
+    with current_app.extensions["services"].session() as session:
+        if not _known_portal(session, member_id):
+            _fail(f"unknown portal {member_id!r}")
+        try:
+            tables = build(name, session, member_id, record_id=record_id, since=start, until=end)
+        except ReportError as exc:
+            _fail(str(exc))
+    click.echo(_render(tables, fmt), nl=False)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(report)
