@@ -38,9 +38,9 @@ class ReportError(ValueError):
 
 
 def _registry() -> dict[str, ReportSpec]:
-    from app.reports import order_timing
+    from app.reports import lead_sources, order_timing
 
-    return {spec.name: spec for spec in (order_timing.SPEC,)}
+    return {spec.name: spec for spec in (order_timing.SPEC, lead_sources.SPEC)}
 
 
 REPORTS: dict[str, ReportSpec] = _registry()
