@@ -38,9 +38,9 @@ class ReportError(ValueError):
 
 
 def _registry() -> dict[str, ReportSpec]:
-    from app.reports import lead_sources, order_timing
+    from app.reports import b2b_conversion, lead_sources, order_timing
 
-    return {spec.name: spec for spec in (order_timing.SPEC, lead_sources.SPEC)}
+    return {spec.name: spec for spec in (order_timing.SPEC, lead_sources.SPEC, b2b_conversion.SPEC)}
 
 
 REPORTS: dict[str, ReportSpec] = _registry()

@@ -1,0 +1,56 @@
+"""b2b conversion per manager and loss stages over a hand-made mirror."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+import app.reports as reports
+from app.store import mirror
+from app.store.base import Base
+
+M = "member-1"
+NOV = datetime(2026, 11, 1, tzinfo=UTC)
+DEC = datetime(2026, 12, 1, tzinfo=UTC)
+D = timedelta(days=1)
+
+
+def _deal(s, rid, owner, stages, start=NOV + D):
+    for i, st in enumerate(stages):
+        data = {"id": rid, "assignedById": owner, "stageId": st}
+        mirror.put(s, M, "deal", rid, data, at=start + i * D)
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(
+        engine, tables=[mirror.MirrorRecord.__table__, mirror.StageStay.__table__]
+    )
+    with Session(engine) as s:
+        for rid, owner, stage in ((1, 5, "CONVERTED"), (2, 5, "NEW"), (3, 7, "CONVERTED")):
+            data = {
+                "id": rid,
+                "assignedById": owner,
+                "stageId": stage,
+                "createdTime": "2026-11-10T09:00:00+00:00",
+            }
+            mirror.put(s, M, "lead", rid, data, at=NOV)
+        _deal(s, 1, 5, ["NEW", "PROPOSAL", "LOSE"])
+        _deal(s, 2, 5, ["NEW", "PROPOSAL", "LOSE"])
+        _deal(s, 3, 5, ["NEW", "LOSE"])
+        _deal(s, 4, 7, ["NEW", "WON"])
+        _deal(s, 5, 7, ["NEW", "LOSE"], start=NOV - 5 * D)  # lost in October
+        s.commit()
+        yield s
+
+
+def test_conversion_and_loss_stage(session):
+    conv, loss = reports.build("b2b_conversion", session, M, since=NOV, until=DEC)
+    # manager 5: leads 1,2 -> 1 converted = 50 %; manager 7: lead 3 converted = 100 %
+    assert conv.rows == ((5, 2, 1, Decimal("50.0")), (7, 1, 1, Decimal("100.0")))
+    # manager 5 lost deals 1,2 after PROPOSAL and 3 after NEW -> PROPOSAL (2 of 3);
+    # manager 7's loss is in October, outside the period
+    assert loss.rows == ((5, "PROPOSAL", 2, 3),)
