@@ -1,0 +1,63 @@
+"""Report widget pages render store data, escaped (order_timing tab, b2b analytics menu)."""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from app.store import mirror
+from app.store.base import Base
+from app.widgets import WidgetContext, WidgetError, b2b_reports, order_timing
+
+M = "member-1"
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+class _Services:
+    def __init__(self, engine):
+        self.engine = engine
+
+    @contextmanager
+    def session(self):
+        with Session(self.engine) as s:
+            yield s
+
+
+@pytest.fixture
+def services():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(
+        engine, tables=[mirror.MirrorRecord.__table__, mirror.StageStay.__table__]
+    )
+    with Session(engine) as s:
+        mirror.put(s, M, "deal", 1, {"id": 1, "stageId": "<script>x</script>"}, at=T0)
+        mirror.put(s, M, "deal", 1, {"id": 1, "stageId": "PAID"}, at=T0 + timedelta(hours=2))
+        s.commit()
+    return _Services(engine)
+
+
+def _ctx(services, code, record_id=None, options=None):
+    return WidgetContext(M, "p.example", code, "X", record_id, options or {}, "en", "b", services)
+
+
+def test_order_timing_tab_escapes_stage_names(services):
+    html = order_timing.render(_ctx(services, "order_timing", record_id=1))
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "<td>2.0</td>" in html  # 2 hours in the first stage
+
+
+def test_order_timing_needs_a_deal(services):
+    with pytest.raises(WidgetError):
+        order_timing.render(_ctx(services, "order_timing"))
+
+
+def test_b2b_page_has_period_form_and_tables(services):
+    html = b2b_reports.render_page(
+        _ctx(services, "b2b_reports", options={"since": "2026-11-01", "until": "bad"})
+    )
+    assert 'name="since" value="2026-11-01"' in html
+    assert 'name="until" value=""' in html
+    assert "Lead → deal conversion per manager" in html
