@@ -8,7 +8,8 @@ How it fits together (see docs/architecture.md, "Rules as data"):
                   ``on_task_completed(tag)`` for tasks the app created with that tag),
                   :class:`Rule`, :class:`RuleContext`.
 * ``actions``   — the action values a rule returns (UpdateFields, MoveStage, CreateRecord,
-                  LinkRecords, DeleteRecord, Notify, CreateTask, CreateTodo, MessageClient,
+                  LinkRecords, DeleteRecord, Notify, CreateTask, UpdateTask, CreateTodo,
+                  MessageClient,
                   TimelineComment, StartTimer, CancelTimer).
 * ``changes``   — the pure diff: mirror snapshot vs current record → list of changes.
 * ``dispatch``  — the table: which rules of which playbooks see a change.

@@ -136,6 +136,19 @@ class CreateTask(Action):
 
 
 @dataclass(frozen=True)
+class UpdateTask(Action):
+    """Change a task the app created (``tasks.task.update``): move its deadline, hand it to
+    someone else, or set it aside (``defer``: status «Отложена» — not completed, so no
+    ``on_task_completed`` rule takes it for done). ``None`` leaves a field as it is."""
+
+    task_id: int
+    deadline: datetime | None = None
+    responsible_id: int | None = None
+    defer: bool = False
+    key: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
 class CreateTodo(Action):
     """A CRM to-do (``crm.activity.todo.add``) on a record."""
 

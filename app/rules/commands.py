@@ -166,6 +166,18 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
         ]
     if isinstance(action, A.CreateTask):
         return _task(action, i, naming, refs)
+    if isinstance(action, A.UpdateTask):
+        fields: dict[str, Any] = {}
+        if action.deadline is not None:
+            fields["DEADLINE"] = action.deadline.isoformat()
+        if action.responsible_id:
+            fields["RESPONSIBLE_ID"] = int(action.responsible_id)
+        if action.defer:
+            fields["STATUS"] = "6"  # «Отложена»
+        if not fields:
+            raise ValueError("UpdateTask changes nothing (no deadline, responsible or defer)")
+        params = {"taskId": int(action.task_id), "fields": fields}
+        return [Command(label(i), "tasks.task.update", params, i)]
     if isinstance(action, A.CreateTodo):
         entity, rid = action.record
         params = {

@@ -42,6 +42,8 @@ def to_mirror(session, member_id: str, action: A.Action, value: Any, naming: Nam
         mirror.mark_deleted(session, member_id, action.entity, action.record_id)
     elif isinstance(action, A.CreateTask) and isinstance(value, dict):
         _task_to_mirror(session, member_id, action, value.get("task"), naming)
+    elif isinstance(action, A.UpdateTask) and isinstance(value, dict):
+        _updated_task_to_mirror(session, member_id, action, value.get("task"))
     elif isinstance(action, A.CreateTodo) and isinstance(value, dict) and value.get("id"):
         # the portal answers only the id: mark the activity as ours so its ADD echo is
         # mirrored without firing activity rules ("the client got in touch")
@@ -67,3 +69,23 @@ def _task_to_mirror(session, member_id: str, action: A.CreateTask, task: Any, na
         data["ufCrmTask"] = [binding(action.bind_to[0], action.bind_to[1], naming)]
     data[TASK_TAG] = action.tag
     mirror.put(session, member_id, TASK_ENTITY, task_id, data)
+
+
+def _updated_task_to_mirror(session, member_id: str, action: A.UpdateTask, task: Any) -> None:
+    """The task as ``tasks.task.update`` answered it, over what we knew (the tag and the
+    binding stay: the answer carries no ``ufCrmTask`` unless selected)."""
+    from app.sync.tasks import snapshot
+
+    fresh = snapshot(task) if isinstance(task, dict) else None
+    known = mirror.get(session, member_id, TASK_ENTITY, int(action.task_id))
+    if known is None:
+        return  # not a task we mirror: nothing rules could diff against
+    if fresh is None:  # an answer without the task: record what we asked for
+        fresh = {}
+        if action.deadline is not None:
+            fresh["deadline"] = action.deadline.isoformat()
+        if action.responsible_id:
+            fresh["responsibleId"] = str(action.responsible_id)
+        if action.defer:
+            fresh["status"] = "6"
+    mirror.put(session, member_id, TASK_ENTITY, int(action.task_id), {**known, **fresh})

@@ -11,7 +11,9 @@ task of the portal fires ``ONTASK*`` — not just ours. So:
   ``CreateTask`` is applied, with the :data:`TAG` the playbook gave the task); events about
   other tasks are dropped by ``app.sync.process`` without a read;
 * :data:`BOUND` is the gather need that hands a task rule the CRM record the task is bound
-  to, read from the mirror (a binding string cannot be chained inside one batch).
+  to, read from the mirror (a binding string cannot be chained inside one batch);
+* :data:`OPEN_TASKS` is the reverse: a CRM record's open tasks of the app (``task_links``,
+  kept by a mirror listener), so a rule moves the task it made instead of adding a second.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.rules.model import TASK_DONE, TASK_ENTITY, TASK_TAG
+from app.store import task_links
 from app.sync.gather import GatherEnv, provider
 
 TASK = TASK_ENTITY
@@ -39,6 +42,8 @@ SELECT = [
     "UF_CRM_TASK",
 ]
 BOUND = "task.bound"
+OPEN_TASKS = "record.open_tasks"
+DEFERRED = "6"
 _ABBR = {"L": "lead", "D": "deal", "C": "contact", "CO": "company"}
 
 
@@ -75,6 +80,11 @@ def bindings(task: Mapping[str, Any] | None) -> list[tuple[str, int]]:
     return out
 
 
+def is_open(task: Mapping[str, Any] | None) -> bool:
+    """Neither completed nor deferred."""
+    return str((task or {}).get("status") or "") not in (COMPLETED, DEFERRED)
+
+
 def is_completed(task: Mapping[str, Any] | None) -> bool:
     return str((task or {}).get("status") or "") == COMPLETED
 
@@ -95,3 +105,47 @@ def bound_record(env: GatherEnv) -> dict[str, Any] | None:
                 "record": normalize(entity, raw, env.naming),
             }
     return None
+
+
+@provider(OPEN_TASKS)
+def open_tasks(env: GatherEnv) -> list[dict[str, Any]]:
+    """The record's open tasks of the app: ``[{"id", "tag", "deadline", "responsibleId"}]``,
+    oldest first (one indexed read; tasks are never bound to tasks)."""
+    if env.entity == TASK:
+        return []
+    return [
+        {"id": t.id, "tag": t.tag, "deadline": t.deadline, "responsibleId": t.responsible_id}
+        for t in task_links.open_tasks(env.session, env.member_id, env.entity, env.record_id)
+    ]
+
+
+def _on_mirror(session, member_id: str, entity: str, record_id: int, data) -> None:
+    """Keep ``task_links`` in step with the mirrored task (same transaction)."""
+    if entity != TASK:
+        return
+    bound = bindings(data) if data is not None else []
+    if not bound:
+        task_links.remove(session, member_id, record_id)
+        return
+    who = _str(data.get("responsibleId"))
+    task_links.put(
+        session,
+        member_id,
+        record_id,
+        *bound[0],
+        tag=str(data.get(TAG) or ""),
+        open=is_open(data),
+        deadline=_str(data.get("deadline")),
+        responsible_id=int(who) if who and who.isdigit() else None,
+    )
+
+
+def install() -> None:
+    """Follow the mirror (idempotent; done on import: every path that mirrors a task —
+    the fetch, the write-back — imports this module first)."""
+    from app.store import mirror
+
+    mirror.listen(_on_mirror)
+
+
+install()

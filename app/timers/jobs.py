@@ -95,6 +95,7 @@ def fire(
 
 def _fire_locked(services, ctx, row: _Row, token: str, now: datetime) -> dict[str, Any]:
     from app.sync.fetch import fetch_record
+    from app.sync.gather import gather
 
     fetched = fetch_record(
         ctx.client, ctx.naming, row.entity, row.record_id, needed_related(ctx.table, row.entity)
@@ -129,7 +130,21 @@ def _fire_locked(services, ctx, row: _Row, token: str, now: datetime) -> dict[st
         ctx.table,
         [change],
         record=record,
-        related={**fetched.related, "audiences": audience},
+        related={
+            **fetched.related,
+            # what only the store knows (e.g. the record's open tasks), as for portal events
+            **gather(
+                ctx.session_factory,
+                row.member_id,
+                ctx.naming,
+                row.entity,
+                row.record_id,
+                fetched.record,
+                fetched.related,
+                needed_related(ctx.table, row.entity),
+            ),
+            "audiences": audience,
+        },
         settings=ctx.settings,
         schema=ctx.naming,
         now=now,
