@@ -1,4 +1,5 @@
-"""RQ job: write a booking to its lead (fields, and «Замер назначен» for a new booking)."""
+"""RQ job: write a booking to its lead (fields, «Замер назначен» for a new booking, and the
+visit tasks moved with a rescheduled booking or set aside with a cancelled one)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
     """Apply the booking's lead fields once per (booking, version, state): a replay of the
     job claims the same idempotency keys and changes nothing."""
     from app.booking.service import lead_fields
-    from app.playbooks.kitchens.rules_measurement import confirmation_timer
+    from app.playbooks.kitchens.rules_measurement import confirmation_timer, visit_task_changes
     from app.rules.apply import apply_with
     from app.services import current
-    from app.store import bookings
+    from app.store import bookings, task_links
     from app.store.base import utcnow
     from app.sync.context import portal_context
 
@@ -27,14 +28,22 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
         if row.version != int(version) or row.state != state:
             return {"written": False, "reason": "superseded"}  # a later job writes the newer
         fields, lead_id, start = lead_fields(row), row.lead_id, row.start
+        measurer = row.measurer_id
+        tasks = [
+            {"id": t.id, "tag": t.tag, "deadline": t.deadline, "responsibleId": t.responsible_id}
+            for t in task_links.open_tasks(session, member_id, "lead", lead_id)
+        ]
+    settings = ctx.settings.get("kitchens") or {}
     actions: list[A.Action] = [A.UpdateFields("lead", lead_id, fields)]
     if state == "active":
         # Our own writes do not come back to the rules, so the job starts the 24-hour
         # confirmation itself (a move starts a new one; the old one finds the time changed).
         if int(version) == 1:
             actions.append(A.MoveStage("lead", lead_id, MEASUREMENT))
-        settings = ctx.settings.get("kitchens") or {}
         actions.append(confirmation_timer(lead_id, start, MEASUREMENT, settings, utcnow()))
+    # ... and moves the visit tasks already set (or sets them aside when cancelled)
+    visit = start if state == "active" else None
+    actions += visit_task_changes(tasks, settings, visit, measurer)
     report = apply_with(
         services.session,
         ctx.client,

@@ -66,6 +66,11 @@ def tasks(w, lead_id):
     return out
 
 
+def deadline(w, task_id):
+    got = w.rest("tasks.task.get", {"taskId": task_id, "select": ["ID", "DEADLINE"]})
+    return datetime.fromisoformat(got["task"]["deadline"])
+
+
 def checklist(w, task_id):
     rows = w.emu.admin.get("crm/checklist")
     return [c["TITLE"] for c in rows if int(c["TASK_ID"]) == task_id]
@@ -215,6 +220,30 @@ def test_seed_flow_from_call_to_agreement(world):
     assert "Позвонить клиенту за час до приезда" in checklist(w, measurer[0]["id"])
     assert not [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
 
+    # 8a. the client asks for another day after confirming: the booking moves and the visit
+    # tasks move with it — no second measurer task — and the new time is confirmed again
+    again_to = visit + timedelta(days=1 if visit.isoweekday() < 5 else 3)
+    moved = api(w, "post", f"bookings/{booking_id}/reschedule", {"start": again_to.isoformat()})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    w.settle()
+    card = lead(w, lid)
+    assert datetime.fromisoformat(card[uf("UF_CRM_KT_MEASURE_AT")]) == again_to
+    assert card[uf("UF_CRM_KT_MEASURE_OK")] != "Y"
+    measurer = [t for t in tasks(w, lid) if t["title"].startswith("Замер:")]
+    assert len(measurer) == 1 and deadline(w, measurer[0]["id"]) == again_to + timedelta(hours=3)
+    (confirm,) = [t for t in tasks(w, lid) if t["title"].startswith("Подтвердить замер")]
+    assert deadline(w, confirm["id"]) == again_to
+    # the new time's 24-hour timer finds the confirmation task already there
+    fire_due_inline(w.services, ManualClock(again_to - timedelta(hours=23)))
+    w.settle()
+    assert len([t for t in tasks(w, lid) if t["title"].startswith("Подтвердить замер")]) == 1
+    update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
+    told = f"{again_to:%d.%m.%Y} в {again_to:%H:%M}"
+    assert any(c.startswith("[sms] Замер") and told in c for c in w.comments("lead", lid))
+    assert [t["id"] for t in tasks(w, lid) if t["title"].startswith("Замер:")] == [
+        measurer[0]["id"]
+    ]
+
     # 8b. the measurer closes the visit task through REST (ONTASKUPDATE): the manager's
     # final proposal appears, once — the event replayed by the portal changes nothing
     visit_task = measurer[0]["id"]
@@ -245,3 +274,41 @@ def test_seed_flow_from_call_to_agreement(world):
     )
     assert float(deal["opportunity"]) == 400000
     assert int(deal.get("contactId") or 0) > 0
+
+
+def test_a_cancelled_booking_sets_the_visit_task_aside(world):
+    """Cancelled after confirmation: the lead's booking fields are cleared and the
+    measurer's task is deferred («Отложена») — not completed, so no final proposal."""
+    w = world
+    opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
+    lid = w.lead_from("manual", title="Кухня", user_id=MANAGER)
+    w.settle()
+    update(
+        w,
+        lid,
+        UF_CRM_KT_BUDGET=300000,
+        UF_CRM_KT_MATERIAL=opt("UF_CRM_KT_MATERIAL", "mdf"),
+        UF_CRM_KT_ADDRESS="Москва, Тверская, 1",
+        UF_CRM_KT_HOUSE_TYPE=opt("UF_CRM_KT_HOUSE_TYPE", "new"),
+        UF_CRM_KT_KITCHEN_TYPE=opt("UF_CRM_KT_KITCHEN_TYPE", "corner"),
+        UF_CRM_KT_COUNTERTOP="Кварц",
+        UF_CRM_KT_APRON="Стекло",
+        UF_CRM_KT_APPLIANCES="Наша",
+        UF_CRM_KT_BUYER=opt("UF_CRM_KT_BUYER", "self"),
+        UF_CRM_KT_URGENCY=opt("UF_CRM_KT_URGENCY", "now"),
+    )
+    move(w, lid, "kitchens.lead.qualified")
+    body = {"lead_id": lid, "measurer_id": MEASURER, "start": visit_time().isoformat()}
+    made = api(w, "post", "bookings", {**body, "address": "Москва"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    w.settle()
+    update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
+    (visit_task,) = [t for t in tasks(w, lid) if t["title"].startswith("Замер:")]
+
+    booking_id = made.get_json()["booking"]["id"]
+    assert api(w, "post", f"bookings/{booking_id}/cancel").status_code == 200
+    w.settle()
+    assert not lead(w, lid)[w.uf("lead", "UF_CRM_KT_MEASURE_AT")]
+    got = w.rest("tasks.task.get", {"taskId": visit_task["id"], "select": ["ID", "STATUS"]})
+    assert got["task"]["status"] == "6"
+    assert not [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]

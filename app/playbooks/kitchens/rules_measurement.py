@@ -8,6 +8,11 @@
 * «Замер подтверждён» ticked → an SMS to the client and the measurer's visit task with its
   checklist (call an hour before, measure, design, full estimate). The manager's final
   proposal follows when the measurer closes that task (``rules_tasks``).
+* A new time or measurer moves the lead's open visit tasks (the confirmation to the visit,
+  the measurer's task to its end, handed to the new measurer) instead of leaving them at
+  the old time; a confirmation asked again reuses them. A cancelled booking sets them
+  aside («Отложена»), which is not "done": no final proposal follows
+  (:func:`visit_task_changes`, also used by the booking job).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from app.playbooks.kitchens.rules_workplan import (
     MEASURER,
     calendar,
     manager,
+    move_task,
+    open_task,
     task,
     when,
 )
@@ -36,6 +43,7 @@ from app.rules.model import (
     on_stage_entered,
     on_timer,
 )
+from app.sync.tasks import OPEN_TASKS
 
 
 def schedule_confirmation(ctx: RuleContext) -> list[A.Action]:
@@ -53,7 +61,30 @@ def schedule_confirmation(ctx: RuleContext) -> list[A.Action]:
     out: list[A.Action] = [confirmation_timer(rid, visit, stage, ctx.settings, ctx.now)]
     if ctx.change.kind == "field_changed" and _confirmed(record):
         out.append(A.UpdateFields("lead", rid, {CONFIRMED: "N"}))  # a new time: confirm again
+    tasks = ctx.related.get(OPEN_TASKS)
+    out += visit_task_changes(tasks, ctx.settings, visit, record.get(MEASURER))
     return out
+
+
+def visit_task_changes(
+    tasks: Any, settings: Mapping[str, Any], visit: datetime | None, measurer: Any
+) -> list[A.Action]:
+    """Bring the lead's open visit tasks (``tasks``: its open tasks of the app) in line with
+    the booking: the confirmation due at ``visit``, the measurer's task at the visit's end
+    and with ``measurer``; both set aside when there is no visit any more (cancelled)."""
+    confirm, visit_task = open_task(tasks, "confirm"), open_task(tasks, "measurer")
+    if visit is None:
+        return [A.UpdateTask(int(t["id"]), defer=True) for t in (confirm, visit_task) if t]
+    out: list[A.Action] = []
+    if confirm:
+        out += move_task(confirm, settings, visit)
+    if visit_task:
+        out += move_task(visit_task, settings, _visit_end(visit, settings), measurer)
+    return out
+
+
+def _visit_end(visit: datetime, settings: Mapping[str, Any]) -> datetime:
+    return visit + timedelta(hours=float(settings.get("measurement_hours") or 3))
 
 
 def _confirmed(record: Mapping[str, Any]) -> bool:
@@ -84,6 +115,9 @@ def confirm_task(ctx: RuleContext) -> list[A.Action]:
     planned = when(ctx.change.detail.get("payload", {}).get("visit"), ctx.settings)
     if not manager(ctx) or blocked(ctx) or visit is None or visit != planned:
         return []  # rescheduled since: the newer timer asks for the newer time
+    asked = open_task(ctx.related.get(OPEN_TASKS), "confirm")
+    if asked is not None:  # still open from an earlier time: it is moved, not doubled
+        return move_task(asked, ctx.settings, visit, manager(ctx))
     return [task(ctx, "confirm", manager(ctx), visit, priority=2)]
 
 
@@ -102,16 +136,44 @@ def on_confirmed(ctx: RuleContext) -> list[A.Action]:
         f"Замер кухни подтверждён: {local:%d.%m.%Y} в {local:%H:%M}, "
         f"адрес: {record.get('UF_CRM_KT_ADDRESS') or '—'}. Замерщик позвонит за час до приезда."
     )
-    hours = float(ctx.settings.get("measurement_hours") or 3)
-    return [
-        A.MessageClient("sms", ("lead", rid), "Замер", text, key="sms"),
-        task(ctx, "measurer", measurer, visit + timedelta(hours=hours), priority=2),
-    ]
+    sms = A.MessageClient("sms", ("lead", rid), "Замер", text, key="sms")
+    end = _visit_end(visit, ctx.settings)
+    existing = open_task(ctx.related.get(OPEN_TASKS), "measurer")
+    if existing is not None:  # confirmed again after a move: the same visit task
+        return [sms, *move_task(existing, ctx.settings, end, measurer)]
+    return [sms, task(ctx, "measurer", measurer, end, priority=2)]
 
 
+def on_measurer_changed(ctx: RuleContext) -> list[A.Action]:
+    """Another measurer typed into the lead: the open visit task goes to them."""
+    record = ctx.record or {}
+    if own_stage(ctx.schema, record.get(STAGE_FIELD)) != MEASUREMENT or not record.get(MEASURER):
+        return []
+    if MEASURE_AT in (ctx.change.fields_changed or ()):
+        return []  # moved and handed over in one save: the reschedule rule does both
+    visit = when(record.get(MEASURE_AT), ctx.settings)
+    return visit_task_changes(ctx.related.get(OPEN_TASKS), ctx.settings, visit, record[MEASURER])
+
+
+_OPEN = (OPEN_TASKS,)
 RULES = [
-    Rule("plan_confirm_timer", "lead", on_stage_entered(MEASUREMENT), schedule_confirmation),
-    Rule("plan_reschedule", "lead", on_field_changed(MEASURE_AT), schedule_confirmation),
-    Rule("plan_confirm_task", "lead", on_timer(CONFIRM_TIMER), confirm_task),
-    Rule("plan_confirmed", "lead", on_field_changed(CONFIRMED), on_confirmed),
+    Rule(
+        "plan_confirm_timer",
+        "lead",
+        on_stage_entered(MEASUREMENT),
+        schedule_confirmation,
+        needs=_OPEN,
+    ),
+    Rule(
+        "plan_reschedule", "lead", on_field_changed(MEASURE_AT), schedule_confirmation, needs=_OPEN
+    ),
+    Rule(
+        "plan_measurer_changed",
+        "lead",
+        on_field_changed(MEASURER),
+        on_measurer_changed,
+        needs=_OPEN,
+    ),
+    Rule("plan_confirm_task", "lead", on_timer(CONFIRM_TIMER), confirm_task, needs=_OPEN),
+    Rule("plan_confirmed", "lead", on_field_changed(CONFIRMED), on_confirmed, needs=_OPEN),
 ]

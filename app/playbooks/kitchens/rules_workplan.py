@@ -9,7 +9,8 @@
   ``rules_tasks``; all use the helpers here. Every task is tagged ``kitchens.<step>``.
 
 Checklists are data (:data:`PLAN`); the ``stage_checklists`` setting overrides a step's
-checklist by its key. Stage work runs on forward moves only and never while the lead is
+checklist by its key. A step whose task is still open is not asked for twice: its task is
+moved (:func:`open_task`, :func:`move_task`) — a new contact date moves the waiting task. Stage work runs on forward moves only and never while the lead is
 blocked by the error control (``rules_control.blocked``/``forward``).
 """
 
@@ -26,14 +27,18 @@ from app.playbooks.kitchens.rules_control import (
     QUALIFIED,
     blocked,
     forward,
+    own_stage,
 )
 from app.rules import actions as A
 from app.rules.model import (
     RESPONSIBLE_FIELD,
+    STAGE_FIELD,
     Rule,
     RuleContext,
+    on_field_changed,
     on_stage_entered,
 )
+from app.sync.tasks import OPEN_TASKS
 
 CONFIRM_TIMER = "kitchens.confirm_measurement"
 MEASURE_AT, MEASURER, CONFIRMED = (
@@ -185,8 +190,31 @@ def followup(
     return lead_task(settings, "followup", lead_id, lead, who, due, once=once("followup", lead_id))
 
 
+def open_task(tasks: Any, key: str) -> dict[str, Any] | None:
+    """The newest open task of plan step ``key`` among ``tasks`` (the ``OPEN_TASKS`` need:
+    the record's open tasks of the app), or None."""
+    found = [t for t in tasks or () if t.get("tag") == tag(key)]
+    return found[-1] if found else None
+
+
+def move_task(
+    found: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    deadline: datetime,
+    who: Any = None,
+) -> list[A.Action]:
+    """Move task ``found`` to ``deadline`` (and hand it to ``who``); [] when it already is
+    there — a replayed change or our own update's echo does not write again."""
+    due = None if when(found.get("deadline"), settings) == deadline else deadline
+    owner = int(who) if who and str(who) != str(found.get("responsibleId") or "") else None
+    if due is None and owner is None:
+        return []
+    return [A.UpdateTask(int(found["id"]), deadline=due, responsible_id=owner)]
+
+
 def on_pause(ctx: RuleContext) -> list[A.Action]:
-    """«Дата следующего контакта»: the client hears the date; a task waits for it."""
+    """«Дата следующего контакта»: the client hears the date; a task waits for it (the
+    lead's open waiting task, when it has one, is moved to the date instead)."""
     record = ctx.record or {}
     moment = when(record.get(NEXT_DATE), ctx.settings)
     if not manager(ctx) or blocked(ctx) or moment is None:
@@ -194,14 +222,34 @@ def on_pause(ctx: RuleContext) -> list[A.Action]:
     rid = ctx.change.record_id
     local = moment.astimezone(calendar(ctx.settings).tz)
     text = f"Спасибо! Мы свяжемся с вами {local:%d.%m.%Y}."
-    return [
-        A.MessageClient("sms", ("lead", rid), "Следующий контакт", text, key="sms"),
-        task(ctx, "next_contact", manager(ctx), moment),
-    ]
+    sms = A.MessageClient("sms", ("lead", rid), "Следующий контакт", text, key="sms")
+    waiting = open_task(ctx.related.get(OPEN_TASKS), "next_contact")
+    if waiting is None:
+        return [sms, task(ctx, "next_contact", manager(ctx), moment)]
+    moved = move_task(waiting, ctx.settings, moment, manager(ctx))
+    return [sms, *moved] if moved else []
+
+
+def on_pause_moved(ctx: RuleContext) -> list[A.Action]:
+    """A new «Дата следующего контакта» while the lead waits: the client hears the new date
+    and the waiting task moves to it. (Entering the stage with the date in the same save is
+    ``on_pause``'s, not a move.)"""
+    stage = own_stage(ctx.schema, (ctx.record or {}).get(STAGE_FIELD))
+    before = own_stage(ctx.schema, (ctx.change.before or {}).get(STAGE_FIELD))
+    if stage != NEXT_CONTACT or before != NEXT_CONTACT:
+        return []
+    return on_pause(ctx)
 
 
 RULES = [
     Rule("plan_proposal", "lead", on_stage_entered(QUALIFIED), on_qualified),
     Rule("plan_followup", "lead", on_stage_entered(PROPOSAL), on_proposal),
-    Rule("plan_pause", "lead", on_stage_entered(NEXT_CONTACT), on_pause),
+    Rule("plan_pause", "lead", on_stage_entered(NEXT_CONTACT), on_pause, needs=(OPEN_TASKS,)),
+    Rule(
+        "plan_pause_moved",
+        "lead",
+        on_field_changed(NEXT_DATE),
+        on_pause_moved,
+        needs=(OPEN_TASKS,),
+    ),
 ]
