@@ -148,6 +148,7 @@ def apply_groups(
                 status, result, error = _timer(session, member_id, action, key)
             elif i in errors:
                 status, result, error = FAILED, None, errors[i]
+                _forget_gone_task(session, member_id, action, error)
             else:
                 status, result, error = DONE, summary(results.get(i)), None
                 to_mirror(session, member_id, action, results.get(i), naming)
@@ -164,6 +165,19 @@ def apply_groups(
         if outcome is not None:
             reports[item.group].outcomes.append(outcome)
     return reports
+
+
+def _forget_gone_task(session, member_id: str, action: A.Action, error: str) -> None:
+    """A task we meant to change is gone (deleted, its event lost): drop it from the mirror
+    so its link closes and the next rule asking for that step makes a new task instead of
+    failing on this one again. The failed action stays in the audit."""
+    if not isinstance(action, A.UpdateTask):
+        return
+    from app.store import mirror
+    from app.sync.tasks import TASK, is_gone_error
+
+    if is_gone_error(error):
+        mirror.mark_deleted(session, member_id, TASK, int(action.task_id))
 
 
 def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:

@@ -79,7 +79,7 @@ def fetch_record(
     cmd.update(related_commands(needs, naming))
     results, errors = run_batch(client, cmd)
     if REC in errors:
-        if errors[REC].not_found or (entity == TASK and _task_gone(errors[REC])):
+        if errors[REC].not_found or (entity == TASK and tasks.is_gone_error(errors[REC])):
             return Fetched(None)
         raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
     if entity == TASK:
@@ -99,12 +99,6 @@ def fetch_record(
         else:
             related[name] = _item(value)
     return Fetched(record, related)
-
-
-def _task_gone(error: str) -> bool:
-    """tasks.task.get answers ERROR_CORE "Task not found or not accessible" (#8) for a
-    deleted task — and for one we may no longer see, which is as gone for our rules."""
-    return "TASKS_ERROR_EXCEPTION_#8;" in error and "not found" in error.lower()
 
 
 class FetchFailed(Exception):

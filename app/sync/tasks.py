@@ -85,6 +85,13 @@ def is_open(task: Mapping[str, Any] | None) -> bool:
     return str((task or {}).get("status") or "") not in (COMPLETED, DEFERRED)
 
 
+def is_gone_error(error: object) -> bool:
+    """``tasks.task.*`` answers ERROR_CORE "Task not found or not accessible" (#8) for a
+    deleted task — and for one we may no longer see, which is as gone for our rules."""
+    text = str(error)
+    return "TASKS_ERROR_EXCEPTION_#8;" in text and "not found" in text.lower()
+
+
 def is_completed(task: Mapping[str, Any] | None) -> bool:
     return str((task or {}).get("status") or "") == COMPLETED
 

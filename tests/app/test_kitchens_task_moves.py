@@ -322,3 +322,28 @@ def test_a_moved_task_is_moved_on_the_portal_and_in_the_links(world):
         assert task_links.open_tasks(s, M, "lead", 7) == []
     echo = process_record(w, "task", tid)
     assert "task_completed" not in echo.changes and echo.rules == []
+
+
+def test_moving_a_task_deleted_behind_our_back_fails_once_and_forgets_it(world):
+    """The portal's delete event never reached us: the move fails (audited), the task leaves
+    the mirror and its link, so the next rule for that step creates a new one."""
+    w = world
+    create = rules_workplan.lead_task(
+        w.settings["kitchens"], "confirm", 7, {"title": "Кухня"}, MANAGER, NOW
+    )
+    tid = int(_apply(w, [create], "c1").outcomes[0].result["id"])
+    w.client.call("tasks.task.delete", {"taskId": tid})
+    with w.session_factory() as s:
+        assert [t.id for t in task_links.open_tasks(s, M, "lead", 7)] == [tid]
+    due = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    (failed,) = _apply(w, [A.UpdateTask(tid, deadline=due)], "c2").failed
+    assert "not found" in failed.error.lower()
+    with w.session_factory() as s:
+        assert task_links.open_tasks(s, M, "lead", 7) == []
+        assert mirror.get(s, M, "task", tid) is None
+    # any other failure leaves the task where it was
+    other = int(_apply(w, [create], "c3").outcomes[0].result["id"])
+    (bad,) = _apply(w, [A.UpdateTask(other, responsible_id=999)], "c4").failed
+    assert "User not found" in bad.error
+    with w.session_factory() as s:
+        assert [t.id for t in task_links.open_tasks(s, M, "lead", 7)] == [other]
