@@ -38,9 +38,10 @@ class ReportError(ValueError):
 
 
 def _registry() -> dict[str, ReportSpec]:
-    from app.reports import b2b_conversion, lead_sources, order_timing
+    from app.reports import b2b_conversion, eshop_refusals, lead_sources, order_timing
 
-    return {spec.name: spec for spec in (order_timing.SPEC, lead_sources.SPEC, b2b_conversion.SPEC)}
+    specs = (order_timing.SPEC, lead_sources.SPEC, b2b_conversion.SPEC, eshop_refusals.SPEC)
+    return {spec.name: spec for spec in specs}
 
 
 REPORTS: dict[str, ReportSpec] = _registry()

@@ -13,6 +13,7 @@ from datetime import UTC
 from sqlalchemy import select
 
 from app.domain.reports import FunnelRow, funnel, loss_stages
+from app.reports.labels import Labels
 from app.store import mirror
 from app.store.mirror import StageStay
 
@@ -50,15 +51,18 @@ def _lost(session, member_id, since, until):
 def run(session, member_id, record_id, since, until, settings):
     from app.reports import Table
 
+    labels = Labels(session, member_id)
     rows = [
         FunnelRow(r.data.get("assignedById"), converted=r.stage == "CONVERTED")
         for r in mirror.records(session, member_id, "lead")
         if _in(mirror.parse_time(r.data.get("createdTime")), since, until)
     ]
-    conv = tuple((s.key, s.leads, s.converted, s.conversion_percent) for s in funnel(rows))
+    conv = tuple(
+        (labels.person(s.key), s.leads, s.converted, s.conversion_percent) for s in funnel(rows)
+    )
     losses = loss_stages(_lost(session, member_id, since, until))
     loss = tuple(
-        (m, stage, n, sum(c.values()))
+        (labels.person(m), labels.stage("deal", stage), n, sum(c.values()))
         for m, (stage, n, c) in sorted(losses.items(), key=lambda kv: str(kv[0]))
     )
     return [
@@ -67,7 +71,7 @@ def run(session, member_id, record_id, since, until, settings):
             "Where each manager loses deals most",
             ("manager", "stage", "lost_there", "lost_total"),
             loss,
-            "Stage codes as stored; managers are user ids (assignedById).",
+            "Managers the portal directory does not know yet are shown as #id.",
         ),
     ]
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.reports.labels import Labels
 from app.store.mirror import StageStay
 
 ENTITY = "deal"
@@ -38,6 +39,7 @@ def _aware(dt: datetime) -> datetime:
 def run(session, member_id, record_id, since, until, settings):
     from app.reports import Table
 
+    labels = Labels(session, member_id)
     end = until or datetime.now(UTC)
     per_stage: dict[str, list[timedelta]] = defaultdict(list)
     per_order: dict[int, timedelta] = defaultdict(timedelta)
@@ -47,11 +49,11 @@ def run(session, member_id, record_id, since, until, settings):
         per_stage[s.stage].append(spent)
         per_order[s.record_id] += spent
     stage_rows = tuple(
-        (stage, len(v), _hours(sum(v, timedelta()) / len(v)), _hours(max(v)))
+        (labels.stage(ENTITY, stage), len(v), _hours(sum(v, timedelta()) / len(v)), _hours(max(v)))
         for stage, v in sorted(per_stage.items(), key=lambda kv: -sum(kv[1], timedelta()))
     )
     order_rows = tuple((rid, _hours(t)) for rid, t in sorted(per_order.items()))
-    note = "Stage codes as stored; open stays counted up to the period end."
+    note = "Open stays counted up to the period end."
     return [
         Table(
             "Time per stage (hours), slowest first",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 import app.reports as reports
 from app.store import mirror
 from app.store.base import Base
+from app.store.migrate import import_models
 
 M, OTHER = "member-1", "member-2"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -18,9 +19,8 @@ H = timedelta(hours=1)
 @pytest.fixture
 def session():
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(
-        engine, tables=[mirror.MirrorRecord.__table__, mirror.StageStay.__table__]
-    )
+    import_models()  # reports also read the installer's records and the people directory
+    Base.metadata.create_all(engine)
     with Session(engine) as s:
         # order 1: NEW 2h, PAID 4h, WON (open); order 2: NEW 6h then open in PAID
         mirror.put(s, M, "deal", 1, {"id": 1, "stageId": "NEW"}, at=T0)

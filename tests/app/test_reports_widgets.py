@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.store import mirror
 from app.store.base import Base
+from app.store.migrate import import_models
 from app.widgets import WidgetContext, WidgetError, b2b_reports, order_timing
 
 M = "member-1"
@@ -28,9 +29,8 @@ class _Services:
 @pytest.fixture
 def services():
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(
-        engine, tables=[mirror.MirrorRecord.__table__, mirror.StageStay.__table__]
-    )
+    import_models()  # reports also read the installer's records and the people directory
+    Base.metadata.create_all(engine)
     with Session(engine) as s:
         mirror.put(s, M, "deal", 1, {"id": 1, "stageId": "<script>x</script>"}, at=T0)
         mirror.put(s, M, "deal", 1, {"id": 1, "stageId": "PAID"}, at=T0 + timedelta(hours=2))
