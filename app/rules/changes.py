@@ -76,13 +76,16 @@ def _aliases(naming: Naming, entity: str, raw: Mapping[str, Any] | None) -> froz
 
 
 def _version(after: Mapping[str, Any]) -> str:
-    """What identifies this state of the record across re-reads: the portal's updatedTime,
-    else a digest of the content."""
+    """What identifies this state of the record across re-reads: the portal's updatedTime
+    plus a digest of the content. updatedTime alone has whole seconds: a field ticked,
+    cleared by us and ticked again within one second would look like the first tick
+    replayed, and its rules would be skipped as already done. Volatile fields are left out
+    of the digest, so a re-read of the same state gives the same version."""
+    content = {k: v for k, v in after.items() if k not in VOLATILE_FIELDS}
+    blob = json.dumps(content, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(blob).hexdigest()[:16]
     stamp = after.get("updatedTime")
-    if stamp:
-        return str(stamp)
-    blob = json.dumps(after, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    return f"{stamp}#{digest}" if stamp else digest
 
 
 def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> frozenset[str]:

@@ -120,3 +120,17 @@ def test_a_stage_shared_by_two_playbooks_matches_triggers_of_both():
     assert not on_stage_entered("kitchens.lead.won").matches(created)
     left = diff(M, "lead", 5, lead(), lead(stageId="UC_DATA"), naming)[0]
     assert left.kind == STAGE_LEFT and on_stage_left("kitchens.lead.new").matches(left)
+
+
+def test_two_states_within_one_second_are_two_causes():
+    """Ticked, cleared by the app and ticked again in the same second (updatedTime has
+    whole seconds): the second tick is not the first one replayed."""
+    same_second = "2026-11-22T10:01:00+03:00"
+    first = lead(title="A", comments="visit Mon", updatedTime=same_second)
+    second = lead(title="A", comments="visit Tue", updatedTime=same_second)
+    c1 = diff(M, "lead", 5, lead(), first, NAMING)
+    c2 = diff(M, "lead", 5, lead(), second, NAMING)
+    assert c1[0].cause != c2[0].cause
+    # a volatile field differing between re-reads of one state changes nothing
+    reread = dict(first, lastActivityTime="2026-11-22T10:01:30+03:00")
+    assert diff(M, "lead", 5, lead(), reread, NAMING)[0].cause == c1[0].cause
