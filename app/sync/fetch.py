@@ -21,6 +21,19 @@ REC = "rec"
 # the record's responsible as ``user.get`` returns it (WORK_POSITION, UF_DEPARTMENT…), read in
 # the record's own batch: routing tables match on the responsible's position
 RESPONSIBLE_USER = "responsible_user"
+# a client's orders read in the record's own batch (newest 50): for a deal, the deals of its
+# contact; for a contact, its own deals
+CLIENT_DEALS = "client_deals"
+CONTACT_DEALS = "contact_deals"
+DEAL_SELECT = [
+    "id",
+    "stageId",
+    "categoryId",
+    "opportunity",
+    "createdTime",
+    "movedTime",
+    "closedate",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,16 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
             out[need] = ("crm.item.get", params)
         elif need == RESPONSIBLE_USER:
             out[need] = ("user.get", {"ID": f"$result[{REC}][item][assignedById]"})
+        elif need in (CLIENT_DEALS, CONTACT_DEALS):
+            ref = "contactId" if need == CLIENT_DEALS else "id"
+            params = {
+                "entityTypeId": 2,
+                "filter": {"contactId": f"$result[{REC}][item][{ref}]"},
+                "select": DEAL_SELECT,
+                "order": {"id": "desc"},
+                "start": -1,
+            }
+            out[need] = ("crm.item.list", params)
         elif need.startswith("parent:"):
             parent = need.split(":", 1)[1]
             etid = naming.entity_type_id(parent)
@@ -91,7 +114,7 @@ def fetch_record(
         if name == REC:
             continue
         value = results.get(name)
-        if name == "contacts":
+        if name in ("contacts", CLIENT_DEALS, CONTACT_DEALS):
             related[name] = _items(value)
         elif name == RESPONSIBLE_USER:
             users = _items(value)
