@@ -16,7 +16,7 @@ from typing import Any
 
 from app.rules.changes import normalize
 from app.rules.naming import Naming
-from app.sync.fetch import fetch_record
+from app.sync.fetch import CLIENT_DEALS, CONTACT_DEALS, fetch_record
 
 # prefix → (entityTypeId, the document class the portal sends with it)
 _FIXED = {
@@ -111,4 +111,5 @@ def load_document(
 def _related_entity(name: str) -> str:
     if name.startswith("parent:"):
         return name.split(":", 1)[1]
-    return {"contacts": "contact", "company": "company"}.get(name, name)
+    deals = {CLIENT_DEALS: "deal", CONTACT_DEALS: "deal"}
+    return {"contacts": "contact", "company": "company", **deals}.get(name, name)

@@ -133,15 +133,10 @@ def client_update(
     """The contact's order count, total and segment, written when they differ, and the
     re-check timer for the segment's next boundary (the contact's earlier one cancelled
     first, so one is pending per contact — except from the firing timer itself)."""
-    bought = purchases(deals, _won_stage(ctx))
-    code, next_change = segment(bought, ctx.now, ctx.settings)
-    wanted = {
-        ORDERS: bought.count,
-        ORDERS_SUM: bought.total,
-        SEGMENT: ctx.schema.enum_id(SEGMENT, code, entity="contact"),
-    }
-    have = contact or {}
-    changed = {k: v for k, v in wanted.items() if not _same(have.get(k), v)}
+    wanted, _code, next_change = client_fields(
+        deals, _won_stage(ctx), ctx.now, ctx.settings, ctx.schema
+    )
+    changed = changed_fields(contact, wanted)
     out: list[A.Action] = []
     if changed:
         out.append(A.UpdateFields("contact", contact_id, changed, key="client"))
@@ -158,6 +153,32 @@ def client_update(
             )
         )
     return out
+
+
+def client_fields(
+    deals: Sequence[Mapping[str, Any]],
+    won_stage: str,
+    now: datetime,
+    settings: Mapping[str, Any],
+    naming: Any,
+) -> tuple[dict[str, Any], str, datetime | None]:
+    """``(contact fields, segment code, when the segment may next change)`` from the
+    client's ``deals`` (``won_stage``: how «Получен» reads in them — a real stage id in raw
+    deals, the stable code in normalized ones)."""
+    bought = purchases(deals, won_stage)
+    code, next_change = segment(bought, now, settings)
+    wanted = {
+        ORDERS: bought.count,
+        ORDERS_SUM: bought.total,
+        SEGMENT: naming.enum_id(SEGMENT, code, entity="contact"),
+    }
+    return wanted, code, next_change
+
+
+def changed_fields(contact: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> dict:
+    """What of ``wanted`` the contact does not show yet ("2" and 2.0 are the same)."""
+    have = contact or {}
+    return {k: v for k, v in wanted.items() if not _same(have.get(k), v)}
 
 
 def _same(have: Any, want: Any) -> bool:
