@@ -38,9 +38,21 @@ class ReportError(ValueError):
 
 
 def _registry() -> dict[str, ReportSpec]:
-    from app.reports import b2b_conversion, eshop_refusals, lead_sources, order_timing
+    from app.reports import (
+        b2b_conversion,
+        eshop_clients,
+        eshop_refusals,
+        lead_sources,
+        order_timing,
+    )
 
-    specs = (order_timing.SPEC, lead_sources.SPEC, b2b_conversion.SPEC, eshop_refusals.SPEC)
+    specs = (
+        order_timing.SPEC,
+        lead_sources.SPEC,
+        b2b_conversion.SPEC,
+        eshop_refusals.SPEC,
+        eshop_clients.SPEC,
+    )
     return {spec.name: spec for spec in specs}
 
 

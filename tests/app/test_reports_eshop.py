@@ -1,4 +1,5 @@
-"""eshop refusal analytics (§5.9) and readable names in reports, over a hand-made store.
+"""eshop refusal analytics (§5.9), client ranking (§5.7) and readable names in reports,
+over a hand-made store.
 
 The portal's schema is given as the installer records it (the eshop pipeline is category 3:
 its stages are ``C3:*``; the refusal list's values have the portal's enum ids), so the
@@ -41,6 +42,18 @@ def _schema(s):
                 "UF_CRM_ES_REFUSAL",
                 True,
                 {"entity": "deal", "options": {"cheaper": CHEAPER, "changed_mind": CHANGED_MIND}},
+            ),
+            *[
+                Known("field", f"contact:{code}", str(n), code, True, {"entity": "contact"})
+                for n, code in ((80, "UF_CRM_ES_ORDERS"), (81, "UF_CRM_ES_ORDERS_SUM"))
+            ],
+            Known(
+                "field",
+                "contact:UF_CRM_ES_SEGMENT",
+                "82",
+                "UF_CRM_ES_SEGMENT",
+                True,
+                {"entity": "contact", "options": {"active": 401, "lapsed": 402, "new": 403}},
             ),
         ],
     )
@@ -112,3 +125,24 @@ def test_order_timing_names_the_stages(session):
     # slowest first: «Отменён» is still open at the period's end
     assert stages.rows[0][0] == "Отменён"
     assert {row[0] for row in stages.rows} == {"Новый заказ", "Отгружен в доставку", "Отменён"}
+
+
+def _client(s, rid, name, orders, total, segment, owner=5):
+    data = {"id": rid, "name": name, "assignedById": owner, "ufCrmEsOrders": orders}
+    data |= {"ufCrmEsOrdersSum": total, "ufCrmEsSegment": segment}
+    mirror.put(s, M, "contact", rid, data)
+
+
+def test_clients_ranked_by_orders_then_sum_with_their_segment(session):
+    _client(session, 1, "Анна", 2, "3000", 401)
+    _client(session, 2, "Борис", 5, "900.5", 401, owner=7)
+    _client(session, 3, "Вера", 2, "4500", 402)
+    _client(session, 4, "Глеб", 0, "0", 403)  # no purchases yet: counted in segments only
+    _client(session, 5, "Дина", None, None, None)  # never counted by the rules
+    ranked, segments = reports.build("eshop_clients", session, M)
+    assert ranked.rows == (
+        (1, "Борис", 5, 900.5, "Активный", "#7"),
+        (2, "Вера", 2, 4500.0, "Уснувший", "Ольга Смирнова"),
+        (3, "Анна", 2, 3000.0, "Активный", "Ольга Смирнова"),
+    )
+    assert segments.rows == (("Активный", 2), ("Новый", 1), ("Уснувший", 1))
