@@ -1,0 +1,88 @@
+"""E2E furniture (seed 000): the hand-off to the city's store, refusal reasons required, the
+due-date and in-store SMS — against the emulator with the real installer, our app receiving
+the portal's events and a real worker; timers fired with a manual clock. The portal's
+state is read back through REST after each step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e._metal_world import MetalWorld, portal_world
+
+LEAD, DEAL = 1, 2
+CONSULTANT, ADMIN = 4, 5
+
+
+@pytest.fixture
+def world(tmp_path, redis_url):
+    settings = {"furniture": {"city_admins": {"Москва": ADMIN}}}
+    yield from portal_world(
+        tmp_path, redis_url, playbooks=["furniture"], world_class=MetalWorld, settings=settings
+    )
+
+
+def update(w, etid, record_id, user_id=CONSULTANT, **fields):
+    named = {w.uf("lead" if etid == LEAD else "deal", k) if k.startswith("UF_") else k: v
+             for k, v in fields.items()}  # fmt: skip
+    body = {"entity_type_id": etid, "id": record_id, "fields": named, "user_id": user_id}
+    w.emu.admin.post("crm/update", body)
+    w.settle()
+
+
+def test_handoff_refusals_and_deal_sms(world):
+    w = world
+    from app.store.timers import Timer
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    # 1. the consultant learns the client will visit the Moscow store: the lead goes to its
+    # administrator and the store escalation starts for them
+    lid = w.lead_from("manual", title="Диван", user_id=CONSULTANT)
+    w.settle()
+    assert int(w.item(LEAD, lid)["assignedById"]) == CONSULTANT
+    update(w, LEAD, lid, UF_CRM_FR_CITY="москва", UF_CRM_FR_VISIT_DATE="2026-12-20")
+    assert int(w.item(LEAD, lid)["assignedById"]) == ADMIN
+    with w.services.session() as s:
+        kinds = {t.kind for t in s.query(Timer).filter_by(record_id=lid, state="pending")}
+    assert "furniture.store_escalation" in kinds
+
+    # 2. closed as «Некачественный лид» without a reason: back to «Новый лид», told why
+    w.move(LEAD, lid, "furniture.lead.low_quality", "lead", user_id=ADMIN)
+    w.settle()
+    assert w.item(LEAD, lid)["stageId"] == w.stage("lead", "furniture.lead.new")
+    assert any("«Причина отказа»" in n for n in w.notifications(ADMIN))
+
+    # 3. a deal in manufacturing due in 10 days: a week before, the client hears the date
+    due = (datetime.now(UTC) + timedelta(days=10)).date()
+    fields = {
+        "title": "Шкаф-купе",
+        "categoryId": w.naming.category("furniture.sales"),
+        "stageId": w.stage("deal", "furniture.deal.manufacturing"),
+        "assignedById": ADMIN,
+        w.uf("deal", "UF_CRM_FR_DUE_DATE"): due.isoformat(),
+    }
+    did = w.add(DEAL, fields, user_id=ADMIN)
+    w.settle()
+    assert not [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
+    fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
+    w.settle()
+    (told,) = [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
+    assert f"{due:%d.%m.%Y}" in told
+
+    # 4. the goods reach the store: the in-store SMS
+    w.move(DEAL, did, "furniture.deal.in_store", "deal", user_id=ADMIN)
+    w.settle()
+    assert any("готов к выдаче" in c for c in w.comments("deal", did))
+
+    # 5. «Сделка сорвана» without a reason is undone; with one it stays
+    w.move(DEAL, did, "furniture.deal.lost", "deal", user_id=ADMIN)
+    w.settle()
+    assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.in_store")
+    reason = w.naming.enum_id("UF_CRM_FR_REFUSAL", "price", entity="deal")
+    update(w, DEAL, did, user_id=ADMIN, UF_CRM_FR_REFUSAL=reason)
+    w.move(DEAL, did, "furniture.deal.lost", "deal", user_id=ADMIN)
+    w.settle()
+    assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.lost")
