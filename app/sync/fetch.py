@@ -25,6 +25,8 @@ RESPONSIBLE_USER = "responsible_user"
 # contact; for a contact, its own deals
 CLIENT_DEALS = "client_deals"
 CONTACT_DEALS = "contact_deals"
+# an activity's owner's other open activities (the "next step" check)
+OWNER_OPEN_ACTIVITIES = "owner_open_activities"
 DEAL_SELECT = [
     "id",
     "stageId",
@@ -66,6 +68,16 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
             out[need] = ("crm.item.get", params)
         elif need == RESPONSIBLE_USER:
             out[need] = ("user.get", {"ID": f"$result[{REC}][item][assignedById]"})
+        elif need == OWNER_OPEN_ACTIVITIES:
+            params = {
+                "filter": {
+                    "OWNER_TYPE_ID": f"$result[{REC}][OWNER_TYPE_ID]",
+                    "OWNER_ID": f"$result[{REC}][OWNER_ID]",
+                    "COMPLETED": "N",
+                },
+                "select": ["ID", "OWNER_TYPE_ID", "OWNER_ID", "DEADLINE"],
+            }
+            out[need] = ("crm.activity.list", params)
         elif need in (CLIENT_DEALS, CONTACT_DEALS):
             ref = "contactId" if need == CLIENT_DEALS else "id"
             params = {
@@ -114,7 +126,7 @@ def fetch_record(
         if name == REC:
             continue
         value = results.get(name)
-        if name in ("contacts", CLIENT_DEALS, CONTACT_DEALS):
+        if name in ("contacts", CLIENT_DEALS, CONTACT_DEALS, OWNER_OPEN_ACTIVITIES):
             related[name] = _items(value)
         elif name == RESPONSIBLE_USER:
             users = _items(value)

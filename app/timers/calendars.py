@@ -20,6 +20,11 @@ def calendar_for(settings: Mapping[str, Any], flag: str) -> WorkCalendar | None:
     Raises ValueError for a bad zone, time or date in the settings."""
     if not settings.get(flag):
         return None
+    return work_calendar(settings)
+
+
+def work_calendar(settings: Mapping[str, Any]) -> WorkCalendar:
+    """The portal's work calendar from the playbook's calendar settings (always)."""
     return WorkCalendar.from_settings(
         tz=str(settings.get("time_zone") or DEFAULT_TZ),
         work_start=str(settings.get("work_start") or "09:00"),

@@ -1,0 +1,77 @@
+"""E2E b2b (seed 003): the sample photo at «Встреча» and "no deal without a next step",
+against the emulator with the real installer, our app receiving the portal's events
+(deals and activities) and a real worker. The portal's state is read back through REST.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e._metal_world import MetalWorld, portal_world
+
+DEAL = 2
+REP = 4
+
+
+@pytest.fixture
+def world(tmp_path, redis_url):
+    yield from portal_world(tmp_path, redis_url, playbooks=["b2b"], world_class=MetalWorld)
+
+
+def deal(w, pipeline, stage, title):
+    fields = {
+        "title": title,
+        "categoryId": w.naming.category(pipeline),
+        "stageId": w.stage("deal", stage),
+        "assignedById": REP,
+    }
+    deal_id = w.add(DEAL, fields, user_id=REP)
+    w.settle()
+    return deal_id
+
+
+def open_activities(w, deal_id):
+    return w.rest(
+        "crm.activity.list",
+        {"filter": {"OWNER_TYPE_ID": 2, "OWNER_ID": deal_id, "COMPLETED": "N"}},
+    )
+
+
+def test_sample_photo_and_next_step(world):
+    w = world
+    # 1. a cold-sales rep moves past «Встреча» without the sample's photo: back, told why
+    outlet = deal(w, "b2b.cold", "b2b.cold.meeting", "Магазин «Ромашка»")
+    w.move(DEAL, outlet, "b2b.cold.sample", "deal", user_id=REP)
+    w.settle()
+    assert w.item(DEAL, outlet)["stageId"] == w.stage("deal", "b2b.cold.meeting")
+    assert any("Фото образца" in n for n in w.notifications(REP))
+
+    # 2. a sales deal's only planned call is done: the rep is told and a follow-up appears
+    client = deal(w, "b2b.sales", "b2b.sales.offer", "Сеть «Квартал»")
+    due = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    call = w.rest(
+        "crm.activity.todo.add",
+        {"ownerTypeId": 2, "ownerId": client, "deadline": due, "title": "Позвонить по КП",
+         "responsibleId": REP},
+    )  # fmt: skip
+    w.settle()
+    assert [a["SUBJECT"] for a in open_activities(w, client)] == ["Позвонить по КП"]
+    w.rest("crm.activity.update", {"id": call["id"], "fields": {"COMPLETED": "Y"}})
+    w.settle()
+    assert any("без следующего шага" in n for n in w.notifications(REP))
+    (follow_up,) = open_activities(w, client)
+    assert follow_up["SUBJECT"] == "Следующий шаг по сделке «Сеть «Квартал»»"
+    assert int(follow_up["RESPONSIBLE_ID"]) == REP
+
+    # 3. that follow-up done while another step is planned: nothing more
+    w.rest(
+        "crm.activity.todo.add",
+        {"ownerTypeId": 2, "ownerId": client, "deadline": due, "title": "Встреча",
+         "responsibleId": REP},
+    )  # fmt: skip
+    w.settle()
+    w.rest("crm.activity.update", {"id": follow_up["ID"], "fields": {"COMPLETED": "Y"}})
+    w.settle()
+    assert [a["SUBJECT"] for a in open_activities(w, client)] == ["Встреча"]
