@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.playbooks.b2b import rules_next_step, rules_samples
+from app.playbooks.b2b import rules_next_step, rules_repeat, rules_samples
 from app.playbooks.settings import defaults
 from app.rules import actions as A
 from app.rules.model import FIELD_CHANGED, STAGE_ENTERED, Change, RuleContext
@@ -35,6 +35,12 @@ class Schema:
 
     def field_name(self, entity, code):
         return code
+
+    def category(self, code):
+        return {"b2b.repeat": 9}[code]
+
+    def enum_id(self, field, code, entity=None):
+        return {"retail": 701, "chain": 702, "distributor": 703, "horeca": 704}[code]
 
 
 def ctx(record, related=None, entity="deal", kind=STAGE_ENTERED, **change):
@@ -105,3 +111,48 @@ def test_no_follow_up_when_another_step_is_planned_or_the_deal_is_closed_or_not_
         reopened.settings, reopened.schema, NOW,
     )  # fmt: skip
     assert rules_next_step.next_step(reopened) == []
+
+
+# -- repeat sales ------------------------------------------------------------------------------
+
+
+def sold(company=None, stage="b2b.sales.won", who=REP):
+    record = {"id": 7, "stageId": stage, "assignedById": who, "title": "Поставка 1"}
+    record |= {"companyId": 30, "contactId": 31}
+    related = {"company": company} if company is not None else {}
+    return ctx(record, related, stage_to=stage)
+
+
+def test_a_sale_opens_the_clients_next_deal_with_a_reorder_todo():
+    company = {"id": 30, "title": "ООО Квартал", "UF_CRM_B2B_BUSINESS": "702"}  # a chain
+    create, todo = rules_repeat.after_sale(sold(company))
+    assert isinstance(create, A.CreateRecord) and create.entity == "deal"
+    assert create.fields == {
+        "title": "Дозаказ: ООО Квартал",
+        "categoryId": 9,
+        "stageId": "b2b.repeat.planned",
+        "assignedById": REP,
+        "companyId": 30,
+        "contactId": 31,
+    }
+    assert todo.record == ("deal", A.Ref(create.ref)) and todo.responsible_id == REP
+    # a chain reorders every 30 days: Friday 18:00 + 30 d = Sunday → Monday 09:00 Moscow
+    assert todo.deadline == datetime(2026, 12, 28, 6, 0, tzinfo=UTC)
+
+
+def test_reorder_interval_company_value_then_business_type_then_default():
+    settings = defaults("b2b")
+    schema = Schema()
+    assert rules_repeat.reorder_days(settings, {"UF_CRM_B2B_REORDER_DAYS": "21"}, schema) == 21
+    assert rules_repeat.reorder_days(settings, {"UF_CRM_B2B_BUSINESS": 701}, schema) == 14
+    # HoReCa has no interval in the table; a bad company value is ignored
+    odd = {"UF_CRM_B2B_BUSINESS": 704, "UF_CRM_B2B_REORDER_DAYS": "-3"}
+    assert rules_repeat.reorder_days(settings, odd, schema) == 30
+    assert rules_repeat.reorder_days(settings, {}, schema) == 30
+
+
+def test_a_lost_client_brings_a_find_out_why_todo_and_no_responsible_nothing():
+    (todo,) = rules_repeat.after_loss(sold(stage="b2b.repeat.lost"))
+    assert todo.record == ("deal", 7) and todo.title.startswith("Выяснить причину ухода")
+    assert todo.deadline == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    assert rules_repeat.after_sale(sold({}, who=None)) == []

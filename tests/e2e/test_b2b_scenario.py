@@ -75,3 +75,38 @@ def test_sample_photo_and_next_step(world):
     w.rest("crm.activity.update", {"id": follow_up["ID"], "fields": {"COMPLETED": "Y"}})
     w.settle()
     assert [a["SUBJECT"] for a in open_activities(w, client)] == ["Встреча"]
+
+
+def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
+    w = world
+    chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
+    company = w.add(4, {"title": "ООО Квартал", w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})
+    w.settle()
+    fields = {
+        "title": "Первая поставка",
+        "categoryId": w.naming.category("b2b.sales"),
+        "stageId": w.stage("deal", "b2b.sales.shipment"),
+        "assignedById": REP,
+        "companyId": company,
+    }
+    first = w.add(DEAL, fields, user_id=REP)
+    w.settle()
+
+    # 1. delivered: the client's next deal waits in repeat sales with a reorder to-do
+    w.move(DEAL, first, "b2b.sales.won", "deal", user_id=REP)
+    w.settle()
+    repeat = w.items(DEAL, {"categoryId": w.naming.category("b2b.repeat")})
+    assert [(d["title"], d["stageId"], int(d["companyId"])) for d in repeat] == [
+        ("Дозаказ: ООО Квартал", w.stage("deal", "b2b.repeat.planned"), company)
+    ]
+    (todo,) = open_activities(w, repeat[0]["id"])
+    assert todo["SUBJECT"] == "Дозаказ: связаться с клиентом «ООО Квартал»"
+    assert "30 дн." in todo["DESCRIPTION"]  # a chain's reorder interval
+    # the won deal keeps its win
+    assert w.item(DEAL, first)["stageId"] == w.stage("deal", "b2b.sales.won")
+
+    # 2. the client is lost in repeat sales: find out why
+    w.move(DEAL, repeat[0]["id"], "b2b.repeat.lost", "deal", user_id=REP)
+    w.settle()
+    subjects = [a["SUBJECT"] for a in open_activities(w, repeat[0]["id"])]
+    assert any(s.startswith("Выяснить причину ухода клиента") for s in subjects)
