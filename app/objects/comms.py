@@ -34,20 +34,25 @@ def values_of(entity: str, record: Mapping[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def runs_metal(session: Session, member_id: str) -> bool:
-    """Whether the portal runs the metal playbook (cached per session). A portal without an
-    installation row (tools, tests) counts as yes: indexing too much is harmless."""
-    cache = session.info.setdefault("metal_portals", {})
+# the playbooks whose rules look clients up by phone, e-mail or company name
+IDENTIFYING = frozenset({"metal", "b2b"})
+
+
+def identifies_clients(session: Session, member_id: str) -> bool:
+    """Whether the portal runs a playbook that looks clients up (cached per session). A
+    portal without an installation row (tools, tests) counts as yes: indexing too much is
+    harmless."""
+    cache = session.info.setdefault("client_index_portals", {})
     if member_id not in cache:
         from app.store import installations
 
         row = installations.get(session, member_id)
-        cache[member_id] = row is None or "metal" in (row.playbooks or ())
+        cache[member_id] = row is None or bool(IDENTIFYING & set(row.playbooks or ()))
     return cache[member_id]
 
 
 def _on_mirror(session: Session, member_id: str, entity: str, record_id: int, data) -> None:
-    if entity not in CLIENT_ENTITIES or not runs_metal(session, member_id):
+    if entity not in CLIENT_ENTITIES or not identifies_clients(session, member_id):
         return
     if data is None:
         client_comms.replace(session, member_id, entity, record_id, (), None)

@@ -156,3 +156,23 @@ def test_a_lost_client_brings_a_find_out_why_todo_and_no_responsible_nothing():
     assert todo.record == ("deal", 7) and todo.title.startswith("Выяснить причину ухода")
     assert todo.deadline == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
     assert rules_repeat.after_sale(sold({}, who=None)) == []
+
+
+# -- an existing client's web form ------------------------------------------------------------
+
+
+def test_a_web_form_from_a_known_client_is_flagged_to_their_manager():
+    from app.objects.providers import CLIENT
+    from app.playbooks.b2b import rules_known_client
+
+    lead = {"id": 7, "title": "Заявка с сайта", "sourceId": "WEBFORM"}
+    client = {"kind": "company", "id": 30, "responsible": 3, "by": "phone"}
+    note, comment = rules_known_client.known_client_form(ctx(lead, {CLIENT: client}))
+    assert note.user_ids == (3,) and "компания #30" in note.message
+    assert "user_3" in comment.text and comment.entity == "lead"
+    # not a web form, an unknown client, or a client without a manager: nothing
+    manual = {**lead, "sourceId": "CALL"}
+    assert rules_known_client.known_client_form(ctx(manual, {CLIENT: client})) == []
+    assert rules_known_client.known_client_form(ctx(lead, {CLIENT: None})) == []
+    orphan = {**client, "responsible": None}
+    assert rules_known_client.known_client_form(ctx(lead, {CLIENT: orphan})) == []

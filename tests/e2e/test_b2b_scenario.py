@@ -110,3 +110,20 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     w.settle()
     subjects = [a["SUBJECT"] for a in open_activities(w, repeat[0]["id"])]
     assert any(s.startswith("Выяснить причину ухода клиента") for s in subjects)
+
+
+def test_an_existing_clients_web_form_is_flagged_to_their_manager(world):
+    w = world
+    manager = 3
+    phone = [{"typeId": "PHONE", "valueType": "WORK", "value": "+7 (912) 000-11-22"}]
+    w.add(3, {"name": "Ольга", "assignedById": manager, "fm": phone}, user_id=manager)
+    w.settle()
+    lid = w.lead_from("webform", title="Заявка с сайта", phone="89120001122")
+    w.settle()
+    assert any("оставил заявку с сайта" in n for n in w.notifications(manager))
+    assert any("существующего клиента" in c for c in w.comments("lead", lid))
+    # a stranger's form: nobody is told
+    before = len(w.notifications(manager))
+    w.lead_from("webform", title="Новый клиент", phone="+79990000000")
+    w.settle()
+    assert len(w.notifications(manager)) == before
