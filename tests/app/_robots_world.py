@@ -189,3 +189,35 @@ def set_setting(world, playbook, key, value):
     with world.services.session() as s:
         set_value(s, world.member_id, playbook, key, value)
         s.commit()
+
+
+DOCS = {1: ("CCrmDocumentLead", "LEAD"), 2: ("CCrmDocumentDeal", "DEAL"),
+        3: ("CCrmDocumentContact", "CONTACT"), 4: ("CCrmDocumentCompany", "COMPANY")}  # fmt: skip
+
+
+def document_of(etid, item_id):
+    """The bizproc DOCUMENT_ID the portal posts for a CRM item (smart processes included)."""
+    if etid in DOCS:
+        cls, prefix = DOCS[etid]
+        return ["crm", cls, f"{prefix}_{item_id}"]
+    return [
+        "crm",
+        "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic",
+        f"DYNAMIC_{etid}_{item_id}",
+    ]
+
+
+def run_robot(world, code, etid, item_id, properties=None):
+    """Call robot ``code`` on an item the way the portal does (the recorded robot POST,
+    re-addressed), let the worker answer, and return the emulator's record of the run."""
+    run = world.mint_call(code, etid, item_id)
+    body = world.body(
+        "lead",
+        code,
+        document=document_of(etid, item_id),
+        event_token=run["event_token"],
+        properties=properties or {},
+    )
+    assert world.post(code, body).status_code == 200
+    world.work()
+    return next(r for r in world.runs() if r["event_token"] == run["event_token"])

@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from app.playbooks.kitchens import rules_measurement, rules_workplan
@@ -32,7 +32,7 @@ from app.sync.tasks import OPEN_TASKS, TAG
 from tests.app._events_fakes import gateway_client
 from tests.app.test_kitchens_control import full_for
 from tests.app.test_kitchens_support import MANAGER, MEASURER, NOW, SCHEMA, ctx, of
-from tests.support.migrations import database_urls, load_revision
+from tests.support.migrations import database_urls, load_revision, scoped_engine
 
 M = "member-moves"
 VISIT = "2026-11-26T10:00:00+03:00"  # Thursday
@@ -187,16 +187,8 @@ def test_update_task_commands():
 # -- the task links in the store -------------------------------------------------------------
 
 
-def _engine(url, tmp_path, schema="task_links_test"):
-    if url == "sqlite://":
-        url = f"sqlite:///{tmp_path / 'links.db'}"
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    return engine
+def _engine(url, tmp_path):
+    return scoped_engine(url, tmp_path, "task_links_test")
 
 
 def _task(tid, status="2", binding="L_7", tag="kitchens.measurer"):

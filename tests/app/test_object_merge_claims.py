@@ -9,27 +9,20 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData
 from sqlalchemy.orm import sessionmaker
 
 from app.store import objects_index
 from app.store.client_comms import ClientComm
 from app.store.objects_index import ClaimTaken, ObjectKey, ObjectMerge, ObjectMergeClaim
-from tests.support.migrations import database_urls, load_revision
+from tests.support.migrations import database_urls, load_revision, scoped_engine
 
 SCHEMA = "object_merge_claims_test"
 M = "member-claims"
 
 
 def _engine(url, tmp_path):
-    if url == "sqlite://":
-        url = f"sqlite:///{tmp_path / 'claims.db'}"  # a file: several connections see it
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
+    engine = scoped_engine(url, tmp_path, SCHEMA)
     with engine.begin() as conn:
         ctx = MigrationContext.configure(conn)
         with Operations.context(ctx):

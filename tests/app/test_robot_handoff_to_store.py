@@ -5,8 +5,7 @@ import pytest
 
 from app.store.timers import Timer
 from app.sync.context import portal_context
-from tests.app._robots_world import build_world, install, set_setting
-from tests.app.test_robots_generic import _document
+from tests.app._robots_world import build_world, install, run_robot, set_setting
 
 ADMIN = 5
 
@@ -27,17 +26,7 @@ def _lead(w, **fields):
 
 
 def _run(w, item_id, etid=1):
-    run = w.mint_call("handoff_to_store", etid, item_id)
-    body = w.body(
-        "lead",
-        "handoff_to_store",
-        document=_document(etid, item_id),
-        event_token=run["event_token"],
-        properties={},
-    )
-    assert w.post("handoff_to_store", body).status_code == 200
-    w.work()
-    return next(r for r in w.runs() if r["event_token"] == run["event_token"])
+    return run_robot(w, "handoff_to_store", etid, item_id)
 
 
 def test_the_lead_goes_to_the_city_administrator_and_escalation_starts(world):

@@ -4,8 +4,7 @@ and the job, answered on the emulator: the contact's segment, orders and total."
 import pytest
 
 from app.sync.context import portal_context
-from tests.app._robots_world import build_world, install
-from tests.app.test_robots_generic import _document
+from tests.app._robots_world import build_world, install, run_robot
 
 
 @pytest.fixture
@@ -32,17 +31,7 @@ def _order(w, contact, amount, code):
 
 
 def _run(w, etid, item_id):
-    run = w.mint_call("segment_contact", etid, item_id)
-    body = w.body(
-        "lead",  # the recorded robot POST, re-addressed to this robot and document
-        "segment_contact",
-        document=_document(etid, item_id),
-        event_token=run["event_token"],
-        properties={},
-    )
-    assert w.post("segment_contact", body).status_code == 200
-    w.work()
-    return next(r for r in w.runs() if r["event_token"] == run["event_token"])
+    return run_robot(w, "segment_contact", etid, item_id)
 
 
 def test_the_installer_registers_the_robot(world):

@@ -5,7 +5,7 @@ import pytest
 
 from app.robots import route_lead, sync_responsible
 from app.sync.context import portal_context
-from tests.app._robots_world import build_world, install, set_setting
+from tests.app._robots_world import build_world, install, run_robot, set_setting
 
 
 @pytest.fixture
@@ -28,33 +28,8 @@ def _uf(world, entity, code):
     return world.naming.field_name(entity, code)
 
 
-DOCS = {1: ("CCrmDocumentLead", "LEAD"), 2: ("CCrmDocumentDeal", "DEAL"),
-        3: ("CCrmDocumentContact", "CONTACT"), 4: ("CCrmDocumentCompany", "COMPANY")}  # fmt: skip
-
-
-def _document(etid, item_id):
-    if etid in DOCS:
-        cls, prefix = DOCS[etid]
-        return ["crm", cls, f"{prefix}_{item_id}"]
-    return [
-        "crm",
-        "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic",
-        f"DYNAMIC_{etid}_{item_id}",
-    ]
-
-
 def _run(world, code, etid, item_id, properties=None):
-    run = world.mint_call(code, etid, item_id)
-    body = world.body(
-        "lead",
-        code,
-        document=_document(etid, item_id),
-        event_token=run["event_token"],
-        properties=properties or {},
-    )
-    assert world.post(code, body).status_code == 200
-    world.work()
-    return next(r for r in world.runs() if r["event_token"] == run["event_token"])
+    return run_robot(world, code, etid, item_id, properties)
 
 
 # -- title_by_template -------------------------------------------------------------------

@@ -76,6 +76,20 @@ def checklist(w, task_id):
     return [c["TITLE"] for c in rows if int(c["TASK_ID"]) == task_id]
 
 
+def answers(w, appliances):
+    """The seven qualification answers of the seed's client (corner kitchen, new build…)."""
+    opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
+    return {
+        "UF_CRM_KT_HOUSE_TYPE": opt("UF_CRM_KT_HOUSE_TYPE", "new"),
+        "UF_CRM_KT_KITCHEN_TYPE": opt("UF_CRM_KT_KITCHEN_TYPE", "corner"),
+        "UF_CRM_KT_COUNTERTOP": "Кварц",
+        "UF_CRM_KT_APRON": "Стекло",
+        "UF_CRM_KT_APPLIANCES": appliances,
+        "UF_CRM_KT_BUYER": opt("UF_CRM_KT_BUYER", "self"),
+        "UF_CRM_KT_URGENCY": opt("UF_CRM_KT_URGENCY", "now"),
+    }
+
+
 def update(w, lead_id, user_id=MANAGER, **fields):
     named = {w.uf("lead", k) if k.startswith("UF_") else k: v for k, v in fields.items()}
     w.emu.admin.post(
@@ -132,17 +146,7 @@ def test_seed_flow_from_call_to_agreement(world):
     assert [t for t in tasks(w, lid) if "каталог и КП" in t["title"]]
 
     # 4. the qualification answers: class, coefficients, kitchen type and name in the title
-    update(
-        w,
-        lid,
-        UF_CRM_KT_HOUSE_TYPE=opt("UF_CRM_KT_HOUSE_TYPE", "new"),
-        UF_CRM_KT_KITCHEN_TYPE=opt("UF_CRM_KT_KITCHEN_TYPE", "corner"),
-        UF_CRM_KT_COUNTERTOP="Кварц",
-        UF_CRM_KT_APRON="Стекло",
-        UF_CRM_KT_APPLIANCES="Наша, полностью",
-        UF_CRM_KT_BUYER=opt("UF_CRM_KT_BUYER", "self"),
-        UF_CRM_KT_URGENCY=opt("UF_CRM_KT_URGENCY", "now"),
-    )
+    update(w, lid, **answers(w, appliances="Наша, полностью"))
     card = lead(w, lid)
     # budget 400 000 → band 250 000: s2 f3 p2; s = 2+3+2+2+3 = 12/14 → 0.86;
     # f = 3+2+3+1+2 = 11/21 → 0.52; p = 2+2+2+2+2+2+3+1 = 16/23 → 0.70; total 0.69 → B (A≥0.7)
@@ -283,20 +287,12 @@ def test_a_cancelled_booking_sets_the_visit_task_aside(world):
     opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
     lid = w.lead_from("manual", title="Кухня", user_id=MANAGER)
     w.settle()
-    update(
-        w,
-        lid,
-        UF_CRM_KT_BUDGET=300000,
-        UF_CRM_KT_MATERIAL=opt("UF_CRM_KT_MATERIAL", "mdf"),
-        UF_CRM_KT_ADDRESS="Москва, Тверская, 1",
-        UF_CRM_KT_HOUSE_TYPE=opt("UF_CRM_KT_HOUSE_TYPE", "new"),
-        UF_CRM_KT_KITCHEN_TYPE=opt("UF_CRM_KT_KITCHEN_TYPE", "corner"),
-        UF_CRM_KT_COUNTERTOP="Кварц",
-        UF_CRM_KT_APRON="Стекло",
-        UF_CRM_KT_APPLIANCES="Наша",
-        UF_CRM_KT_BUYER=opt("UF_CRM_KT_BUYER", "self"),
-        UF_CRM_KT_URGENCY=opt("UF_CRM_KT_URGENCY", "now"),
-    )
+    basics = {
+        "UF_CRM_KT_BUDGET": 300000,
+        "UF_CRM_KT_MATERIAL": opt("UF_CRM_KT_MATERIAL", "mdf"),
+        "UF_CRM_KT_ADDRESS": "Москва, Тверская, 1",
+    }
+    update(w, lid, **basics, **answers(w, appliances="Наша"))
     move(w, lid, "kitchens.lead.qualified")
     body = {"lead_id": lid, "measurer_id": MEASURER, "start": visit_time().isoformat()}
     made = api(w, "post", "bookings", {**body, "address": "Москва"})

@@ -25,3 +25,20 @@ def database_urls() -> list[str]:
     if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
         urls.append(os.environ["TEST_DATABASE_URL"])
     return urls
+
+
+def scoped_engine(url: str, tmp_path: Path, schema: str):
+    """An engine of its own for one test: for ``sqlite://`` a file under ``tmp_path`` (so
+    several connections see the same database), for PostgreSQL a freshly created
+    ``schema`` on the search path (dropped first, so reruns start clean)."""
+    from sqlalchemy import create_engine, text
+
+    if url == "sqlite://":
+        url = f"sqlite:///{tmp_path / f'{schema}.db'}"
+    engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    return engine
