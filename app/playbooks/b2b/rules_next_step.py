@@ -10,7 +10,9 @@ deals need no next step.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from app.rules import actions as A
 from app.rules.changes import normalize
@@ -45,14 +47,23 @@ def next_step(ctx: RuleContext) -> list[A.Action]:
         for a in ctx.related.get(OWNER_OPEN_ACTIVITIES) or []
         if str(a.get("ID")) != str(activity.get("ID"))
     ]
-    who = deal.get(RESPONSIBLE_FIELD)
-    if others or not who:
+    if others:
         return []
-    deal_id = int(deal["id"])
+    return follow_up(deal, int(deal["id"]), ctx.settings, ctx.now)
+
+
+def follow_up(
+    deal: Mapping[str, Any], deal_id: int, settings: Mapping[str, Any], now: datetime
+) -> list[A.Action]:
+    """Tell the deal's responsible and plan the default follow-up to-do ([] without a
+    responsible). Shared with the ``next_step_guard`` robot."""
+    who = deal.get(RESPONSIBLE_FIELD)
+    if not who:
+        return []
     title = deal.get("title") or f"#{deal_id}"
-    hours = timedelta(hours=float(ctx.settings.get("default_followup_hours") or 24))
+    hours = timedelta(hours=float(settings.get("default_followup_hours") or 24))
     # clock hours (24 = "tomorrow"), moved into working time when they end at night/weekend
-    due = work_calendar(ctx.settings).next_working_moment(ctx.now + hours)
+    due = work_calendar(settings).next_working_moment(now + hours)
     text = (
         f"Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» — "
         "уточните его или запланируйте своё."
