@@ -15,9 +15,10 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
     from app.playbooks.kitchens.rules_measurement import confirmation_timer, visit_task_changes
     from app.rules.apply import apply_with
     from app.services import current
-    from app.store import bookings, task_links
+    from app.store import bookings
     from app.store.base import utcnow
     from app.sync.context import portal_context
+    from app.sync.tasks import open_task_rows
 
     services = current()
     ctx = portal_context(services, member_id)
@@ -29,10 +30,7 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
             return {"written": False, "reason": "superseded"}  # a later job writes the newer
         fields, lead_id, start = lead_fields(row), row.lead_id, row.start
         measurer = row.measurer_id
-        tasks = [
-            {"id": t.id, "tag": t.tag, "deadline": t.deadline, "responsibleId": t.responsible_id}
-            for t in task_links.open_tasks(session, member_id, "lead", lead_id)
-        ]
+        tasks = open_task_rows(session, member_id, "lead", lead_id)  # as the rules see them
     settings = ctx.settings.get("kitchens") or {}
     actions: list[A.Action] = [A.UpdateFields("lead", lead_id, fields)]
     if state == "active":

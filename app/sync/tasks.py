@@ -114,16 +114,21 @@ def bound_record(env: GatherEnv) -> dict[str, Any] | None:
     return None
 
 
-@provider(OPEN_TASKS)
-def open_tasks(env: GatherEnv) -> list[dict[str, Any]]:
-    """The record's open tasks of the app: ``[{"id", "tag", "deadline", "responsibleId"}]``,
-    oldest first (one indexed read; tasks are never bound to tasks)."""
-    if env.entity == TASK:
-        return []
+def open_task_rows(session, member_id: str, entity: str, record_id: int) -> list[dict[str, Any]]:
+    """A record's open tasks of the app as rules see them (the ``OPEN_TASKS`` need):
+    ``[{"id", "tag", "deadline", "responsibleId"}]``, oldest first (one indexed read)."""
     return [
         {"id": t.id, "tag": t.tag, "deadline": t.deadline, "responsibleId": t.responsible_id}
-        for t in task_links.open_tasks(env.session, env.member_id, env.entity, env.record_id)
+        for t in task_links.open_tasks(session, member_id, entity, record_id)
     ]
+
+
+@provider(OPEN_TASKS)
+def open_tasks(env: GatherEnv) -> list[dict[str, Any]]:
+    """:func:`open_task_rows` of the record (tasks are never bound to tasks)."""
+    if env.entity == TASK:
+        return []
+    return open_task_rows(env.session, env.member_id, env.entity, env.record_id)
 
 
 def _on_mirror(session, member_id: str, entity: str, record_id: int, data) -> None:
