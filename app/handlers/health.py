@@ -1,4 +1,5 @@
-"""``GET /healthz`` (store, schema, Redis, queues, workers) and ``GET /metrics`` (Prometheus).
+"""``GET /healthz`` (store, schema, Redis, queues, workers) and ``GET /metrics`` (Prometheus,
+plus failed jobs per queue and portal read from Redis: ``app.failed_jobs.metrics_text``).
 
 ``/healthz`` answers 200 only when the whole pipeline can work: the store answers and is at
 the code's migrations, Redis answers, and an RQ worker has been seen within
@@ -120,7 +121,12 @@ def healthz():
 
 @bp.get("/metrics")
 def metrics():
+    from app.failed_jobs import metrics_text
     from app.metrics import render
 
     body, content_type = render()
+    try:
+        body += metrics_text(services())
+    except Exception as exc:  # noqa: BLE001 - Redis down: the process metrics still count
+        log.warning("failed-job metrics skipped: %s", type(exc).__name__)
     return Response(body, content_type=content_type)
