@@ -124,3 +124,36 @@ def test_rq_dashboard_shows_the_failed_job_behind_basic_auth(services, redis_url
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.slow
+def test_a_job_whose_worker_was_killed_is_retried_not_failed(services, database_url, redis_url):
+    """RQ's registry cleanup reports a SIGKILLed worker's job as AbandonedJobError to the
+    failure callback; the job did not fail, so it keeps its retries (app.queues)."""
+    import signal
+
+    from rq.registry import StartedJobRegistry
+    from rq.serializers import JSONSerializer
+
+    job = enqueue(services, "events", "time.sleep", 30)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "app.worker", "--queues", "events"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while job.get_status(refresh=True) != "started":
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    registry = StartedJobRegistry("events", connection=services.redis, serializer=JSONSerializer)
+    registry.cleanup(timestamp=time.time() + 10_000)  # what maintenance does once it expires
+    job.refresh()
+    assert job.get_status() != "failed"
+    assert job.id not in services.queue("events").failed_job_registry.get_job_ids()
+    assert job.retries_left == 2  # one retry used, like any failure
