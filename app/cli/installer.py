@@ -70,7 +70,7 @@ def apply_command(portal: str, playbooks: tuple[str, ...]) -> None:
 
     services = _services()
     names = _names(services, playbooks)
-    with tqdm(desc="apply", unit="write") as bar:
+    with tqdm(desc="apply", unit="write", disable=None) as bar:  # bars on a TTY only
 
         def progress(step: int, total: int, text: str) -> None:
             bar.total = total
