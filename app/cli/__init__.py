@@ -9,11 +9,12 @@ import importlib
 import pkgutil
 
 import click
-from flask.cli import AppGroup
 
 
 def make_group() -> click.Group:
-    group = AppGroup("b24", help="Bitrix24 app commands (connect a portal, sync, ...).")
+    from app.cli.common import ReadableErrors
+
+    group = ReadableErrors("b24", help="Bitrix24 app commands (connect a portal, sync, ...).")
     import app.cli as package
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):

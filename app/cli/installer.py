@@ -12,11 +12,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option as common_portal_option
 from app.playbooks import NAMES
 
-portal_option = click.option(
-    "--portal", "portal", required=True, help="member_id or domain of the installation"
-)
+portal_option = common_portal_option("portal")
 playbook_option = click.option(
     "--playbook",
     "playbooks",
