@@ -114,6 +114,8 @@ def readable(exc: BaseException) -> str:
         )
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])  # str(KeyError) is the repr of its argument
+    if type(exc) is ValueError and str(exc).strip():
+        return str(exc).strip()  # our own validation messages say what is wrong already
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
