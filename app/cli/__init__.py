@@ -9,12 +9,14 @@ import importlib
 import pkgutil
 
 import click
-from flask.cli import AppGroup
+
+from app.cli.common import ReadableErrors
 
 
-class _B24Group(AppGroup):
-    """Refuses every command but ``db …`` (and ``--help``) on a store the code does not fit,
-    with the one line ``store is at revision X, code needs Y: run … db upgrade``."""
+class _B24Group(ReadableErrors):
+    """Fails with one readable line (:class:`ReadableErrors`), and refuses every command but
+    ``db …`` (and ``--help``) on a store the code does not fit, with the one line
+    ``store is at revision X, code needs Y: run … db upgrade``."""
 
     def invoke(self, ctx: click.Context):
         args = [*getattr(ctx, "_protected_args", []), *ctx.args]

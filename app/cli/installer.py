@@ -12,11 +12,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option as common_portal_option
 from app.playbooks import NAMES
 
-portal_option = click.option(
-    "--portal", "portal", required=True, help="member_id or domain of the installation"
-)
+portal_option = common_portal_option("portal")
 playbook_option = click.option(
     "--playbook",
     "playbooks",
@@ -112,29 +111,44 @@ def uninstall_command(portal: str) -> None:
 @portal_option
 @click.option("--playbook", "playbook", required=True, type=click.Choice(NAMES))
 @click.option("--set", "assignments", multiple=True, help="KEY=VALUE (JSON values allowed)")
-def settings_command(portal: str, playbook: str, assignments: tuple[str, ...]) -> None:
-    """Show a playbook's effective settings on the portal, or override some (typed)."""
+@click.option("--reset", "resets", multiple=True, metavar="KEY", help="back to the default")
+def settings_command(
+    portal: str, playbook: str, assignments: tuple[str, ...], resets: tuple[str, ...]
+) -> None:
+    """Show a playbook's settings on the portal (label, unit, example), or change some.
+
+    --set KEY=VALUE overrides one (typed; JSON values allowed; a template's placeholders
+    are checked); --reset KEY restores its default. All changes apply together or none.
+    """
     import json
 
-    from app.playbooks.settings import effective, set_value
+    from app.cli.common import readable
+    from app.playbooks.settings import describe, reset, set_value
 
     services = _services()
     member_id = _member_id(services, portal)
     with services.session.begin() as session:
-        for item in assignments:
-            key, sep, raw = item.partition("=")
-            if not sep:
-                raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--set")
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = raw
-            try:
+        try:
+            for item in assignments:
+                key, sep, raw = item.partition("=")
+                if not sep or not key.strip():
+                    raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--set")
+                try:
+                    value = json.loads(raw)
+                except ValueError:
+                    value = raw
                 set_value(session, member_id, playbook, key.strip(), value)
-            except (KeyError, ValueError) as exc:
-                raise click.ClickException(str(exc)) from None
-        for key, value in effective(session, member_id, playbook).items():
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            for key in resets:
+                reset(session, member_id, playbook, key.strip())
+        except (KeyError, ValueError) as exc:
+            # the transaction rolls back: nothing of this command is half-applied
+            raise click.ClickException(readable(exc)) from None
+        rows = describe(session, member_id, playbook)
+    click.echo(f"{playbook} settings (* = changed on this portal; --reset KEY restores):")
+    for row in rows:
+        mark = "*" if row.overridden else " "
+        click.echo(f"{row.key} = {json.dumps(row.value, ensure_ascii=False)} {mark}")
+        click.echo(f"    {row.label}; {row.kind}; e.g. --set {row.key}='{row.example}'")
 
 
 def register(group: click.Group) -> None:

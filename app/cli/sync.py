@@ -13,11 +13,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from app.cli.common import portal_option
+
 DEFAULT_ENTITIES = ("lead", "deal", "contact", "company")
 
 
 @click.command("sync")
-@click.option("--portal", "member_id", required=True, help="member_id of the installation")
+@portal_option()
 @click.option(
     "--entity",
     "entities",
