@@ -11,6 +11,7 @@ from app.web import create_app
 from tests.app._widgets_world import APP_TOKEN, DOMAIN, MEMBER, install, open_widget
 
 LEAD_TAB = "CRM_LEAD_DETAIL_TAB"
+CLIENT_ID = "local.5e1c0ffee0ab12.00000042"
 
 
 @pytest.fixture
@@ -159,8 +160,8 @@ def emu():
 
 @pytest.fixture
 def emu_world(make_services, emu):
-    svc = make_services(emulator_address=emu.domain)
-    app = emu.register_app()
+    svc = make_services(emulator_address=emu.domain, b24_client_id=CLIENT_ID)
+    app = emu.register_app(client_id=CLIENT_ID)
     emu.admin.post(f"apps/{app['client_id']}/install", {})
     tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
     install(svc, member=tokens["member_id"], domain=emu.domain)
@@ -226,8 +227,31 @@ def test_forged_auth_id_is_401_and_not_cached(emu, emu_world):
             AUTH_ID="f" * 64,
         )
         assert resp.status_code == 401
-    assert _app_info_calls(emu) == 2
-    assert svc.redis.keys("b24:widget:auth:*") == []
+    assert _app_info_calls(emu) == 1  # the refusal is cached briefly, never the acceptance
+    (key,) = svc.redis.keys("b24:widget:auth:*")
+    assert svc.redis.get(key) == b"denied" and 0 < svc.redis.ttl(key) <= 30
+
+
+def test_auth_id_issued_to_another_app_is_refused(emu, emu_world):
+    """Issue #20 way in 4: an AUTH_ID another app on the same portal received passes
+    ``app.info`` — but its CODE is not ours (api-reference/common/system/app-info.md), so
+    the widget (and the booking/merge bearer it hands out) stays closed."""
+    svc, client, tokens = emu_world
+    other = emu.register_app()
+    emu.admin.post(f"apps/{other['client_id']}/install", {})
+    foreign = emu.admin.post(f"apps/{other['client_id']}/tokens", {})
+    resp = open_widget(
+        client,
+        "lead_object",
+        placement=LEAD_TAB,
+        options={"ID": "7"},
+        domain=emu.domain,
+        member_id=tokens["member_id"],
+        APPLICATION_TOKEN=None,
+        AUTH_ID=foreign["access_token"],
+    )
+    assert resp.status_code == 401
+    assert "bearer" not in resp.get_data(as_text=True).lower()
 
 
 def test_application_token_path_makes_no_portal_call(emu, emu_world):
