@@ -170,11 +170,18 @@ def record_id(placement: str, opts: dict[str, Any], lang: str) -> int | None:
     value = _positive(raw)
     if value is None:
         raise WidgetError(
-            msg(lang, "Не передан номер записи CRM (ID)", "No CRM record ID was passed"), 400
+            msg(
+                lang,
+                "Не передан номер записи CRM (ID) или он вне допустимого диапазона",
+                "No valid CRM record ID was passed",
+            ),
+            400,
         )
     return value
 
 
 def _positive(raw: Any) -> int | None:
-    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    """A record id within bounds (``app.handlers.bounds``: huge ids would overflow the store)."""
+    from app.handlers.bounds import valid_id
+
+    return valid_id(raw)
