@@ -30,12 +30,14 @@ from flask import Blueprint, Response, request
 
 from app.handlers import services
 from app.handlers.forms import FormError, parse_body
+from app.ratelimit import guard
 from app.security import tokens_match
 from app.store import installations
 from config.logging import log_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("app_events", __name__)
+bp.before_request(guard("app-events"))  # unauthenticated: per-client limit
 
 MAX_BODY = 64 * 1024
 LIFECYCLE = ("ONAPPINSTALL", "ONAPPUPDATE", "ONAPPUNINSTALL")

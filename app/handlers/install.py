@@ -29,6 +29,7 @@ from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
 from app.handlers import services
+from app.ratelimit import guard
 from app.security import NotAdmin, VerificationFailed, bind_member_id, verify_token_on_portal
 from app.store import installations
 from app.store.base import utcnow
@@ -36,6 +37,7 @@ from config.logging import log_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("install", __name__)
+bp.before_request(guard("install"))  # unauthenticated: per-client limit
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VIEW_TTL_S = 3600
