@@ -15,6 +15,10 @@ The frame form is browser-originated, so nothing in it is trusted until proved:
   so reopening tabs does not call the portal each time; a refusal is cached the same way
   for ``DENY_CACHE_S`` seconds, so a flood of forged opens costs the portal one call.
 
+A page of ours that posts back to itself (the b2b reports period form) proves itself with
+``BEARER``, the HMAC-signed, expiring token the page was rendered with
+(``app.objects.access``).
+
 Raises :class:`app.widgets.WidgetError` with the HTTP status of the refusal.
 """
 
@@ -106,6 +110,16 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
     if app_token:
         if not tokens_match(opener.application_token, app_token):
             log.warning("widget open refused: application token mismatch")
+            raise denied
+        return
+    bearer = form.get("BEARER") or ""
+    if bearer:  # a page of ours re-posting itself (b2b period form): our signed bearer
+        from app.objects import access
+
+        if not opener.application_token or not access.allowed(
+            opener.application_token, opener.member_id, bearer=bearer, header_token=None
+        ):
+            log.warning("widget open refused: bearer not valid")
             raise denied
         return
     auth_id = form.get("AUTH_ID") or ""
