@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.installers.desired import Conflict
 from app.installers.plan_model import CLEANUP, CONTENT, Plan, Step
-from app.installers.wire import SEEDED_STAGES
+from app.installers.wire import is_seed_stage
 from app.playbooks.schema import StageSpec
 from app.store.schema_objects import Known
 
@@ -165,7 +165,7 @@ def _plan_changes(plan, where, stages, rows, matched, known, lang) -> None:
         taken = {r["STATUS_ID"] for r in matched.values() if r}
         for r in rows:
             suffix = r["STATUS_ID"][len(where.prefix) :]
-            if r["STATUS_ID"] not in taken and r.get("SYSTEM") != "Y" and suffix in SEEDED_STAGES:
+            if r["STATUS_ID"] not in taken and r.get("SYSTEM") != "Y" and is_seed_stage(suffix):
                 plan.steps.append(
                     Step(
                         "stage",

@@ -6,9 +6,13 @@ reproduces; ``docs/portal-contract.md`` lists the rows these tests back.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from tests.app.test_installer_support import install, new_session, oauth_client
+from app.installers.mapping import resolve
+from tests.app.test_installer_support import install, new_session, oauth_client, statuses
 
 
 @pytest.fixture
@@ -76,3 +80,62 @@ def test_installer_restores_a_deleted_list_value_of_a_smart_process_field(client
 
 def _enum(client, field_id):
     return client.call("userfieldconfig.get", {"moduleId": "crm", "id": field_id})["field"]["enum"]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "b24restdocs"
+
+
+def _doc_rows(name: str) -> list[dict]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))["response"]["result"]
+
+
+def _shape(row: dict, keys) -> dict:
+    return {k: row.get(k) for k in keys}
+
+
+def test_fresh_portal_default_stage_names(client):
+    """api-reference/crm/status/crm-status-list.md (the default deal pipeline) and
+    tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md (lead statuses):
+    a fresh portal's stage ids, names, system flags and semantics are the documented ones."""
+    keys = ("STATUS_ID", "NAME", "SORT", "SYSTEM", "SEMANTICS", "EXTRA", "COLOR")
+    deal = client.call("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
+    assert [_shape(r, keys) for r in deal] == [
+        _shape(r, keys) for r in _doc_rows("crm_status_list_deal_stage.json")
+    ]
+    keys = ("STATUS_ID", "NAME", "NAME_INIT", "SYSTEM", "SEMANTICS")
+    lead = {r["STATUS_ID"]: r for r in client.call(
+        "crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}})}  # fmt: skip
+    for doc in _doc_rows("crm_status_list_lead_status.json"):
+        assert _shape(lead[doc["STATUS_ID"]], keys) == _shape(doc, keys)
+        assert lead[doc["STATUS_ID"]]["EXTRA"]["SEMANTICS"] == doc["EXTRA"]["SEMANTICS"]
+
+
+def test_smart_process_stages_have_no_extra(client):
+    """tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md: "The method adds
+    the EXTRA object only for leads, deals, and quotes"; smart-process rows carry the short
+    SEMANTICS (null/S/F) alone — the one field the installer reads."""
+    spa = client.call("crm.type.add", {"fields": {"title": "Stages", "isStagesEnabled": "Y"}})
+    etid = spa["type"]["entityTypeId"]
+    cat = client.call("crm.category.list", {"entityTypeId": etid})["categories"][0]["id"]
+    rows = client.call("crm.status.list", {"filter": {"ENTITY_ID": f"DYNAMIC_{etid}_STAGE_{cat}"}})
+    doc = _doc_rows("crm_status_list_dynamic_stage.json")
+    assert set(rows[0]) == set(doc[0])
+    assert {r["SEMANTICS"] for r in rows} == {None, "S", "F"}
+
+
+def test_cut_seed_stage_ids_are_cleaned_up(client):
+    """tutorials/crm/how-to-get-lists/how-to-get-elements-by-stage-filter.md: a new
+    pipeline's seeded ids are cut (``C10:PREPAYMENT_INVOIC``); the installer still sees the
+    cut id as a seed stage and removes it from the pipeline it creates."""
+    for n in range(9):  # the metal pipeline becomes category 10
+        client.call("crm.category.add", {"entityTypeId": 2, "fields": {"name": f"Other {n}"}})
+    session = new_session()
+    install(session, client, ["metal"])
+    cat = resolve(session, "m-inst").category("metal.deal")
+    assert cat >= 10
+    doc_ids = [r["STATUS_ID"] for r in _doc_rows("crm_status_list_deal_stage_10.json")]
+    assert "C10:PREPAYMENT_INVOIC" in doc_ids
+    ids = [r["STATUS_ID"] for r in statuses(client, f"DEAL_STAGE_{cat}")]
+    assert not [i for i in ids if i.split(":", 1)[1] in {
+        "PREPARATION", "PREPAYMENT_INVOIC", "EXECUTING", "FINAL_INVOICE", "APOLOGY"}]  # fmt: skip
+    assert install(session, client, ["metal"]).final_plan.empty
