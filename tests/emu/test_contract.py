@@ -139,3 +139,25 @@ def test_cut_seed_stage_ids_are_cleaned_up(client):
     assert not [i for i in ids if i.split(":", 1)[1] in {
         "PREPARATION", "PREPAYMENT_INVOIC", "EXECUTING", "FINAL_INVOICE", "APOLOGY"}]  # fmt: skip
     assert install(session, client, ["metal"]).final_plan.empty
+
+
+def test_sync_responsible_reads_every_page(client):
+    """api-reference/crm/universal/crm-item-list.md: "The page size of results is always
+    static — 50 records"; the responsible-sync robot pages (settings/performance/huge-data.md:
+    ``start=-1`` + ``>id``) instead of acting on the first 50 followers only."""
+    from types import SimpleNamespace
+
+    from app.robots import sync_responsible
+
+    company = client.call("crm.item.add", {"entityTypeId": 4, "fields": {"title": "Big"}})
+    cid = company["item"]["id"]
+    cmd = {
+        f"c{i}": (
+            "crm.item.add",
+            {"entityTypeId": 3, "fields": {"name": f"C{i}", "companyId": cid}},
+        )
+        for i in range(60)
+    }
+    client.batch(cmd)
+    rows = sync_responsible._list(SimpleNamespace(client=client), 3, {"companyId": cid})
+    assert len(rows) == 60 and len({r["id"] for r in rows}) == 60
