@@ -161,3 +161,25 @@ def test_sync_responsible_reads_every_page(client):
     client.batch(cmd)
     rows = sync_responsible._list(SimpleNamespace(client=client), 3, {"companyId": cid})
     assert len(rows) == 60 and len({r["id"] for r in rows}) == 60
+
+
+@pytest.mark.parametrize(
+    ("upper", "camel"),
+    [  # the table in api-reference/crm/universal/index.md, plus its two inline examples
+        ("UF_CRM_3_DIGIT", "ufCrm3Digit"),
+        ("UF_CRM_3_1747309727", "ufCrm3_1747309727"),
+        ("UF_CRM_3_DIGIT10", "ufCrm_3_DIGIT10"),
+        ("UF_CRM_3_DIGIT_10", "ufCrm_3_DIGIT_10"),
+        ("UF_CRM_1747309879", "ufCrm_1747309879"),
+        ("UF_CRM_10_5186744711", "ufCrm10_5186744711"),
+        ("UF_CRM_10_DIGIT", "ufCrm10Digit"),
+    ],
+)
+def test_user_field_camel_names_follow_the_doc_table(upper, camel):
+    """api-reference/crm/universal/index.md "Field Naming Conventions": regular conversion
+    when only digits or only letters follow ``UF_CRM_`` and the object number, else only
+    the prefix becomes ``ufCrm_`` — the app's and the emulator's converters agree with it."""
+    from app.installers.wire import camel_name
+    from b24emu.crm.naming import uf_to_camel
+
+    assert camel_name(upper) == camel == uf_to_camel(upper)
