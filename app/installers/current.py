@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.installers.desired import Desired
+from app.installers.portal_defaults import DEFAULTS, occupancy_commands
 from app.installers.portal_io import run_batch
 from app.installers.wire import UF_ENTITY, field_row, status_entity
 from app.portal.errors import AccessDenied, MethodNotFound
@@ -28,6 +29,8 @@ class Snapshot:
     categories: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     fields: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # UF ENTITY_ID → rows
+    # entity_id → STATUS_IDs holding records, for untouched default lists only (read or not)
+    occupied: dict[str, set[str]] = field(default_factory=dict)
     robots: list[str] | None = None
     events: list[dict[str, Any]] | None = None
     placements: list[dict[str, Any]] | None = None
@@ -72,6 +75,9 @@ def _wanted(desired: Desired, known: dict[tuple[str, str], Known], snap: Snapsho
     for etid, cat in categories:
         entity_id = status_entity(etid, cat)
         cmd[f"st:{entity_id}"] = ("crm.status.list", {"filter": {"ENTITY_ID": entity_id}})
+    for entity_id in DEFAULTS:  # an untouched default list: which stages hold records?
+        if entity_id in snap.statuses:
+            cmd.update(occupancy_commands(entity_id, snap.statuses[entity_id]))
     return {k: v for k, v in cmd.items() if k not in fetched}
 
 
@@ -87,6 +93,12 @@ def _store(snap: Snapshot, key: str, value: Any) -> None:
     elif kind in ("uf", "ufc"):
         rows = value.get("fields", []) if isinstance(value, dict) else value
         snap.fields.setdefault(arg, []).extend(field_row(r) for r in rows or [])
+    elif kind == "occ":
+        entity_id, _, status_id = arg.partition("|")
+        held = snap.occupied.setdefault(entity_id, set())
+        rows = value.get("items", []) if isinstance(value, dict) else value
+        if rows is None or rows:  # None: the read failed — keep the stage, to be safe
+            held.add(status_id)
     elif kind in APP_ONLY:
         setattr(snap, kind, list(value or []))
 
@@ -108,6 +120,9 @@ def read(client, desired: Desired, known: dict[tuple[str, str], Known]) -> Snaps
             base = key.split("@")[0]
             if base in APP_ONLY and isinstance(err, AccessDenied | MethodNotFound):
                 continue  # webhook / no app context: robots, events, widgets stay unknown
+            if base.startswith("occ:"):
+                _store(snap, base, None)  # unknown occupancy counts as occupied
+                continue
             raise err
         for key, value in result.results.items():
             base = key.split("@")[0]

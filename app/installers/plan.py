@@ -153,6 +153,7 @@ def plan(
         known,
         desired.lang,
         desired.stage_aliases,
+        snap.occupied.get("STATUS"),
     )
     for p in desired.pipelines:
         row = pipelines.get(p.code)
@@ -166,7 +167,9 @@ def plan(
             stage_prefix(2, cat),
             _owned(out, "category", p.code),
         )
-        plan_list(out, where, p.stages, snap.statuses.get(where.entity_id, []), known, desired.lang)
+        rows = snap.statuses.get(where.entity_id, [])
+        occupied = snap.occupied.get(where.entity_id)
+        plan_list(out, where, p.stages, rows, known, desired.lang, occupied=occupied)
     etids = {code: int(t["entityTypeId"]) for code, t in types.items()}
     for sp in desired.smart_processes:
         row = types.get(sp.code)

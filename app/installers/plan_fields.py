@@ -205,6 +205,8 @@ def _update(f, key, row, missing, label_wrong, required_wrong, lang) -> Step:
         return Step("field", "update", key, text, f"crm.{f.entity}.userfield.update", params)
     field: dict[str, Any] = {}
     if missing:
+        # userfieldconfig.update applies ``enum`` only with userTypeId=enumeration (doc)
+        field["userTypeId"] = "enumeration"
         field["enum"] = [{"id": o["id"]} for o in row["options"]] + [
             {"value": getattr(o.label, lang), "xmlId": o.code, "sort": o.sort} for o in missing
         ]

@@ -9,11 +9,12 @@ created are renamed; new stages are slotted between their neighbours' SORT value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.installers.desired import Conflict
 from app.installers.plan_model import CLEANUP, CONTENT, Plan, Step
-from app.installers.wire import SEEDED_STAGES
+from app.installers.portal_defaults import remove_unused, untouched
+from app.installers.wire import is_seed_stage
 from app.playbooks.schema import StageSpec
 from app.store.schema_objects import Known
 
@@ -57,8 +58,14 @@ def plan_list(
     known: dict[tuple[str, str], Known],
     lang: str,
     aliases: dict[str, str] | None = None,
+    occupied: set[str] | None = None,
 ) -> None:
-    """Append this list's steps/matches/conflicts to ``plan``."""
+    """Append this list's steps/matches/conflicts to ``plan``.
+
+    ``occupied`` (STATUS_IDs holding records; None = not read) enables the fresh-portal
+    path: a shared list that is still the portal's untouched defaults is brought to the
+    playbook like an owned one, and its unused defaults are removed when empty."""
+    pristine = not where.owned and occupied is not None and untouched(where.entity_id, rows)
     used: set[str] = set()
     matched: dict[str, dict] = {}
     for s in stages:
@@ -88,7 +95,15 @@ def plan_list(
         )
         if how == "name" and not k:
             plan.adopted.append(f"stage {s.code} → {row['STATUS_ID']} «{row.get('NAME')}»")
-    _plan_changes(plan, where, stages, rows, matched, known, lang)
+    if pristine:
+        plan.notes.append(
+            f"{where.label}: the portal's untouched default stages become the playbook's"
+        )
+        _plan_changes(plan, replace(where, owned=True), stages, rows, matched, known, lang, False)
+        taken = {r["STATUS_ID"] for r in matched.values() if r}
+        remove_unused(plan, where.label, rows, taken, occupied or set())
+    else:
+        _plan_changes(plan, where, stages, rows, matched, known, lang)
     for alias, kept in (aliases or {}).items():
         row = matched.get(kept)
         if row:
@@ -104,7 +119,7 @@ def plan_list(
             )
 
 
-def _plan_changes(plan, where, stages, rows, matched, known, lang) -> None:
+def _plan_changes(plan, where, stages, rows, matched, known, lang, seeds=True) -> None:
     adds: list[tuple[StageSpec, int]] = []
     updates: list[Step] = []
     if where.owned:
@@ -161,11 +176,11 @@ def _plan_changes(plan, where, stages, rows, matched, known, lang) -> None:
                 "int",
             )
         )
-    if where.owned:
+    if where.owned and seeds:
         taken = {r["STATUS_ID"] for r in matched.values() if r}
         for r in rows:
             suffix = r["STATUS_ID"][len(where.prefix) :]
-            if r["STATUS_ID"] not in taken and r.get("SYSTEM") != "Y" and suffix in SEEDED_STAGES:
+            if r["STATUS_ID"] not in taken and r.get("SYSTEM") != "Y" and is_seed_stage(suffix):
                 plan.steps.append(
                     Step(
                         "stage",

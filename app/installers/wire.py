@@ -17,6 +17,14 @@ SEEDED_STAGES = {
 }
 
 
+def is_seed_stage(code: str) -> bool:
+    """A seeded stage code, whole or cut: a new pipeline's ids are cut to a fixed length
+    (the doc's example ``C10:PREPAYMENT_INVOIC``), so ``PREPAYMENT_INVOIC`` counts too."""
+    if code in SEEDED_STAGES:
+        return True
+    return len(code) >= 10 and any(seed.startswith(code) for seed in SEEDED_STAGES)
+
+
 def status_entity(etid: int, category_id: int | None) -> str:
     """The crm.status ENTITY_ID of a stage list."""
     if etid == 1:

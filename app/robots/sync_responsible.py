@@ -47,9 +47,13 @@ STANDARD = {"lead": 1, "deal": 2, "contact": 3, "company": 4}
 
 
 def _list(env: LoadEnv, etid: int, filter_: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every matching record: a list page holds 50 rows (crm-item-list.md), so keyset-page
+    (``start=-1`` + ``>id``) rather than stop at the first page."""
     params = {"entityTypeId": etid, "filter": filter_, "select": ["id", RESPONSIBLE_FIELD]}
-    reply = env.client.call("crm.item.list", params, priority="robots") or {}
-    return list(reply.get("items") or []) if isinstance(reply, dict) else list(reply)
+    rows = env.client.iter_list(
+        "crm.item.list", params, id_field="id", items_key="items", priority="robots"
+    )
+    return list(rows)
 
 
 def load(env: LoadEnv) -> Loaded:

@@ -17,23 +17,32 @@ from b24emu.crm.schema import DEAL, LEAD, SMART_INVOICE
 PROCESS_COLORS = ("#39A8EF", "#2FC6F6", "#55D0E0", "#47E4C2", "#FFA900")
 COLORS = {"process": "#39A8EF", "success": "#7BD500", "failure": "#FF5752", "apology": "#FF5752"}
 # (code, name, sort, extra semantics, system)
+# A fresh portal's lists as the docs show them: names of NEW/CONVERTED/JUNK from
+# tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md; deal stages from
+# api-reference/crm/status/crm-status-list.md. The docs show every intermediate default deal
+# stage with SYSTEM=N and only the ends as system; lead IN_PROCESS/PROCESSED follow that
+# pattern (the docs never list them).
 LEAD_STAGES = [
-    ("NEW", "Unassigned", 10, "process", True),
-    ("IN_PROCESS", "In progress", 20, "process", True),
-    ("PROCESSED", "Processed", 30, "process", True),
-    ("CONVERTED", "Good lead", 40, "success", True),
-    ("JUNK", "Junk lead", 50, "failure", True),
+    ("NEW", "Not processed", 10, "process", True),
+    ("IN_PROCESS", "In progress", 20, "process", False),
+    ("PROCESSED", "Processed", 30, "process", False),
+    ("CONVERTED", "Converted", 40, "success", True),
+    ("JUNK", "Low-quality lead", 50, "failure", True),
 ]
 DEAL_STAGES = [
     ("NEW", "New", 10, "process", True),
     ("PREPARATION", "Document preparation", 20, "process", False),
-    ("PREPAYMENT_INVOICE", "Invoice", 30, "process", False),
+    ("PREPAYMENT_INVOICE", "Prepayment invoice", 30, "process", False),
     ("EXECUTING", "In progress", 40, "process", False),
     ("FINAL_INVOICE", "Final invoice", 50, "process", False),
-    ("WON", "Deal won", 60, "success", True),
-    ("LOSE", "Deal lost", 70, "failure", True),
-    ("APOLOGY", "Analyze failure", 80, "apology", False),
+    ("WON", "Deal successful", 60, "success", True),
+    ("LOSE", "Deal failed", 70, "failure", True),
+    ("APOLOGY", "Failure reason analysis", 80, "apology", False),
 ]
+# Seeded ids of a new pipeline are cut to this length: the doc's DEAL_STAGE_10 example
+# has "C10:PREPAYMENT_INVOIC" (api-reference/crm/status/crm-status-list.md's sibling
+# tutorials/crm/how-to-get-lists/how-to-get-elements-by-stage-filter.md).
+SEEDED_ID_LENGTH = 21
 SPA_STAGES = [
     ("NEW", "New", 10, "process", True),
     ("PREPARATION", "Preparation", 20, "process", False),
@@ -174,7 +183,8 @@ class Statuses:
         for pos, (code, name, sort, extra, system) in enumerate(template):
             color = PROCESS_COLORS[pos % len(PROCESS_COLORS)] if extra == "process" else None
             semantic = _SEMANTIC_CHAR[extra]
-            self._insert(entity_id, prefix + code, name, sort, cat, system, semantic, extra, color)
+            status_id = (prefix + code)[:SEEDED_ID_LENGTH] if prefix else code
+            self._insert(entity_id, status_id, name, sort, cat, system, semantic, extra, color)
 
     def drop_entity(self, entity_id: str) -> None:
         for row in self._by_entity.pop(entity_id, []):

@@ -23,6 +23,11 @@ _ENTITY_NAMES = {
 }
 
 
+# "The method adds the EXTRA object only for leads, deals, and quotes" — smart processes and
+# invoices carry SEMANTICS alone (tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md)
+_EXTRA_LISTS = re.compile(r"^(STATUS|DEAL_STAGE(_\d+)?|QUOTE_STATUS)$")
+
+
 def render(row: dict[str, Any]) -> dict[str, Any]:
     out = {
         "ID": str(row["ID"]),
@@ -36,7 +41,7 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
         "COLOR": row["COLOR"],
         "SEMANTICS": row["SEMANTICS"],
     }
-    if row["EXTRA_SEMANTICS"]:
+    if row["EXTRA_SEMANTICS"] and _EXTRA_LISTS.match(row["ENTITY_ID"]):
         out["EXTRA"] = {"SEMANTICS": row["EXTRA_SEMANTICS"], "COLOR": row["COLOR"]}
     return out
 

@@ -257,6 +257,10 @@ def config_update(call: Call) -> dict[str, Any]:
         for k, v in field.items()
         if k not in ("entityId", "fieldName", "userTypeId", "multiple")
     }
+    if str(field.get("userTypeId") or "") != "enumeration":
+        # "To apply changes to enum, field.userTypeId must be set to enumeration"
+        # (api-reference/crm/universal/userfieldconfig/userfieldconfig-update.md)
+        data.pop("enum", None)
     try:
         return {"field": render_config(crm(call).update_userfield(rec["id"], data))}
     except CrmError as exc:

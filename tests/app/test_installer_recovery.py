@@ -183,7 +183,7 @@ def test_crash_mid_apply_then_next_run_completes_without_duplicates(emulator, cl
 def test_failed_writes_are_reported_and_the_next_run_does_only_the_rest(emulator, client):
     session = new_session()
     with pytest.raises(ApplyFailed) as failed:
-        install(session, FailingTailClient(client, 30), ["metal"])
+        install(session, FailingTailClient(client, 36), ["metal"])  # reads included
     assert failed.value.failures
     reset_counts(emulator)
     install(session, client, ["metal"])

@@ -335,3 +335,26 @@ def test_robots_run_as_the_installing_admin_and_a_new_admin_means_an_update():
     p = plan(desired(robots=("calc_area",)), snap, known, BASE, {"calc_area": SPEC}, robot_user=7)
     (step,) = [s for s in p.steps if s.kind == "robot"]
     assert step.params["FIELDS"]["AUTH_USER_ID"] == 7
+
+
+def test_untouched_default_lead_list_becomes_the_playbooks_when_its_occupancy_is_known():
+    """The same untouched list, once the read says which stages hold leads: kept defaults
+    are renamed, unused empty ones removed, occupied or system ones kept with a note."""
+    rows = LEADS + [status("PROCESSED", "Processed", 30, rid=5)]
+    rows = [dict(r, SYSTEM="N") if r["STATUS_ID"] == "IN_PROCESS" else r for r in rows]
+    snap = Snapshot(statuses={"STATUS": rows}, occupied={"STATUS": {"PROCESSED"}})
+    p = plan(desired(lead_stages=LEAD_SPEC), snap, {}, BASE, {})
+    renames = {s.params["id"]: s.params["fields"].get("NAME") for s in p.steps if s.op == "update"}
+    assert renames[1] == "Не обработан" and renames[7] == "Сделка"
+    deletes = {s.params["id"]: s.params for s in p.steps if s.op == "delete"}
+    assert deletes == {3: {"id": 3}}  # IN_PROCESS: empty, not a system stage
+    assert any("(PROCESSED) is kept: records are in it" in n for n in p.notes)
+    assert any("system stage «Junk lead» (JUNK) is kept" in n for n in p.notes)
+    assert not [m for m in p.matches if m.kind == "stage" and m.owned]  # NEW etc. not ours
+
+
+def test_a_renamed_default_makes_the_lead_list_shared_even_with_occupancy_known():
+    rows = [dict(r, NAME="Звонок") if r["STATUS_ID"] == "IN_PROCESS" else r for r in LEADS]
+    snap = Snapshot(statuses={"STATUS": rows}, occupied={"STATUS": set()})
+    p = plan(desired(lead_stages=LEAD_SPEC), snap, {}, BASE, {})
+    assert not [s for s in p.steps if s.op in ("update", "delete")]

@@ -1,0 +1,185 @@
+"""Conformance: where b24restdocs and our app/emulator differed, both now follow the doc.
+
+Each test names the doc page (a path in the ``bitrix24/b24restdocs`` repository) it
+reproduces; ``docs/portal-contract.md`` lists the rows these tests back.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.installers.mapping import resolve
+from tests.app.test_installer_support import install, new_session, oauth_client, statuses
+
+
+@pytest.fixture
+def client(emulator, redis_url):
+    return oauth_client(emulator, redis_url)
+
+
+def _spa_enum_field(client):
+    etid_type = client.call("crm.type.add", {"fields": {"title": "Contract SPA"}})["type"]
+    field = client.call(
+        "userfieldconfig.add",
+        {
+            "moduleId": "crm",
+            "field": {
+                "entityId": f"CRM_{etid_type['id']}",
+                "fieldName": f"UF_CRM_{etid_type['id']}_KIND",
+                "userTypeId": "enumeration",
+                "editFormLabel": {"en": "Kind"},
+                "enum": [{"value": "One", "xmlId": "one"}],
+            },
+        },
+    )["field"]
+    return field
+
+
+def _values(client, field_id) -> list[str]:
+    got = client.call("userfieldconfig.get", {"moduleId": "crm", "id": field_id})["field"]
+    return [o["value"] for o in got.get("enum") or []]
+
+
+def test_userfieldconfig_update_needs_usertypeid_for_enum(client):
+    """api-reference/crm/universal/userfieldconfig/userfieldconfig-update.md: "To apply
+    changes to `enum`, `field.userTypeId` must be set to `enumeration`"."""
+    field = _spa_enum_field(client)
+    new = {"value": "Two", "xmlId": "two"}
+    client.call("userfieldconfig.update", {"moduleId": "crm", "id": field["id"],
+                                           "field": {"enum": [new]}})  # fmt: skip
+    assert _values(client, field["id"]) == ["One"]
+    client.call(
+        "userfieldconfig.update",
+        {"moduleId": "crm", "id": field["id"],
+         "field": {"userTypeId": "enumeration", "enum": [new]}},
+    )  # fmt: skip
+    assert _values(client, field["id"]) == ["One", "Two"]
+
+
+def test_installer_restores_a_deleted_list_value_of_a_smart_process_field(client):
+    """api-reference/crm/universal/userfieldconfig/userfieldconfig-update.md: the installer's
+    enum update carries ``userTypeId: enumeration``, so a value an admin deleted comes back."""
+    session = new_session()
+    install(session, client, ["metal"])
+    rows = client.call("userfieldconfig.list", {"moduleId": "crm"})["fields"]
+    row = next(r for r in rows if r["fieldName"].endswith("_OBJ_PURPOSE"))
+    agro = next(o for o in row["enum"] if o["xmlId"] == "agro")
+    client.call(
+        "userfieldconfig.update",
+        {"moduleId": "crm", "id": row["id"],
+         "field": {"userTypeId": "enumeration", "enum": [{"id": agro["id"], "del": "Y"}]}},
+    )  # fmt: skip
+    assert "agro" not in {o["xmlId"] for o in _enum(client, row["id"])}
+    report = install(session, client, ["metal"])
+    assert report.conflicts == []
+    assert "agro" in {o["xmlId"] for o in _enum(client, row["id"])}
+
+
+def _enum(client, field_id):
+    return client.call("userfieldconfig.get", {"moduleId": "crm", "id": field_id})["field"]["enum"]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "b24restdocs"
+
+
+def _doc_rows(name: str) -> list[dict]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))["response"]["result"]
+
+
+def _shape(row: dict, keys) -> dict:
+    return {k: row.get(k) for k in keys}
+
+
+def test_fresh_portal_default_stage_names(client):
+    """api-reference/crm/status/crm-status-list.md (the default deal pipeline) and
+    tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md (lead statuses):
+    a fresh portal's stage ids, names, system flags and semantics are the documented ones."""
+    keys = ("STATUS_ID", "NAME", "SORT", "SYSTEM", "SEMANTICS", "EXTRA", "COLOR")
+    deal = client.call("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
+    assert [_shape(r, keys) for r in deal] == [
+        _shape(r, keys) for r in _doc_rows("crm_status_list_deal_stage.json")
+    ]
+    keys = ("STATUS_ID", "NAME", "NAME_INIT", "SYSTEM", "SEMANTICS")
+    lead = {r["STATUS_ID"]: r for r in client.call(
+        "crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}})}  # fmt: skip
+    for doc in _doc_rows("crm_status_list_lead_status.json"):
+        assert _shape(lead[doc["STATUS_ID"]], keys) == _shape(doc, keys)
+        assert lead[doc["STATUS_ID"]]["EXTRA"]["SEMANTICS"] == doc["EXTRA"]["SEMANTICS"]
+
+
+def test_smart_process_stages_have_no_extra(client):
+    """tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md: "The method adds
+    the EXTRA object only for leads, deals, and quotes"; smart-process rows carry the short
+    SEMANTICS (null/S/F) alone — the one field the installer reads."""
+    spa = client.call("crm.type.add", {"fields": {"title": "Stages", "isStagesEnabled": "Y"}})
+    etid = spa["type"]["entityTypeId"]
+    cat = client.call("crm.category.list", {"entityTypeId": etid})["categories"][0]["id"]
+    rows = client.call("crm.status.list", {"filter": {"ENTITY_ID": f"DYNAMIC_{etid}_STAGE_{cat}"}})
+    doc = _doc_rows("crm_status_list_dynamic_stage.json")
+    assert set(rows[0]) == set(doc[0])
+    assert {r["SEMANTICS"] for r in rows} == {None, "S", "F"}
+
+
+def test_cut_seed_stage_ids_are_cleaned_up(client):
+    """tutorials/crm/how-to-get-lists/how-to-get-elements-by-stage-filter.md: a new
+    pipeline's seeded ids are cut (``C10:PREPAYMENT_INVOIC``); the installer still sees the
+    cut id as a seed stage and removes it from the pipeline it creates."""
+    for n in range(9):  # the metal pipeline becomes category 10
+        client.call("crm.category.add", {"entityTypeId": 2, "fields": {"name": f"Other {n}"}})
+    session = new_session()
+    install(session, client, ["metal"])
+    cat = resolve(session, "m-inst").category("metal.deal")
+    assert cat >= 10
+    doc_ids = [r["STATUS_ID"] for r in _doc_rows("crm_status_list_deal_stage_10.json")]
+    assert "C10:PREPAYMENT_INVOIC" in doc_ids
+    ids = [r["STATUS_ID"] for r in statuses(client, f"DEAL_STAGE_{cat}")]
+    assert not [i for i in ids if i.split(":", 1)[1] in {
+        "PREPARATION", "PREPAYMENT_INVOIC", "EXECUTING", "FINAL_INVOICE", "APOLOGY"}]  # fmt: skip
+    assert install(session, client, ["metal"]).final_plan.empty
+
+
+def test_sync_responsible_reads_every_page(client):
+    """api-reference/crm/universal/crm-item-list.md: "The page size of results is always
+    static — 50 records"; the responsible-sync robot pages (settings/performance/huge-data.md:
+    ``start=-1`` + ``>id``) instead of acting on the first 50 followers only."""
+    from types import SimpleNamespace
+
+    from app.robots import sync_responsible
+
+    company = client.call("crm.item.add", {"entityTypeId": 4, "fields": {"title": "Big"}})
+    cid = company["item"]["id"]
+    cmd = {
+        f"c{i}": (
+            "crm.item.add",
+            {"entityTypeId": 3, "fields": {"name": f"C{i}", "companyId": cid}},
+        )
+        for i in range(60)
+    }
+    client.batch(cmd)
+    rows = sync_responsible._list(SimpleNamespace(client=client), 3, {"companyId": cid})
+    assert len(rows) == 60 and len({r["id"] for r in rows}) == 60
+
+
+@pytest.mark.parametrize(
+    ("upper", "camel"),
+    [  # the table in api-reference/crm/universal/index.md, plus its two inline examples
+        ("UF_CRM_3_DIGIT", "ufCrm3Digit"),
+        ("UF_CRM_3_1747309727", "ufCrm3_1747309727"),
+        ("UF_CRM_3_DIGIT10", "ufCrm_3_DIGIT10"),
+        ("UF_CRM_3_DIGIT_10", "ufCrm_3_DIGIT_10"),
+        ("UF_CRM_1747309879", "ufCrm_1747309879"),
+        ("UF_CRM_10_5186744711", "ufCrm10_5186744711"),
+        ("UF_CRM_10_DIGIT", "ufCrm10Digit"),
+    ],
+)
+def test_user_field_camel_names_follow_the_doc_table(upper, camel):
+    """api-reference/crm/universal/index.md "Field Naming Conventions": regular conversion
+    when only digits or only letters follow ``UF_CRM_`` and the object number, else only
+    the prefix becomes ``ufCrm_`` — the app's and the emulator's converters agree with it."""
+    from app.installers.wire import camel_name
+    from b24emu.crm.naming import uf_to_camel
+
+    assert camel_name(upper) == camel == uf_to_camel(upper)
