@@ -9,6 +9,8 @@ unbinds its tab, and keeps every record's values (read back through REST).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.e2e._metal_world import MetalWorld, portal_world
@@ -146,3 +148,33 @@ def test_plan_and_apply_without_playbook_use_the_installations_own_set(world):
     assert "order_timing" not in plan.output
     applied = runner.invoke(args=["b24", "apply", "--portal", w.member_id, "--playbook", "eshop"])
     assert "the installation does not run eshop" in applied.output
+
+
+def test_b24_uninstall_keeps_values_cancels_timers_and_says_what_stays(world):
+    w = world
+    width = w.uf("lead", "UF_CRM_MT_WIDTH")
+    lead = w.lead_from("webform", title="Ангар", name="Олег", phone="+79110000009")
+    w.settle()
+    w.rest("crm.item.update", {"entityTypeId": LEAD, "id": lead, "fields": {width: 12.5}})
+    w.settle()
+    from app.store.timers import PENDING
+    from app.timers import service
+
+    with w.services.session.begin() as s:
+        service.start_timer(
+            s, w.member_id, kind="metal.deferred", due_at=datetime.now(UTC) + timedelta(days=9),
+            record=("lead", lead), key="t1",
+        )  # fmt: skip
+    runner = w.app.test_cli_runner()
+    dry = runner.invoke(args=["b24", "uninstall", "--portal", w.member_id, "--purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "lead:UF_CRM_MT_WIDTH  1 record(s) with a value" in dry.output
+    assert timers(w, "metal.deferred")[0][1] == PENDING  # a dry run changes nothing
+
+    done = runner.invoke(args=["b24", "uninstall", "--portal", w.member_id, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "Cancelled 1 open timer(s) (reason: uninstalled)" in done.output
+    assert "user field(s) of the app, with every value in them" in done.output
+    assert timers(w, "metal.deferred")[0][1:] == ("cancelled", "uninstalled")
+    assert float(w.item(LEAD, lead)[width]) == 12.5
+    assert not w.emu.portal.core.placements  # the tabs are gone
