@@ -12,6 +12,7 @@ from app.playbooks.common import (
     YELLOW,
     calendar_settings,
     crm_events,
+    lead_claim_settings,
     role_settings,
     t,
 )
@@ -133,6 +134,7 @@ PLAYBOOK = Playbook(
     widgets=(WidgetSpec("b2b_reports", "CRM_ANALYTICS_MENU", t("Отчёты B2B", "B2B reports")),),
     events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
     settings=(
+        *lead_claim_settings(),
         SettingSpec(
             "reorder_days_by_business",
             "table",

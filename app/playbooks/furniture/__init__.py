@@ -11,6 +11,7 @@ from app.playbooks.common import (
     YELLOW,
     calendar_settings,
     crm_events,
+    lead_claim_settings,
     role_settings,
     t,
 )
@@ -131,6 +132,7 @@ PLAYBOOK = Playbook(
     robots=("handoff_to_store",),
     events=crm_events("LEAD", "DEAL", "CONTACT"),
     settings=(
+        *lead_claim_settings("line:"),
         SettingSpec(
             "city_admins",
             "table",

@@ -5,7 +5,18 @@ Data only; the rules live in ``rules*.py`` modules of this package.
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    ORANGE,
+    RED,
+    TEAL,
+    YELLOW,
+    crm_events,
+    lead_claim_settings,
+    t,
+)
 from app.playbooks.schema import (
     EventSpec,
     FieldSpec,
@@ -209,6 +220,7 @@ PLAYBOOK = Playbook(
         WidgetSpec("lead_object", "CRM_LEAD_DETAIL_TAB", t("Объект", "Object")),
     ),
     settings=(
+        *lead_claim_settings("WEBFORM", "EMAIL"),
         SettingSpec(
             "title_template",
             "str",
