@@ -26,6 +26,8 @@ RETRY_INTERVALS = [10, 60, 300]  # then the message is reported as not sent
 def record(session, member_id: str, key: str, rule: str, action: Any) -> tuple[int, bool]:
     """The outbox row of ``action`` (a MessageClient); ``(id, still to send)``."""
     entity, record_id = action.record
+    # the text's name in ``message_templates``: the rule's own choice, else the rule's name
+    template = getattr(action, "template", "") or rule.rsplit(".", 1)[-1]
     row, _created = outbox.record(
         session,
         member_id,
@@ -35,7 +37,7 @@ def record(session, member_id: str, key: str, rule: str, action: Any) -> tuple[i
         entity=entity,
         record_id=int(record_id),
         wanted=action.channel,
-        template=getattr(action, "template", "") or "",
+        template=template[:64],
         subject=action.subject or "",
         text=action.text or "",
         detail={},

@@ -174,3 +174,16 @@ def test_the_retry_sends_when_the_gateway_is_back(world):
     )
     assert send_message(*job.args) == outbox.SENT
     assert world.sms.texts() == ["Текст"]
+
+
+def test_templates_from_settings_are_named_by_the_rule_and_filled_from_the_record(world):
+    """``message_templates`` overrides the rule's text (key: the rule's template, else its
+    name); ``{field}`` placeholders come from the record and its contact."""
+    world.settings(
+        message_templates={"test_message": "{client_name}, ваша заявка «{title}» принята"}
+    )
+    lid = world.lead(title="Кухня", name="Анна", phone="+79123456789")
+    world.message(lid, "sms", "текст правила")
+    world.work()
+    assert world.sms.texts() == ["Анна, ваша заявка «Кухня» принята"]
+    assert world.rows(lid)[0]["text"] == "Анна, ваша заявка «Кухня» принята"
