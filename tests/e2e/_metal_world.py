@@ -16,6 +16,7 @@ SCOPES = [
     "bizproc",
     "im",
     "imopenlines",
+    "department",
     "user_brief",
     "userfieldconfig",
     "placement",
