@@ -204,7 +204,12 @@ def test_order_stage_limit_notifies_the_head_of_sales_with_the_stage_name():
     (start,) = only(out, A.StartTimer)
     assert start.due_at == T0 + timedelta(hours=24)
     (note,) = eshop.over_limit(fired(start, order, ESET, start.due_at, {"head_of_sales": (2,)}))
-    assert note.user_ids == (2,) and "Подтверждён" in note.message and "24" in note.message
+    # no alert chat configured: the head of sales is notified instead
+    assert isinstance(note, A.ChatMessage) and note.chat_id == "" and note.fallback_users == (2,)
+    assert "Подтверждён" in note.text and "24" in note.text
+    with_chat = {**ESET, "alert_chat_id": "chat7"}
+    (alert,) = eshop.over_limit(fired(start, order, with_chat, start.due_at, {}))
+    assert alert.chat_id == "chat7" and "Подтверждён" in alert.text
 
 
 def test_stage_without_a_limit_only_cancels():

@@ -11,7 +11,17 @@ from rq.serializers import JSONSerializer
 from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
 
-SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
+SCOPES = [
+    "crm",
+    "bizproc",
+    "im",
+    "imopenlines",
+    "department",
+    "user_brief",
+    "userfieldconfig",
+    "placement",
+    "task",
+]
 
 
 def metal_world(tmp_path, redis_url):
@@ -22,7 +32,27 @@ def metal_world(tmp_path, redis_url):
 def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
     """Generator for a fixture: the emulator with our app installed through OAuth, the given
     playbooks applied by the real installer, ``settings`` ({playbook: {key: value}}) stored
-    as the portal's overrides; yields ``world_class(emu, services, token, naming)``."""
+    as the portal's overrides; yields ``world_class(emu, services, token, naming)``.
+
+    Client channels are connected as an admin would: a shared CRM mailbox on the portal and
+    a fake SMS.ru gateway (``world.sms``) set as every playbook's SMS provider."""
+    from tests.support.fake_smsru import FakeSmsRu
+
+    sms = FakeSmsRu("e2e-sms-key")
+    channel_settings = {
+        "sms_provider": "smsru",
+        "sms_api_id": "e2e-sms-key",
+        "sms_api_url": sms.url,
+        "sms_sender": "SHOP",
+    }
+    settings = {pb: {**channel_settings, **(settings or {}).get(pb, {})} for pb in playbooks}
+    try:
+        yield from _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms)
+    finally:
+        sms.stop()
+
+
+def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms):
     import app.services as services_module
     from app.installers.run import install_playbooks
     from app.playbooks.settings import set_value
@@ -64,6 +94,8 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
         naming = portal_context(services, emu.portal.member_id).naming
         world = world_class(emu, services, tokens["access_token"], naming)
         world.app, world.app_token = flask_app, app_state.application_token
+        world.sms = sms
+        emu.admin.post("mail/mailboxes", {"shared": True, "email": "crm@shop.example.ru"})
         world.settle()  # the installer's own writes
         try:
             yield world
@@ -148,6 +180,10 @@ class MetalWorld:
             n.get("message") if isinstance(n, dict) else str(n)
             for n in self.emu.portal.crm.notifications_for(user_id)
         ]
+
+    def sent(self, kind=None):
+        """What the portal sent: e-mails, open-line and chat messages (``GET /_emu/sent``)."""
+        return self.emu.admin.get("sent", **({"kind": kind} if kind else {}))
 
     def comments(self, entity, record_id):
         rows = self.rest(

@@ -57,8 +57,11 @@ def test_handoff_refusals_and_deal_sms(world):
 
     # 3. a deal in manufacturing due in 10 days: a week before, the client hears the date
     due = (datetime.now(UTC) + timedelta(days=10)).date()
+    phone = [{"typeId": "PHONE", "valueType": "MOBILE", "value": "+79161112233"}]
+    client = w.add(3, {"name": "Ольга", "fm": phone}, user_id=ADMIN)
     fields = {
         "title": "Шкаф-купе",
+        "contactId": client,
         "categoryId": w.naming.category("furniture.sales"),
         "stageId": w.stage("deal", "furniture.deal.manufacturing"),
         "assignedById": ADMIN,
@@ -66,16 +69,16 @@ def test_handoff_refusals_and_deal_sms(world):
     }
     did = w.add(DEAL, fields, user_id=ADMIN)
     w.settle()
-    assert not [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
+    assert not w.sms.received
     fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
     w.settle()
-    (told,) = [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
-    assert f"{due:%d.%m.%Y}" in told
+    (told,) = w.sms.texts("79161112233")  # the deal's client, by SMS through the gateway
+    assert f"{due:%d.%m.%Y}" in told and "изготавливается" in told
 
     # 4. the goods reach the store: the in-store SMS
     w.move(DEAL, did, "furniture.deal.in_store", "deal", user_id=ADMIN)
     w.settle()
-    assert any("готов к выдаче" in c for c in w.comments("deal", did))
+    assert "готов к выдаче" in w.sms.texts("79161112233")[-1]
 
     # 5. «Сделка сорвана» without a reason is undone; with one it stays
     w.move(DEAL, did, "furniture.deal.lost", "deal", user_id=ADMIN)

@@ -219,7 +219,7 @@ def test_seed_flow_from_call_to_agreement(world):
     # 8. confirmed: SMS to the client and the measurer's checklist task — no final proposal
     # yet: that waits for the measurer to close the visit task
     update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
-    assert any(c.startswith("[sms] Замер") for c in w.comments("lead", lid))
+    assert any(t.startswith("Замер кухни подтверждён") for t in w.sms.texts("79123456789"))
     measurer = [t for t in tasks(w, lid) if t["title"].startswith("Замер:")]
     assert len(measurer) == 1 and measurer[0]["responsible"] == MEASURER
     assert "Позвонить клиенту за час до приезда" in checklist(w, measurer[0]["id"])
@@ -244,7 +244,8 @@ def test_seed_flow_from_call_to_agreement(world):
     assert len([t for t in tasks(w, lid) if t["title"].startswith("Подтвердить замер")]) == 1
     update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
     told = f"{again_to:%d.%m.%Y} в {again_to:%H:%M}"
-    assert any(c.startswith("[sms] Замер") and told in c for c in w.comments("lead", lid))
+    confirmed = [t for t in w.sms.texts("79123456789") if t.startswith("Замер кухни")]
+    assert len(confirmed) == 2 and told in confirmed[-1]
     assert [t["id"] for t in tasks(w, lid) if t["title"].startswith("Замер:")] == [
         measurer[0]["id"]
     ]
