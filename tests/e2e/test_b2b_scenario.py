@@ -39,10 +39,28 @@ def open_activities(w, deal_id):
     )
 
 
+def deal_tasks(w, deal_id):
+    """The portal's tasks bound to the deal: ``[(title, responsible, [checklist items])]``."""
+    items = w.emu.admin.get("crm/checklist")
+    return [
+        (
+            str(row["TITLE"]),
+            int(row["RESPONSIBLE_ID"]),
+            [c["TITLE"] for c in items if int(c["TASK_ID"]) == int(row["ID"])],
+        )
+        for row in w.emu.admin.get("crm/tasks")
+        if f"D_{deal_id}" in [str(x) for x in row.get("UF_CRM_TASK") or []]
+    ]
+
+
 def test_sample_photo_and_next_step(world):
     w = world
-    # 1. a cold-sales rep moves past «Встреча» without the sample's photo: back, told why
+    # 0. the rep's deal enters «Встреча»: a task with the stage's checklist (stage_checklists)
     outlet = deal(w, "b2b.cold", "b2b.cold.meeting", "Магазин «Ромашка»")
+    ((title, who, items),) = deal_tasks(w, outlet)
+    assert title == "Встреча с точкой «Магазин «Ромашка»»" and who == REP
+    assert "Прикрепить фото образца" in items
+    # 1. a cold-sales rep moves past «Встреча» without the sample's photo: back, told why
     w.move(DEAL, outlet, "b2b.cold.sample", "deal", user_id=REP)
     w.settle()
     assert w.item(DEAL, outlet)["stageId"] == w.stage("deal", "b2b.cold.meeting")
@@ -104,6 +122,18 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     assert "30 дн." in todo["DESCRIPTION"]  # a chain's reorder interval
     # the won deal keeps its win
     assert w.item(DEAL, first)["stageId"] == w.stage("deal", "b2b.sales.won")
+
+    # 1b. days after the first delivery the client gets the survey (delivery, packaging,
+    #     shelf life) and the manager a to-do to record the answers
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
+    w.settle()
+    (survey,) = [c for c in w.comments("deal", first) if "Как прошла поставка?" in c]
+    assert "упаковку" in survey and "«Первая поставка»" in survey
+    subjects = [a["SUBJECT"] for a in open_activities(w, first)]
+    assert any("записать оценки клиента в поля NPS" in s for s in subjects)
 
     # 2. the client is lost in repeat sales: find out why
     w.move(DEAL, repeat[0]["id"], "b2b.repeat.lost", "deal", user_id=REP)

@@ -41,7 +41,8 @@ def _nps(code: str, ru: str, en: str) -> FieldSpec:
 
 # The four qualification fields are mandatory for the business, not at portal level: a
 # portal-level MANDATORY flag would make every company add (imports, other playbooks'
-# automation) fail without them. The b2b stage rules enforce them where the deal moves on.
+# automation) fail without them. No rule blocks a deal without them; the default checklist
+# of «Выявление потребностей» (setting ``stage_checklists``) asks the manager to fill them.
 FIELDS = (
     FieldSpec(
         "UF_CRM_B2B_AUDIENCE",
@@ -124,6 +125,42 @@ COLD = PipelineSpec(
     sort=540,
 )
 
+# Stage → the task with a checklist its responsible gets on entering it (rules_stage_tasks).
+DEFAULT_CHECKLISTS = {
+    "b2b.sales.needs": {
+        "title": "Выявить потребности клиента «{title}»",
+        "items": [
+            "Заполнить в компании: целевая аудитория, география, объём заказа, тип бизнеса",
+            "Узнать ассортимент и объёмы закупок",
+            "Договориться о коммерческом предложении",
+        ],
+    },
+    "b2b.sales.offer": {
+        "title": "Коммерческое предложение «{title}»",
+        "items": ["Подготовить КП под потребности клиента", "Отправить КП", "Назначить созвон"],
+    },
+    "b2b.sales.invoice": {
+        "title": "Счёт по сделке «{title}»",
+        "items": ["Выставить счёт", "Указать отсрочку платежа", "Проверить оплату"],
+    },
+    "b2b.sales.shipment": {
+        "title": "Отгрузка «{title}»",
+        "items": ["Согласовать дату и адрес доставки", "Передать заказ на склад"],
+    },
+    "b2b.cold.meeting": {
+        "title": "Встреча с точкой «{title}»",
+        "items": ["Провести встречу с ЛПР", "Передать образец", "Прикрепить фото образца"],
+    },
+    "b2b.cold.sample": {
+        "title": "Отзыв об образце «{title}»",
+        "items": ["Узнать отзыв об образце", "Предложить первый заказ"],
+    },
+    "b2b.cold.order": {
+        "title": "Первый заказ «{title}»",
+        "items": ["Оформить первый заказ", "Заполнить карточку компании"],
+    },
+}
+
 PLAYBOOK = Playbook(
     name="b2b",
     title=t("B2B-дистрибуция", "B2B distribution"),
@@ -151,7 +188,23 @@ PLAYBOOK = Playbook(
             "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
         ),
         SettingSpec(
-            "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
+            "nps_survey_text",
+            "str",
+            "Спасибо за первый заказ «{title}»! Оцените, пожалуйста, от 0 до 10: доставку, "
+            "упаковку и срок годности товара, и насколько вероятно, что вы порекомендуете нас.",
+            t("Опрос NPS: текст клиенту", "NPS survey: text to the client"),
+        ),
+        SettingSpec(
+            "nps_todo_text",
+            "str",
+            "Опрос после первой поставки «{title}»: записать оценки клиента в поля NPS",
+            t("Опрос NPS: дело менеджеру", "NPS survey: to-do for the manager"),
+        ),
+        SettingSpec(
+            "stage_checklists",
+            "table",
+            DEFAULT_CHECKLISTS,
+            t("Чек-листы по стадиям", "Checklists per stage"),
         ),
         *role_settings(),
         *calendar_settings(),

@@ -251,6 +251,34 @@ PLAYBOOK = Playbook(
         SettingSpec("steel_density_t_per_m2", "float", 0.035, t("Тонн на м²", "Tonnes per m²")),
         SettingSpec("routing_table", "table", [], t("Таблица распределения", "Routing table")),
         SettingSpec(
+            "untouched_alert_hours",
+            "hours",
+            24,
+            t("Необработанный лид: сообщить РОП через, ч", "Untouched lead: alert after, hours"),
+        ),
+        SettingSpec(
+            "stalled_after_days",
+            "days",
+            14,
+            t(
+                "Необработанный лид: в «Зависшие» через, дней",
+                "Untouched lead: stalled after, days",
+            ),
+        ),
+        SettingSpec(
+            "untouched_alert_text",
+            "str",
+            "Лид «{title}» не обработан {hours} ч (стадия «{stage}»): ни звонка, ни письма, "
+            "ни дела. Через {days} дн. без работы он уйдёт в «Зависшие лиды».",
+            t("Текст РОП о необработанном лиде", "Untouched lead: text to head of sales"),
+        ),
+        SettingSpec(
+            "untouched_stalled_text",
+            "str",
+            "Лид «{title}» перенесён в «Зависшие лиды»: {days} дн. без работы на стадии «{stage}».",
+            t("Текст о переносе в «Зависшие лиды»", "Stalled lead: text"),
+        ),
+        SettingSpec(
             "refusal_templates",
             "table",
             {"metal.lead.declined": "", "metal.lead.not_our_product": ""},
