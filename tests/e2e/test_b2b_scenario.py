@@ -80,7 +80,13 @@ def test_sample_photo_and_next_step(world):
 def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     w = world
     chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
-    company = w.add(4, {"title": "ООО Квартал", w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})
+    qualified = {  # the stage gate lets only a qualified client's deal be won
+        w.uf("company", "UF_CRM_B2B_BUSINESS"): chain,
+        w.uf("company", "UF_CRM_B2B_AUDIENCE"): "семьи",
+        w.uf("company", "UF_CRM_B2B_GEO"): "Казань",
+        w.uf("company", "UF_CRM_B2B_VOLUME"): 80,
+    }
+    company = w.add(4, {"title": "ООО Квартал", **qualified})
     w.settle()
     fields = {
         "title": "Первая поставка",
@@ -88,6 +94,8 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
         "stageId": w.stage("deal", "b2b.sales.shipment"),
         "assignedById": REP,
         "companyId": company,
+        "opportunity": 50000,
+        w.uf("deal", "UF_CRM_B2B_PAY_DUE"): "2026-12-10",
     }
     first = w.add(DEAL, fields, user_id=REP)
     w.settle()
