@@ -29,10 +29,14 @@ def metal_world(tmp_path, redis_url):
     yield from portal_world(tmp_path, redis_url, playbooks=["metal"], world_class=MetalWorld)
 
 
-def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
+def portal_world(
+    tmp_path, redis_url, *, playbooks, world_class, settings=None, db_url=None, emu_config=None
+):
     """Generator for a fixture: the emulator with our app installed through OAuth, the given
     playbooks applied by the real installer, ``settings`` ({playbook: {key: value}}) stored
     as the portal's overrides; yields ``world_class(emu, services, token, naming)``.
+    ``db_url`` (default: a SQLite file) must be an empty database; ``emu_config`` overrides
+    the emulator's configuration (e.g. its limits).
 
     Client channels are connected as an admin would: a shared CRM mailbox on the portal and
     a fake SMS.ru gateway (``world.sms``) set as every playbook's SMS provider."""
@@ -47,12 +51,14 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
     }
     settings = {pb: {**channel_settings, **(settings or {}).get(pb, {})} for pb in playbooks}
     try:
-        yield from _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms)
+        yield from _portal_world(
+            tmp_path, redis_url, playbooks, world_class, settings, sms, db_url, emu_config
+        )
     finally:
         sms.stop()
 
 
-def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms):
+def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms, db_url, emu_config):
     import app.services as services_module
     from app.installers.run import install_playbooks
     from app.playbooks.settings import set_value
@@ -63,10 +69,10 @@ def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms):
     from b24emu.testing import free_port, running_emulator
     from config.settings import Settings
 
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
+    db_url = db_url or f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(db_url)
     port = free_port()
-    with running_emulator() as emu:
+    with running_emulator(**(emu_config or {})) as emu:
         registered = emu.register_app(scopes=SCOPES)
         services = Services(
             Settings(

@@ -20,8 +20,9 @@ def world(tmp_path, redis_url):
     yield from portal_world(tmp_path, redis_url, playbooks=["b2b"], world_class=MetalWorld)
 
 
-def deal(w, pipeline, stage, title):
+def deal(w, pipeline, stage, title, **extra):
     fields = {
+        **extra,
         "title": title,
         "categoryId": w.naming.category(pipeline),
         "stageId": w.stage("deal", stage),
@@ -55,11 +56,14 @@ def deal_tasks(w, deal_id):
 
 def test_sample_photo_and_next_step(world):
     w = world
-    # 0. the rep's deal enters «Встреча»: a task with the stage's checklist (stage_checklists)
-    outlet = deal(w, "b2b.cold", "b2b.cold.meeting", "Магазин «Ромашка»")
-    ((title, who, items),) = deal_tasks(w, outlet)
-    assert title == "Встреча с точкой «Магазин «Ромашка»»" and who == REP
-    assert "Прикрепить фото образца" in items
+    # 0. the rep's deal enters «Встреча»: a task with the step's checklist (rules_stage_tasks)
+    shop = w.add(4, {"title": "Магазин «Ромашка»"})
+    outlet = deal(w, "b2b.cold", "b2b.cold.new", "Магазин «Ромашка»", companyId=shop)
+    w.move(DEAL, outlet, "b2b.cold.meeting", "deal", user_id=REP)
+    w.settle()
+    ((title, who, items),) = [t for t in deal_tasks(w, outlet) if "образца" in t[0]]
+    assert title.startswith("Встреча и передача образца") and who == REP
+    assert "Передать образец" in items
     # 1. a cold-sales rep moves past «Встреча» without the sample's photo: back, told why
     w.move(DEAL, outlet, "b2b.cold.sample", "deal", user_id=REP)
     w.settle()
@@ -98,14 +102,25 @@ def test_sample_photo_and_next_step(world):
 def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     w = world
     chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
-    company = w.add(4, {"title": "ООО Квартал", w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})
+    qualified = {  # the stage gate lets only a qualified client's deal be won
+        w.uf("company", "UF_CRM_B2B_BUSINESS"): chain,
+        w.uf("company", "UF_CRM_B2B_AUDIENCE"): "семьи",
+        w.uf("company", "UF_CRM_B2B_GEO"): "Казань",
+        w.uf("company", "UF_CRM_B2B_VOLUME"): 80,
+    }
+    company = w.add(4, {"title": "ООО Квартал", **qualified})
+    phone = [{"typeId": "PHONE", "valueType": "MOBILE", "value": "+79165554433"}]
+    buyer = w.add(3, {"name": "Пётр", "fm": phone, "companyId": company})
     w.settle()
     fields = {
         "title": "Первая поставка",
+        "contactId": buyer,
         "categoryId": w.naming.category("b2b.sales"),
         "stageId": w.stage("deal", "b2b.sales.shipment"),
         "assignedById": REP,
         "companyId": company,
+        "opportunity": 50000,
+        w.uf("deal", "UF_CRM_B2B_PAY_DUE"): "2026-12-10",
     }
     first = w.add(DEAL, fields, user_id=REP)
     w.settle()
@@ -130,7 +145,7 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
 
     fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
     w.settle()
-    (survey,) = [c for c in w.comments("deal", first) if "Как прошла поставка?" in c]
+    (survey,) = [t for t in w.sms.texts("79165554433") if "упаковку" in t]  # sent by SMS
     assert "упаковку" in survey and "«Первая поставка»" in survey
     subjects = [a["SUBJECT"] for a in open_activities(w, first)]
     assert any("записать оценки клиента в поля NPS" in s for s in subjects)

@@ -17,6 +17,7 @@ from app.playbooks.common import (
     t,
 )
 from app.playbooks.schema import (
+    EventSpec,
     FieldSpec,
     Option,
     PipelineSpec,
@@ -41,8 +42,8 @@ def _nps(code: str, ru: str, en: str) -> FieldSpec:
 
 # The four qualification fields are mandatory for the business, not at portal level: a
 # portal-level MANDATORY flag would make every company add (imports, other playbooks'
-# automation) fail without them. No rule blocks a deal without them; the default checklist
-# of «Выявление потребностей» (setting ``stage_checklists``) asks the manager to fill them.
+# automation) fail without them. The b2b stage gate (rules_stage_gate) enforces them where
+# the deal moves on.
 FIELDS = (
     FieldSpec(
         "UF_CRM_B2B_AUDIENCE",
@@ -72,10 +73,23 @@ FIELDS = (
         "integer",
         t("Отсрочка платежа, дней", "Payment deferral, days"),
     ),
+    # payment control and the deferrals/debts report (seed 003 §3.5)
+    FieldSpec("UF_CRM_B2B_PAY_DUE", "deal", "date", t("Оплатить до", "Payment due")),
+    FieldSpec("UF_CRM_B2B_PAID", "deal", "double", t("Оплачено", "Amount paid")),
     _nps("UF_CRM_B2B_NPS_DELIVERY", "NPS: доставка", "NPS: delivery"),
     _nps("UF_CRM_B2B_NPS_PACKAGING", "NPS: упаковка", "NPS: packaging"),
     _nps("UF_CRM_B2B_NPS_SHELF", "NPS: срок годности", "NPS: shelf life"),
     _nps("UF_CRM_B2B_NPS_SCORE", "NPS: оценка 0–10", "NPS: score 0–10"),
+    FieldSpec("UF_CRM_B2B_NPS_COMMENT", "deal", "string", t("NPS: комментарий", "NPS: comment")),
+    # the client's last survey answers, on the contact too (seed 003: NPS per client)
+    FieldSpec("UF_CRM_B2B_NPS_DELIVERY", "contact", "integer", t("NPS: доставка", "NPS: delivery")),
+    FieldSpec(
+        "UF_CRM_B2B_NPS_PACKAGING", "contact", "integer", t("NPS: упаковка", "NPS: packaging")
+    ),
+    FieldSpec(
+        "UF_CRM_B2B_NPS_SHELF", "contact", "integer", t("NPS: срок годности", "NPS: shelf life")
+    ),
+    FieldSpec("UF_CRM_B2B_NPS_COMMENT", "contact", "string", t("NPS: комментарий", "NPS: comment")),
 )
 
 LEAD_STAGES = (
@@ -125,42 +139,6 @@ COLD = PipelineSpec(
     sort=540,
 )
 
-# Stage → the task with a checklist its responsible gets on entering it (rules_stage_tasks).
-DEFAULT_CHECKLISTS = {
-    "b2b.sales.needs": {
-        "title": "Выявить потребности клиента «{title}»",
-        "items": [
-            "Заполнить в компании: целевая аудитория, география, объём заказа, тип бизнеса",
-            "Узнать ассортимент и объёмы закупок",
-            "Договориться о коммерческом предложении",
-        ],
-    },
-    "b2b.sales.offer": {
-        "title": "Коммерческое предложение «{title}»",
-        "items": ["Подготовить КП под потребности клиента", "Отправить КП", "Назначить созвон"],
-    },
-    "b2b.sales.invoice": {
-        "title": "Счёт по сделке «{title}»",
-        "items": ["Выставить счёт", "Указать отсрочку платежа", "Проверить оплату"],
-    },
-    "b2b.sales.shipment": {
-        "title": "Отгрузка «{title}»",
-        "items": ["Согласовать дату и адрес доставки", "Передать заказ на склад"],
-    },
-    "b2b.cold.meeting": {
-        "title": "Встреча с точкой «{title}»",
-        "items": ["Провести встречу с ЛПР", "Передать образец", "Прикрепить фото образца"],
-    },
-    "b2b.cold.sample": {
-        "title": "Отзыв об образце «{title}»",
-        "items": ["Узнать отзыв об образце", "Предложить первый заказ"],
-    },
-    "b2b.cold.order": {
-        "title": "Первый заказ «{title}»",
-        "items": ["Оформить первый заказ", "Заполнить карточку компании"],
-    },
-}
-
 PLAYBOOK = Playbook(
     name="b2b",
     title=t("B2B-дистрибуция", "B2B distribution"),
@@ -169,7 +147,13 @@ PLAYBOOK = Playbook(
     pipelines=(SALES, REPEAT, COLD),
     robots=("next_step_guard",),
     widgets=(WidgetSpec("b2b_reports", "CRM_ANALYTICS_MENU", t("Отчёты B2B", "B2B reports")),),
-    events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
+    # ONTASKUPDATE: a closed stage task creates the next (rules_stage_tasks)
+    events=(
+        *crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"),
+        *crm_events("ACTIVITY"),
+        EventSpec("ONTASKUPDATE"),
+        EventSpec("ONTASKDELETE"),
+    ),
     settings=(
         *lead_claim_settings(),
         SettingSpec(
@@ -203,8 +187,20 @@ PLAYBOOK = Playbook(
         SettingSpec(
             "stage_checklists",
             "table",
-            DEFAULT_CHECKLISTS,
-            t("Чек-листы по стадиям", "Checklists per stage"),
+            {},
+            t("Чек-листы по шагам (замена чек-листа шага)", "Checklists per step"),
+        ),
+        SettingSpec(
+            "stage_tasks",
+            "table",
+            {},
+            t("Автозадачи по шагам (название, дни, чек-лист, следующий шаг)", "Stage tasks"),
+        ),
+        SettingSpec(
+            "stage_required_fields",
+            "table",
+            {},
+            t("Обязательные поля по стадиям", "Required fields per stage"),
         ),
         *role_settings(),
         *calendar_settings(),

@@ -78,6 +78,8 @@ FIELDS = (
         "UF_CRM_MT_START_DATE", "deal", "date", t("Начало строительства", "Construction start")
     ),
     *_dimension_fields(OBJECT, "OBJ"),
+    # the client's INN: the spreadsheet import finds existing companies by it (seed 001)
+    FieldSpec("UF_CRM_MT_INN", "company", "string", t("ИНН", "INN")),
     FieldSpec("UF_CRM_OBJ_TONNAGE", OBJECT, "double", t("Тоннаж, т", "Tonnage, t")),
 )
 
