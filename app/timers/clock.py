@@ -9,7 +9,9 @@ repeats collapse). Nothing here sleeps for a timer; the loop only paces ticks.
 The clock also drives the event safety nets (:func:`app.jobs.events.enqueue_safety_nets`):
 every tick asks for offline catch-up and reconciliation (the function rate-limits itself per
 portal), and start-up asks once with ``force=True`` so events missed while the app was down
-are drained at once instead of after the first interval.
+are drained at once instead of after the first interval. With them it replays the durable
+intake (robot calls, lifecycle events and jobs kept in SQL while Redis was down) and resumes
+installations stuck ``installing`` (:mod:`app.intake`).
 
 Testing hooks: ``tick(services, clock)`` takes an injectable :class:`Clock`;
 ``--offset-seconds`` (or ``TIMERS_TIME_OFFSET_S``) runs the process "later" for e2e tests.
@@ -143,6 +145,14 @@ def safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
     return sent
 
 
+def durable_intake(services: Any) -> None:
+    """Replay work kept while Redis was down and resume installs stuck ``installing``
+    (:mod:`app.intake`); never raises."""
+    from app.intake import tick as intake_tick
+
+    intake_tick(services)
+
+
 def run(
     services: Any,
     clock: Clock,
@@ -171,6 +181,7 @@ def run(
             log.exception("timers tick failed")
         if with_safety_nets:
             safety_nets(services)
+            durable_intake(services)
         stop.wait(interval)
 
 
