@@ -139,7 +139,12 @@ def apply_groups(
         session.commit()
 
     portal = [i for i in to_send if not isinstance(items[i].action, TIMER_ACTIONS)]
-    results, errors = _send(client, naming, items, portal, refs)
+    try:
+        results, errors = _send(client, naming, items, portal, refs)
+    except Exception as exc:
+        if not_executed(exc):
+            _release(session_factory, member_id, items, portal)
+        raise
 
     with session_factory() as session:
         for i in to_send:
@@ -165,6 +170,26 @@ def apply_groups(
         if outcome is not None:
             reports[item.group].outcomes.append(outcome)
     return reports
+
+
+def not_executed(exc: BaseException) -> bool:
+    """True when the portal provably executed nothing of the batch: it refused it whole
+    (rate or operating limit, token, access, portal gone) before its first chunk ran. A 5xx
+    or a transport error (timeout) may have left it applied: uncertain, claims stay."""
+    from app.portal.errors import PortalError, ServerError, TransportError
+
+    if getattr(exc, "partially_applied", False):
+        return False
+    return isinstance(exc, PortalError) and not isinstance(exc, ServerError | TransportError)
+
+
+def _release(session_factory, member_id: str, items, indexes) -> None:
+    """The batch was refused before it ran: its claims become ``failed`` so the retried job
+    sends them again (a pending claim would read as "maybe done" and never be repeated)."""
+    with session_factory() as session:
+        for i in indexes:
+            audit.settle(session, member_id, items[i].key, audit.FAILED, None)
+        session.commit()
 
 
 def _forget_gone_task(session, member_id: str, action: A.Action, error: str) -> None:
