@@ -55,13 +55,20 @@ SCOPES = "crm,bizproc,placement,user_brief,user,department,task,im,userfieldconf
 class Chaos:
     error_rate: float = 0.0
     kill_every: float = 0.0  # seconds; 0 = never
+    kill_between_phases: bool = False  # SIGKILL a (then idle) worker after each phase
     restart_web: bool = False
     flush_redis: bool = False
     seed: int = 7
 
     @property
     def any(self) -> bool:
-        return bool(self.error_rate or self.kill_every or self.restart_web or self.flush_redis)
+        return bool(
+            self.error_rate
+            or self.kill_every
+            or self.kill_between_phases
+            or self.restart_web
+            or self.flush_redis
+        )
 
 
 @dataclass
@@ -151,9 +158,19 @@ class Deployment:
         self.stop(name)
         {"web": self.start_web, "clock": self.start_clock}[name]()
 
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.stop(name)
+    def stop_all(self, timeout: float = 20.0) -> None:
+        """SIGTERM everything at once, then wait (SIGKILL what is left after ``timeout``)."""
+        procs, self.procs = self.procs, {}
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
     def dead(self) -> list[str]:
         return [n for n, p in self.procs.items() if p.poll() is not None]
@@ -435,9 +452,16 @@ def compare(a: dict, b: dict) -> dict[str, Any]:
 
 
 def run_once(
-    leads: int, workers: int, chaos: Chaos, workdir: Path, *, phase_timeout: float
+    leads: int,
+    workers: int,
+    chaos: Chaos,
+    workdir: Path,
+    *,
+    phase_timeout: float,
+    quiet_for: float = 3.0,
 ) -> tuple[dict, Stats]:
-    """One deployment from scratch through the scenario; returns (snapshot, stats)."""
+    """One deployment from scratch through the scenario; returns (snapshot, stats).
+    ``quiet_for``: seconds of nothing to do that count as idle between phases."""
     from app.devrun import install_on_emulator, register_on_emulator
     from app.services import Services
     from app.store.migrate import upgrade
@@ -531,19 +555,25 @@ def run_once(
                         stats.redis_flushes += 1
                 if k == Scenario.PHASES - 1:
                     stop_kills.set()
-                wait_idle(conn, emu, stats, deployment, timeout=phase_timeout)
+                wait_idle(conn, emu, stats, deployment, timeout=phase_timeout, quiet_for=quiet_for)
                 stats.phase_seconds.append(round(time.monotonic() - started, 1))
+                if chaos.kill_between_phases:
+                    deployment.kill_worker(rng)
+                    stats.kills += 1
         finally:
             stop_kills.set()
             if killer:
                 killer.join()
-        log = emu.admin.requests_log(limit=1)
+        log = emu.admin.requests_log(limit=1_000_000)
         stats.rest_requests = int(log.get("total_http") or 0)
+        stats.rest_errors_injected = sum(
+            1 for row in log.get("log") or [] if int(row.get("status") or 200) >= 500
+        )
         emu.admin.faults()  # faults off: the portal is healthy again
         # the same ending for both runs: the clock restarts, forcing catch-up + reconciliation
         deployment.restart("clock")
         time.sleep(2)
-        wait_idle(conn, emu, stats, deployment, timeout=phase_timeout)
+        wait_idle(conn, emu, stats, deployment, timeout=phase_timeout, quiet_for=quiet_for)
         from app.failed_jobs import counts
 
         stats.failed_jobs = sum(counts(services)[0].values())
