@@ -48,12 +48,14 @@ ROOT = Path(__file__).resolve().parents[1]
 MANAGER = 3
 LEAD, DEAL = 1, 2
 PLAYBOOKS = "metal,kitchens"
+_MIGRATE_LOCK = threading.Lock()
 SCOPES = "crm,bizproc,placement,user_brief,user,department,task,im,userfieldconfig"
 
 
 @dataclass
 class Chaos:
     error_rate: float = 0.0
+    error_kinds: tuple[str, ...] = ("503", "500", "timeout")  # equal shares of error_rate
     kill_every: float = 0.0  # seconds; 0 = never
     kill_between_phases: bool = False  # SIGKILL a (then idle) worker after each phase
     restart_web: bool = False
@@ -477,7 +479,8 @@ def run_once(
         redis_url = stack.enter_context(private_redis(workdir / "redis"))
         emu = stack.enter_context(running_emulator())
         db_url = f"sqlite:///{workdir / 'store.db'}"
-        upgrade(db_url)
+        with _MIGRATE_LOCK:  # alembic's context proxies are module globals: one at a time
+            upgrade(db_url)
         port = free_port()
         app_base = f"http://127.0.0.1:{port}"
         creds = {
@@ -523,9 +526,9 @@ def run_once(
         scenario = Scenario(emu, naming, leads)
 
         if chaos.error_rate:
-            share = round(chaos.error_rate / 3, 4)
+            share = round(chaos.error_rate / len(chaos.error_kinds), 4)
             emu.admin.faults(
-                error_rates={"503": share, "500": share, "timeout": share},
+                error_rates={kind: share for kind in chaos.error_kinds},
                 timeout_seconds=3,
                 seed=chaos.seed,
             )
