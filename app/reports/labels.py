@@ -3,8 +3,9 @@
 A report row that says ``C3:SHIPPED`` or manager ``7`` makes the reader open the portal to
 decode it. The installer's records map a portal's real stage ids and list-value ids back to
 the playbook's stable codes, whose titles are in the playbook data; people's names come from
-``app.people`` (the portal's users as last read by sync or the periodic reconciliation). Whatever cannot be resolved (a stage the app did not create, a
-portal installed before the mapping existed) is shown as stored, never dropped.
+``app.people`` (the portal's users as last read by sync or the periodic reconciliation).
+Whatever cannot be resolved (a stage the app did not create, a portal installed before the
+mapping existed) is shown as stored, never dropped.
 """
 
 from __future__ import annotations
