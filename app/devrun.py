@@ -364,7 +364,7 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
         info = requests.get(f"{emu_base}/_emu/info", timeout=10).json()
         member_id, domain = info["member_id"], info["domain"]
         reader = read_install_state(settings.database_url, member_id)
-        if registered.get("installed") and reader().status != "missing":
+        if registered.get("installed") and reader().status == "active":
             log.info("app already installed on the local portal")
         else:
             outcome = install_on_emulator(emu_base, registered["client_id"])
