@@ -183,3 +183,51 @@ def test_user_field_camel_names_follow_the_doc_table(upper, camel):
     from b24emu.crm.naming import uf_to_camel
 
     assert camel_name(upper) == camel == uf_to_camel(upper)
+
+
+def test_offline_rows_without_record_ids_are_caught_by_reconciliation(emulator, client, redis_conn):
+    """api-reference/events/event-offline-get.md and event-offline-list.md show rows with
+    ``"EVENT_DATA": false`` while offline-events.md says a row carries the identifiers of
+    the changed object. With no id the catch-up used to clear the row unprocessed; now it
+    reconciles that entity by ``updatedTime`` (settings/performance/huge-data.md paging), so
+    the lead's rules still run once, and the rows are cleared only after that."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from app.rules import dispatch
+    from app.rules.actions import Notify
+    from app.rules.model import Rule, on_created
+    from app.rules.naming import PlainNaming
+    from app.store.base import Base
+    from app.sync import offline, reconcile
+    from app.sync.context import PortalContext
+
+    seen: list[int] = []
+
+    def welcome(ctx):
+        seen.append(ctx.change.record_id)
+        return [Notify((1,), f"new lead {ctx.change.record_id}")]
+
+    dispatch.register("contractbook", [Rule("welcome", "lead", on_created(), welcome)])
+    try:
+        engine = create_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        ctx = PortalContext(
+            member_id="m-inst", session_factory=sessionmaker(engine), client=client,
+            naming=PlainNaming(), redis=redis_conn, playbooks=("contractbook",),
+            now=lambda: datetime.now(UTC),
+        )  # fmt: skip
+        client.call("event.bind", {"event": "ONCRMLEADADD", "event_type": "offline"})
+        emulator.admin.post("crm/lead", {"source": "manual", "title": "Before"})
+        reconcile.reconcile(ctx)  # the baseline (watermark) an installed portal already has
+        emulator.configure(offline_event_data=False)
+        lead = emulator.admin.post("crm/lead", {"source": "manual", "title": "Offline"})
+        rows = client.call("event.offline.list", {})
+        assert rows and rows[0]["EVENT_DATA"] is False  # the docs' example shape
+        result = offline.catch_up(ctx)
+        assert seen == [lead["id"]] and result.failed_rows == 0
+        assert client.call("event.offline.list", {}) == []
+    finally:
+        dispatch.unregister("contractbook")
