@@ -231,3 +231,23 @@ def test_offline_rows_without_record_ids_are_caught_by_reconciliation(emulator, 
         assert client.call("event.offline.list", {}) == []
     finally:
         dispatch.unregister("contractbook")
+
+
+def test_objects_are_found_by_either_form_of_a_crm_field_value(client):
+    """api-reference/crm/data-types.md "Format of Values for User Field Binding to CRM
+    Elements": ``T{hex entityTypeId}_{id}`` (``T80_6``); a field bound to one type may hold
+    the bare id. The Object merge finds leads linked either way."""
+    from app.objects.gather import load_objects
+
+    session = new_session()
+    install(session, client, ["metal"])
+    naming = resolve(session, "m-inst")
+    etid = naming.entity_type_id("metal.object")
+    obj = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "O"}})["item"]
+    link = naming.field_name("lead", "UF_CRM_MT_OBJECT")
+    leads = [
+        client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": t, link: v}})["item"]
+        for t, v in (("bare", obj["id"]), ("prefixed", f"T{etid:x}_{obj['id']}"))
+    ]
+    found = load_objects(client, naming, [obj["id"]])[obj["id"]]
+    assert set(found.links["lead"]) == {lead["id"] for lead in leads}
