@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine with only Python 3.11:
 #   make run   - start the app (web, workers, clock) and, with no portal configured, a local b24emu portal
 #   make test  - run the whole test suite
+# make run APP_PORT=8010 EMU_PORT=8910 VAR_DIR=/tmp/second   moves the ports and every file
+# (command-line variables reach app.devrun through the environment)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

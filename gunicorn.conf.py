@@ -21,3 +21,5 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 keepalive = 75  # seconds: longer than typical proxy/client idle timeouts, so they close first
 timeout = 30
 graceful_timeout = 5
+# the access log prints query strings: scrub tokens like the app's own logs (app/weblog.py)
+logger_class = "app.weblog.RedactingGunicornLogger"

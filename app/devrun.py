@@ -2,19 +2,24 @@
 portal) a local b24emu portal with the app installed through the real install flow.
 
     python -m app.devrun            # run until Ctrl-C
-    python -m app.devrun --check    # start all, wait for /healthz, install, print URLs, stop
+    python -m app.devrun --check    # start all, install, print URLs, stop (exit 1 on failure)
+    make run APP_PORT=8010 EMU_PORT=8910 VAR_DIR=/tmp/second   # a second instance
 
-Steps: migrate the store → start an embedded Redis when REDIS_URL is unset → start the
-emulator when no portal is configured (B24_WEBHOOK_URL / B24_CLIENT_ID unset) and register
-the app there → start gunicorn, the workers and the clock (if ``app.timers.clock`` exists)
-→ wait for /healthz → install the app on the emulator (its installer frame POSTs to
-/install; a configured webhook is connected instead) → print the URLs. Every child runs in
-its own process group; stopping sends SIGTERM to each group, then SIGKILL after a timeout.
+Steps: refuse to start when a port is taken → migrate the store → start an embedded Redis
+when REDIS_URL is unset → start the emulator when no portal is configured (B24_WEBHOOK_URL /
+B24_CLIENT_ID unset), register the app there and write ``VAR_DIR/dev.env`` for the CLI →
+start gunicorn, the workers and the clock (if ``app.timers.clock`` exists) → wait for
+/healthz → install the app on the emulator (its installer frame POSTs to /install; a
+configured webhook is connected instead) and wait until the playbooks are in → print the
+member_id, the URLs and the commands to try. Every child runs in its own process group;
+stopping sends SIGTERM to each group, then SIGKILL after a timeout. A child that dies
+(during the install or later) stops everything with exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -31,6 +36,14 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.devconfig import (
+    read_install_state,
+    remove_dev_env,
+    taken_ports,
+    wait_installed,
+    welcome,
+    write_dev_env,
+)
 from config.settings import Settings, SettingsError
 
 log = logging.getLogger("app.devrun")
@@ -220,10 +233,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m app.devrun", description="run everything locally"
     )
-    parser.add_argument("--check", action="store_true", help="start, install, print URLs, stop")
-    parser.add_argument("--emu-port", type=int, default=8900, help="port of the local portal")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="start, install, print URLs, stop; exit 1 if anything failed or died",
+    )
+    parser.add_argument(
+        "--emu-port",
+        type=int,
+        default=_env_port("EMU_PORT", 8900),
+        help="port of the local portal (env EMU_PORT; default 8900)",
+    )
+    parser.add_argument(
+        "--app-port",
+        type=int,
+        default=_env_port("APP_PORT", None),
+        help="port of the app (env APP_PORT; default: the port of APP_BASE_URL, 8000)",
+    )
     parser.add_argument("--stop-timeout", type=float, default=STOP_TIMEOUT_S)
     return parser.parse_args(argv)
+
+
+def _env_port(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"{name}={raw!r}: expected a port number (1-65535)")
+    return int(raw)
+
+
+def _with_port(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{parts.hostname or '127.0.0.1'}:{port}").geturl()
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM → the same clean path as Ctrl-C
@@ -235,15 +277,29 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     try:
-        settings = Settings.from_env()
+        # not the dev.env an earlier run wrote: its dev app would look like a configured portal
+        settings = Settings.from_env(dev_config=False)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    if args.app_port:
+        settings = dataclasses.replace(
+            settings, app_base_url=_with_port(settings.app_base_url, args.app_port)
+        )
+        env["APP_BASE_URL"] = settings.app_base_url
+    taken = taken_ports(_ports(settings, args))
+    if taken:
+        print(
+            f"Not starting: port already in use: {'; '.join(taken)}. Stop what uses it, or "
+            "move ours: make run APP_PORT=8010 EMU_PORT=8910",
+            file=sys.stderr,
+        )
         return 2
     configure_logging(settings)
     # set both explicitly: a process started in the background inherits SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
-    env = dict(os.environ)
     supervisor = Supervisor(env)
     try:
         return _run(settings, args, env, supervisor)
@@ -255,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         supervisor.stop(args.stop_timeout)
+
+
+def _ports(settings: Settings, args: argparse.Namespace) -> dict[str, tuple[str, int]]:
+    ports = {"app (APP_PORT)": _host_port(settings.app_base_url)}
+    if not settings.portal_configured:
+        ports["local portal (EMU_PORT)"] = ("127.0.0.1", args.emu_port)
+    return ports
 
 
 def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Supervisor) -> int:
@@ -280,46 +343,77 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
             emu_base = f"http://127.0.0.1:{args.emu_port}"
             wait_port(f"{emu_base}/_emu/", supervisor)
             creds = dev_app_credentials(var)
-            env.update(
-                EMULATOR_ADDRESS=f"127.0.0.1:{args.emu_port}",
-                B24_CLIENT_ID=creds["client_id"],
-                B24_CLIENT_SECRET=creds["client_secret"],
-            )
+            dev = {
+                "EMULATOR_ADDRESS": f"127.0.0.1:{args.emu_port}",
+                "B24_CLIENT_ID": creds["client_id"],
+                "B24_CLIENT_SECRET": creds["client_secret"],
+            }
+            env.update(dev)
             registered = register_on_emulator(emu_base, settings.app_base_url, creds)
+            path = write_dev_env(var, {**dev, "APP_BASE_URL": settings.app_base_url})
+            log.info("dev configuration for the CLI written to %s", path)
+    else:
+        remove_dev_env(var)
 
     for child in child_processes(settings):
         supervisor.start(child)
     wait_http(f"{settings.app_base_url}/healthz", supervisor)
 
+    member_id, domain = None, None
     if emu_base and registered is not None:
-        if registered.get("installed"):
+        info = requests.get(f"{emu_base}/_emu/info", timeout=10).json()
+        member_id, domain = info["member_id"], info["domain"]
+        reader = read_install_state(settings.database_url, member_id)
+        if registered.get("installed") and reader().status != "missing":
             log.info("app already installed on the local portal")
         else:
             outcome = install_on_emulator(emu_base, registered["client_id"])
             installer = outcome.get("installer") or {}
             if installer.get("status") != 200:
                 raise RuntimeError(f"install on the local portal failed: {installer}")
-            log.info("installed on the local portal (installFinish=%s)", outcome.get("installed"))
+            log.info("installer frame accepted by the app; waiting for the playbooks")
+        _wait_installed(reader, supervisor)
     elif settings.b24_webhook_url:
-        _connect_configured_webhook(settings, env)
+        member_id = _connect_configured_webhook(settings, env)
+        _wait_installed(read_install_state(settings.database_url, member_id), supervisor)
 
-    _print_urls(settings, emu_base)
+    print(
+        welcome(
+            app_base=settings.app_base_url,
+            emu_base=emu_base,
+            member_id=member_id,
+            domain=domain,
+            playbooks=settings.playbooks,
+            var_dir=settings.var_dir,
+            default_var_dir=settings.var_dir == Settings.var_dir,
+        ),
+        flush=True,
+    )
     if args.check:
         # /metrics aggregates every process's files: proves the multiprocess set-up works
         resp = requests.get(f"{settings.app_base_url}/metrics", timeout=10)
         if resp.status_code != 200 or "b24app_http_requests_total" not in resp.text:
             raise RuntimeError(f"/metrics is not served correctly (HTTP {resp.status_code})")
+        _fail_if_dead(supervisor)
         return 0
     while True:
-        dead = supervisor.dead()
-        if dead:
-            raise RuntimeError(f"{', '.join(c.name for c in dead)} exited; stopping everything")
+        _fail_if_dead(supervisor)
         time.sleep(0.5)
 
 
-def _connect_configured_webhook(settings: Settings, env: dict) -> None:
-    import dataclasses
+def _wait_installed(reader, supervisor: Supervisor) -> None:
+    state = wait_installed(reader, lambda: [c.name for c in supervisor.dead()])
+    log.info("playbooks installed (%s)", state.progress or state.status)
 
+
+def _fail_if_dead(supervisor: Supervisor) -> None:
+    dead = supervisor.dead()
+    if dead:
+        codes = ", ".join(f"{c.name} (exit {c.proc.returncode})" for c in dead)
+        raise RuntimeError(f"{codes} exited; stopping everything")
+
+
+def _connect_configured_webhook(settings: Settings, env: dict) -> str:
     from app.cli.connect import connect_webhook
     from app.services import Services
 
@@ -327,26 +421,9 @@ def _connect_configured_webhook(settings: Settings, env: dict) -> None:
     try:
         member_id = connect_webhook(services, settings.b24_webhook_url)
         log.info("B24_WEBHOOK_URL connected as %s; installer enqueued", member_id)
+        return member_id
     finally:
         services.close()
-
-
-def _print_urls(settings: Settings, emu_base: str | None) -> None:
-    base = settings.app_base_url
-    lines = [
-        "",
-        "The app is running:",
-        f"  health:        {base}/healthz",
-        f"  metrics:       {base}/metrics",
-        f"  installer:     {base}/install   (the portal opens it in its frame)",
-    ]
-    if emu_base:
-        lines += [
-            f"  local portal:  {emu_base}/rest/   (b24emu; admin API {emu_base}/_emu/)",
-            f"  installed app: {emu_base}/_emu/apps",
-        ]
-    lines.append("Press Ctrl-C to stop everything.\n")
-    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -86,9 +86,16 @@ def enqueue(
 
 
 def give_up_unless_retryable(job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ failure callback: a non-retryable error (e.g. TokenInvalid) stops the retries."""
+    """RQ failure callback: a non-retryable error (e.g. TokenInvalid) stops the retries.
+
+    A job whose worker died under it (SIGKILL, OOM: RQ's registry cleanup reports
+    ``AbandonedJobError``) keeps its retries: the job never failed, its process did."""
+    from rq.exceptions import AbandonedJobError
+
     from app.portal.errors import is_retryable
 
+    if isinstance(exc_value, AbandonedJobError):
+        return
     if exc_value is not None and not is_retryable(exc_value):
         job.retries_left = 0
         job.save()

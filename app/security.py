@@ -44,16 +44,45 @@ class VerificationFailed(Exception):
 VERIFY_TIMEOUT_S = 5.0
 
 
-def verify_token_on_portal(settings, domain: str, access_token: str | None) -> dict:
-    """Call ``app.info`` on ``domain`` with ``access_token``; return its ``result`` dict.
+class NotOurApp(VerificationFailed):
+    """The token works on the portal but was issued to another application."""
 
-    The only unauthenticated outbound call the app makes: it proves an install/lifecycle
-    token really belongs to ``domain`` before anything is stored. ``domain`` must pass the
-    allow-list (checked here again, so no caller can make us call an arbitrary host).
-    Raises :class:`VerificationFailed`; never logs the token.
+
+class NotAdmin(VerificationFailed):
+    """The token is ours but its user is not a portal administrator."""
+
+
+def is_our_app(info: dict, settings) -> bool:
+    """Does an ``app.info`` answer describe THIS app?
+
+    ``app.info`` (api-reference/common/system/app-info.md) names the calling application by
+    ``CODE``; a local application's code is its client id (``local.…``), a marketplace
+    application's is its vendor code. It must equal ``B24_CLIENT_ID`` (or ``B24_APP_CODE`` when
+    set). Without ``B24_CLIENT_ID`` nothing can be proved: fail safe, False.
     """
-    import requests
+    ours = {v for v in (settings.b24_client_id, getattr(settings, "b24_app_code", None)) if v}
+    if not ours:
+        return False
+    named = {str(info.get(k)) for k in ("CODE", "CLIENT_ID") if info.get(k) not in (None, "")}
+    return bool(named & ours)
 
+
+def verify_token_on_portal(
+    settings, domain: str, access_token: str | None, *, require_admin: bool = False
+) -> dict:
+    """Prove ``access_token`` is OUR app's token on ``domain``; return ``app.info``'s result.
+
+    1. ``app.info`` on the (allow-listed) ``domain`` must answer — the token is live there;
+    2. its ``CODE`` must be our app (:func:`is_our_app`) — a token another app on the same
+       portal received proves nothing about us (:class:`NotOurApp`);
+    3. with ``require_admin``, ``user.admin`` (api-reference/common/users/user-admin.md) must
+       answer ``true`` — only a portal administrator may change the installation
+       (:class:`NotAdmin`).
+
+    The only unauthenticated outbound calls the app makes; ``domain`` is allow-listed here
+    again, so no caller can make us call an arbitrary host. Raises
+    :class:`VerificationFailed`; never logs the token.
+    """
     from app.allowlist import portal_base_url
 
     if not access_token:
@@ -62,18 +91,32 @@ def verify_token_on_portal(settings, domain: str, access_token: str | None) -> d
         base = portal_base_url(domain, settings)
     except PermissionError as exc:
         raise VerificationFailed(str(exc)) from None
+    info = _portal_result(base, "app.info", access_token)
+    if not isinstance(info, dict):
+        raise VerificationFailed("app.info answered no application")
+    if not is_our_app(info, settings):
+        raise NotOurApp("the token was issued to another application")
+    if require_admin and _portal_result(base, "user.admin", access_token) is not True:
+        raise NotAdmin("the user is not a portal administrator")
+    return info
+
+
+def _portal_result(base: str, method: str, access_token: str) -> Any:
+    """POST ``method`` with ``auth``; its ``result`` or :class:`VerificationFailed`."""
+    import requests
+
     status, body = _answer(
         "portal",
         lambda: requests.post(
-            f"{base}/rest/app.info",
+            f"{base}/rest/{method}",
             json={"auth": access_token},
             timeout=VERIFY_TIMEOUT_S,
             allow_redirects=False,  # a redirect could lead off the allow-list
         ),
     )
-    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), dict):
+    if status != 200 or not isinstance(body, dict) or "result" not in body:
         code = body.get("error") if isinstance(body, dict) else None
-        raise VerificationFailed(f"app.info refused the token (HTTP {status} {code or ''})".strip())
+        raise VerificationFailed(f"{method} refused the token (HTTP {status} {code or ''})".strip())
     return body["result"]
 
 

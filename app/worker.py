@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings)
     services = services_module.Services(settings)
+    from app.store.migrate import refuse_to_start
+
+    if refuse_to_start(services.engine, "worker"):
+        return 2
     services_module.use(None if args.fork else services)
     worker = build_worker(services, args.queue_names, fork=args.fork, name=args.name)
     log.info("worker %s on queues %s (burst=%s)", worker.name, args.queue_names, args.burst)

@@ -490,5 +490,8 @@ def setup(app: web.Application) -> None:
         ("GET", "crm/messages", crm_records("messages")),
         ("POST", "seed", seed),
     ]
+    from b24emu.messaging_admin import ROUTES as messaging_routes
+
+    routes += messaging_routes
     for verb, path, fn in routes:
         app.router.add_route(verb, f"/_emu/{path}", endpoint(fn))

@@ -20,6 +20,7 @@ ALL_SCOPES = (
     "task",
     "tasks",
     "im",
+    "imopenlines",
     "imbot",
     "user",
     "user_brief",

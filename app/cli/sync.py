@@ -13,11 +13,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from app.cli.common import portal_option
+
 DEFAULT_ENTITIES = ("lead", "deal", "contact", "company")
 
 
 @click.command("sync")
-@click.option("--portal", "member_id", required=True, help="member_id of the installation")
+@portal_option()
 @click.option(
     "--entity",
     "entities",
@@ -56,7 +58,7 @@ def command(
             raise click.ClickException("; ".join(result.errors[:5]))
         return
     for entity in entities or DEFAULT_ENTITIES:
-        with tqdm(desc=entity, unit="rec") as bar:
+        with tqdm(desc=entity, unit="rec", disable=None) as bar:  # bars on a TTY only
             result = full_sync(ctx, entity, restart=restart, progress=bar.update)
         resumed = f" (resumed after id {result.resumed_from})" if result.resumed_from else ""
         click.echo(f"{entity}: {result.records} records, last id {result.last_id}{resumed}")

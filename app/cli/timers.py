@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option
 from app.store.timers import STATES
 
 
@@ -36,7 +37,7 @@ def group() -> None:
 
 
 @group.command("list")
-@click.option("--portal", "member_id", default=None, help="member_id of the installation")
+@portal_option(required=False, strict=False)
 @click.option("--state", type=click.Choice(STATES), default=None)
 @click.option("--kind", default=None)
 @click.option("--limit", type=int, default=100, show_default=True)
@@ -57,7 +58,7 @@ def list_command(member_id, state, kind, limit) -> None:
 
 @group.command("cancel")
 @click.argument("timer_id", type=int, required=False)
-@click.option("--portal", "member_id", default=None, help="cancel this portal's open timers")
+@portal_option(required=False, strict=False, help="cancel this portal's open timers")
 @click.option("--kind", default=None, help="only this kind (with --portal)")
 @with_appcontext
 def cancel_command(timer_id, member_id, kind) -> None:

@@ -2,12 +2,22 @@
 
 Authentication: the installation must exist (the installer POST created it), the event's
 ``auth[domain]`` must be its stored domain, and ``auth[application_token]`` must equal the
-stored token (constant time). Two cases cannot be checked that way and go to the
-``confirm_app_event`` job, which proves the event's access_token with ``app.info`` on the
-stored domain before trusting anything: the first token (ONAPPINSTALL while none is stored)
-and a rotated one (ONAPPUPDATE). ONAPPUNINSTALL carries no tokens: the stored
-application_token is its only proof. Everything refused answers 401/403 with nothing stored,
-enqueued or called.
+stored token (constant time; api-reference/events/safe-event-handlers.md). Then:
+
+* ONAPPINSTALL / ONAPPUPDATE with the stored token: the version is recorded; an update
+  re-runs the installer (the portal deleted our robots).
+* The first token (ONAPPINSTALL while none is stored) and a rotated one (ONAPPUPDATE: "after a
+  new version is installed, Bitrix24 passes a new token") cannot be compared: they go to the
+  ``confirm_app_event`` job, which proves the event's access_token is OUR app's
+  (``app.info`` CODE = ``B24_CLIENT_ID``), its user an administrator (``user.admin``) and —
+  for an update — that ``app.info`` really reports the new VERSION, before storing anything.
+* ONAPPUNINSTALL carries no tokens and "the application has already been removed"
+  (api-reference/common/events/on-app-uninstall.md). The stored token only admits it to the
+  ``confirm_uninstall`` job, which asks the portal: if OUR stored token still works there,
+  the app is installed and the event was forged — nothing is wiped. Only a confirmed
+  uninstall wipes the tokens, and it PAUSES the portal's timers (a reinstall resumes them).
+
+Everything refused answers 401/403 with nothing stored, enqueued or called.
 """
 
 from __future__ import annotations
@@ -20,12 +30,14 @@ from flask import Blueprint, Response, request
 
 from app.handlers import services
 from app.handlers.forms import FormError, parse_body
+from app.ratelimit import guard
 from app.security import tokens_match
 from app.store import installations
 from config.logging import log_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("app_events", __name__)
+bp.before_request(guard("app-events"))  # unauthenticated: per-client limit
 
 MAX_BODY = 64 * 1024
 LIFECYCLE = ("ONAPPINSTALL", "ONAPPUPDATE", "ONAPPUNINSTALL")
@@ -74,14 +86,13 @@ def _verified(svc, name: str, member_id: str, form: dict) -> Response:
 
     data = form.get("data") if isinstance(form.get("data"), dict) else {}
     if name == "ONAPPUNINSTALL":
-        with svc.session.begin() as session:  # one transaction: both or neither
-            installations.deactivate(session, member_id)
-            _cancel_timers(session, member_id)
-        log.info("uninstalled: tokens wiped, timers cancelled")
-        return _answer(200, "ok")
-    with svc.session.begin() as session:
-        if data.get("VERSION"):
-            installations.upsert_verified(session, member_id, app_version=str(data["VERSION"]))
+        # the application token alone proves little (every frame form carries it): the job
+        # asks the portal whether the app is really gone before anything is wiped
+        enqueue(svc, "events", "app.jobs.install.confirm_uninstall", member_id)
+        log.info("ONAPPUNINSTALL queued for confirmation with the portal")
+        return _answer(202, "accepted for confirmation")
+    # data[VERSION] is not recorded here: the application token reaches every user who opens
+    # the app (APPLICATION_TOKEN in the frame form), so the version comes from app.info only
     if name == "ONAPPUPDATE":
         # the portal deleted our robots on update: run the installer again
         enqueue(svc, "sync", "app.jobs.install.install_portal", member_id)
@@ -99,13 +110,3 @@ def _confirm_later(svc, name: str, member_id: str, form: dict) -> Response:
     enqueue(svc, "events", "app.jobs.install.confirm_app_event", member_id, stash_id)
     log.info("%s queued for verification with app.info", name)
     return _answer(202, "accepted for verification")
-
-
-def _cancel_timers(session, member_id: str) -> None:
-    try:
-        from app.timers.service import cancel_all_for_portal
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("app.timers", "app.timers.service"):
-            raise
-        return
-    cancel_all_for_portal(session, member_id)

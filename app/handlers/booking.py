@@ -25,25 +25,26 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app.booking import service
 from app.handlers import services as current_services
+from app.handlers.bounds import Id, Moment, valid_id, valid_moment
 from app.objects import access
 from app.playbooks.settings import effective
-from app.store import bookings, installations
+from app.store import bookings, installations, mirror
 
 bp = Blueprint("booking", __name__)
 _MEMBER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class BookBody(Schema):
-    lead_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    measurer_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    start = fields.AwareDateTime(required=True)
+    lead_id = Id(required=True)
+    measurer_id = Id(required=True)
+    start = Moment(required=True)
     address = fields.String(load_default="", validate=validate.Length(max=500))
     staff_contact = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class MoveBody(Schema):
-    start = fields.AwareDateTime(required=True)
-    measurer_id = fields.Integer(load_default=None, strict=False)
+    start = Moment(required=True)
+    measurer_id = Id(load_default=None)
 
 
 def _authorized(member_id: str) -> bool:
@@ -113,14 +114,17 @@ def slots(member_id: str):
     if not _authorized(member_id):
         return jsonify({"error": "unauthorized"}), 401
     now = datetime.now(UTC)
-    try:
-        after = datetime.fromisoformat(request.args["after"]) if "after" in request.args else now
-        n = min(max(int(request.args.get("n", service.OFFERS)), 1), 20)
-        measurer = int(request.args["measurer_id"]) if "measurer_id" in request.args else None
-    except ValueError:
-        return jsonify({"error": "after must be ISO 8601, n and measurer_id integers"}), 400
-    if after.tzinfo is None:
-        return jsonify({"error": "after needs a time zone offset"}), 400
+    after = valid_moment(request.args["after"]) if "after" in request.args else now
+    n_text = request.args.get("n", str(service.OFFERS))
+    measurer = valid_id(request.args["measurer_id"]) if "measurer_id" in request.args else 0
+    if after is None or measurer is None or not (n_text.isdigit() and len(n_text) < 4):
+        return jsonify(
+            {
+                "error": "after must be ISO 8601 with an offset (2000…2100), n 1…20, measurer_id an id"
+            }
+        ), 400
+    n = min(max(int(n_text), 1), 20)
+    measurer = measurer or None
     with current_services().session() as session:
         found = service.free_slots(
             session,
@@ -141,6 +145,10 @@ def create(member_id: str):
     if error:
         return error
     with current_services().session() as session:
+        if mirror.get(session, member_id, "lead", body["lead_id"]) is None:
+            # only a lead this portal has (its mirror copy) can be booked; one the mirror
+            # has not seen yet is retried by the widget after the lead's event is processed
+            return jsonify({"error": "lead not found on this portal"}), 404
         gaps = service.lead_problems(session, member_id, body["lead_id"])
         if gaps:  # the lead may not enter «Замер назначен» yet: nothing is reserved
             return jsonify(
@@ -166,6 +174,8 @@ def move(member_id: str, booking_id: int):
     body, error = _load(MoveBody())
     if error:
         return error
+    if valid_id(booking_id) is None:
+        return jsonify({"error": "not found"}), 404
     with current_services().session() as session:
         row = bookings.get(session, member_id, booking_id)
         if row is None:
@@ -193,6 +203,8 @@ def move(member_id: str, booking_id: int):
 def cancel(member_id: str, booking_id: int):
     if not _authorized(member_id):
         return jsonify({"error": "unauthorized"}), 401
+    if valid_id(booking_id) is None:
+        return jsonify({"error": "not found"}), 404
     with current_services().session() as session:
         row = bookings.get(session, member_id, booking_id)
         if row is None:

@@ -1,7 +1,11 @@
 """``POST /install``: the installer page an admin opens in the portal frame (§3.2).
 
 Steps: parse → allow-list the domain and the OAuth server → if the member_id is known, the
-domain must be the stored one → verify AUTH_ID with ``app.info`` on that domain → with OAuth
+domain must be the stored one → verify AUTH_ID on that domain: ``app.info`` must answer and
+name OUR app (``CODE`` = ``B24_CLIENT_ID``, api-reference/common/system/app-info.md), and
+``user.admin`` must be true (api-reference/common/users/user-admin.md): the install form
+reaches any user who opens the app, and only an administrator may replace the app's
+tokens or reinstall it → with OAuth
 client credentials configured, exchange REFRESH_ID at the OAuth server, whose answer must
 name the same member_id and domain (app.info cannot prove the member_id) → store →
 enqueue ``install_portal`` → answer a framable HTML page that polls
@@ -25,13 +29,15 @@ from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
 from app.handlers import services
-from app.security import VerificationFailed, bind_member_id, verify_token_on_portal
+from app.ratelimit import guard
+from app.security import NotAdmin, VerificationFailed, bind_member_id, verify_token_on_portal
 from app.store import installations
 from app.store.base import utcnow
 from config.logging import log_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("install", __name__)
+bp.before_request(guard("install"))  # unauthenticated: per-client limit
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VIEW_TTL_S = 3600
@@ -71,10 +77,17 @@ def install() -> Response:
             if existing is not None and existing.domain != domain:
                 return _refuse(403, "member_id belongs to another domain")
         try:
-            info = verify_token_on_portal(settings, domain, access)
+            info = verify_token_on_portal(settings, domain, access, require_admin=True)
             tokens = _bound_tokens(settings, member_id, domain, server_endpoint, form)
+        except NotAdmin as exc:
+            log.warning("install refused: %s", exc)
+            return _refuse(403, "only a portal administrator can install the app")
         except VerificationFailed as exc:
-            return _refuse(401 if exc.reachable else 502, f"token not verified: {exc}")
+            # the reason goes to our log; the client learns nothing about the network
+            log.warning("install token not verified: %s", exc)
+            if not exc.reachable:
+                return _refuse(502, "the portal could not be reached; try again later")
+            return _refuse(401, "token not verified")
         except PermissionError as exc:
             return _refuse(403, str(exc))
         _store(svc, member_id, domain, server_endpoint, info, tokens, form, existing is not None)

@@ -20,6 +20,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app.domain.merge import MergeError
 from app.handlers import services as current_services
+from app.handlers.bounds import Id, valid_id
 from app.objects import access, window
 from app.objects.merge import MergeRequest, plan_dict
 from app.store import installations
@@ -30,18 +31,15 @@ _MEMBER = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
 class MergeBody(Schema):
-    main_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    duplicate_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
-        required=True,
-        validate=validate.Length(1, 50),
-    )
+    main_id = Id(required=True)
+    duplicate_ids = fields.List(Id(), required=True, validate=validate.Length(1, 50))
     choices = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 100)),
-        values=fields.Integer(),
+        values=Id(),
         load_default=dict,
+        validate=validate.Length(max=200),
     )
-    requested_by = fields.Integer(load_default=None)
+    requested_by = Id(load_default=None)
 
 
 _BODY = MergeBody()
@@ -77,6 +75,8 @@ def _body() -> dict[str, Any] | tuple:
 def candidates(member_id: str, object_id: int):
     if not _authorized(member_id):
         return _refused()
+    if valid_id(object_id) is None:
+        return jsonify({"error": "not found"}), 404
     with current_services().session() as session:
         try:
             found = window.candidates(session, member_id, object_id)
@@ -139,6 +139,8 @@ def merge(member_id: str):
 def journal(member_id: str, key: str):
     if not _authorized(member_id):
         return _refused()
+    if len(key) > 128:
+        return jsonify({"error": "not found"}), 404
     with current_services().session() as session:
         row = session.query(ObjectMerge).filter_by(key=key, member_id=member_id).one_or_none()
         if row is None:

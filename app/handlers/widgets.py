@@ -20,11 +20,13 @@ from markupsafe import Markup
 
 from app.handlers import services as current_services
 from app.objects import access
+from app.ratelimit import guard
 from app.widgets import WidgetContext, WidgetError, render, renderer
 from app.widgets import _gate as gate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("widgets", __name__)
+bp.before_request(guard("widgets"))  # unauthenticated: per-client limit
 
 _CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 BEARER_TTL_S = 3600

@@ -88,8 +88,20 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
     return summarize(desired.playbooks, report)
 
 
-def uninstall_playbooks(services, member_id: str, client=None) -> UninstallReport:
-    """Remove what the app created (admin asked to clean up)."""
+def uninstall_playbooks(
+    services, member_id: str, client=None, *, purge: bool = False
+) -> UninstallReport:
+    """Remove what the app created (admin asked to clean up): its wiring, and with
+    ``purge`` its fields, stages, pipelines and smart processes (``app.installers.uninstall``)."""
     client = client or services.portal(member_id)
     with services.session() as session:
-        return remove_owned(session, client, member_id)
+        return remove_owned(session, client, member_id, purge=purge)
+
+
+def purge_preview(services, member_id: str, client=None) -> list[tuple[str, str, int]]:
+    """The dry run of ``--purge``: each app-created field and how many records hold a value."""
+    from app.installers.uninstall import count_values
+
+    client = client or services.portal(member_id)
+    with services.session() as session:
+        return count_values(session, client, member_id)

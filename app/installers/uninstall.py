@@ -1,5 +1,12 @@
 """Remove what the app created on a portal (when the admin asks to clean up), nothing else.
 
+By default uninstall keeps the client's data: only the app's *wiring* goes (its tabs,
+robots and event bindings); its user fields — and every value in them — its stages,
+pipelines and smart processes stay on the portal, and the store keeps knowing them, so a
+reinstall adopts them again. ``purge=True`` (``b24 uninstall --purge``, after a dry run
+that counts the values that would go: :func:`count_values`) removes the app's own fields,
+stages, pipelines and smart processes too.
+
 Only store rows with ``owned=True`` are touched: adopted fields/stages/pipelines stay.
 Order: widgets, events, robots, fields, stages, then pipelines and smart processes.
 Records (leads, deals, items) are never deleted: a pipeline or smart process that still
@@ -11,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.installers.portal_io import run_batch
+from app.installers.wire import STANDARD_ETID, camel_name
 from app.portal.errors import NotFound
 from app.store import schema_objects
 from app.store.schema_objects import Known
@@ -21,9 +29,11 @@ class UninstallReport:
     removed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     requests: int = 0
+    kept: list[str] = field(default_factory=list)  # readable: what stays on the portal
 
 
-def _command(k: Known, owned_types: set[str]) -> tuple[str, dict] | None:
+def removal_command(k: Known, owned_types: set[str]) -> tuple[str, dict] | None:
+    """The REST call that removes ``k`` from the portal (None: nothing to call)."""
     if k.kind == "placement":
         return "placement.unbind", {"PLACEMENT": k.real_name, "HANDLER": k.meta.get("handler")}
     if k.kind == "event":
@@ -52,28 +62,30 @@ def _command(k: Known, owned_types: set[str]) -> tuple[str, dict] | None:
 
 
 ORDER = ("placement", "event", "robot", "field", "stage", "category", "type")
+WIRING = ("placement", "event", "robot")
 
 
-def remove_owned(session, client, member_id: str) -> UninstallReport:
-    """Delete the app's own configuration objects and forget the portal's mapping."""
+def remove_owned(session, client, member_id: str, *, purge: bool = False) -> UninstallReport:
+    """Delete the app's wiring (and with ``purge`` its own schema objects); see module doc."""
     known = schema_objects.load(session, member_id)
+    kinds = ORDER if purge else WIRING
     owned_types = {k.code for k in known.values() if k.kind == "type" and k.owned}
     owned_lists = {k.code for k in known.values() if k.kind == "category" and k.owned}
     cmd: dict[str, tuple[str, dict]] = {}
     keys: dict[str, tuple[str, str]] = {}
-    for kind in ORDER:
+    for kind in kinds:
         for (k_kind, code), k in sorted(known.items()):
             if k_kind != kind or not k.owned:
                 continue
             if kind == "stage" and _in_owned_container(k, known, owned_lists, owned_types):
                 continue  # removed with its pipeline / smart process
-            command = _command(k, owned_types)
+            command = removal_command(k, owned_types)
             if command:
                 key = f"u{len(cmd)}"
                 cmd[key], keys[key] = command, (kind, code)
     report = UninstallReport()
     out = run_batch(client, cmd) if cmd else None
-    forget = [key for key in known if not known[key].owned]
+    forget = [key for key in known if not known[key].owned] if purge else []
     for key, where in keys.items():
         err = out.errors.get(key) if out else None
         if err is None or isinstance(err, NotFound):
@@ -82,11 +94,65 @@ def remove_owned(session, client, member_id: str) -> UninstallReport:
         else:
             report.failed.append(f"{where[0]} {where[1]}: {err}")
     report.requests = out.requests if out else 0
-    if not report.failed:  # containers are gone, so is everything inside them
+    if purge and not report.failed:  # containers are gone, so is everything inside them
         forget = list(known)
     schema_objects.forget(session, member_id, forget)
     session.commit()
+    report.kept = kept_lines({k: v for k, v in known.items() if k not in set(forget)}, purge)
     return report
+
+
+def kept_lines(known: dict[tuple[str, str], Known], purge: bool) -> list[str]:
+    """What stays on the portal after uninstall, in words an admin reads."""
+
+    def count(kind, owned=None):
+        return sum(1 for (k, _), v in known.items() if k == kind and owned in (None, v.owned))
+
+    lines = []
+    if purge:
+        adopted = count("field", False) + count("stage", False) + count("category", False)
+        if adopted:
+            lines.append(f"{adopted} field(s)/stage(s)/pipeline(s) the app adopted, not created")
+    else:
+        if count("field"):
+            lines.append(f"{count('field')} user field(s) of the app, with every value in them")
+        if count("stage"):
+            lines.append(f"{count('stage')} stage(s) of the app's lead list and pipelines")
+        if count("category"):
+            lines.append(f"{count('category')} pipeline(s)")
+        if count("type"):
+            lines.append(f"{count('type')} smart process(es) with their items")
+    lines.append("every lead, deal, contact, company and smart-process item (never deleted)")
+    return lines
+
+
+def count_values(session, client, member_id: str) -> list[tuple[str, str, int]]:
+    """(entity, field, records with a value) for each user field the app created — what
+    ``--purge`` would delete. Reads every record's value through ``crm.item.list``."""
+    known = schema_objects.load(session, member_id)
+    etids = dict(STANDARD_ETID)
+    for (kind, code), k in known.items():
+        if kind == "type" and k.meta.get("entityTypeId"):
+            etids[code] = int(k.meta["entityTypeId"])
+    by_entity: dict[str, list[tuple[str, str]]] = {}
+    for (kind, code), k in sorted(known.items()):
+        if kind != "field" or not k.owned or not k.real_name:
+            continue
+        entity = str(k.meta.get("entity") or code.partition(":")[0])
+        by_entity.setdefault(entity, []).append((code.partition(":")[2], camel_name(k.real_name)))
+    out = []
+    for entity, fields in by_entity.items():
+        if entity not in etids:
+            continue
+        filled = dict.fromkeys((camel for _, camel in fields), 0)
+        params = {"entityTypeId": etids[entity], "select": ["id", *filled]}
+        pages = client.iter_list("crm.item.list", params, id_field="id", items_key="items")
+        for item in pages:
+            for camel in filled:
+                if item.get(camel) not in (None, "", [], False, "N"):
+                    filled[camel] += 1
+        out.extend((entity, code, filled[camel]) for code, camel in fields)
+    return out
 
 
 def _in_owned_container(k: Known, known, owned_lists, owned_types) -> bool:

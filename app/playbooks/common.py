@@ -52,3 +52,19 @@ def calendar_settings() -> tuple[SettingSpec, ...]:
             "extra_workdays", "table", [], t("Рабочие выходные (ГГГГ-ММ-ДД)", "Working weekends")
         ),
     )
+
+
+def lead_claim_settings(*claims: str) -> tuple[SettingSpec, ...]:
+    """Which leads of the shared lead list this playbook takes (``app.playbooks.lead_owner``):
+    sources (``WEBFORM``, ``CALL``…), ``form:<id>``, ``line:<connector>|<line id>``, ``*``."""
+    return (
+        SettingSpec(
+            "lead_claims",
+            "table",
+            list(claims),
+            t(
+                "Чьи лиды: источники, form:ID, line:канал|ID, * — остальные",
+                "Leads this playbook takes: sources, form:ID, line:connector|ID, * = the rest",
+            ),
+        ),
+    )

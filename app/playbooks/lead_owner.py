@@ -1,23 +1,28 @@
-"""Which playbook a lead belongs to where playbooks installed together share lead stages.
+"""Which installed playbook a lead belongs to, where several share the portal's one lead list.
 
-metal and kitchens both run on the portal's one lead pipeline. Stages with the same
-STATUS_ID are merged at install (``app.installers.desired``): «Не обработан» (``NEW``) and
-the success stage (``CONVERTED``: metal's «Конвертирован в сделку», kitchens' «Ура,
-согласие получено») are shared, every other stage is one playbook's own. A rule that acts
-on a shared stage and must act once per lead — the conversion that creates the deal — asks
-:func:`owns` first. The owner of a lead entering a shared stage is, in this order:
+Every playbook with lead stages (metal, furniture, kitchens, b2b) runs on the portal's only
+lead list; stages with the same STATUS_ID are merged at install (``app.installers.desired``):
+``NEW``, ``CONVERTED`` and ``JUNK`` are shared, every other stage is one playbook's own. The
+rule engine asks :func:`owner_of_lead` once per change (``app.rules.ownership``) and runs only
+the owner's rules on the lead. The owner is, in this order:
 
-1. the playbook whose **own stage the lead came from** (worked through kitchens'
-   «Клиент наш» or «Замер назначен» → kitchens; through metal's «Данные заполнены» or
-   «Передан менеджеру» → metal) — the pipeline the manager actually used;
-2. when it came from a shared stage (``NEW`` straight to ``CONVERTED``): the playbook whose
-   **own lead fields** the lead has more of filled (``UF_CRM_KT_*`` vs metal's dimensions,
-   region…);
-3. when that ties too: the playbook whose code the install **kept for the shared stage** —
-   the first of :data:`app.playbooks.NAMES` among those installed (metal before kitchens),
-   the same on every run for the portal.
+1. the playbook whose **own stage the lead is in** (kitchens' «Замер назначен» → kitchens;
+   a stage of a playbook since removed from the portal → nobody);
+2. on a move into a shared stage, the playbook whose **own stage it came from** — the
+   pipeline the manager actually worked it through;
+3. the **admin's choice** (setting ``lead_claims`` of each playbook): a claim on the CRM form
+   (``form:12`` — the lead's ``webformId``) or the open line (``line:livechat|1`` — the
+   lead's ``imol|<connector>|<line>|…`` messenger value, as ``crm.lead.get`` shows it;
+   ``line:`` alone = any open line) beats a claim on the lead's source (``WEBFORM``,
+   ``CALL``, ``EMAIL``… — its ``sourceId``); the more specific claim wins;
+4. the playbook whose **own lead fields** the lead has more of filled;
+5. the playbook claiming ``*`` (everything nobody else claims);
+6. else the first installed playbook with lead stages in :data:`app.playbooks.NAMES` order —
+   the one whose code the install kept for the shared stages.
 
-With one playbook installed nothing is shared and it owns every lead.
+Two playbooks claiming a lead equally specifically: the first in NAMES order wins (the plan
+is deterministic; ``b24 playbooks`` shows the claims). With one lead playbook installed
+nothing is shared and it owns every lead. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -28,16 +33,34 @@ from typing import Any
 
 from app.rules.model import RuleContext
 
+CLAIMS = "lead_claims"  # the setting key (a list of claims) every lead playbook declares
+ANY = "*"
+_EMPTY = (None, "", [], {}, 0, "0", "N", False)
 
-def _playbook(code: str | None) -> str | None:
-    """``"kitchens.lead.agreed"`` → ``"kitchens"`` (None for a raw, unmapped stage id)."""
-    if not code or "." not in code:
-        return None
-    return code.split(".", 1)[0]
+
+def playbook_of_code(code: str | None) -> str | None:
+    """The playbook that declares stage ``code`` (None for a raw, unmapped stage id)."""
+    return stage_playbooks().get(code or "")
+
+
+@lru_cache(maxsize=1)
+def stage_playbooks() -> dict[str, str]:
+    """Every declared stage code → its playbook (lead stages, pipelines, smart processes)."""
+    from app.playbooks import NAMES, load
+
+    return {s.code: name for name in NAMES for s in load(name).all_stages()}
+
+
+@lru_cache(maxsize=1)
+def lead_playbooks() -> tuple[str, ...]:
+    """The playbooks with lead stages, in NAMES order."""
+    from app.playbooks import NAMES, load
+
+    return tuple(n for n in NAMES if load(n).lead_stages)
 
 
 def _playbooks(codes: Iterable[str | None]) -> set[str]:
-    return {p for p in (_playbook(c) for c in codes) if p}
+    return {p for p in (playbook_of_code(c) for c in codes) if p}
 
 
 @lru_cache(maxsize=16)
@@ -59,33 +82,125 @@ def own_lead_fields(playbook: str) -> frozenset[str]:
 
 
 def _filled(record: Mapping[str, Any], fields: Iterable[str]) -> int:
-    empty = (None, "", [], {}, 0, "0", "N", False)
-    return sum(1 for f in fields if record.get(f) not in empty)
+    return sum(1 for f in fields if record.get(f) not in _EMPTY)
+
+
+def open_lines(record: Mapping[str, Any]) -> list[str]:
+    """``connector|line|…`` of each open-line messenger value on the lead (``imol|…``)."""
+    out = []
+    for f in record.get("fm") or []:
+        if not isinstance(f, Mapping):
+            continue
+        value = str(f.get("value") or f.get("VALUE") or "")
+        if value.lower().startswith("imol|"):
+            out.append(value[5:].lower())
+    return out
+
+
+FORM, LINE, SOURCE, STAR = 40, 20, 10, 1  # claim strengths: the more specific wins
+
+
+def claim_strength(claim: str, record: Mapping[str, Any]) -> int:
+    """How specifically ``claim`` covers the lead (0: it does not). A form beats a named
+    line, which beats a connector, which beats any open line, which beats a source, which
+    beats ``*``. Unknown claim shapes cover nothing (a typo must not capture leads)."""
+    text = str(claim or "").strip()
+    low = text.lower()
+    if text == ANY:
+        return STAR
+    if low.startswith("form:"):
+        form = str(record.get("webformId") or "").strip()
+        return FORM if form and form == text[5:].strip() else 0
+    if low.startswith("line:"):
+        wanted = low[5:].strip()
+        lines = open_lines(record)
+        if not lines:
+            return 0
+        if not wanted:
+            return LINE
+        hit = any(f"{v}|".startswith(f"{wanted}|") for v in lines)
+        return LINE + len(wanted.split("|")) if hit else 0
+    if text and ":" not in text:
+        source = str(record.get("sourceId") or "").strip().upper()
+        return SOURCE if source and source == text.upper() else 0
+    return 0
+
+
+def claimed_by(
+    record: Mapping[str, Any], candidates: Iterable[str], claims: Mapping[str, Iterable[str]]
+) -> dict[str, int]:
+    """Each candidate playbook → the strength of its strongest claim on the lead."""
+    return {
+        name: max((claim_strength(c, record) for c in (claims.get(name) or ())), default=0)
+        for name in candidates
+    }
+
+
+def owner_of_lead(
+    record: Mapping[str, Any] | None,
+    *,
+    installed: Iterable[str],
+    stage_codes: Iterable[str] = (),
+    from_codes: Iterable[str] = (),
+    claims: Mapping[str, Iterable[str]] | None = None,
+) -> str | None:
+    """The installed playbook that owns the lead (see the module doc); None when no
+    installed playbook has lead stages, or the lead is in a stage only playbooks that are
+    not installed (any more) declare."""
+    order = [n for n in lead_playbooks() if n in set(installed)]
+    if not order:
+        return None
+    if len(order) == 1:
+        return order[0]
+    record = record or {}
+    named = _playbooks(stage_codes)
+    here = named & set(order)
+    if named and not here:
+        return None  # the own stage of a playbook no longer installed: nobody's to touch
+    if len(here) == 1:
+        return here.pop()
+    came = _playbooks(from_codes) & set(order)
+    if len(came) == 1:
+        return came.pop()
+    candidates = [n for n in order if not here or n in here]
+    held = claimed_by(record, candidates, claims or {})
+    strongest = max(held.values())
+    if strongest >= SOURCE:
+        return next(name for name in candidates if held[name] == strongest)
+    counts = {p: _filled(record, own_lead_fields(p)) for p in candidates}
+    best = max(counts.values())
+    leaders = [p for p in candidates if counts[p] == best]
+    if best > 0 and len(leaders) == 1:
+        return leaders[0]
+    for name in candidates:
+        if held[name] == STAR:
+            return name
+    return candidates[0]
 
 
 def lead_owner(ctx: RuleContext) -> str | None:
-    """The playbook the lead of this stage change belongs to (see the module doc); None
-    when the change is not a stage move of a lead."""
+    """The owner the engine resolved for this change (``ctx.owner``); for a context built
+    without one (tests of a single rule), resolved here from the change's stage codes with
+    every playbook those codes name counted as installed."""
+    if ctx.owner is not None:
+        return ctx.owner
     change = ctx.change
-    if change.entity != "lead" or not change.stage_to:
+    if change.entity != "lead":
         return None
-    sharing = _playbooks({change.stage_to, *change.stage_to_codes})
-    if len(sharing) <= 1:
-        return next(iter(sharing), None)
-    came_from = _playbooks({change.stage_from, *change.stage_from_codes}) & sharing
-    if len(came_from) == 1:
-        return came_from.pop()
-    record = ctx.record or {}
-    counts = {p: _filled(record, own_lead_fields(p)) for p in sharing}
-    best = max(counts.values())
-    leaders = [p for p, n in counts.items() if n == best]
-    if len(leaders) == 1:
-        return leaders[0]
-    return _playbook(change.stage_to)  # the code the install kept for the shared stage
+    codes = {c for c in (change.stage_to, *change.stage_to_codes) if c}
+    installed = _playbooks(codes) | _playbooks({change.stage_from, *change.stage_from_codes})
+    if not installed:
+        return None
+    return owner_of_lead(
+        ctx.record,
+        installed=installed,
+        stage_codes=codes,
+        from_codes={c for c in (change.stage_from, *change.stage_from_codes) if c},
+    )
 
 
 def owns(ctx: RuleContext, playbook: str) -> bool:
-    """True when ``playbook`` should act on this lead's move (an unmapped stage — no
-    playbook named — is left to whoever asks)."""
+    """True when ``playbook`` should act on this lead (a lead no playbook can be named for —
+    an unmapped stage — is left to whoever asks)."""
     owner = lead_owner(ctx)
     return owner is None or owner == playbook

@@ -1,14 +1,18 @@
 """Playbook settings: typed defaults from the playbook data, overrides stored per portal.
 
 ``effective(session, member_id, playbook)`` is what rules see; ``set_value`` validates the
-type before storing so a bad value never reaches a rule.
+type (and a template's placeholders, ``setting_templates``) before storing, so a bad value
+never reaches a rule; ``reset`` drops an override so the default applies again;
+``describe`` lists every setting with its label, unit and an example of its shape.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from app.playbooks import load
+from app.playbooks import load, setting_templates
 from app.playbooks.schema import SettingSpec
 from app.store import portal_settings
 
@@ -67,13 +71,67 @@ def set_value(session, member_id: str, playbook: str, key: str, value: Any) -> A
     """Validate and store one override; returns the stored (coerced) value."""
     spec = load(playbook).setting(key)
     coerced = coerce(spec, value)
+    setting_templates.check(playbook, key, coerced)
     portal_settings.put(session, member_id, playbook, key, coerced)
     return coerced
 
 
-def reset(session, member_id: str, playbook: str, key: str) -> None:
-    load(playbook).setting(key)  # KeyError for unknown keys
+def reset(session, member_id: str, playbook: str, key: str) -> Any:
+    """Drop this portal's override of ``key``; returns the default that applies again."""
+    spec = load(playbook).setting(key)  # KeyError for unknown keys
     portal_settings.drop(session, member_id, playbook, key)
+    return spec.default
+
+
+UNITS = {"hours": "hours", "days": "days", "minutes": "minutes"}
+KINDS = {"int": "whole number", "float": "number", "str": "text", "bool": "yes/no"}
+
+
+@dataclass(frozen=True)
+class Described:
+    """One setting as an operator sees it."""
+
+    key: str
+    value: Any
+    overridden: bool
+    label: str  # "Title template / Шаблон названия"
+    kind: str  # "days", "text", "JSON list" …
+    example: str  # a value of the right shape, as --set takes it
+
+
+def _example(key: str, kind: str, default: Any) -> str:
+    if default not in (None, "", [], {}):
+        return json.dumps(default, ensure_ascii=False) if kind == "table" else str(default)
+    if kind == "table":
+        if key.endswith("_user_ids"):
+            return "[5, 7]"
+        if key in ("holidays", "extra_workdays"):
+            return '["2027-01-01", "2027-01-02"]'
+        return "[]" if isinstance(default, list) else "{}"
+    return {"int": "5", "float": "1.5", "bool": "true", "str": '"text"'}.get(kind, "1")
+
+
+def describe(session, member_id: str, playbook: str) -> list[Described]:
+    """Every setting of ``playbook`` on the portal: value, label, unit and an example."""
+    overrides = portal_settings.overrides(session, member_id, playbook)
+    out = []
+    for spec in load(playbook).settings:
+        kind = UNITS.get(spec.type) or KINDS.get(spec.type)
+        if kind is None:  # table
+            kind = "JSON list" if isinstance(spec.default, list) else "JSON object"
+        if setting_templates.fields_for(playbook, spec.key) is not None:
+            kind = "template"
+        out.append(
+            Described(
+                key=spec.key,
+                value=overrides.get(spec.key, spec.default),
+                overridden=spec.key in overrides,
+                label=f"{spec.label.en} / {spec.label.ru}",
+                kind=kind,
+                example=_example(spec.key, spec.type, spec.default),
+            )
+        )
+    return out
 
 
 def all_effective(session, member_id: str, playbooks) -> dict[str, dict[str, Any]]:

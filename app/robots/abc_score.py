@@ -38,6 +38,7 @@ SPEC = RobotSpec(
         PropertySpec("expected_sum", {"ru": "Ожидаемая сумма", "en": "Expected sum"}, "double"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("title", "opportunity", "UF_CRM_KT_ABC", "UF_CRM_KT_EXPECTED_SUM"),
 )
 
 

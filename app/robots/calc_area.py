@@ -45,6 +45,7 @@ SPEC = RobotSpec(
         PropertySpec("tonnage", {"ru": "Тоннаж, т", "en": "Tonnage, t"}, "double"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("UF_CRM_*", "opportunity"),  # numbers only: never title, stage or owner
 )
 
 

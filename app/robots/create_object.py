@@ -50,6 +50,7 @@ SPEC = RobotSpec(
         PropertySpec("ids", {"ru": "ID дублей", "en": "Duplicate ids"}, "string"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("assignedById",),
 )
 
 

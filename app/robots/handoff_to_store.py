@@ -28,6 +28,7 @@ SPEC = RobotSpec(
         PropertySpec("administrator", {"ru": "Администратор", "en": "Administrator"}, "user"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("assignedById",),
 )
 
 

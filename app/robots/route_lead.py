@@ -48,6 +48,7 @@ SPEC = RobotSpec(
         PropertySpec("rule", {"ru": "Правило", "en": "Rule"}, "string"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("assignedById",),
 )
 
 TABLE_SETTING = "routing_table"

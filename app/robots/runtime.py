@@ -4,8 +4,10 @@
 
 1. The run row (``app.store.robot_runs``) is opened; a call already answered (a replayed
    POST, a duplicate job) stops here: nothing is redone and nothing is re-sent.
-2. Unless an answer is stored already: parse the document and the properties, ``load``,
-   ``run`` (pure), apply the actions (keys derived from the event token, so effects are
+2. Unless an answer is stored already: prove the event token with the portal
+   (``bizproc.activity.log``; a refused token ends the run, nothing written, nothing sent),
+   parse the document and the properties, ``load``,
+   ``run`` (pure), refuse writes to fields the robot does not declare, apply the actions (keys derived from the event token, so effects are
    single even if this step is repeated), and store the answer.
 3. Send the stored answer with ``bizproc.event.send`` (skipped when the portal does not wait,
    ``use_subscription=N``).
@@ -31,6 +33,7 @@ from app.robots.catalog import robot_module
 from app.robots.contract import LoadEnv, RobotInput, RobotInputError, RobotResult
 from app.robots.documents import DocumentError, Loaded, load_document, parse_document
 from app.robots.properties import PropertyError, parse_properties
+from app.rules.actions import UpdateFields
 from app.rules.apply import apply_with
 from app.store import robot_runs
 
@@ -70,6 +73,12 @@ def execute(ctx: Any, call: RobotCall, *, retry_in: float | None = None) -> Outc
     if state == robot_runs.DECIDED:
         answer = stored
     else:
+        refused = _verify_token(ctx, call, retry_in)
+        if refused:
+            with ctx.session_factory() as session:
+                row = robot_runs.get(session, call.member_id, call.event_token)
+                robot_runs.finish(session, row, robot_runs.FAILED, refused)
+            return Outcome(robot_runs.FAILED, error=refused)
         answer = _decide_or_raise(ctx, call, retry_in)
         with ctx.session_factory() as session:
             row = robot_runs.get(session, call.member_id, call.event_token)
@@ -83,6 +92,42 @@ def execute(ctx: Any, call: RobotCall, *, retry_in: float | None = None) -> Outc
     return Outcome(
         state, error=answer.error or send_error or "", return_values=dict(answer.return_values)
     )
+
+
+VERIFY_LOG = "Запрос получен приложением (request received)"
+
+
+def _verify_token(ctx: Any, call: RobotCall, retry_in: float | None) -> str:
+    """Prove the call's ``event_token`` with the portal before anything is written; → the
+    refusal text, or "" when proved (or when nothing can be proved, see below).
+
+    ``bizproc.activity.log`` takes the event token and adds a log line WITHOUT closing the
+    activity (api-reference/bizproc/bizproc-activity/bizproc-activity-log.md; the portal
+    answers a forged token with an error, "the method may also return errors from the
+    business process"). Logging "is possible if the action is subscribed with
+    USE_SUBSCRIPTION=Y": a ``use_subscription=N`` call cannot be proved by any documented
+    method, and then only the fields the robot declares (``SPEC.writes``) can be written —
+    the gap SECURITY.md records. A retryable failure is raised while a retry can still
+    answer in time."""
+    if not call.wait_answer:
+        return ""
+    try:
+        ctx.client.call(
+            "bizproc.activity.log",
+            {"event_token": call.event_token, "log_message": VERIFY_LOG},
+            priority="robots",
+        )
+    except PortalError as exc:
+        if exc.retryable and _time_left(ctx, call, retry_in):
+            raise
+        log.warning(
+            "robot %s on %s: event token not proved (%s); nothing done",
+            call.code,
+            call.member_id,
+            exc.code,
+        )
+        return f"event_token refused by the portal ({exc.code})"
+    return ""
 
 
 def _time_left(ctx: Any, call: RobotCall, retry_in: float | None) -> bool:
@@ -141,6 +186,20 @@ def _decide(ctx: Any, call: RobotCall, module: Any) -> answers.Answer:
         user_id=call.user_id,
     )
     result: RobotResult = module.run(inp)
+    undeclared = sorted(
+        {
+            str(code)
+            for action in result.actions
+            if isinstance(action, UpdateFields)
+            for code in action.fields
+            if not spec.may_write(code)
+        }
+    )
+    if undeclared:
+        # a robot writes only what it declares (SPEC.writes), whatever its properties name
+        raise RobotInputError(
+            "робот не меняет поля " + ", ".join(undeclared) + " (field not writable by this robot)"
+        )
     if result.actions:
         report = apply_with(
             ctx.session_factory,

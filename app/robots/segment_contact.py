@@ -32,6 +32,7 @@ SPEC = RobotSpec(
         PropertySpec("orders_sum", {"ru": "Сумма заказов", "en": "Orders total"}, "double"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("UF_CRM_ES_ORDERS", "UF_CRM_ES_ORDERS_SUM", "UF_CRM_ES_SEGMENT"),
 )
 
 

@@ -59,6 +59,15 @@ class RobotSpec:
     descriptions: Mapping[str, str] = field(default_factory=dict)
     properties: tuple[PropertySpec, ...] = ()
     returns: tuple[PropertySpec, ...] = ()
+    # Record fields this robot may write (stable codes, ``fnmatch`` patterns such as
+    # ``UF_CRM_*``). A robot call cannot always be verified before it runs (see
+    # app.robots.runtime), so whatever its properties say, it writes only these.
+    writes: tuple[str, ...] = ()
+
+    def may_write(self, field_code: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        return any(fnmatchcase(str(field_code), pattern) for pattern in self.writes)
 
     def __post_init__(self) -> None:
         allowed = set("abcdefghijklmnopqrstuvwxyz0123456789._-")

@@ -40,6 +40,7 @@ SPEC = RobotSpec(
         PropertySpec("updated", {"ru": "Обновлено записей", "en": "Records updated"}, "int"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("assignedById",),
 )
 
 STANDARD = {"lead": 1, "deal": 2, "contact": 3, "company": 4}

@@ -42,6 +42,7 @@ SPEC = RobotSpec(
         PropertySpec("title", {"ru": "Название", "en": "Title"}, "string"),
         PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
     ),
+    writes=("title",),
 )
 
 FIXED_ALIASES = {"source": "sourceId", "created": "createdTime", "responsible": "assignedById"}

@@ -9,7 +9,7 @@ How it fits together (see docs/architecture.md, "Rules as data"):
                   :class:`Rule`, :class:`RuleContext`.
 * ``actions``   — the action values a rule returns (UpdateFields, MoveStage, CreateRecord,
                   LinkRecords, DeleteRecord, Notify, CreateTask, UpdateTask, CreateTodo,
-                  MessageClient,
+                  MessageClient (sent through ``app.channels``), ChatMessage,
                   TimelineComment, StartTimer, CancelTimer).
 * ``changes``   — the pure diff: mirror snapshot vs current record → list of changes.
 * ``dispatch``  — the table: which rules of which playbooks see a change.

@@ -162,12 +162,28 @@ class CreateTodo(Action):
 
 @dataclass(frozen=True)
 class MessageClient(Action):
-    """Message the record's client. ``channel``: ``"email" | "sms" | "messenger"``."""
+    """Message the record's client (``app.channels``). ``channel``: the rule's preferred
+    ``"email" | "sms" | "messenger"``; the playbook's ``message_channels`` setting may
+    reorder, and a client without that address gets the next channel. ``template`` names
+    the text in the ``message_templates`` setting (which overrides ``text`` when set);
+    ``{field}`` placeholders are filled from the record when it is sent."""
 
     channel: str
     record: RecordRef
     subject: str
     text: str
+    key: str = field(default="", kw_only=True)
+    template: str = field(default="", kw_only=True)
+
+
+@dataclass(frozen=True)
+class ChatMessage(Action):
+    """A message to a staff chat (``im.message.add``, ``DIALOG_ID=chat<id>``). With no
+    ``chat_id`` configured it falls back to a notification to each of ``fallback_users``."""
+
+    chat_id: str
+    text: str
+    fallback_users: tuple[int, ...] = ()
     key: str = field(default="", kw_only=True)
 
 

@@ -14,7 +14,8 @@
    echo event of our own write diffs to nothing.
 
 StartTimer / CancelTimer go to ``app.timers.service`` (imported lazily); while that module
-is missing they are audited as ``skipped``.
+is missing they are audited as ``skipped``. MessageClient becomes an outbox row in the same
+settle transaction and its send job is queued after the commit (``app.channels``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TIMER_ACTIONS = (A.StartTimer, A.CancelTimer)
+LOCAL_ACTIONS = (*TIMER_ACTIONS, A.MessageClient)  # not batch commands
 
 
 def apply_actions(
@@ -138,14 +140,19 @@ def apply_groups(
         to_send, refs = claim(session, member_id, [g.rule for g in groups], items, outcomes)
         session.commit()
 
-    portal = [i for i in to_send if not isinstance(items[i].action, TIMER_ACTIONS)]
+    portal = [i for i in to_send if not isinstance(items[i].action, LOCAL_ACTIONS)]
     results, errors = _send(client, naming, items, portal, refs)
+    messages: list[int] = []
 
     with session_factory() as session:
         for i in to_send:
             action, key = items[i].action, items[i].key
             if isinstance(action, TIMER_ACTIONS):
                 status, result, error = _timer(session, member_id, action, key)
+            elif isinstance(action, A.MessageClient):
+                status, result, error = _message(
+                    session, member_id, groups[items[i].group].rule, action, key, messages
+                )
             elif i in errors:
                 status, result, error = FAILED, None, errors[i]
                 _forget_gone_task(session, member_id, action, error)
@@ -160,11 +167,36 @@ def apply_groups(
                 grp = groups[item.group]
                 rule_audit.write(session, member_id, record, grp.rule, grp.cause, outcome)
         session.commit()
+    if messages:
+        _enqueue_messages(member_id, messages)
     reports = [ApplyReport() for _ in groups]
     for item, outcome in zip(items, outcomes, strict=True):
         if outcome is not None:
             reports[item.group].outcomes.append(outcome)
     return reports
+
+
+def _message(session, member_id, rule, action, key, queued) -> tuple[str, Any, str | None]:
+    """The outbox row of a MessageClient (the same row on a replay); its id joins ``queued``
+    when it still has to be sent."""
+    from app.channels.dispatch import record
+
+    try:
+        message_id, to_send = record(session, member_id, key, rule, action)
+    except (TypeError, ValueError) as exc:  # e.g. a Ref as the record: refused, audited
+        return FAILED, None, f"message refused: {exc}"
+    if to_send:
+        queued.append(message_id)
+    return DONE, {"message": message_id}, None
+
+
+def _enqueue_messages(member_id: str, message_ids: list[int]) -> None:
+    from app.channels.dispatch import enqueue_sends
+
+    try:
+        enqueue_sends(member_id, message_ids)
+    except Exception:  # noqa: BLE001 - the rows stay queued; requeue_stale picks them up
+        log.exception("could not queue %d message(s) of %s", len(message_ids), member_id)
 
 
 def _forget_gone_task(session, member_id: str, action: A.Action, error: str) -> None:

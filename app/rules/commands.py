@@ -192,13 +192,41 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
         return [Command(label(i), "crm.activity.todo.add", params, i)]
     if isinstance(action, A.TimelineComment):
         return [_comment(action.entity, action.record_id, action.text, i, naming, refs)]
-    if isinstance(action, A.MessageClient):
-        # The portal sends through its own channels; we record the message on the record's
-        # timeline so the manager sees exactly what went out and when.
-        entity, rid = action.record
-        text = f"[{action.channel}] {action.subject}\n{action.text}".strip()
-        return [_comment(entity, rid, text, i, naming, refs)]
+    if isinstance(action, A.ChatMessage):
+        return _chat(action, i)
+    # MessageClient is not a batch command: it goes to the outbox (app.channels)
     raise NotAPortalAction(action.action_type)
+
+
+def dialog_id(chat_id: str) -> str | None:
+    """``DIALOG_ID`` of a group chat: ``chat<id>`` (``api-reference/chats/messages/
+    im-message-add.md``); a bare number is taken as a chat id. None when not a chat."""
+    text = str(chat_id or "").strip().lower()
+    if text.startswith("chat") and text[4:].isdigit():
+        return text
+    return f"chat{text}" if text.isdigit() and int(text) > 0 else None
+
+
+def _chat(action: A.ChatMessage, i: int) -> list[Command]:
+    dialog = dialog_id(action.chat_id)
+    if dialog is not None:
+        return [
+            Command(label(i), "im.message.add", {"DIALOG_ID": dialog, "MESSAGE": action.text}, i)
+        ]
+    if str(action.chat_id or "").strip():
+        raise ValueError(f"chat id {action.chat_id!r} is not chat<number>")
+    if not action.fallback_users:
+        raise ValueError("no chat configured and nobody to notify instead")
+    return [
+        Command(
+            label(i, n),
+            "im.notify.system.add",
+            {"USER_ID": uid, "MESSAGE": action.text},
+            i,
+            primary=n == 0,
+        )
+        for n, uid in enumerate(action.fallback_users)
+    ]
 
 
 def _comment(entity, record_id, text, i, naming, refs) -> Command:

@@ -62,9 +62,11 @@ def playbook_rules(playbook: str) -> tuple[Rule, ...]:
 
 @dataclass(frozen=True)
 class DispatchTable:
-    """The rules of one portal, in a stable order (playbook, then module, then list order)."""
+    """The rules of one portal, in a stable order (playbook, then module, then list order),
+    and the playbooks installed there (what record ownership chooses from)."""
 
     rules: tuple[Rule, ...]
+    playbooks: tuple[str, ...] = ()
 
     def for_change(self, change: Change) -> list[Rule]:
         return [r for r in self.rules if r.applies_to(change)]
@@ -76,6 +78,7 @@ class DispatchTable:
 def table_for(playbooks: Iterable[str]) -> DispatchTable:
     """The dispatch table of a portal with ``playbooks`` installed."""
     rules: list[Rule] = []
-    for name in sorted(set(playbooks)):
+    names = sorted(set(playbooks))
+    for name in names:
         rules.extend(playbook_rules(name))
-    return DispatchTable(tuple(rules))
+    return DispatchTable(tuple(rules), tuple(names))

@@ -3,6 +3,10 @@
 A rule that raises does not stop the others: its error is returned as a :class:`Decision`
 with ``error`` set, so the job can audit it (a bug in one rule is not fixed by retrying the
 whole change, and must not block unrelated rules).
+
+Ownership is enforced here, once for every rule: a change's record belongs to one installed
+playbook (``app.rules.ownership``) and only that playbook's rules see it; a rule may start
+only its own playbook's timers.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.rules.actions import Action
+from app.rules.actions import Action, StartTimer
 from app.rules.dispatch import DispatchTable
 from app.rules.model import Change, Rule, RuleContext
+from app.rules.ownership import governed, may_act, record_owner
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,28 @@ def decide(
     schema: Any,
     now: datetime,
 ) -> list[Decision]:
-    """Each matching (rule, change) → a :class:`Decision`. ``settings`` is keyed by playbook."""
+    """Each matching (rule, change) → a :class:`Decision`. ``settings`` is keyed by playbook.
+
+    Rules of a playbook that does not own the change's record are not run at all (no
+    Decision: nothing audited, nothing written)."""
     out: list[Decision] = []
+    installed = tuple(table.playbooks) or tuple(settings)
     for change in changes:
-        for rule in table.for_change(change):
+        rules = table.for_change(change)
+        if not rules:
+            continue
+        owner = record_owner(
+            change.entity,
+            record,
+            installed=installed,
+            naming=schema,
+            settings=settings,
+            change=change,
+            related=related,
+        )
+        for rule in rules:
+            if not may_act(rule, owner):
+                continue
             ctx = RuleContext(
                 change=change,
                 record=record,
@@ -48,6 +71,7 @@ def decide(
                 settings=settings.get(rule.playbook, {}),
                 schema=schema,
                 now=now,
+                owner=owner or None,
             )
             try:
                 actions = rule.decide(ctx) or []
@@ -58,8 +82,19 @@ def decide(
             if bad:
                 out.append(Decision(rule, change, error=f"rule returned non-actions: {bad!r}"))
                 continue
+            foreign = [a.kind for a in actions if _foreign_timer(rule, a)]
+            if foreign:
+                out.append(Decision(rule, change, error=f"rule started foreign timers: {foreign}"))
+                continue
             out.append(Decision(rule, change, tuple(actions)))
     return out
+
+
+def _foreign_timer(rule: Rule, action: Action) -> bool:
+    """A StartTimer of another playbook's kind (timer kinds are ``<playbook>.<name>``)."""
+    if not isinstance(action, StartTimer) or not governed(rule.playbook):
+        return False
+    return action.kind.split(".", 1)[0] != rule.playbook
 
 
 def needed_related(table: DispatchTable, entity: str) -> frozenset[str]:

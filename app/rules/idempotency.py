@@ -22,7 +22,16 @@ from app.rules import actions as A
 from app.rules.outcomes import DUPLICATE, UNCERTAIN, ActionOutcome
 from app.store import audit
 
-REPEATABLE = (A.UpdateFields, A.MoveStage, A.LinkRecords, A.DeleteRecord, A.CancelTimer)
+# MessageClient only records an outbox row (unique per key): recording it again is harmless,
+# and the outbox's own claim keeps the message itself to one send.
+REPEATABLE = (
+    A.UpdateFields,
+    A.MoveStage,
+    A.LinkRecords,
+    A.DeleteRecord,
+    A.CancelTimer,
+    A.MessageClient,
+)
 
 
 def action_key(

@@ -163,7 +163,9 @@ class RuleContext:
     """Everything a rule may look at. ``record`` is the current snapshot (None after delete);
     ``related`` holds related snapshots by name (``"company"``, ``"contacts"``, …) as the
     rule's ``needs`` asked; ``settings`` are the playbook's settings for this portal;
-    ``schema`` is the portal's SchemaMap (read-only lookups); ``now`` is an aware UTC time."""
+    ``schema`` is the portal's SchemaMap (read-only lookups); ``now`` is an aware UTC time;
+    ``owner`` is the installed playbook the record belongs to as the engine resolved it
+    (``app.rules.ownership``; None = shared, e.g. a contact, or not resolved)."""
 
     change: Change
     record: Mapping[str, Any] | None
@@ -171,6 +173,7 @@ class RuleContext:
     settings: Mapping[str, Any]
     schema: Any
     now: datetime
+    owner: str | None = None
 
 
 Decide = Callable[[RuleContext], "list[Action]"]

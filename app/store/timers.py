@@ -3,7 +3,8 @@
 A :class:`Timer` row is the truth about a timer: Redis only carries the job that fires it.
 States: ``pending`` → (clock claims it) ``enqueued`` → ``fired`` | ``cancelled`` | ``failed``;
 an ``enqueued`` row whose lease expired (its job vanished with Redis, or crashed) goes back
-to ``pending``. ``(member_id, key)`` is unique, so starting the same timer twice is a no-op.
+to ``pending``; a confirmed uninstall moves open rows to ``paused`` and a reinstall within
+the retention window back to ``pending``. ``(member_id, key)`` is unique, so starting the same timer twice is a no-op.
 The ``(state, due_at)`` index makes a clock tick cost what the due rows cost, not the table.
 """
 
@@ -22,7 +23,8 @@ ENQUEUED = "enqueued"
 FIRED = "fired"
 CANCELLED = "cancelled"
 FAILED = "failed"
-STATES = (PENDING, ENQUEUED, FIRED, CANCELLED, FAILED)
+PAUSED = "paused"  # the app was uninstalled (confirmed); a reinstall in time resumes it
+STATES = (PENDING, ENQUEUED, FIRED, CANCELLED, FAILED, PAUSED)
 OPEN_STATES = (PENDING, ENQUEUED)
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.

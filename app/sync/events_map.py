@@ -57,9 +57,12 @@ def _task_of(data: Mapping[str, Any] | None) -> tuple[str, int] | None:
     return None
 
 
+MAX_ID = 2**31 - 1  # Bitrix ids are SQL INTs: anything larger is forged and would overflow
+
+
 def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 10:
         return None
-    return number if number > 0 else None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -181,7 +181,7 @@ def process_clock(offset_seconds: float | None = None) -> SystemClock:
     return SystemClock(timedelta(seconds=offset_seconds))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Enqueue due timers (one per deployment).")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
     parser.add_argument("--offset-seconds", type=float, default=None, help="testing only")
@@ -195,11 +195,18 @@ def main(argv: list[str] | None = None) -> None:
         configure_logging(current().settings)
     except Exception:  # logging setup is optional; never block the clock on it
         logging.basicConfig(level=logging.INFO)
+    from app.store.migrate import refuse_to_start
+
+    if refuse_to_start(current().engine, "clock"):
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     run(current(), process_clock(args.offset_seconds), interval=args.interval, stop=stop)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    sys.exit(main())

@@ -109,6 +109,10 @@ def _fire_locked(services, ctx, row: _Row, token: str, now: datetime) -> dict[st
     if reason:
         _finish(services, row, token, CANCELLED, reason)
         return {"status": CANCELLED, "reason": reason}
+    reason = _not_ours(ctx, row, record, fetched.related)
+    if reason:
+        _finish(services, row, token, CANCELLED, reason)
+        return {"status": CANCELLED, "reason": reason}
 
     playbook = row.kind.split(".", 1)[0]
     own_settings = ctx.settings.get(playbook, {})
@@ -179,6 +183,32 @@ def _fire_locked(services, ctx, row: _Row, token: str, now: datetime) -> dict[st
     else:
         _finish(services, row, token, FIRED, f"{done} action(s) done")
     return {"status": FIRED, "done": done, "rules": [d.rule.qualified_name() for d in decisions]}
+
+
+def _not_ours(ctx, row: _Row, record, related) -> str | None:
+    """Why this timer's playbook may no longer act on its record (None: it may).
+
+    A timer belongs to the playbook its kind names (``kitchens.sos``): when that playbook
+    was removed from the portal, or the record now belongs to another playbook (a shared
+    lead moved into another playbook's stage), the timer is cancelled instead of fired."""
+    from app.rules.ownership import SHARED, governed, record_owner
+
+    playbook = row.kind.split(".", 1)[0]
+    if not governed(playbook):
+        return None
+    if playbook not in tuple(ctx.playbooks):
+        return f"playbook {playbook} is not installed on this portal"
+    owner = record_owner(
+        row.entity,
+        record,
+        installed=ctx.playbooks,
+        naming=ctx.naming,
+        settings=ctx.settings,
+        related=related,
+    )
+    if owner is SHARED or owner == playbook:
+        return None
+    return f"the {row.entity} belongs to {owner or 'no installed playbook'}, not {playbook}"
 
 
 def _load(services: Any, timer_id: int) -> _Row | None:

@@ -9,14 +9,14 @@ key): a replayed rule finds the row and gets its id back, nothing is added.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.store.base import utcnow
-from app.store.timers import CANCELLED, OPEN_STATES, PENDING, STATES, Timer
+from app.store.timers import CANCELLED, OPEN_STATES, PAUSED, PENDING, STATES, Timer
 
 MAX_KEY = 128
 
@@ -115,6 +115,48 @@ def cancel_timers(
 def cancel_all_for_portal(session: Session, member_id: str) -> int:
     """Cancel every open timer of a portal (called on uninstall); returns how many."""
     return cancel_timers(session, member_id, reason="portal uninstalled")
+
+
+PAUSED_RETENTION = timedelta(days=30)
+
+
+def pause_all_for_portal(session: Session, member_id: str, reason: str) -> int:
+    """Pause every open timer of a portal (a CONFIRMED uninstall); returns how many.
+
+    State ``paused`` (the clock never claims it), ``outcome`` = ``reason``, ``finished_at`` =
+    when it was paused. :func:`resume_paused` brings them back if the app is reinstalled
+    within :data:`PAUSED_RETENTION` — an uninstall by mistake loses no follow-up."""
+    result = session.execute(
+        update(Timer)
+        .where(Timer.member_id == member_id, Timer.state.in_(OPEN_STATES))
+        .values(
+            state=PAUSED,
+            finished_at=utcnow(),
+            outcome=f"paused: {reason}",
+            claimed_by=None,
+            lease_until=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def resume_paused(session: Session, member_id: str, now: datetime | None = None) -> tuple[int, int]:
+    """Reinstall: paused timers younger than the retention window go back to ``pending``
+    (overdue ones fire at the next tick); older ones are cancelled. → (resumed, expired)."""
+    now = now or utcnow()
+    base = update(Timer).where(Timer.member_id == member_id, Timer.state == PAUSED)
+    resumed = session.execute(
+        base.where(Timer.finished_at >= now - PAUSED_RETENTION).values(
+            state=PENDING, finished_at=None, outcome=None
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    expired = session.execute(
+        base.values(state=CANCELLED, finished_at=now, outcome="paused longer than retention"),
+        execution_options={"synchronize_session": False},
+    )
+    return resumed.rowcount or 0, expired.rowcount or 0
 
 
 def cancel_by_id(session: Session, timer_id: int, reason: str = "cancelled by operator") -> bool:

@@ -59,7 +59,9 @@ def standard_act(
             return [A.Notify(users, render(step.template, ctx))] if users else []
         if step.action == "message_client":
             text = render(texts.get(step.template, step.template), ctx)
-            return [A.MessageClient(channel, (entity, rid), record.get("title") or "", text)]
+            subject = record.get("title") or ""
+            action = A.MessageClient(channel, (entity, rid), subject, text, template=step.template)
+            return [action]
         if step.action == "task":
             responsible = record.get(RESPONSIBLE_FIELD)
             if not responsible:

@@ -6,11 +6,18 @@ The frame form is browser-originated, so nothing in it is trusted until proved:
   equal its STORED domain (everything afterwards uses the stored one);
 * ``APPLICATION_TOKEN`` (newer portals) is compared with the stored token in constant time;
   without it, ``AUTH_ID`` (the viewing user's access token) is proved with ``app.info`` on
-  the stored domain — the same documented exception to "handlers never call the portal" as
+  the stored domain, whose ``CODE`` must be OUR app (``B24_CLIENT_ID``; a token another app
+  on the portal received is refused — api-reference/common/system/app-info.md) — the same
+  documented exception to "handlers never call the portal" as
   ``app.handlers.install``: nothing else can tell a forged form from a real open, and the
   user is waiting in the frame for exactly this answer. A positive answer is cached in Redis
   under a SHA-256 of (member_id, AUTH_ID) — never the token — for min(AUTH_EXPIRES, 600) s,
-  so reopening tabs does not call the portal each time.
+  so reopening tabs does not call the portal each time; a refusal is cached the same way
+  for ``DENY_CACHE_S`` seconds, so a flood of forged opens costs the portal one call.
+
+A page of ours that posts back to itself (the b2b reports period form) proves itself with
+``BEARER``, the HMAC-signed, expiring token the page was rendered with
+(``app.objects.access``).
 
 Raises :class:`app.widgets.WidgetError` with the HTTP status of the refusal.
 """
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 AUTH_CACHE_MAX_S = 600
+DENY_CACHE_S = 30  # a refused AUTH_ID is refused again without asking the portal, briefly
+DENIED = b"denied"
 _DETAIL = re.compile(r"_DETAIL_TAB$")
 
 
@@ -103,16 +112,31 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
             log.warning("widget open refused: application token mismatch")
             raise denied
         return
+    bearer = form.get("BEARER") or ""
+    if bearer:  # a page of ours re-posting itself (b2b period form): our signed bearer
+        from app.objects import access
+
+        if not opener.application_token or not access.allowed(
+            opener.application_token, opener.member_id, bearer=bearer, header_token=None
+        ):
+            log.warning("widget open refused: bearer not valid")
+            raise denied
+        return
     auth_id = form.get("AUTH_ID") or ""
     if not auth_id:
         raise denied
     key = _auth_key(opener.member_id, auth_id)
-    if services.redis.get(key):
+    cached = services.redis.get(key)
+    if cached == DENIED:
+        raise denied  # refused moments ago: do not make the portal answer again
+    if cached:
         return
     try:
         verify_token_on_portal(services.settings, opener.domain, auth_id)
     except VerificationFailed as exc:
         log.warning("widget open refused: AUTH_ID not verified (%s)", exc)
+        if exc.reachable:
+            services.redis.set(key, DENIED, ex=DENY_CACHE_S)
         if not exc.reachable:
             raise WidgetError(
                 msg(
@@ -160,11 +184,18 @@ def record_id(placement: str, opts: dict[str, Any], lang: str) -> int | None:
     value = _positive(raw)
     if value is None:
         raise WidgetError(
-            msg(lang, "Не передан номер записи CRM (ID)", "No CRM record ID was passed"), 400
+            msg(
+                lang,
+                "Не передан номер записи CRM (ID) или он вне допустимого диапазона",
+                "No valid CRM record ID was passed",
+            ),
+            400,
         )
     return value
 
 
 def _positive(raw: Any) -> int | None:
-    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    """A record id within bounds (``app.handlers.bounds``: huge ids would overflow the store)."""
+    from app.handlers.bounds import valid_id
+
+    return valid_id(raw)

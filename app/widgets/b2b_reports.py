@@ -1,5 +1,7 @@
 """CRM_ANALYTICS_MENU: the b2b reports for a period chosen via ``since``/``until`` params
-(GET or POST; ``YYYY-MM-DD``, taken from the request or the placement options).
+(GET or POST; ``YYYY-MM-DD``, taken from the request or the placement options). The
+period form re-opens the page with the signed bearer the page was rendered with (the
+portal's frame form is not re-sent by a plain form submit: it used to answer 403).
 
 Data only from the mirror store; no portal calls.
 """
@@ -12,8 +14,14 @@ from app.reports import REPORTS, build
 from app.reports.html import tables_html
 from app.widgets import WidgetContext, page, register, render, t
 
+# The form posts back to this URL (DOMAIN, LANG in the query string). It carries what the
+# gate needs to know the portal again: member_id, the placement and the page's signed
+# bearer (app.objects.access) — never the application token or the user's OAuth tokens.
 FORM = """<form method="post">{{ since_l }} <input type="date" name="since" value="{{ since }}">
 {{ until_l }} <input type="date" name="until" value="{{ until }}">
+<input type="hidden" name="member_id" value="{{ member_id }}">
+<input type="hidden" name="PLACEMENT" value="{{ placement }}">
+<input type="hidden" name="BEARER" value="{{ bearer }}">
 <button type="submit">OK</button></form>"""
 
 
@@ -45,6 +53,9 @@ def render_page(ctx: WidgetContext) -> str:
         until=until_s if until else "",
         since_l=t(ctx, "с", "from"),
         until_l=t(ctx, "по", "until"),
+        member_id=ctx.member_id,
+        placement=ctx.placement,
+        bearer=ctx.bearer,
     )
     with ctx.services.session() as session:
         for name, spec in sorted(REPORTS.items()):

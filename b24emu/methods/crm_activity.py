@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from b24emu import listing
+from b24emu import listing, messaging
 from b24emu.crm import dates
 from b24emu.crm.errors import CrmError
 from b24emu.methods.crm_common import crm, dict_param, list_param
 from b24emu.registry import Call, ListPage, RestError, method
 
-TYPE_EMAIL, TYPE_TODO = 4, 6
+TYPE_EMAIL, TYPE_TODO, TYPE_PROVIDER = 4, 6, 6
 _DATETIMES = ("START_TIME", "END_TIME", "DEADLINE", "CREATED", "LAST_UPDATED")
 _INTS = (
     "ID",
@@ -61,6 +61,8 @@ def _input(call: Call, fields: dict[str, Any], *, adding: bool) -> dict[str, Any
         except (TypeError, ValueError):
             raise RestError("", f"The field {key} has invalid value.") from None
     if adding:
+        if out.get("PROVIDER_ID") and out.get("TYPE_ID") in (None, ""):
+            out["TYPE_ID"] = TYPE_PROVIDER  # an app's/provider's activity (app-embedding docs)
         for key in ("OWNER_TYPE_ID", "OWNER_ID", "TYPE_ID", "SUBJECT"):
             if out.get(key) in (None, ""):
                 raise RestError("", f"The field {key} is required.")
@@ -82,10 +84,21 @@ def _id(call: Call) -> int:
 
 @method("crm.activity.add", scope="crm")
 def activity_add(call: Call) -> int:
+    """Creates the activity; an outgoing completed e-mail is also sent (``b24emu.messaging``):
+    when it cannot be, the activity stays and the call answers the ``Email send error``.
+    ``PROVIDER_ID=REST_APP`` needs an application context
+    (``api-reference/crm/timeline/activities/app-embedding/index.md``)."""
     fields = call.param("fields")
     if not isinstance(fields, dict):
         raise RestError("", "Parameter 'fields' must be array.")
-    return crm(call).add_activity(_input(call, fields, adding=True), call.auth.user_id)["ID"]
+    data = _input(call, fields, adding=True)
+    if str(data.get("PROVIDER_ID") or "").upper() == "REST_APP" and not call.auth.is_app:
+        raise RestError("", "Application context required")
+    row = crm(call).add_activity(data, call.auth.user_id)
+    problem = messaging.send_email(call.portal, row)
+    if problem:
+        raise RestError("", problem)
+    return row["ID"]
 
 
 @method("crm.activity.update", scope="crm")

@@ -1,4 +1,4 @@
-"""Basic methods: ``profile``, ``scope``, ``methods``, ``feature.get``, ``server.time``."""
+"""Basic methods: ``profile``, ``user.admin``, ``scope``, ``methods``, ``feature.get``, ``server.time``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def profile(call: Call) -> dict[str, Any]:
         "TIME_ZONE": user.get("TIME_ZONE", ""),
         "TIME_ZONE_OFFSET": sign * (int(hours) * 3600 + int(minutes) * 60),
     }
+
+
+@method("user.admin", scope=None)
+def user_admin(call: Call) -> bool:
+    """Is the calling user a portal administrator (api-reference/common/users/user-admin.md):
+    any user may call it; ``true``/``false``, no errors of its own."""
+    return bool(call.auth.is_admin)
 
 
 @method("scope", scope=None)

@@ -66,3 +66,27 @@ def open_widget(
     args.update(query or {})
     args = {k: v for k, v in args.items() if v is not None}
     return client.post(f"/widgets/{code}", query_string=args, data=body)
+
+
+READY_LEAD = {
+    "title": "Кухня",
+    "UF_CRM_KT_BUDGET": 300000,
+    "UF_CRM_KT_MATERIAL": "mdf",
+    "UF_CRM_KT_ADDRESS": "ул. Мира, 1",
+    "UF_CRM_KT_HOUSE_TYPE": "panel",
+    "UF_CRM_KT_KITCHEN_TYPE": "corner",
+    "UF_CRM_KT_COUNTERTOP": "камень",
+    "UF_CRM_KT_APRON": "стекло",
+    "UF_CRM_KT_APPLIANCES": "духовка",
+    "UF_CRM_KT_BUYER": "family",
+    "UF_CRM_KT_URGENCY": "month",
+}
+
+
+def mirror_lead(services: Any, member: str, lead_id: int, **fields: Any) -> None:
+    """A lead the portal has (its mirror copy), ready for «Замер назначен»: bookings are
+    accepted only for leads of that portal."""
+    from app.store import mirror
+
+    with services.session.begin() as s:
+        mirror.put(s, member, "lead", lead_id, {"id": lead_id, **READY_LEAD, **fields})

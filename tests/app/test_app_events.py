@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.jobs.install import confirm_app_event
+from app.jobs.install import confirm_app_event, confirm_uninstall
 from app.store import installations as inst
 from app.web import create_app
 
@@ -21,9 +21,14 @@ def emu():
         yield handle
 
 
+CLIENT_ID, CLIENT_SECRET = "local.a11ce0000000bb.00000020", "s3cret-of-our-app"
+
+
 @pytest.fixture
 def svc(make_services, emu):
-    return make_services(emulator_address=emu.domain)
+    return make_services(
+        emulator_address=emu.domain, b24_client_id=CLIENT_ID, b24_client_secret=CLIENT_SECRET
+    )
 
 
 @pytest.fixture
@@ -34,7 +39,7 @@ def client(svc):
 @pytest.fixture
 def installed(svc, emu):
     """App installed on the emulator and stored as the installer POST would (verified)."""
-    app = emu.register_app()
+    app = emu.register_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     client_id = app["client_id"]
     outcome = emu.admin.post(f"apps/{client_id}/install", {})
     tokens = emu.admin.post(f"apps/{client_id}/tokens", {})
@@ -44,10 +49,13 @@ def installed(svc, emu):
             tokens["member_id"],
             domain=emu.domain,
             client_endpoint=f"http://{emu.domain}/rest/",
+            server_endpoint=tokens["server_endpoint"],
             auth_mode="oauth",
             access_token=tokens["access_token"],
             refresh_token=tokens["refresh_token"],
+            expires_at=tokens["expires"],
             application_token=outcome["application_token"],
+            app_version="1",
             status="active",
         )
     return {"client_id": client_id, "app_token": outcome["application_token"], **tokens}
@@ -102,22 +110,90 @@ def test_uninstall_with_wrong_token_changes_nothing(svc, client, tok):
     assert jobs(svc) == []
 
 
-def test_uninstall_with_stored_token_deactivates_wipes_secrets_and_stops_timers(svc, client, tok):
-    timers = pytest.importorskip("app.timers.service")
+def _timer(svc, member_id, hours=3):
     from datetime import UTC, datetime, timedelta
 
+    from app.timers import service as timers
+
     with svc.session.begin() as s:
-        timer_id = timers.start_timer(
-            s, tok["member_id"], kind="escalate", due_at=datetime.now(UTC) + timedelta(hours=3),
-            record=("lead", 15), key="escalate:lead:15",
+        return timers.start_timer(
+            s, member_id, kind="escalate", due_at=datetime.now(UTC) + timedelta(hours=hours),
+            record=("lead", 15), key=f"escalate:lead:15:{hours}",
         )  # fmt: skip
+
+
+def _timer_state(svc, timer_id):
+    from app.timers import service as timers
+
+    with svc.session() as s:
+        t = timers.get(s, timer_id)
+        return t.state, t.outcome
+
+
+def test_forged_uninstall_with_the_stored_token_wipes_nothing(svc, client, tok):
+    """Issue #20 way in 5: ONAPPUNINSTALL carries only the application token — which every
+    frame form hands to any user (APPLICATION_TOKEN). The portal removes the app's API
+    access BEFORE the event (api-reference/common/events/on-app-uninstall.md), so while our
+    stored token still works on the portal, the event is forged: nothing is wiped."""
+    timer_id = _timer(svc, tok["member_id"])
     body = event_body("ONAPPUNINSTALL", tok, tok["app_token"], with_tokens=False)
-    assert post(client, body).status_code == 200
+    assert post(client, body).status_code == 202
+    stored = row(svc, tok["member_id"])
+    assert stored.status == "active" and stored.access_token == tok["access_token"]
+    [(queue, func, args)] = jobs(svc)
+    assert (queue, func, args) == (
+        "events",
+        "app.jobs.install.confirm_uninstall",
+        [tok["member_id"]],
+    )
+    assert confirm_uninstall(*args)["outcome"] == "refused"
+    stored = row(svc, tok["member_id"])
+    assert stored.status == "active" and stored.application_token == tok["app_token"]
+    assert _timer_state(svc, timer_id)[0] == "pending"
+
+
+def test_real_uninstall_wipes_secrets_and_pauses_timers_a_reinstall_resumes(svc, client, tok, emu):
+    from app.jobs.install import install_portal
+
+    timer_id = _timer(svc, tok["member_id"])
+    emu.admin.post(f"apps/{tok['client_id']}/uninstall", {})
+    body = event_body("ONAPPUNINSTALL", tok, tok["app_token"], with_tokens=False)
+    assert post(client, body).status_code == 202
+    assert confirm_uninstall(tok["member_id"])["outcome"] == "uninstalled"
     stored = row(svc, tok["member_id"])
     assert stored.status == "uninstalled"
     assert (stored.access_token, stored.refresh_token, stored.application_token) == (None,) * 3
-    with svc.session() as s:
-        assert timers.get(s, timer_id).state not in timers.OPEN_STATES
+    state, outcome = _timer_state(svc, timer_id)
+    assert state == "paused" and "uninstalled" in outcome
+    assert confirm_uninstall(tok["member_id"])["outcome"] == "skipped"  # replay: no-op
+    # a reinstall within the retention window brings the follow-up back: install_portal
+    # resumes paused timers when the playbooks are in (its installer is replaced here)
+    import app.installers.run as run
+
+    with svc.session.begin() as s:
+        inst.upsert_verified(s, tok["member_id"], status="installing")
+    original = run.install_playbooks
+    run.install_playbooks = lambda *a, **k: {"ok": True}
+    try:
+        assert install_portal(tok["member_id"])["outcome"] == "ok"
+    finally:
+        run.install_playbooks = original
+    assert _timer_state(svc, timer_id) == ("pending", None)
+    assert row(svc, tok["member_id"]).status == "active"
+
+
+def test_paused_timers_older_than_retention_are_cancelled_on_reinstall(svc, tok):
+    from datetime import UTC, datetime, timedelta
+
+    from app.timers import service as timers
+
+    timer_id = _timer(svc, tok["member_id"])
+    with svc.session.begin() as s:
+        assert timers.pause_all_for_portal(s, tok["member_id"], "app uninstalled") == 1
+    later = datetime.now(UTC) + timers.PAUSED_RETENTION + timedelta(hours=1)
+    with svc.session.begin() as s:
+        assert timers.resume_paused(s, tok["member_id"], now=later) == (0, 1)
+    assert _timer_state(svc, timer_id)[0] == "cancelled"
 
 
 def test_unknown_member_is_refused_with_nothing_enqueued(svc, client, tok, emu):
@@ -147,10 +223,10 @@ def test_non_lifecycle_or_malformed_posts_are_400(client, tok):
     assert post(client, "auth[a]=1&auth[a][b]=2&event=ONAPPUPDATE").status_code == 400
 
 
-def test_update_with_same_token_reruns_installer_and_records_version(svc, client, tok):
-    body = event_body("ONAPPUPDATE", tok, tok["app_token"], data={"VERSION": "2"})
+def test_update_with_same_token_reruns_installer_but_records_no_claimed_version(svc, client, tok):
+    body = event_body("ONAPPUPDATE", tok, tok["app_token"], data={"VERSION": "99"})
     assert post(client, body).status_code == 200
-    assert row(svc, tok["member_id"]).app_version == "2"
+    assert row(svc, tok["member_id"]).app_version == "1"  # only app.info answers set it
     assert jobs(svc) == [("sync", "app.jobs.install.install_portal", [tok["member_id"]])]
 
 
@@ -171,7 +247,9 @@ def test_update_rotates_the_token_after_app_info_proves_the_event(svc, client, t
     assert confirm_app_event(*args)["outcome"] == "confirmed"
     stored = row(svc, tok["member_id"])
     assert stored.application_token == new_token
-    assert stored.access_token == fresh["access_token"]
+    # the tokens stored are the pair the OAuth server issued for the event's refresh token
+    assert stored.refresh_token not in (fresh["refresh_token"], tok["refresh_token"])
+    assert emu.admin.get("requests")["http"].get("oauth/token") == 1
     assert stored.app_version == "2"
     assert jobs(svc) == [("sync", "app.jobs.install.install_portal", [tok["member_id"]])]
     # the old token no longer authenticates anything
@@ -200,3 +278,44 @@ def test_first_install_event_stores_token_once_verified(svc, client, tok):
     [(_, _, args)] = jobs(svc)
     assert confirm_app_event(*args)["outcome"] == "confirmed"
     assert row(svc, tok["member_id"]).application_token == tok["app_token"]
+
+
+@pytest.mark.parametrize("who", ["manager_of_our_app", "admin_of_another_app", "no_update"])
+def test_forged_update_never_hands_over_the_tokens(svc, client, tok, emu, who):
+    """Issue #20 way in 1: ONAPPUPDATE posted with any token ``app.info`` answers made the app
+    store the attacker's application token and OAuth tokens. Now the token must be OUR app's
+    (app.info CODE, api-reference/common/system/app-info.md), its user an administrator
+    (api-reference/common/users/user-admin.md), and app.info must report the new version
+    (api-reference/common/events/on-app-update.md: the event follows a new version)."""
+    if who == "manager_of_our_app":
+        emu.admin.post(f"apps/{tok['client_id']}/update", {})
+        token = emu.admin.post(f"apps/{tok['client_id']}/tokens", {"user_id": 3})
+    elif who == "admin_of_another_app":
+        emu.admin.post(f"apps/{tok['client_id']}/update", {})
+        other = emu.register_app()
+        emu.admin.post(f"apps/{other['client_id']}/install", {})
+        token = emu.admin.post(f"apps/{other['client_id']}/tokens", {})
+    else:  # our admin's token, but no new version was installed
+        token = emu.admin.post(f"apps/{tok['client_id']}/tokens", {})
+    body = event_body(
+        "ONAPPUPDATE",
+        {**tok, "access_token": token["access_token"], "refresh_token": token["refresh_token"]},
+        "a77ac4e2" * 4,
+        data={"VERSION": "2"},
+    )
+    assert post(client, body).status_code == 202
+    [(_, _, args)] = jobs(svc)
+    svc.queue("events").empty()
+    assert confirm_app_event(*args)["outcome"] == "refused"
+    stored = row(svc, tok["member_id"])
+    assert stored.application_token == tok["app_token"]
+    assert (stored.access_token, stored.refresh_token) == (
+        tok["access_token"],
+        tok["refresh_token"],
+    )
+    assert jobs(svc) == []
+    # the portal's real events still authenticate; the attacker's token does not
+    real = event_body("ONAPPUPDATE", tok, tok["app_token"])
+    assert post(client, real).status_code == 200
+    forged = event_body("ONAPPUNINSTALL", tok, "a77ac4e2" * 4, with_tokens=False)
+    assert post(client, forged).status_code == 401

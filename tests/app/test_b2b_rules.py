@@ -118,13 +118,15 @@ def test_no_follow_up_when_another_step_is_planned_or_the_deal_is_closed_or_not_
 
 def sold(company=None, stage="b2b.sales.won", who=REP):
     record = {"id": 7, "stageId": stage, "assignedById": who, "title": "Поставка 1"}
-    record |= {"companyId": 30, "contactId": 31}
+    record |= {"companyId": 30, "contactId": 31, "opportunity": 50000}
+    record |= {"UF_CRM_B2B_PAY_DUE": "2026-12-10"}  # a qualified, invoiced deal (stage gate)
     related = {"company": company} if company is not None else {}
     return ctx(record, related, stage_to=stage)
 
 
 def test_a_sale_opens_the_clients_next_deal_with_a_reorder_todo():
     company = {"id": 30, "title": "ООО Квартал", "UF_CRM_B2B_BUSINESS": "702"}  # a chain
+    company |= {"UF_CRM_B2B_AUDIENCE": "семьи", "UF_CRM_B2B_GEO": "Казань", "UF_CRM_B2B_VOLUME": 80}
     create, todo = rules_repeat.after_sale(sold(company))
     assert isinstance(create, A.CreateRecord) and create.entity == "deal"
     assert create.fields == {

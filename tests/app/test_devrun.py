@@ -95,3 +95,87 @@ def test_check_mode_starts_everything_installs_on_emulator_and_stops(tmp_path, r
     for port in (web_port, emu_port):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def _devrun_env(tmp_path, web_port: int) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+    }
+    env.update(VAR_DIR=str(tmp_path / "var"), WORKER_COUNT="1", GUNICORN_WORKERS="1")
+    env["APP_PORT"] = str(web_port)
+    return env
+
+
+def test_a_taken_port_is_reported_before_anything_starts(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.devrun", "--check", "--emu-port", str(free_port())],
+            cwd=REPO,
+            env=_devrun_env(tmp_path, port),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert f"app (APP_PORT) (127.0.0.1:{port})" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "var").exists()  # nothing was started or created
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_check_fails_when_a_worker_is_killed_mid_install(tmp_path):
+    """The worker running install_portal is SIGKILLed: --check must exit 1, not 0."""
+    import re
+    import threading
+
+    web_port, emu_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.devrun", "--check", "--emu-port", str(emu_port)],
+        cwd=REPO,
+        env=_devrun_env(tmp_path, web_port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    killed = threading.Event()
+
+    def watch() -> None:
+        worker_pid = None
+        for line in proc.stderr:
+            lines.append(line)
+            found = re.search(r"started worker-1 \(pid (\d+)\)", line)
+            if found:
+                worker_pid = int(found.group(1))
+            if "started b24emu" in line:
+                # slow the portal down so the install is still running when the worker dies
+                for _ in range(50):
+                    try:
+                        requests.post(
+                            f"http://127.0.0.1:{emu_port}/_emu/faults",
+                            json={"latency": 0.2},
+                            timeout=2,
+                        )
+                        break
+                    except requests.RequestException:
+                        time.sleep(0.1)
+            if "install_portal(" in line and worker_pid and not killed.is_set():
+                os.killpg(worker_pid, signal.SIGKILL)  # the worker and its work horse
+                killed.set()
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    try:
+        code = proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=5)
+    text = "".join(lines)
+    assert killed.is_set(), text[-3000:]
+    assert code == 1, text[-3000:]
+    assert "worker-1 exited" in text

@@ -224,6 +224,11 @@ def test_hundreds_of_random_mutations_never_crash_and_never_enqueue_forgeries(ru
         ("ONCRMDYNAMICITEMADD", {"FIELDS": {"ID": "22"}}, None),
         ("ONCRMLEADADD", {"FIELDS": {"ID": "0"}}, None),
         ("ONCRMLEADADD", {"FIELDS": {"ID": "x"}}, None),
+        # issue #20: an oversized id made the event job fail for good
+        ("ONCRMLEADADD", {"FIELDS": {"ID": str(2**63)}}, None),
+        ("ONCRMLEADADD", {"FIELDS": {"ID": "9" * 5000}}, None),
+        ("ONCRMDYNAMICITEMADD", {"FIELDS": {"ID": "2", "ENTITY_TYPE_ID": str(2**40)}}, None),
+        ("ONTASKADD", {"FIELDS_AFTER": {"ID": str(2**40)}}, None),
         ("ONCRMTIMELINECOMMENTADD", {"ID": 999}, None),
         ("ONCRMLEADUSERFIELDADD", {"FIELDS": {"ID": "5"}}, None),
     ],

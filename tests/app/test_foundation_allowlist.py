@@ -25,6 +25,12 @@ def test_allowed(domain):
         "evil.com", "bitrix24.com.evil.com", "evilbitrix24.com", "http://example.bitrix24.com",
         "example.bitrix24.com:8443", "127.0.0.1", "127.0.0.1:8901", "https://u:p@a.bitrix24.com",
         "", None, "localhost:8900",
+        # issue #20 way in 2: parsers that disagree with the connecting library
+        "localhost\\.bitrix24.ru", "https://localhost\\.bitrix24.ru/rest/",
+        "a.bitrix24.ru\\@127.0.0.1", "https://evil.com#@a.bitrix24.ru/", "a.bitrix24.ru%2f@x",
+        "https://a.bitrix24.ru%2f@x/", "[::1]:8900", "a.bitrix24.ru:99999", "a .bitrix24.ru",
+        "a.bitrix24.ru\n", "https://a.bitrix24.ru/re\\st/", "ftp://a.bitrix24.ru/",
+        "-a.bitrix24.ru", "a..bitrix24.ru", 12,
     ],
 )  # fmt: skip
 def test_refused(domain):
@@ -48,3 +54,15 @@ def test_base_url():
     assert portal_base_url("127.0.0.1:8900", S) == "http://127.0.0.1:8900"
     with pytest.raises(PermissionError):
         portal_base_url("evil.com", S)
+
+
+def test_idna_hosts_are_normalised_before_comparison():
+    """A Unicode portal name is compared (and called) in its IDNA form."""
+    assert is_allowed_portal("пример.bitrix24.ru", S)
+    assert portal_base_url("Пример.bitrix24.ru", S) == "https://xn--e1afmkfd.bitrix24.ru"
+
+
+def test_refusal_names_nothing_about_the_network():
+    with pytest.raises(PermissionError) as refused:
+        portal_base_url("localhost\\.bitrix24.ru", S)
+    assert "localhost" not in str(refused.value)

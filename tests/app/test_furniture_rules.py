@@ -56,6 +56,23 @@ def test_a_client_who_will_visit_goes_to_the_city_store_administrator():
     assert timers[0].due_at == NOW + timedelta(hours=1)  # remind_after_hours
 
 
+def test_the_administrator_hears_the_visit_and_the_furniture_kinds_of_interest():
+    """Seed 000: «фиксирует … сферу и предмет интереса» — the sphere is a list of kinds."""
+
+    class Named(Schema):
+        def enum_id(self, field, value, entity=None):
+            return {"kitchen": 501, "children": 504}.get(value, 0) if field.endswith("SPHERE") \
+                else 0  # fmt: skip
+
+    record = lead(UF_CRM_FR_SPHERE=[501, 504], UF_CRM_FR_INTEREST="Угловой диван")
+    c = visit_set(record)
+    c = RuleContext(c.change, c.record, {}, c.settings, Named(), NOW)
+    told = [n for n in of(rules_handoff.hand_off(c), A.Notify) if n.user_ids == (ADMIN,)]
+    (note,) = told
+    assert "Кухня, Детская" in note.message and "Угловой диван" in note.message
+    assert "25.11.2026" in note.message and "«Диван»" in note.message
+
+
 def test_city_names_match_without_case_spaces_or_yo():
     assert rules_handoff.store_admin(ADMINS, "нижний новгород") == 15
     assert rules_handoff.store_admin(ADMINS, "Королев") == 16
@@ -125,11 +142,45 @@ def fired(record, due):
     return RuleContext(ch, record, {}, defaults("furniture"), Schema(), NOW)
 
 
-def test_the_due_date_sms_goes_out_unless_the_date_moved():
+def test_the_due_date_sms_says_manufacturing_is_behind_and_only_while_it_is():
+    """Seed 000: «Если товар задерживается, то за неделю робот отправит клиенту sms»."""
     record = deal(UF_CRM_FR_DUE_DATE="2026-12-20")
     (sms,) = rules_deals.due_sms(fired(record, "2026-12-20"))
     assert sms.channel == "sms" and "20.12.2026" in sms.text and "«Кухня»" in sms.text
-    assert rules_deals.due_sms(fired(record, "2026-12-10")) == []
+    assert "может не успеть" in sms.text  # the text says it is late
+    assert rules_deals.due_sms(fired(record, "2026-12-10")) == []  # planned for an old date
+    ready = deal(stageId="furniture.deal.in_store", UF_CRM_FR_DUE_DATE="2026-12-20")
+    assert rules_deals.due_sms(fired(ready, "2026-12-20")) == []  # on time: no SMS
+
+
+def moved(old, new, **extra):
+    record = deal(UF_CRM_FR_DUE_DATE=new, **extra)
+    fields = frozenset({"UF_CRM_FR_DUE_DATE"})
+    c = ctx(record, kind=FIELD_CHANGED, entity="deal", fields_changed=fields)
+    return RuleContext(
+        Change("m", "deal", 7, FIELD_CHANGED, "c", before={"UF_CRM_FR_DUE_DATE": old},
+               after=record, fields_changed=fields),
+        record, {}, c.settings, Schema(), NOW,
+    )  # fmt: skip
+
+
+def test_a_due_date_moved_later_tells_the_client_both_dates_and_replans():
+    out = rules_deals.start_due_timer(moved("2026-12-20", "2027-01-15"))
+    (sms,) = of(out, A.MessageClient)
+    assert "20.12.2026" in sms.text and "15.01.2027" in sms.text and "перенесён" in sms.text
+    (timer,) = of(out, A.StartTimer)
+    assert timer.payload["due"] == "2027-01-15"
+    # moved to a date within the week: one SMS, no second one from the timer
+    (only_sms,) = rules_deals.start_due_timer(moved("2026-11-24", "2026-11-26"))
+    assert isinstance(only_sms, A.MessageClient)
+    # moved earlier, or first filled: no delay SMS, only the timer
+    assert of(rules_deals.start_due_timer(moved("2027-01-15", "2026-12-20")), A.MessageClient) == []
+    assert of(rules_deals.start_due_timer(moved(None, "2026-12-20")), A.MessageClient) == []
+    # not in manufacturing: nothing at all
+    assert rules_deals.start_due_timer(moved("2026-12-20", "2027-01-15", stageId=IN_STORE)) == []
+
+
+IN_STORE = "furniture.deal.in_store"
 
 
 def test_in_store_sms_uses_the_setting():

@@ -20,9 +20,12 @@ def emu():
         yield handle
 
 
+CLIENT_ID = "local.0a1b2c3d4e5f60.12345678"  # our app on the emulator (B24_CLIENT_ID)
+
+
 @pytest.fixture
 def svc(make_services, emu):
-    return make_services(emulator_address=emu.domain)
+    return make_services(emulator_address=emu.domain, b24_client_id=CLIENT_ID)
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def client(svc):
 @pytest.fixture
 def portal_app(emu):
     """An app installed on the emulator: (client_id, application_token, fresh tokens)."""
-    app = emu.register_app()
+    app = emu.register_app(client_id=CLIENT_ID)
     outcome = emu.admin.post(f"apps/{app['client_id']}/install", {})
     tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
     return app["client_id"], outcome["application_token"], tokens
@@ -121,6 +124,60 @@ def test_valid_install_stores_verified_tokens_and_enqueues_installer(svc, client
     assert tokens["access_token"] not in str(status)
 
 
+def test_a_non_admin_cannot_replace_the_apps_tokens(svc, client, emu, portal_app):
+    """Issue #20 way in 3: any portal user who opens the app gets their own AUTH_ID/REFRESH_ID
+    in the frame form (settings/app-installation, §3.2) and posted them to /install. Only an
+    administrator may install: ``user.admin`` (api-reference/common/users/user-admin.md)
+    must answer true for the posted token."""
+    client_id, app_token, admin_tokens = portal_app
+    assert install_post(client, emu.domain, admin_tokens, app_token).status_code == 200
+    svc.queue("sync").empty()
+    manager = emu.admin.post(f"apps/{client_id}/tokens", {"user_id": 3})  # not an admin
+    resp = install_post(client, emu.domain, manager, app_token)
+    assert resp.status_code == 403
+    assert "administrator" in resp.get_data(as_text=True)
+    stored = row(svc, admin_tokens["member_id"])
+    assert stored.access_token == admin_tokens["access_token"]
+    assert stored.refresh_token == admin_tokens["refresh_token"]
+    assert queued(svc) == []
+
+
+def test_a_token_of_another_app_on_the_portal_is_refused(svc, client, emu, portal_app):
+    """app.info answers any app's token; its CODE must be ours
+    (api-reference/common/system/app-info.md)."""
+    _, app_token, tokens = portal_app
+    other = emu.register_app()
+    emu.admin.post(f"apps/{other['client_id']}/install", {})
+    foreign = emu.admin.post(f"apps/{other['client_id']}/tokens", {})
+    resp = install_post(client, emu.domain, foreign, app_token)
+    assert resp.status_code == 401
+    assert row(svc, tokens["member_id"]) is None
+    assert queued(svc) == []
+
+
+def test_without_a_configured_client_id_nothing_is_trusted(make_services, emu, portal_app):
+    svc = make_services(emulator_address=emu.domain)  # B24_CLIENT_ID unset
+    _, app_token, tokens = portal_app
+    resp = install_post(create_app(services=svc).test_client(), emu.domain, tokens, app_token)
+    assert resp.status_code == 401
+    assert row(svc, tokens["member_id"]) is None
+
+
+def test_an_unreachable_portal_is_a_502_that_names_nothing(make_services, portal_app):
+    from b24emu.testing import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nobody listens: the answer must not say so
+    svc = make_services(emulator_address=address, b24_client_id=CLIENT_ID)
+    _, app_token, tokens = portal_app
+    resp = install_post(
+        create_app(services=svc).test_client(), address, tokens, app_token,
+        SERVER_ENDPOINT=f"http://{address}/rest/",
+    )  # fmt: skip
+    assert resp.status_code == 502
+    text = resp.get_data(as_text=True)
+    assert "Error" not in text and "127.0.0.1" not in text and "unreachable" not in text
+
+
 def test_forged_token_on_allowed_portal_is_refused_and_nothing_stored(svc, client, emu, portal_app):
     _, app_token, tokens = portal_app
     resp = install_post(client, emu.domain, tokens, app_token, AUTH_ID="f" * 64)
@@ -132,7 +189,7 @@ def test_forged_token_on_allowed_portal_is_refused_and_nothing_stored(svc, clien
 def test_domain_off_the_allow_list_gets_no_outbound_call(svc, client, emu, portal_app, stub):
     _, app_token, tokens = portal_app
     address, hits = stub
-    for domain in (address, "evil.example.com", "bitrix24.com.evil.org"):
+    for domain in (address, "evil.example.com", "bitrix24.com.evil.org", "localhost\\.bitrix24.ru"):
         resp = install_post(client, domain, tokens, app_token)
         assert resp.status_code == 403, domain
     assert hits == []
@@ -202,7 +259,7 @@ def test_reinstall_with_a_proven_token_replaces_tokens(svc, client, emu, portal_
 @pytest.fixture
 def oauth_setup(make_services, emu):
     """The app registered on the emulator with our client credentials configured."""
-    app = emu.register_app()
+    app = emu.register_app(client_id=CLIENT_ID)
     outcome = emu.admin.post(f"apps/{app['client_id']}/install", {})
     tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
     svc = make_services(

@@ -90,7 +90,7 @@ def test_hand_made_smart_process_is_adopted_and_its_own_stages_are_kept(emulator
         "userfieldconfig.list", {"moduleId": "crm", "filter": {"entityId": f"CRM_{made['id']}"}}
     )["fields"]
     assert f"UF_CRM_{made['id']}_OBJ_WIDTH" in {f["fieldName"] for f in fields}
-    remove_owned(session, client, "m-inst")
+    remove_owned(session, client, "m-inst", purge=True)
     assert [t["id"] for t in client.call("crm.type.list", {})["types"]] == [made["id"]]
 
 
@@ -196,7 +196,7 @@ def test_uninstall_removes_only_what_the_app_created(emulator, client):
     _hand_made(client)
     session = new_session()
     install(session, client, ["metal"])
-    report = remove_owned(session, client, "m-inst")
+    report = remove_owned(session, client, "m-inst", purge=True)
     assert report.failed == []
     fields = lead_fields(client, "lead")
     assert "UF_CRM_1721244707107" in fields and "UF_CRM_64A29A1CD5CC2" in fields  # adopted: kept

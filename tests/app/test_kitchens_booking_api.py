@@ -8,6 +8,7 @@ import pytest
 from app.objects.access import issue
 from app.playbooks.settings import set_value
 from app.store import installations
+from tests.app._widgets_world import mirror_lead
 
 M, OTHER = "member-kt-api", "member-kt-other"
 TOKEN = "app-token-kt"
@@ -37,6 +38,8 @@ def api(services, flask_client):
             )
             set_value(s, member, "kitchens", "measurer_user_ids", [9])
         s.commit()
+    for lead_id in (7, 8):
+        mirror_lead(services, M, lead_id)
 
     def call(method, path, json=None, member=M, headers=None):
         headers = {"X-Application-Token": TOKEN} if headers is None else headers
@@ -84,3 +87,56 @@ def test_bad_bodies_are_400_and_change_nothing(api):
         api("post", "bookings/999/reschedule", {"start": _slot_day().isoformat()}).status_code
         == 404
     )
+
+
+def test_a_lead_the_portal_does_not_have_cannot_be_booked(api, services):
+    """Issue #20: bookings for leads that do not exist were created (201)."""
+    body = {"lead_id": 4242, "measurer_id": 9, "start": _slot_day().isoformat()}
+    resp = api("post", "bookings", body)
+    assert resp.status_code == 404 and "lead" in resp.get_json()["error"]
+    mirror_lead(services, OTHER, 4243)  # a lead of ANOTHER portal is not this portal's
+    assert api("post", "bookings", {**body, "lead_id": 4243}).status_code == 404
+    from app.store import bookings
+
+    with services.session() as s:
+        assert s.query(bookings.MeasurementBooking).count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lead_id": 2**63, "measurer_id": 9},
+        {"lead_id": "9" * 5000, "measurer_id": 9},
+        {"lead_id": 7, "measurer_id": -1},
+        {"lead_id": 7, "measurer_id": 9, "start": "9999-12-31T23:00:00+03:00"},
+        {"lead_id": 7, "measurer_id": 9, "start": "0001-01-01T00:00:00+00:00"},
+        {"lead_id": True, "measurer_id": 9},
+    ],
+)
+def test_out_of_range_numbers_and_dates_are_400_and_change_nothing(api, services, body):
+    """Issue #20: oversized integers and year-9999 dates gave 500."""
+    full = {"start": _slot_day().isoformat(), **body}
+    resp = api("post", "bookings", full)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    from app.store import bookings
+
+    with services.session() as s:
+        assert s.query(bookings.MeasurementBooking).count() == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "slots?after=9999-12-31T00:00:00%2B00:00",
+        f"slots?measurer_id={2**70}",
+        "slots?n=" + "9" * 400,
+    ],
+)
+def test_out_of_range_query_values_are_400(api, path):
+    assert api("get", path).status_code == 400
+
+
+def test_huge_booking_ids_are_404_not_500(api):
+    start = _slot_day().isoformat()
+    assert api("post", f"bookings/{2**70}/reschedule", {"start": start}).status_code == 404
+    assert api("post", f"bookings/{2**70}/cancel").status_code == 404

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -56,8 +55,8 @@ def test_refresh_race_across_processes_refreshes_exactly_once(emulator, redis_ur
     store = RedisTokenStore(redis.Redis.from_url(redis_url))
     store.put(oauth_credentials(tokens, "m-race"))
     _expire_tokens(emulator)
-    start_at = time.time() + 4  # after the spawned workers have imported and loaded tokens
-    args = (redis_url, "m-race", 3, "profile", {}, FAST, CLIENT_ID, start_at)
+    barrier = ("test:refresh-race:barrier", 4)  # all four load the expired token, then go
+    args = (redis_url, "m-race", 3, "profile", {}, FAST, CLIENT_ID, barrier)
     results = run_workers(worker_calls, [args] * 4)
     assert [r["outcome"] for r in results] == [{"ok": 3}] * 4
     assert _statuses(emulator, "profile").count(401) == 4  # all four hit the expired token

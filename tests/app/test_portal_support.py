@@ -96,20 +96,26 @@ def worker_calls(
     params: dict,
     limits: dict,
     client_id: str | None = None,
-    start_at: float | None = None,
+    barrier: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """``calls`` sequential calls through a gateway client; counts outcomes by class.
 
-    With ``start_at`` (wall clock) every worker loads its credentials first, then waits for
-    that instant, so all of them start with the same (possibly expired) token at once."""
+    With ``barrier`` (a Redis key and a party count) every worker loads its credentials
+    first, then waits until all parties have done so, so all of them start with the same
+    (possibly expired) token at once. A barrier, not a wall-clock instant: on a loaded
+    machine a late-starting process would otherwise load the already refreshed token."""
     conn = redis.Redis.from_url(redis_url)
     store = RedisTokenStore(conn)
     if client_id:
         limits = {**limits, "client_id": client_id, "client_secret": CLIENT_SECRET}
     client = client_from_parts(store, member_id, conn, None, **limits)
-    if start_at is not None:
+    if barrier is not None:
+        key, parties = barrier
         client._credentials()
-        time.sleep(max(0.0, start_at - time.time()))
+        conn.incr(key)
+        deadline = time.monotonic() + 60
+        while int(conn.get(key) or 0) < parties and time.monotonic() < deadline:
+            time.sleep(0.01)
     outcome: Counter = Counter()
     for _ in range(calls):
         try:

@@ -3,6 +3,7 @@
 import pytest
 
 from app.robots import calc_area
+from app.robots.runtime import VERIFY_LOG
 from tests.app._robots_world import build_world
 
 
@@ -51,7 +52,7 @@ def test_area_is_answered_and_written_to_the_mapped_field(world, length, width, 
     assert run["status"] == "completed"
     assert run["return_values"]["area"] == area
     assert run["return_values"]["error"] == ""
-    assert "Площадь" in run["log"][0]
+    assert "Площадь" in run["log"][-1]
     assert world.item(1, lead_id)["opportunity"] == area
 
 
@@ -60,7 +61,7 @@ def test_tonnage_needs_a_density(world):
     run = _call(world, lead_id, {"length": "20", "width": "10", "density": "0,035"})
     assert run["return_values"]["area"] == 200.0
     assert run["return_values"]["tonnage"] == 7.0
-    assert "Тоннаж" in run["log"][0]
+    assert "Тоннаж" in run["log"][-1]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,7 @@ def test_bad_input_is_a_clear_error_answer_and_nothing_is_written(world, length,
     run = _call(world, lead_id, {"length": length, "width": width, "area_field": "opportunity"})
     assert run["status"] == "completed"
     assert fragment in run["return_values"]["error"]
-    assert run["log"][0].startswith("Ошибка:") and fragment in run["log"][0]
+    assert run["log"][-1].startswith("Ошибка:") and fragment in run["log"][-1]
     assert "area" not in run["return_values"]
     assert world.item(1, lead_id)["opportunity"] == 7
 
@@ -102,7 +103,47 @@ def test_replaying_the_post_three_times_changes_the_record_once(world):
         world.work()
     assert world.item(1, lead_id)["updatedTime"] == updated
     runs = [r for r in world.runs("calc_area") if r["event_token"] == run["event_token"]]
-    assert runs[0]["status"] == "completed" and runs[0]["log"] == [runs[0]["log"][0]]
+    assert runs[0]["status"] == "completed" and runs[0]["log"] == [VERIFY_LOG, runs[0]["log"][-1]]
     calls = world.emu.admin.get("requests")["calls"]
     assert calls.get("crm.item.update") == 1
     assert calls.get("bizproc.event.send") == 1
+
+
+def _forged(world, lead_id, field, use_subscription="Y"):
+    """The attacker knows the application token (every frame form carries it) and invents
+    the event token; the properties name the field to overwrite."""
+    body = world.body(
+        "lead",
+        "calc_area",
+        document=["crm", "CCrmDocumentLead", f"LEAD_{lead_id}"],
+        event_token="664fa13bbbb410.99176768|A40364_79843_85254_57332|forged.0",
+        properties={"length": "7", "width": "7", "area_field": field},
+        use_subscription=use_subscription,
+    )
+    assert world.post("calc_area", body).status_code == 200
+    world.work()
+
+
+@pytest.mark.parametrize("field", ["title", "opportunity"])
+def test_forged_robot_call_writes_nothing(world, field):
+    """Issue #20 way in 6: a forged call with an invented event_token made calc_area write
+    ``49.0`` into the lead's title before the portal refused the answer. The token is now
+    proved with ``bizproc.activity.log`` (which takes the event token without closing the
+    activity; api-reference/bizproc/bizproc-activity/bizproc-activity-log.md) before any
+    write: the portal refuses it, nothing is written and nothing is answered."""
+    lead_id = _lead(world, opportunity=5)
+    _forged(world, lead_id, field)
+    item = world.item(1, lead_id)
+    assert item["title"] == "L" and item["opportunity"] == 5
+    calls = world.emu.admin.get("requests")["calls"]
+    assert calls.get("bizproc.event.send", 0) == 0
+    assert calls.get("crm.item.update", 0) == 0 and calls.get("batch", 0) == 0
+
+
+def test_unprovable_call_writes_only_declared_fields(world):
+    """use_subscription=N: no documented method takes the token (activity.log needs
+    USE_SUBSCRIPTION=Y), so the call cannot be proved — it may still write only the fields
+    the robot declares (calc_area: numbers), never the title. The gap is in SECURITY.md."""
+    lead_id = _lead(world)
+    _forged(world, lead_id, "title", use_subscription="N")
+    assert world.item(1, lead_id)["title"] == "L"

@@ -69,6 +69,7 @@ def _robot(code, run):
             PropertySpec("title", {"ru": "Название", "en": "Title"}, "string"),
             PropertySpec("error", {"ru": "Ошибка", "en": "Error"}, "string"),
         ),
+        writes=("title",),
     )
     return SimpleNamespace(SPEC=spec, run=run)
 

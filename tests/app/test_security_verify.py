@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from app.security import VerificationFailed, bind_member_id, verify_token_on_portal
+from app.security import NotOurApp, VerificationFailed, bind_member_id, verify_token_on_portal
 from config.settings import Settings
 
 
@@ -58,7 +58,10 @@ def _oauth(address, script, status, body):
 
 def test_portal_answers_are_judged(host):
     address, script = host
-    assert _portal(address, script, 200, {"result": {"ID": 7}}) == {"ID": 7}
+    ours = {"ID": 7, "CODE": "app.1"}
+    assert _portal(address, script, 200, {"result": ours}) == ours
+    with pytest.raises(NotOurApp):  # a live token of another app on the portal
+        _portal(address, script, 200, {"result": {"ID": 8, "CODE": "local.other.1"}})
     with pytest.raises(VerificationFailed) as refused:
         _portal(address, script, 401, {"error": "invalid_token"})
     assert refused.value.reachable and "invalid_token" in str(refused.value)

@@ -102,3 +102,30 @@ def test_every_env_var_is_documented_in_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [name for name in ENV_VARS if f"`{name}`" not in readme]
     assert missing == []
+
+
+def test_var_dir_moves_the_sqlite_store():
+    s = Settings.from_env({"VAR_DIR": "/tmp/second-instance"}, dotenv=False)
+    assert s.database_url == "sqlite:////tmp/second-instance/app.db"
+    given = Settings.from_env({"VAR_DIR": "/x", "DATABASE_URL": "sqlite:///y.db"}, dotenv=False)
+    assert given.database_url == "sqlite:///y.db"
+
+
+def test_dev_env_under_var_dir_fills_only_what_is_still_missing(tmp_path, monkeypatch):
+    """``make run`` writes VAR_DIR/dev.env; the CLI finds the local portal without exports."""
+    monkeypatch.chdir(tmp_path)
+    var = tmp_path / "elsewhere"
+    var.mkdir()
+    (var / "dev.env").write_text(
+        "EMULATOR_ADDRESS=127.0.0.1:8911\nB24_CLIENT_ID=local.x.1\nB24_CLIENT_SECRET=s\n"
+        "LOG_LEVEL=ERROR\n"
+    )
+    (tmp_path / ".env").write_text("LOG_LEVEL=WARNING\n")
+    s = Settings.from_env({"VAR_DIR": str(var)})
+    assert s.emulator_address == "127.0.0.1:8911"
+    assert (s.b24_client_id, s.b24_client_secret) == ("local.x.1", "s")
+    assert s.log_level == "WARNING"  # ./.env and the environment win over dev.env
+    assert s.database_url == f"sqlite:///{var / 'app.db'}"
+    # devrun reads its own settings without it (else it would think a portal is configured)
+    assert Settings.from_env({"VAR_DIR": str(var)}, dev_config=False).b24_client_id is None
+    assert Settings.from_env({"VAR_DIR": str(var)}, dotenv=False).emulator_address is None

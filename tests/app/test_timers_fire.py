@@ -144,3 +144,56 @@ def test_a_job_run_twice_or_after_a_crash_never_notifies_twice(world):
     assert len(_notified(emu)) == 3
     # and the next SOS step was scheduled exactly once
     assert _timers(services, state=PENDING) == [("kitchens.sos", PENDING)]
+
+
+def _sos_timer(services, clock, lead):
+    with services.session() as s:
+        service.start_timer(
+            s, M, kind="kitchens.sos", due_at=clock.now(), record=("lead", lead), key=f"k{lead}",
+            payload={"stage": "kitchens.lead.unprocessed", "started_at": clock.now().isoformat()},
+        )  # fmt: skip
+        s.commit()
+
+
+def test_a_timer_whose_lead_now_belongs_to_another_playbook_is_cancelled(world):
+    """Ownership at fire time (``app.timers.jobs._not_ours``): the lead moved into metal's
+    own stage after the SOS started, so kitchens may no longer act on it."""
+    services, ctx, emu = world
+    stages = {"lead": {**STAGES["lead"], "metal.lead.data_complete": "PROCESSED"}}
+    ctx = PortalContext(
+        member_id=M,
+        session_factory=services.session,
+        client=services.portal(M),
+        naming=PlainNaming(stages=stages),
+        redis=services.redis,
+        playbooks=("kitchens", "metal"),
+        settings={"kitchens": {"sos_interval_minutes": 15}, "metal": {}},
+    )
+    clock = ManualClock(datetime.now(UTC))
+    lead = _new_lead(ctx)
+    _sos_timer(services, clock, lead)
+    ctx.client.call(
+        "crm.item.update", {"entityTypeId": 1, "id": lead, "fields": {"stageId": "PROCESSED"}}
+    )
+    (result,) = fire_due_inline(services, clock, context=ctx)
+    assert result["status"] == CANCELLED and "belongs to metal" in result["reason"]
+    assert _notified(emu) == []
+
+
+def test_a_timer_of_a_playbook_no_longer_installed_is_cancelled(world):
+    services, ctx, emu = world
+    ctx = PortalContext(
+        member_id=M,
+        session_factory=services.session,
+        client=services.portal(M),
+        naming=ctx.naming,
+        redis=services.redis,
+        playbooks=("metal",),
+        settings={"metal": {}},
+    )
+    clock = ManualClock(datetime.now(UTC))
+    lead = _new_lead(ctx)
+    _sos_timer(services, clock, lead)
+    (result,) = fire_due_inline(services, clock, context=ctx)
+    assert result["status"] == CANCELLED and "kitchens is not installed" in result["reason"]
+    assert _notified(emu) == []

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from app.playbooks.eshop import rules_stage_limits as eshop
 from app.playbooks.furniture import rules_timers as furniture
 from app.playbooks.kitchens import rules_sos as kitchens
+from app.playbooks.settings import defaults
 from app.rules import actions as A
-from app.rules.model import CREATED, RESPONSIBLE_CHANGED, STAGE_ENTERED
+from app.rules.model import CREATED, FIELD_CHANGED, RESPONSIBLE_CHANGED, STAGE_ENTERED
 from app.timers.conditions import cancel_reason
 from tests.app._timer_ctx import ctx, fired, only
 
@@ -184,13 +185,48 @@ def test_client_coming_back_stops_the_nurture():
     )
 
 
-def test_deal_wins_three_days_after_delivery_unless_it_moved():
-    deal = {"stageId": furniture.DELIVERY, "title": "D"}
+def test_deal_wins_three_days_after_the_delivery_date_and_replans_when_it_moves():
+    """Seed 000: «Через 3 дня после самовывоза или доставки» — counted from «Дата
+    доставки/выдачи», not from entering «Доставка/Оплата»."""
+    deal = {"stageId": furniture.DELIVERY, "title": "D", "UF_CRM_FR_DELIVERED_AT": "2026-12-01"}
     (start,) = furniture.start_auto_win(ctx(STAGE_ENTERED, deal, {}, T0, entity="deal"))
-    assert start.due_at == T0 + timedelta(days=3) and start.cancel_on == "stage_left"
+    # 01.12 + 3 days at 10:00 Moscow, not T0 + 3 days
+    assert start.due_at == datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
+    assert start.cancel_on == "stage_left" and start.payload["delivered"] == "2026-12-01"
     out = furniture.auto_win(fired(start, deal, {}, start.due_at))
     assert out == [A.MoveStage("deal", 7, furniture.WON)]
     assert cancel_reason("stage_left", {"stageId": "furniture.deal.lost"}, start.payload)
+    # the date moves to 05.12: the first timer does nothing, a new one is planned
+    later = {**deal, "UF_CRM_FR_DELIVERED_AT": "2026-12-05"}
+    assert furniture.auto_win(fired(start, later, {}, start.due_at)) == []
+    changed = ctx(FIELD_CHANGED, later, {}, T0, entity="deal", fields_changed=frozenset(
+        {furniture.DELIVERED}))  # fmt: skip
+    (replanned,) = furniture.start_auto_win(changed)
+    assert replanned.due_at == datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
+    assert replanned.key != start.key
+    # a delivery long past wins at once; a date filled in another stage plans nothing
+    past = {**deal, "UF_CRM_FR_DELIVERED_AT": "2026-11-01"}
+    (now,) = furniture.start_auto_win(ctx(STAGE_ENTERED, past, {}, T0, entity="deal"))
+    assert now.due_at == T0
+    elsewhere = {**deal, "stageId": "furniture.deal.in_store"}
+    assert furniture.start_auto_win(ctx(FIELD_CHANGED, elsewhere, {}, T0, entity="deal")) == []
+
+
+def test_a_deal_in_delivery_without_a_date_waits_and_its_responsible_is_asked():
+    deal = {"stageId": furniture.DELIVERY, "title": "Шкаф", "assignedById": 9}
+    settings = defaults("furniture")
+    out = furniture.start_auto_win(ctx(STAGE_ENTERED, deal, settings, T0, entity="deal"))
+    assert only(out, A.StartTimer) == [] and only(out, A.MoveStage) == []
+    (note,) = only(out, A.Notify)
+    assert note.user_ids == (9,) and "«Дата доставки/выдачи»" in note.message
+    assert "через 3 дн." in note.message and "«Шкаф»" in note.message
+    # a timer of the old plan (3 days after entering the stage) never wins an undated deal,
+    # nor one whose delivery was less than 3 days ago
+    old = A.StartTimer(furniture.AUTO_WIN, T0, ("deal", 7), {"stage": furniture.DELIVERY})
+    assert furniture.auto_win(fired(old, deal, {}, T0 + timedelta(days=3))) == []
+    recent = {**deal, "UF_CRM_FR_DELIVERED_AT": "2026-11-25"}
+    assert furniture.auto_win(fired(old, recent, {}, T0 + timedelta(days=3))) == []
+    assert furniture.auto_win(fired(old, recent, {}, T0 + timedelta(days=6)))
 
 
 # -- eshop --------------------------------------------------------------------------------
@@ -204,7 +240,12 @@ def test_order_stage_limit_notifies_the_head_of_sales_with_the_stage_name():
     (start,) = only(out, A.StartTimer)
     assert start.due_at == T0 + timedelta(hours=24)
     (note,) = eshop.over_limit(fired(start, order, ESET, start.due_at, {"head_of_sales": (2,)}))
-    assert note.user_ids == (2,) and "Подтверждён" in note.message and "24" in note.message
+    # no alert chat configured: the head of sales is notified instead
+    assert isinstance(note, A.ChatMessage) and note.chat_id == "" and note.fallback_users == (2,)
+    assert "Подтверждён" in note.text and "24" in note.text
+    with_chat = {**ESET, "alert_chat_id": "chat7"}
+    (alert,) = eshop.over_limit(fired(start, order, with_chat, start.due_at, {}))
+    assert alert.chat_id == "chat7" and "Подтверждён" in alert.text
 
 
 def test_stage_without_a_limit_only_cancels():

@@ -11,6 +11,7 @@ from app.web import create_app
 from tests.app._widgets_world import APP_TOKEN, DOMAIN, MEMBER, install, open_widget
 
 LEAD_TAB = "CRM_LEAD_DETAIL_TAB"
+CLIENT_ID = "local.5e1c0ffee0ab12.00000042"
 
 
 @pytest.fixture
@@ -159,8 +160,8 @@ def emu():
 
 @pytest.fixture
 def emu_world(make_services, emu):
-    svc = make_services(emulator_address=emu.domain)
-    app = emu.register_app()
+    svc = make_services(emulator_address=emu.domain, b24_client_id=CLIENT_ID)
+    app = emu.register_app(client_id=CLIENT_ID)
     emu.admin.post(f"apps/{app['client_id']}/install", {})
     tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
     install(svc, member=tokens["member_id"], domain=emu.domain)
@@ -226,8 +227,31 @@ def test_forged_auth_id_is_401_and_not_cached(emu, emu_world):
             AUTH_ID="f" * 64,
         )
         assert resp.status_code == 401
-    assert _app_info_calls(emu) == 2
-    assert svc.redis.keys("b24:widget:auth:*") == []
+    assert _app_info_calls(emu) == 1  # the refusal is cached briefly, never the acceptance
+    (key,) = svc.redis.keys("b24:widget:auth:*")
+    assert svc.redis.get(key) == b"denied" and 0 < svc.redis.ttl(key) <= 30
+
+
+def test_auth_id_issued_to_another_app_is_refused(emu, emu_world):
+    """Issue #20 way in 4: an AUTH_ID another app on the same portal received passes
+    ``app.info`` — but its CODE is not ours (api-reference/common/system/app-info.md), so
+    the widget (and the booking/merge bearer it hands out) stays closed."""
+    svc, client, tokens = emu_world
+    other = emu.register_app()
+    emu.admin.post(f"apps/{other['client_id']}/install", {})
+    foreign = emu.admin.post(f"apps/{other['client_id']}/tokens", {})
+    resp = open_widget(
+        client,
+        "lead_object",
+        placement=LEAD_TAB,
+        options={"ID": "7"},
+        domain=emu.domain,
+        member_id=tokens["member_id"],
+        APPLICATION_TOKEN=None,
+        AUTH_ID=foreign["access_token"],
+    )
+    assert resp.status_code == 401
+    assert "bearer" not in resp.get_data(as_text=True).lower()
 
 
 def test_application_token_path_makes_no_portal_call(emu, emu_world):
@@ -270,3 +294,31 @@ def test_tokens_never_reach_the_log(emu, emu_world, caplog):
     text = caplog.text
     assert tokens["access_token"] not in text and "z" * 32 not in text and "f" * 64 not in text
     assert APP_TOKEN not in text
+
+
+def test_b2b_reports_period_form_posts_back_and_is_answered(services):
+    """Issue #20: the b2b reports page's date filter always answered 403 — its form posted
+    since/until without anything that names the portal. The form now carries member_id,
+    the placement and the page's signed bearer; a forged or foreign bearer stays 401."""
+    import re
+
+    install(services, playbooks=("b2b",))
+    client = create_app(services=services).test_client()
+    page = open_widget(client, "b2b_reports", placement="CRM_ANALYTICS_MENU")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert set(hidden) == {"member_id", "PLACEMENT", "BEARER"}
+    assert APP_TOKEN not in html  # the application token never reaches the browser
+    query = {"DOMAIN": DOMAIN, "LANG": "ru", "PROTOCOL": "1"}
+    resp = client.post(
+        "/widgets/b2b_reports", query_string=query,
+        data={**hidden, "since": "2026-11-01", "until": "2026-11-30"},
+    )  # fmt: skip
+    assert resp.status_code == 200
+    assert 'name="since" value="2026-11-01"' in resp.get_data(as_text=True)
+    forged = client.post(
+        "/widgets/b2b_reports", query_string=query,
+        data={**hidden, "BEARER": hidden["BEARER"][:-2] + "xx", "since": "2026-11-01"},
+    )  # fmt: skip
+    assert forged.status_code == 401

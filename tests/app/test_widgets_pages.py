@@ -16,7 +16,7 @@ from app.store.base import utcnow
 from app.store.objects_index import ObjectMerge
 from app.store.timers import DirectoryCache
 from app.web import create_app
-from tests.app._widgets_world import MEMBER, OBJECT_ETID, install, open_widget
+from tests.app._widgets_world import MEMBER, OBJECT_ETID, install, mirror_lead, open_widget
 
 LEAD_TAB = "CRM_LEAD_DETAIL_TAB"
 OBJECT_TAB = f"CRM_DYNAMIC_{OBJECT_ETID}_DETAIL_TAB"
@@ -193,7 +193,9 @@ def test_measurement_empty_state_offers_free_slots(client):
     assert "Пётр Замеров" in page
 
 
-def test_measurement_books_through_the_embedded_bearer_and_shows_the_booking(client):
+def test_measurement_books_through_the_embedded_bearer_and_shows_the_booking(client, services):
+    for lead_id in (7, 8):
+        mirror_lead(services, MEMBER, lead_id)
     page = open_widget(client, "measurement", placement=LEAD_TAB, options={"ID": "7"}).get_data(
         as_text=True
     )

@@ -11,7 +11,17 @@ from rq.serializers import JSONSerializer
 from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
 
-SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
+SCOPES = [
+    "crm",
+    "bizproc",
+    "im",
+    "imopenlines",
+    "department",
+    "user_brief",
+    "userfieldconfig",
+    "placement",
+    "task",
+]
 
 
 def metal_world(tmp_path, redis_url):
@@ -19,10 +29,36 @@ def metal_world(tmp_path, redis_url):
     yield from portal_world(tmp_path, redis_url, playbooks=["metal"], world_class=MetalWorld)
 
 
-def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
+def portal_world(
+    tmp_path, redis_url, *, playbooks, world_class, settings=None, db_url=None, emu_config=None
+):
     """Generator for a fixture: the emulator with our app installed through OAuth, the given
     playbooks applied by the real installer, ``settings`` ({playbook: {key: value}}) stored
-    as the portal's overrides; yields ``world_class(emu, services, token, naming)``."""
+    as the portal's overrides; yields ``world_class(emu, services, token, naming)``.
+    ``db_url`` (default: a SQLite file) must be an empty database; ``emu_config`` overrides
+    the emulator's configuration (e.g. its limits).
+
+    Client channels are connected as an admin would: a shared CRM mailbox on the portal and
+    a fake SMS.ru gateway (``world.sms``) set as every playbook's SMS provider."""
+    from tests.support.fake_smsru import FakeSmsRu
+
+    sms = FakeSmsRu("e2e-sms-key")
+    channel_settings = {
+        "sms_provider": "smsru",
+        "sms_api_id": "e2e-sms-key",
+        "sms_api_url": sms.url,
+        "sms_sender": "SHOP",
+    }
+    settings = {pb: {**channel_settings, **(settings or {}).get(pb, {})} for pb in playbooks}
+    try:
+        yield from _portal_world(
+            tmp_path, redis_url, playbooks, world_class, settings, sms, db_url, emu_config
+        )
+    finally:
+        sms.stop()
+
+
+def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms, db_url, emu_config):
     import app.services as services_module
     from app.installers.run import install_playbooks
     from app.playbooks.settings import set_value
@@ -33,10 +69,10 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
     from b24emu.testing import free_port, running_emulator
     from config.settings import Settings
 
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
+    db_url = db_url or f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(db_url)
     port = free_port()
-    with running_emulator() as emu:
+    with running_emulator(**(emu_config or {})) as emu:
         registered = emu.register_app(scopes=SCOPES)
         services = Services(
             Settings(
@@ -64,6 +100,8 @@ def portal_world(tmp_path, redis_url, *, playbooks, world_class, settings=None):
         naming = portal_context(services, emu.portal.member_id).naming
         world = world_class(emu, services, tokens["access_token"], naming)
         world.app, world.app_token = flask_app, app_state.application_token
+        world.sms = sms
+        emu.admin.post("mail/mailboxes", {"shared": True, "email": "crm@shop.example.ru"})
         world.settle()  # the installer's own writes
         try:
             yield world
@@ -148,6 +186,10 @@ class MetalWorld:
             n.get("message") if isinstance(n, dict) else str(n)
             for n in self.emu.portal.crm.notifications_for(user_id)
         ]
+
+    def sent(self, kind=None):
+        """What the portal sent: e-mails, open-line and chat messages (``GET /_emu/sent``)."""
+        return self.emu.admin.get("sent", **({"kind": kind} if kind else {}))
 
     def comments(self, entity, record_id):
         rows = self.rest(

@@ -20,8 +20,9 @@ def world(tmp_path, redis_url):
     yield from portal_world(tmp_path, redis_url, playbooks=["b2b"], world_class=MetalWorld)
 
 
-def deal(w, pipeline, stage, title):
+def deal(w, pipeline, stage, title, **extra):
     fields = {
+        **extra,
         "title": title,
         "categoryId": w.naming.category(pipeline),
         "stageId": w.stage("deal", stage),
@@ -39,10 +40,31 @@ def open_activities(w, deal_id):
     )
 
 
+def deal_tasks(w, deal_id):
+    """The portal's tasks bound to the deal: ``[(title, responsible, [checklist items])]``."""
+    items = w.emu.admin.get("crm/checklist")
+    return [
+        (
+            str(row["TITLE"]),
+            int(row["RESPONSIBLE_ID"]),
+            [c["TITLE"] for c in items if int(c["TASK_ID"]) == int(row["ID"])],
+        )
+        for row in w.emu.admin.get("crm/tasks")
+        if f"D_{deal_id}" in [str(x) for x in row.get("UF_CRM_TASK") or []]
+    ]
+
+
 def test_sample_photo_and_next_step(world):
     w = world
+    # 0. the rep's deal enters «Встреча»: a task with the step's checklist (rules_stage_tasks)
+    shop = w.add(4, {"title": "Магазин «Ромашка»"})
+    outlet = deal(w, "b2b.cold", "b2b.cold.new", "Магазин «Ромашка»", companyId=shop)
+    w.move(DEAL, outlet, "b2b.cold.meeting", "deal", user_id=REP)
+    w.settle()
+    ((title, who, items),) = [t for t in deal_tasks(w, outlet) if "образца" in t[0]]
+    assert title.startswith("Встреча и передача образца") and who == REP
+    assert "Передать образец" in items
     # 1. a cold-sales rep moves past «Встреча» without the sample's photo: back, told why
-    outlet = deal(w, "b2b.cold", "b2b.cold.meeting", "Магазин «Ромашка»")
     w.move(DEAL, outlet, "b2b.cold.sample", "deal", user_id=REP)
     w.settle()
     assert w.item(DEAL, outlet)["stageId"] == w.stage("deal", "b2b.cold.meeting")
@@ -80,14 +102,25 @@ def test_sample_photo_and_next_step(world):
 def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     w = world
     chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
-    company = w.add(4, {"title": "ООО Квартал", w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})
+    qualified = {  # the stage gate lets only a qualified client's deal be won
+        w.uf("company", "UF_CRM_B2B_BUSINESS"): chain,
+        w.uf("company", "UF_CRM_B2B_AUDIENCE"): "семьи",
+        w.uf("company", "UF_CRM_B2B_GEO"): "Казань",
+        w.uf("company", "UF_CRM_B2B_VOLUME"): 80,
+    }
+    company = w.add(4, {"title": "ООО Квартал", **qualified})
+    phone = [{"typeId": "PHONE", "valueType": "MOBILE", "value": "+79165554433"}]
+    buyer = w.add(3, {"name": "Пётр", "fm": phone, "companyId": company})
     w.settle()
     fields = {
         "title": "Первая поставка",
+        "contactId": buyer,
         "categoryId": w.naming.category("b2b.sales"),
         "stageId": w.stage("deal", "b2b.sales.shipment"),
         "assignedById": REP,
         "companyId": company,
+        "opportunity": 50000,
+        w.uf("deal", "UF_CRM_B2B_PAY_DUE"): "2026-12-10",
     }
     first = w.add(DEAL, fields, user_id=REP)
     w.settle()
@@ -104,6 +137,18 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     assert "30 дн." in todo["DESCRIPTION"]  # a chain's reorder interval
     # the won deal keeps its win
     assert w.item(DEAL, first)["stageId"] == w.stage("deal", "b2b.sales.won")
+
+    # 1b. days after the first delivery the client gets the survey (delivery, packaging,
+    #     shelf life) and the manager a to-do to record the answers
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
+    w.settle()
+    (survey,) = [t for t in w.sms.texts("79165554433") if "упаковку" in t]  # sent by SMS
+    assert "упаковку" in survey and "«Первая поставка»" in survey
+    subjects = [a["SUBJECT"] for a in open_activities(w, first)]
+    assert any("записать оценки клиента в поля NPS" in s for s in subjects)
 
     # 2. the client is lost in repeat sales: find out why
     w.move(DEAL, repeat[0]["id"], "b2b.repeat.lost", "deal", user_id=REP)

@@ -1,5 +1,7 @@
 """E2E furniture (seed 000): the hand-off to the city's store, refusal reasons required, the
-due-date and in-store SMS — against the emulator with the real installer, our app receiving
+client messages (MessageClient, recorded on the deal's timeline as ``[sms] …``) when
+manufacturing is behind and when the goods are in store, and the auto-win counted from the
+delivery date — against the emulator with the real installer, our app receiving
 the portal's events and a real worker; timers fired with a manual clock. The portal's
 state is read back through REST after each step.
 """
@@ -55,10 +57,14 @@ def test_handoff_refusals_and_deal_sms(world):
     assert w.item(LEAD, lid)["stageId"] == w.stage("lead", "furniture.lead.new")
     assert any("«Причина отказа»" in n for n in w.notifications(ADMIN))
 
-    # 3. a deal in manufacturing due in 10 days: a week before, the client hears the date
+    # 3. a deal in manufacturing due in 10 days: still being made a week before, so the
+    # client hears it may be late; then the date moves and the client hears both dates
     due = (datetime.now(UTC) + timedelta(days=10)).date()
+    phone = [{"typeId": "PHONE", "valueType": "MOBILE", "value": "+79161112233"}]
+    client = w.add(3, {"name": "Ольга", "fm": phone}, user_id=ADMIN)
     fields = {
         "title": "Шкаф-купе",
+        "contactId": client,
         "categoryId": w.naming.category("furniture.sales"),
         "stageId": w.stage("deal", "furniture.deal.manufacturing"),
         "assignedById": ADMIN,
@@ -66,16 +72,21 @@ def test_handoff_refusals_and_deal_sms(world):
     }
     did = w.add(DEAL, fields, user_id=ADMIN)
     w.settle()
-    assert not [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
+    assert not w.sms.received
     fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
     w.settle()
-    (told,) = [c for c in w.comments("deal", did) if c.startswith("[sms] Срок")]
-    assert f"{due:%d.%m.%Y}" in told
+    (told,) = w.sms.texts("79161112233")  # the deal's client, by SMS through the gateway
+    assert f"{due:%d.%m.%Y}" in told and "может не успеть" in told
+    later = due + timedelta(days=14)
+    update(w, DEAL, did, user_id=ADMIN, UF_CRM_FR_DUE_DATE=later.isoformat())
+    w.settle()
+    moved = [t for t in w.sms.texts("79161112233") if "перенесён" in t]
+    assert len(moved) == 1 and f"{due:%d.%m.%Y}" in moved[0] and f"{later:%d.%m.%Y}" in moved[0]
 
     # 4. the goods reach the store: the in-store SMS
     w.move(DEAL, did, "furniture.deal.in_store", "deal", user_id=ADMIN)
     w.settle()
-    assert any("готов к выдаче" in c for c in w.comments("deal", did))
+    assert "готов к выдаче" in w.sms.texts("79161112233")[-1]
 
     # 5. «Сделка сорвана» without a reason is undone; with one it stays
     w.move(DEAL, did, "furniture.deal.lost", "deal", user_id=ADMIN)
@@ -86,3 +97,48 @@ def test_handoff_refusals_and_deal_sms(world):
     w.move(DEAL, did, "furniture.deal.lost", "deal", user_id=ADMIN)
     w.settle()
     assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.lost")
+
+
+def test_delivery_wins_three_days_after_the_delivery_date(world):
+    """Seed 000: «Через 3 дня после самовывоза или доставки … Успешная»: counted from «Дата
+    доставки/выдачи» (re-planned when it moves), not from entering «Доставка/Оплата»."""
+    w = world
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    now = datetime.now(UTC)
+    fields = {
+        "title": "Стол",
+        "categoryId": w.naming.category("furniture.sales"),
+        "stageId": w.stage("deal", "furniture.deal.delivery"),
+        "assignedById": ADMIN,
+    }
+    did = w.add(DEAL, fields, user_id=ADMIN)
+    w.settle()
+    # 6. no date yet: the responsible is asked for it, and the deal is not won after 3 days
+    assert any("«Дата доставки/выдачи»" in n for n in w.notifications(ADMIN))
+    fire_due_inline(w.services, ManualClock(now + timedelta(days=4)))
+    w.settle()
+    assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.delivery")
+    # 7. delivered in 5 days, then moved to 7: the plan for day 5 does nothing
+    update(
+        w,
+        DEAL,
+        did,
+        user_id=ADMIN,
+        UF_CRM_FR_DELIVERED_AT=(now + timedelta(days=5)).date().isoformat(),
+    )
+    update(
+        w,
+        DEAL,
+        did,
+        user_id=ADMIN,
+        UF_CRM_FR_DELIVERED_AT=(now + timedelta(days=7)).date().isoformat(),
+    )
+    fire_due_inline(w.services, ManualClock(now + timedelta(days=9)))
+    w.settle()
+    assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.delivery")
+    # 8. three days after the delivery it is won
+    fire_due_inline(w.services, ManualClock(now + timedelta(days=11)))
+    w.settle()
+    assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.won")

@@ -94,10 +94,12 @@ def test_metal_portal_scenario(world, monkeypatch):
     assert lead4["assignedById"] == 3
     assert lead4["stageId"] == w.stage("lead", "metal.lead.handed_over")
 
-    # 5. Declined by us: the client gets the refusal letter (e-mail, on the timeline).
+    # 5. Declined by us: the client gets the refusal letter — the caller left no e-mail, so
+    # it goes by SMS to the phone (channel fallback), received by the SMS gateway.
     w.move(1, direct, "metal.lead.declined", "lead")
     w.settle()
-    assert any("[email]" in c and "не сможем" in c for c in w.comments("lead", direct))
+    (letter,) = w.sms.texts("79005556677")
+    assert "не сможем" in letter
 
     # 6. The first lead converts: contact + deal with the lead's data; the Object follows.
     w.move(1, first, "metal.lead.converted", "lead")
@@ -108,6 +110,25 @@ def test_metal_portal_scenario(world, monkeypatch):
     assert float(deal[w.uf("deal", "UF_CRM_MT_AREA")]) == 300.0
     assert deal["contactId"]
     assert w.item(w.object_etid, obj["id"])["parentId2"] == deal["id"]
+
+    # 6b. Leads nobody works on: after a day the head of sales is told, after two weeks they
+    #     move to «Зависшие лиды»; the converted and the declined leads are left alone.
+    from app.timers.clock import OFFSET_ENV
+    from app.timers.clocks import ManualClock
+
+    _fire_due(w, ManualClock(datetime.now(UTC) + timedelta(hours=25)), monkeypatch)
+    w.settle()
+    told = [m for m in w.notifications(HEAD) if "не обработан 24 ч" in m]
+    assert len(told) == 2 and any("«Данные заполнены»" in m for m in told), told
+    assert any("«Передан менеджеру»" in m for m in told)
+    _fire_due(w, ManualClock(datetime.now(UTC) + timedelta(days=15)), monkeypatch)
+    monkeypatch.delenv(OFFSET_ENV)
+    w.settle()
+    for stalled in (second, repeat):
+        assert w.item(1, stalled)["stageId"] == w.stage("lead", "metal.lead.stalled")
+    assert any("«Зависшие лиды»" in c for c in w.comments("lead", repeat))
+    assert w.item(1, direct)["stageId"] == w.stage("lead", "metal.lead.declined")
+    assert w.item(1, first)["stageId"] == w.stage("lead", "metal.lead.converted")
 
     # 7. A deal in negotiation that starts building in 8 months → «Отложенный спрос».
     start = (date.today() + timedelta(days=240)).isoformat()
@@ -126,12 +147,17 @@ def test_metal_portal_scenario(world, monkeypatch):
     assert w.item(2, deferred)["stageId"] == w.stage("deal", "metal.deal.deferred")
 
     # 8. 61 days later the first reminder goes out (timers' clock, fired by the real job).
-    from app.timers.clocks import ManualClock
-
     clock = ManualClock(datetime.now(UTC) + timedelta(days=61))
     assert _fire_due(w, clock, monkeypatch) == 1, _timers(w)
-    assert [t[-1] for t in _timers(w)].count("fired") == 1
-    assert any("Напоминаем" in c for c in w.comments("deal", deferred))
+    deferred_timers = [t for t in _timers(w) if t[0] == "metal.deferred"]
+    assert [t[-1] for t in deferred_timers].count("fired") == 1
+    # the reminder is an e-mail the portal sent to the deal's contact, shown in the deal's card
+    (mail,) = [m for m in w.sent("email") if "Напоминаем" in m["body"]]
+    assert (mail["owner_type_id"], mail["owner_id"], mail["to"]) == (
+        2,
+        deferred,
+        ["ivan@client.ru"],
+    )
 
     # 9. The client writes back (an e-mail activity on the contact): resumed at once, a task,
     #    and the cadence is over (nothing fires later).

@@ -12,10 +12,12 @@ from app.playbooks.common import (
     YELLOW,
     calendar_settings,
     crm_events,
+    lead_claim_settings,
     role_settings,
     t,
 )
 from app.playbooks.schema import (
+    EventSpec,
     FieldSpec,
     Option,
     PipelineSpec,
@@ -40,7 +42,8 @@ def _nps(code: str, ru: str, en: str) -> FieldSpec:
 
 # The four qualification fields are mandatory for the business, not at portal level: a
 # portal-level MANDATORY flag would make every company add (imports, other playbooks'
-# automation) fail without them. The b2b stage rules enforce them where the deal moves on.
+# automation) fail without them. The b2b stage gate (rules_stage_gate) enforces them where
+# the deal moves on.
 FIELDS = (
     FieldSpec(
         "UF_CRM_B2B_AUDIENCE",
@@ -70,10 +73,23 @@ FIELDS = (
         "integer",
         t("Отсрочка платежа, дней", "Payment deferral, days"),
     ),
+    # payment control and the deferrals/debts report (seed 003 §3.5)
+    FieldSpec("UF_CRM_B2B_PAY_DUE", "deal", "date", t("Оплатить до", "Payment due")),
+    FieldSpec("UF_CRM_B2B_PAID", "deal", "double", t("Оплачено", "Amount paid")),
     _nps("UF_CRM_B2B_NPS_DELIVERY", "NPS: доставка", "NPS: delivery"),
     _nps("UF_CRM_B2B_NPS_PACKAGING", "NPS: упаковка", "NPS: packaging"),
     _nps("UF_CRM_B2B_NPS_SHELF", "NPS: срок годности", "NPS: shelf life"),
     _nps("UF_CRM_B2B_NPS_SCORE", "NPS: оценка 0–10", "NPS: score 0–10"),
+    FieldSpec("UF_CRM_B2B_NPS_COMMENT", "deal", "string", t("NPS: комментарий", "NPS: comment")),
+    # the client's last survey answers, on the contact too (seed 003: NPS per client)
+    FieldSpec("UF_CRM_B2B_NPS_DELIVERY", "contact", "integer", t("NPS: доставка", "NPS: delivery")),
+    FieldSpec(
+        "UF_CRM_B2B_NPS_PACKAGING", "contact", "integer", t("NPS: упаковка", "NPS: packaging")
+    ),
+    FieldSpec(
+        "UF_CRM_B2B_NPS_SHELF", "contact", "integer", t("NPS: срок годности", "NPS: shelf life")
+    ),
+    FieldSpec("UF_CRM_B2B_NPS_COMMENT", "contact", "string", t("NPS: комментарий", "NPS: comment")),
 )
 
 LEAD_STAGES = (
@@ -131,8 +147,15 @@ PLAYBOOK = Playbook(
     pipelines=(SALES, REPEAT, COLD),
     robots=("next_step_guard",),
     widgets=(WidgetSpec("b2b_reports", "CRM_ANALYTICS_MENU", t("Отчёты B2B", "B2B reports")),),
-    events=(*crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"), *crm_events("ACTIVITY")),
+    # ONTASKUPDATE: a closed stage task creates the next (rules_stage_tasks)
+    events=(
+        *crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"),
+        *crm_events("ACTIVITY"),
+        EventSpec("ONTASKUPDATE"),
+        EventSpec("ONTASKDELETE"),
+    ),
     settings=(
+        *lead_claim_settings(),
         SettingSpec(
             "reorder_days_by_business",
             "table",
@@ -149,7 +172,35 @@ PLAYBOOK = Playbook(
             "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
         ),
         SettingSpec(
-            "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
+            "nps_survey_text",
+            "str",
+            "Спасибо за первый заказ «{title}»! Оцените, пожалуйста, от 0 до 10: доставку, "
+            "упаковку и срок годности товара, и насколько вероятно, что вы порекомендуете нас.",
+            t("Опрос NPS: текст клиенту", "NPS survey: text to the client"),
+        ),
+        SettingSpec(
+            "nps_todo_text",
+            "str",
+            "Опрос после первой поставки «{title}»: записать оценки клиента в поля NPS",
+            t("Опрос NPS: дело менеджеру", "NPS survey: to-do for the manager"),
+        ),
+        SettingSpec(
+            "stage_checklists",
+            "table",
+            {},
+            t("Чек-листы по шагам (замена чек-листа шага)", "Checklists per step"),
+        ),
+        SettingSpec(
+            "stage_tasks",
+            "table",
+            {},
+            t("Автозадачи по шагам (название, дни, чек-лист, следующий шаг)", "Stage tasks"),
+        ),
+        SettingSpec(
+            "stage_required_fields",
+            "table",
+            {},
+            t("Обязательные поля по стадиям", "Required fields per stage"),
         ),
         *role_settings(),
         *calendar_settings(),

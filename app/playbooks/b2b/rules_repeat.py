@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.playbooks.b2b import BUSINESS_TYPES
+from app.playbooks.b2b import rules_stage_gate as stage_gate
 from app.rules import actions as A
 from app.rules.changes import normalize
 from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
@@ -57,8 +58,8 @@ def reorder_days(settings: Mapping[str, Any], company: Mapping[str, Any], schema
 def after_sale(ctx: RuleContext) -> list[A.Action]:
     record = ctx.record or {}
     who = record.get(RESPONSIBLE_FIELD)
-    if not who:
-        return []
+    if not who or stage_gate.blocked(ctx):
+        return []  # a win the stage gate sends back is no sale
     raw_company = ctx.related.get("company")
     company = normalize("company", raw_company, ctx.schema) if raw_company else {}
     days = reorder_days(ctx.settings, company, ctx.schema)

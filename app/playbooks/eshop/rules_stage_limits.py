@@ -2,11 +2,10 @@
 
 Entering a stage with a limit in ``stage_limits_hours`` (stage code → hours) starts a
 timer; leaving the stage cancels it (and a late timer re-checks ``stage_left``). When it
-fires, the head of sales gets a notification (``im.notify.system.add``). The spec asks for
-"a dedicated chat": ``alert_chat_id`` is not used yet because the action vocabulary has no
-chat message; the head of sales is the chat's audience today, and a ``ChatMessage`` action
-can replace the Notify without touching the timer. ``stage_limits_working_hours: true``
-counts the limit in working hours.
+fires, the alert goes to the dedicated chat ``alert_chat_id`` (``im.message.add``, spec
+"a dedicated chat"); only when no chat is configured is the head of sales notified instead
+(``im.notify.system.add``). ``stage_limits_working_hours: true`` counts the limit in
+working hours.
 """
 
 from __future__ import annotations
@@ -45,14 +44,15 @@ def start_limit(ctx: RuleContext) -> list[A.Action]:
 
 
 def over_limit(ctx: RuleContext) -> list[A.Action]:
+    chat = str(ctx.settings.get("alert_chat_id") or "").strip()
     users = audience_ids(ctx, ("head_of_sales",))
-    if not users:
+    if not chat and not users:
         return []
     payload = ctx.change.detail.get("payload") or {}
     stage = payload.get("stage", "")
     label = STAGE_NAMES.get(stage, stage)
     text = render(MESSAGE, ctx, stage=label, hours=payload.get("hours"))
-    return [A.Notify(users, text)]
+    return [A.ChatMessage(chat, text, tuple(users))]
 
 
 RULES = [

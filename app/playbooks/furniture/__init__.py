@@ -11,6 +11,7 @@ from app.playbooks.common import (
     YELLOW,
     calendar_settings,
     crm_events,
+    lead_claim_settings,
     role_settings,
     t,
 )
@@ -24,10 +25,32 @@ REFUSALS = (
     Option("other", t("Другое", "Other"), 50),
 )
 
+# «сфера интереса» (seed 000): the kind of furniture the client is after, beside the item.
+SPHERES = (
+    Option("kitchen", t("Кухня", "Kitchen"), 10),
+    Option("bedroom", t("Спальня", "Bedroom"), 20),
+    Option("living", t("Гостиная", "Living room"), 30),
+    Option("children", t("Детская", "Children's room"), 40),
+    Option("hallway", t("Прихожая", "Hallway"), 50),
+    Option("office", t("Офис / кабинет", "Office / study"), 60),
+    Option("bathroom", t("Ванная", "Bathroom"), 70),
+    Option("other", t("Другое", "Other"), 80),
+)
+
 FIELDS = (
     FieldSpec("UF_CRM_FR_CITY", "lead", "string", t("Город клиента", "Client city")),
     FieldSpec("UF_CRM_FR_STORE", "lead", "string", t("Магазин", "Store")),
     FieldSpec("UF_CRM_FR_INTEREST", "lead", "string", t("Предмет интереса", "Subject of interest")),
+    FieldSpec(
+        "UF_CRM_FR_SPHERE",
+        "lead",
+        "enumeration",
+        t("Сфера интереса", "Furniture kind of interest"),
+        multiple=True,
+        options=SPHERES,
+    ),
+    # Installed by earlier versions as «сфера интереса»; kept as it is so existing portals
+    # keep their values (the sphere is UF_CRM_FR_SPHERE above). No rule reads it.
     FieldSpec("UF_CRM_FR_ROOM_AREA", "lead", "double", t("Площадь помещения, м²", "Room area, m²")),
     FieldSpec("UF_CRM_FR_VISIT_DATE", "lead", "date", t("Дата визита", "Visit date")),
     FieldSpec(
@@ -131,11 +154,19 @@ PLAYBOOK = Playbook(
     robots=("handoff_to_store",),
     events=crm_events("LEAD", "DEAL", "CONTACT"),
     settings=(
+        *lead_claim_settings("line:"),
         SettingSpec(
             "city_admins",
             "table",
             {},
             t("Город → администратор магазина", "City → store administrator"),
+        ),
+        SettingSpec(
+            "handoff_text",
+            "str",
+            "Клиент придёт в магазин {visit} (город «{city}»): лид «{title}» передан вам. "
+            "Сфера интереса: {sphere}; предмет: {interest}.",
+            t("Текст администратору при передаче", "Text to the store administrator"),
         ),
         SettingSpec(
             "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
@@ -163,6 +194,27 @@ PLAYBOOK = Playbook(
             "days",
             3,
             t("Успех после доставки, дней", "Auto-win after delivery, days"),
+        ),
+        SettingSpec(
+            "auto_win_no_date_text",
+            "str",
+            "Сделка «{title}» в «Доставка/Оплата»: заполните «Дата доставки/выдачи» — через "
+            "{days} дн. после неё сделка закроется как успешная.",
+            t("Нет даты доставки: текст сотруднику", "No delivery date: text to staff"),
+        ),
+        SettingSpec(
+            "due_delay_sms",
+            "str",
+            "Ваш заказ «{title}» ещё изготавливается и может не успеть к сроку {due}. "
+            "Приносим извинения — мы сообщим, как только он будет в магазине.",
+            t("SMS: изготовление отстаёт", "SMS: manufacturing is behind"),
+        ),
+        SettingSpec(
+            "due_moved_sms",
+            "str",
+            "Срок изготовления вашего заказа «{title}» перенесён с {old_due} на {due}. "
+            "Приносим извинения за задержку.",
+            t("SMS: срок изготовления перенесён", "SMS: due date moved"),
         ),
         SettingSpec(
             "in_store_sms",

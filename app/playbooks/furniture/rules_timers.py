@@ -11,24 +11,31 @@
   back after ``return_window_days`` (default 30), a Contact is created from the lead's name
   and phone and the lead closes as «Не вернулся после визита в магазин». Leaving the stage
   (the client came back) stops it.
-* **Auto-win** — ``auto_win_after_days`` (default 3) after the deal enters «Доставка/Оплата»
-  it moves to «Сделка успешна», unless it left that stage first.
+* **Auto-win** — ``auto_win_after_days`` (default 3) after «Дата доставки/выдачи» (at
+  10:00 local time) a deal in «Доставка/Оплата» moves to «Сделка успешна». The timer is
+  planned when the deal enters the stage with the date filled, or when the date is filled or
+  moved while it is there; a timer planned for another date (or a deal no longer in the
+  stage) does nothing. Without a date the deal waits and the responsible is told to fill it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.domain.cadences import store_escalation
+from app.domain.dates import as_date
 from app.domain.sequences import Sequence, Step
 from app.rules import actions as A
 from app.rules.model import (
     RESPONSIBLE_FIELD,
+    STAGE_ENTERED,
     STAGE_FIELD,
     Rule,
     RuleContext,
+    on_field_changed,
     on_responsible_changed,
     on_stage_entered,
     on_stage_left,
@@ -36,8 +43,8 @@ from app.rules.model import (
 )
 from app.timers import handlers
 from app.timers import sequences as seq
-from app.timers.calendars import calendar_for
-from app.timers.steps import standard_act
+from app.timers.calendars import DEFAULT_TZ, calendar_for
+from app.timers.steps import render, standard_act
 
 LEAD_NEW = "furniture.lead.new"
 VISITED = "furniture.lead.visited"
@@ -45,6 +52,7 @@ NOT_RETURNED = "furniture.lead.not_returned"
 DELIVERY = "furniture.deal.delivery"
 WON = "furniture.deal.won"
 AUTO_WIN = "furniture.auto_win"
+DELIVERED = "UF_CRM_FR_DELIVERED_AT"
 
 REMINDER = (
     "Спасибо, что заглянули в наш магазин! Ждём вас снова — для вас действуют спецпредложения."
@@ -120,14 +128,49 @@ def start_nurture(ctx: RuleContext) -> list[A.Action]:
     return seq.start(NURTURE, ctx, payload=payload)
 
 
-def start_auto_win(ctx: RuleContext) -> list[A.Action]:
+def _win_at(ctx: RuleContext, delivered: date) -> datetime:
+    """When a deal delivered (or picked up) on ``delivered`` is closed as won."""
+    tz = ZoneInfo(str(ctx.settings.get("time_zone") or DEFAULT_TZ))
     days = float(ctx.settings.get("auto_win_after_days") or 3)
-    due = ctx.now + timedelta(days=days)
-    record = ("deal", ctx.change.record_id)
-    return [A.StartTimer(AUTO_WIN, due, record, {"stage": DELIVERY}, "stage_left", key="start")]
+    return datetime.combine(delivered, time(10, 0), tzinfo=tz) + timedelta(days=days)
+
+
+def start_auto_win(ctx: RuleContext) -> list[A.Action]:
+    """Plan the auto-win from «Дата доставки/выдачи» (re-planned when the date moves)."""
+    record = ctx.record or {}
+    if str(record.get(STAGE_FIELD) or "") != DELIVERY:
+        return []
+    rid = ctx.change.record_id
+    delivered = as_date(record.get(DELIVERED))
+    if delivered is None:
+        if ctx.change.kind != STAGE_ENTERED:
+            return []  # the date was cleared: every planned timer finds it gone
+        days = f"{float(ctx.settings.get('auto_win_after_days') or 3):g}"
+        text = render(str(ctx.settings.get("auto_win_no_date_text") or ""), ctx, days=days)
+        out: list[A.Action] = [A.TimelineComment("deal", rid, text, key="no_date")] if text else []
+        who = record.get(RESPONSIBLE_FIELD)
+        if text and who:
+            out.append(A.Notify((int(who),), text, key="no_date_note"))
+        return out
+    payload = {"stage": DELIVERY, "delivered": delivered.isoformat()}
+    due = max(_win_at(ctx, delivered), ctx.now)
+    record_ref = ("deal", rid)
+    key = f"win:{delivered.isoformat()}"
+    return [A.StartTimer(AUTO_WIN, due, record_ref, payload, "stage_left", key=key)]
 
 
 def auto_win(ctx: RuleContext) -> list[A.Action]:
+    """Win the deal if it is still in delivery with the date this timer was planned for and
+    that date is ``auto_win_after_days`` behind (timers of an earlier plan do nothing)."""
+    record = ctx.record or {}
+    if str(record.get(STAGE_FIELD) or "") != DELIVERY:
+        return []
+    delivered = as_date(record.get(DELIVERED))
+    planned = (ctx.change.detail.get("payload") or {}).get("delivered")
+    if delivered is None or (planned and planned != delivered.isoformat()):
+        return []
+    if ctx.now < _win_at(ctx, delivered):
+        return []  # a timer of the old rule (3 days after entering the stage) fires early
     return [A.MoveStage("deal", ctx.change.record_id, WON)]
 
 
@@ -144,5 +187,6 @@ RULES = [
     Rule("visit_nurture_stop", "lead", on_stage_left(VISITED), lambda ctx: seq.stop(NURTURE, ctx)),
     NURTURE.rule("visit_nurture_fire"),
     Rule("auto_win_start", "deal", on_stage_entered(DELIVERY), start_auto_win),
+    Rule("auto_win_on_date", "deal", on_field_changed(DELIVERED), start_auto_win),
     Rule("auto_win_fire", "deal", on_timer(AUTO_WIN), auto_win),
 ]

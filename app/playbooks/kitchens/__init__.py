@@ -13,6 +13,7 @@ from app.playbooks.common import (
     YELLOW,
     calendar_settings,
     crm_events,
+    lead_claim_settings,
     role_settings,
     t,
 )
@@ -183,6 +184,7 @@ PLAYBOOK = Playbook(
         EventSpec("ONTASKDELETE"),
     ),
     settings=(
+        *lead_claim_settings("CALL"),
         SettingSpec(
             "sos_interval_minutes", "minutes", 15, t("Интервал SOS, мин", "SOS interval, minutes")
         ),

@@ -7,6 +7,7 @@ before the lead *leaves* it forward — budget, material and address are gathere
 :data:`ORDER` (cumulative); the side stages (pause, agreed, lost) name their own needs.
 E-mail and phone numbers are format-checked whenever they are filled.
 
+The mechanism is generic (``app.rules.stage_gate``); this module is its kitchens data.
 A lead moved forward with gaps is moved back to the stage it came from, and its responsible
 gets a notification plus a timeline comment listing exactly what to fix.
 
@@ -27,16 +28,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.domain.validation import FieldRule, Problem, check_value, format_problems
+from app.domain.validation import FieldRule, Problem
 from app.playbooks.lead_owner import owns
 from app.rules import actions as A
-from app.rules.model import (
-    RESPONSIBLE_FIELD,
-    STAGE_FIELD,
-    Rule,
-    RuleContext,
-    on_stage_entered,
-)
+from app.rules.model import Rule, RuleContext, on_stage_entered
+from app.rules.stage_gate import StageGate
 
 P = "kitchens.lead."
 UNPROCESSED, ASSIGNED, QUALIFIED = P + "unprocessed", P + "assigned", P + "qualified"
@@ -76,108 +72,54 @@ SIDE: Mapping[str, tuple[str | None, tuple[FieldRule, ...]]] = {
 }
 EMAIL = FieldRule("email", "E-mail клиента", "email")
 PHONE = FieldRule("phone", "Телефон клиента", "phone")
+# the generic mechanism (app.rules.stage_gate) with the kitchens lists
+GATE = StageGate(
+    "lead",
+    P,
+    "Лид «{title}» возвращён на прежнюю стадию: ",
+    ORDER,
+    REQUIREMENTS,
+    SIDE,
+    formats=((EMAIL, "EMAIL"), (PHONE, "PHONE")),
+)
 
 
 def entry_rules(stage: str) -> list[FieldRule]:
     """Every field that must be filled for a lead to be in ``stage`` (cumulative)."""
-    if stage in SIDE:
-        last, own = SIDE[stage]
-        before = list(ORDER[: ORDER.index(last) + 1]) if last else []
-        return [r for s in before for r in REQUIREMENTS.get(s, ())] + list(own)
-    if stage not in ORDER:
-        return []
-    return [r for s in ORDER[: ORDER.index(stage)] for r in REQUIREMENTS.get(s, ())]
-
-
-def _empty(value: object) -> bool:
-    return value in (None, "", [], (), {}) or (isinstance(value, str) and not value.strip())
-
-
-def _multi(record: Mapping[str, Any], type_id: str) -> list[str]:
-    return [
-        str(f.get("value"))
-        for f in record.get("fm") or []
-        if isinstance(f, dict) and f.get("typeId") == type_id and not _empty(f.get("value"))
-    ]
+    return GATE.entry_rules(stage)
 
 
 def own_stage(schema: Any, code: str | None, codes: Any = ()) -> str:
     """The kitchens code of a stage. Stages shared between playbooks (``NEW``, ``CONVERTED``)
     reach rules under the code the merge kept (``metal.lead.converted``); this finds ours."""
-    code = str(code or "")
-    candidates = [code, *codes]
-    lookup = getattr(schema, "stage_codes", None)
-    if lookup is not None and code and not code.startswith(P):
-        candidates += lookup("lead", schema.stage_id("lead", code))
-    return next((c for c in candidates if c.startswith(P)), code)
+    return GATE.own_stage(schema, code, codes)
 
 
 def problems(
     record: Mapping[str, Any], stage: str | None = None, schema: Any = None
 ) -> list[Problem]:
     """What keeps ``record`` from being in ``stage`` (default: its current stage)."""
-    stage = own_stage(schema, stage or record.get(STAGE_FIELD))
-    out: list[Problem] = []
-    for rule in entry_rules(stage):
-        value = record.get(rule.field)
-        if _empty(value):
-            out.append(Problem(rule.field, rule.label, "не заполнено — заполните поле"))
-        elif rule.kind not in ("choice", "text"):
-            problem = check_value(rule, value)
-            if problem:
-                out.append(problem)
-    if stage in ORDER[1:] or stage in SIDE:
-        for rule, type_id in ((EMAIL, "EMAIL"), (PHONE, "PHONE")):
-            for value in _multi(record, type_id):
-                problem = check_value(rule, value)
-                if problem:
-                    out.append(problem)
-    return out
-
-
-def _rank(stage: str | None) -> int:
-    return ORDER.index(stage) if stage in ORDER else -1
+    return GATE.problems(record, stage, schema)
 
 
 def forward(ctx: RuleContext) -> bool:
     """True unless the change moved the lead back along :data:`ORDER` (a control rollback or
     a manager stepping back): stage work is done on the way forward only."""
-    change = ctx.change
-    to = own_stage(ctx.schema, change.stage_to, change.stage_to_codes)
-    if change.stage_from is None or to not in ORDER:
-        return True
-    return _rank(to) > _rank(own_stage(ctx.schema, change.stage_from, change.stage_from_codes))
+    return GATE.forward(ctx)
 
 
 def blocked(ctx: RuleContext) -> bool:
     """True while the lead is in a stage whose required fields are missing or malformed;
     every other kitchens rule returns no actions then (see the module docstring)."""
-    if ctx.change.entity != "lead" or ctx.record is None:
-        return False
-    return bool(problems(ctx.record, schema=ctx.schema))
+    return GATE.blocked(ctx)
 
 
 def control(ctx: RuleContext) -> list[A.Action]:
     """A lead entering a stage with gaps goes back where it came from; the manager is told."""
-    record = ctx.record or {}
     stage = own_stage(ctx.schema, ctx.change.stage_to, ctx.change.stage_to_codes)
-    if own_stage(ctx.schema, record.get(STAGE_FIELD)) != stage:
-        return []  # it moved on again since; the change that put it there decides
     if stage == AGREED and not owns(ctx, "kitchens"):
         return []  # a metal lead converted on the shared CONVERTED stage: not ours to check
-    found = problems(record, stage)
-    if not found:
-        return []
-    rid = ctx.change.record_id
-    back = ctx.change.stage_from or UNPROCESSED
-    text = f"Лид «{record.get('title') or rid}» возвращён на прежнюю стадию: " + format_problems(
-        found
-    )
-    out: list[A.Action] = [A.MoveStage("lead", rid, back), A.TimelineComment("lead", rid, text)]
-    who = record.get(RESPONSIBLE_FIELD)
-    if who:
-        out.append(A.Notify((int(who),), text))
-    return out
+    return GATE.control(ctx, first=UNPROCESSED)
 
 
 CONTROLLED = (*ORDER[1:], *SIDE)

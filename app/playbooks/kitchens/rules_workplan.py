@@ -8,6 +8,7 @@
   ``rules_measurement``; the steps started by a closed task (follow-up, final proposal) in
   ``rules_tasks``; all use the helpers here. Every task is tagged ``kitchens.<step>``.
 
+The deadline, date and move helpers are the generic work plan's (``app.rules.work_plan``).
 Checklists are data (:data:`PLAN`); the ``stage_checklists`` setting overrides a step's
 checklist by its key. A step whose task is still open is not asked for twice: its task is
 moved (:func:`open_task`, :func:`move_task`) — a new contact date moves the waiting task. Stage work runs on forward moves only and never while the lead is
@@ -17,10 +18,9 @@ blocked by the error control (``rules_control.blocked``/``forward``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
-from app.domain.calendar import WorkCalendar
 from app.playbooks.kitchens.rules_control import (
     NEXT_CONTACT,
     PROPOSAL,
@@ -38,6 +38,7 @@ from app.rules.model import (
     on_field_changed,
     on_stage_entered,
 )
+from app.rules.work_plan import calendar, move_task, open_task_tagged, when
 from app.sync.tasks import OPEN_TASKS
 
 CONFIRM_TIMER = "kitchens.confirm_measurement"
@@ -78,17 +79,6 @@ PLAN: Mapping[str, tuple[str, int, tuple[str, ...]]] = {
     ),
     "next_contact": ("Связаться с клиентом в назначенную дату", 0, ("Позвонить клиенту",)),
 }
-
-
-def calendar(settings: Mapping[str, Any]) -> WorkCalendar:
-    return WorkCalendar.from_settings(
-        tz=str(settings.get("time_zone") or "Europe/Moscow"),
-        work_start=str(settings.get("work_start") or "09:00"),
-        work_end=str(settings.get("work_end") or "18:00"),
-        workdays=tuple(settings.get("workdays") or (1, 2, 3, 4, 5)),
-        holidays=tuple(settings.get("holidays") or ()),
-        extra_workdays=tuple(settings.get("extra_workdays") or ()),
-    )
 
 
 def checklist(settings: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -135,29 +125,6 @@ def once(key: str, lead_id: int) -> str:
     return f"kitchens.plan:{key}:lead:{int(lead_id)}"
 
 
-def when(value: Any, settings: Mapping[str, Any]) -> datetime | None:
-    """A date/datetime field's value as an aware datetime (a bare date: start of work)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, str) and len(value.strip()) == 10:
-        try:  # a date field ("2026-12-01"): the start of that working day
-            value = date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time.fromisoformat(settings.get("work_start") or "09:00"))
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=calendar(settings).tz)
-    return moment
-
-
 def manager(ctx: RuleContext) -> Any:
     return (ctx.record or {}).get(RESPONSIBLE_FIELD)
 
@@ -193,23 +160,7 @@ def followup(
 def open_task(tasks: Any, key: str) -> dict[str, Any] | None:
     """The newest open task of plan step ``key`` among ``tasks`` (the ``OPEN_TASKS`` need:
     the record's open tasks of the app), or None."""
-    found = [t for t in tasks or () if t.get("tag") == tag(key)]
-    return found[-1] if found else None
-
-
-def move_task(
-    found: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    deadline: datetime,
-    who: Any = None,
-) -> list[A.Action]:
-    """Move task ``found`` to ``deadline`` (and hand it to ``who``); [] when it already is
-    there — a replayed change or our own update's echo does not write again."""
-    due = None if when(found.get("deadline"), settings) == deadline else deadline
-    owner = int(who) if who and str(who) != str(found.get("responsibleId") or "") else None
-    if due is None and owner is None:
-        return []
-    return [A.UpdateTask(int(found["id"]), deadline=due, responsible_id=owner)]
+    return open_task_tagged(tasks, tag(key))
 
 
 def on_pause(ctx: RuleContext) -> list[A.Action]:

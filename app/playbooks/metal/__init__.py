@@ -5,7 +5,18 @@ Data only; the rules live in ``rules*.py`` modules of this package.
 
 from __future__ import annotations
 
-from app.playbooks.common import BLUE, CYAN, GREEN, ORANGE, RED, TEAL, YELLOW, crm_events, t
+from app.playbooks.common import (
+    BLUE,
+    CYAN,
+    GREEN,
+    ORANGE,
+    RED,
+    TEAL,
+    YELLOW,
+    crm_events,
+    lead_claim_settings,
+    t,
+)
 from app.playbooks.schema import (
     EventSpec,
     FieldSpec,
@@ -67,6 +78,8 @@ FIELDS = (
         "UF_CRM_MT_START_DATE", "deal", "date", t("Начало строительства", "Construction start")
     ),
     *_dimension_fields(OBJECT, "OBJ"),
+    # the client's INN: the spreadsheet import finds existing companies by it (seed 001)
+    FieldSpec("UF_CRM_MT_INN", "company", "string", t("ИНН", "INN")),
     FieldSpec("UF_CRM_OBJ_TONNAGE", OBJECT, "double", t("Тоннаж, т", "Tonnage, t")),
 )
 
@@ -209,6 +222,7 @@ PLAYBOOK = Playbook(
         WidgetSpec("lead_object", "CRM_LEAD_DETAIL_TAB", t("Объект", "Object")),
     ),
     settings=(
+        *lead_claim_settings("WEBFORM", "EMAIL"),
         SettingSpec(
             "title_template",
             "str",
@@ -238,6 +252,34 @@ PLAYBOOK = Playbook(
         ),
         SettingSpec("steel_density_t_per_m2", "float", 0.035, t("Тонн на м²", "Tonnes per m²")),
         SettingSpec("routing_table", "table", [], t("Таблица распределения", "Routing table")),
+        SettingSpec(
+            "untouched_alert_hours",
+            "hours",
+            24,
+            t("Необработанный лид: сообщить РОП через, ч", "Untouched lead: alert after, hours"),
+        ),
+        SettingSpec(
+            "stalled_after_days",
+            "days",
+            14,
+            t(
+                "Необработанный лид: в «Зависшие» через, дней",
+                "Untouched lead: stalled after, days",
+            ),
+        ),
+        SettingSpec(
+            "untouched_alert_text",
+            "str",
+            "Лид «{title}» не обработан {hours} ч (стадия «{stage}»): ни звонка, ни письма, "
+            "ни дела. Через {days} дн. без работы он уйдёт в «Зависшие лиды».",
+            t("Текст РОП о необработанном лиде", "Untouched lead: text to head of sales"),
+        ),
+        SettingSpec(
+            "untouched_stalled_text",
+            "str",
+            "Лид «{title}» перенесён в «Зависшие лиды»: {days} дн. без работы на стадии «{stage}».",
+            t("Текст о переносе в «Зависшие лиды»", "Stalled lead: text"),
+        ),
         SettingSpec(
             "refusal_templates",
             "table",

@@ -1,0 +1,138 @@
+"""``flask b24 playbooks --portal P list|add NAME|remove NAME [--yes]``: the playbooks a live
+portal runs (``app.installers.playbook_set``).
+
+``add`` shows the installer's plan for the portal's set plus NAME, applies it, and only then
+adds NAME to the installation (its rules and tabs start working). ``remove`` shows what goes
+(tabs, robots, event bindings only NAME needed; its open timers) and what stays (its fields
+with their values, stages, pipelines, records), then stops it. Exit codes: 0 done,
+1 refused or failed, 2 plan conflicts (nothing applied).
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from app.playbooks import NAMES
+
+
+def _services():
+    from flask import current_app
+
+    return current_app.extensions["services"]
+
+
+def _member_id(services, portal: str) -> str:
+    from app.cli.installer import _member_id as resolve
+
+    return resolve(services, portal)
+
+
+@click.group("playbooks")
+@click.option("--portal", "portal", required=True, help="member_id or domain of the installation")
+@click.pass_context
+def playbooks_group(ctx: click.Context, portal: str) -> None:
+    """Show, add or remove the playbooks a portal runs."""
+    ctx.obj = {"portal": portal}
+
+
+@playbooks_group.command("list")
+@with_appcontext
+@click.pass_context
+def list_command(ctx: click.Context) -> None:
+    """The playbooks the portal runs and the leads each one claims."""
+    from app.installers.playbook_set import installed
+    from app.playbooks.lead_owner import CLAIMS
+    from app.playbooks.settings import effective
+
+    services = _services()
+    member_id = _member_id(services, ctx.obj["portal"])
+    with services.session() as session:
+        names = installed(session, member_id)
+        for name in names:
+            claims = effective(session, member_id, name).get(CLAIMS)
+            shown = f"  leads: {', '.join(map(str, claims)) or '—'}" if claims is not None else ""
+            click.echo(f"{name}{shown}")
+    if not names:
+        click.echo("no playbooks installed")
+
+
+@playbooks_group.command("add")
+@with_appcontext
+@click.argument("name", type=click.Choice(NAMES))
+@click.option("--yes", is_flag=True, help="apply without asking")
+@click.pass_context
+def add_command(ctx: click.Context, name: str, yes: bool) -> None:
+    """Install NAME on the portal next to what it runs: plan, apply, start its rules."""
+    from app.installers.apply import ApplyFailed
+    from app.installers.playbook_set import PlaybookSetError, installed, set_playbooks, with_added
+    from app.installers.run import install_playbooks, plan_playbooks
+
+    services = _services()
+    member_id = _member_id(services, ctx.obj["portal"])
+    with services.session() as session:
+        current = installed(session, member_id)
+    try:
+        names = with_added(current, name)
+    except PlaybookSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    plan = plan_playbooks(services, member_id, names)
+    click.echo(f"Add {name}: the portal will run {', '.join(names)}.")
+    click.echo(plan.render())
+    if plan.conflicts:
+        click.echo("Conflicts: nothing applied.", err=True)
+        raise SystemExit(2)
+    if not yes:
+        click.confirm(f"Apply and start {name}?", abort=True)
+    try:
+        summary = install_playbooks(services, member_id, names)
+    except ApplyFailed as exc:
+        raise click.ClickException(f"{exc}; {name} was not added (re-run to continue)") from None
+    if summary["conflicts"]:
+        for line in summary["conflicts"]:
+            click.echo(f"CONFLICT: {line}", err=True)
+        raise SystemExit(2)
+    with services.session.begin() as session:
+        now = set_playbooks(session, member_id, names)
+    written = ", ".join(f"{n} {what}" for what, n in sorted(summary["written"].items()))
+    click.echo(f"Applied: {written or 'nothing to write'}")
+    click.echo(
+        f"{name} added: the portal runs {', '.join(now)}; its rules act from the next change."
+    )
+
+
+@playbooks_group.command("remove")
+@with_appcontext
+@click.argument("name", type=click.Choice(NAMES))
+@click.option("--yes", is_flag=True, help="remove without asking")
+@click.pass_context
+def remove_command(ctx: click.Context, name: str, yes: bool) -> None:
+    """Stop NAME on the portal; every record and field value stays."""
+    from app.installers.playbook_set import PlaybookSetError, apply_removal, plan_removal
+    from app.installers.run import base_url
+
+    services = _services()
+    member_id = _member_id(services, ctx.obj["portal"])
+    with services.session() as session:
+        try:
+            removal = plan_removal(session, member_id, name, base_url(services))
+        except PlaybookSetError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(removal.render())
+    if not yes:
+        click.confirm(f"Stop {name}?", abort=True)
+    client = services.portal(member_id)
+    with services.session() as session:
+        report = apply_removal(session, client, member_id, removal)
+    click.echo(
+        f"{name} removed: the portal runs {', '.join(removal.remaining)}; "
+        f"{report.cancelled_timers} timer(s) cancelled, {len(report.unbound)} binding(s) removed."
+    )
+    for line in report.failed:
+        click.echo(f"not unbound: {line}", err=True)
+    raise SystemExit(1 if report.failed else 0)
+
+
+def register(group: click.Group) -> None:
+    """Add ``playbooks`` to the ``b24`` group."""
+    group.add_command(playbooks_group)

@@ -1,0 +1,17 @@
+"""A job whose cause of failure an operator can fix: it needs a file to exist.
+
+Used by the failed-jobs tests and the chaos bench: enqueue ``needs_file(member_id, path)``,
+watch it fail for good, create the file, requeue, watch it succeed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def needs_file(member_id: str, path: str) -> str:
+    """Return the file's text; raise (not retryable) while it is missing."""
+    target = Path(path)
+    if not target.is_file():
+        raise RuntimeError(f"{target.name} is missing for {member_id}")
+    return target.read_text()
