@@ -251,3 +251,16 @@ def test_objects_are_found_by_either_form_of_a_crm_field_value(client):
     ]
     found = load_objects(client, naming, [obj["id"]])[obj["id"]]
     assert set(found.links["lead"]) == {lead["id"] for lead in leads}
+
+
+def test_list_orders_use_the_documented_direction_words():
+    """api-reference/crm/universal/crm-item-list.md: ``order`` values are ``ASC`` or
+    ``DESC``; every list the app builds says so literally (the emulator is lenient)."""
+    from app.portal.paging import keyset_params
+    from app.rules.naming import PlainNaming
+    from app.sync.fetch import CLIENT_DEALS, CONTACT_DEALS, related_commands
+
+    cmds = related_commands([CLIENT_DEALS, CONTACT_DEALS], PlainNaming())
+    directions = {d for _, params in cmds.values() for d in params["order"].values()}
+    directions |= set(keyset_params({}, "id")[0]["order"].values())
+    assert directions <= {"ASC", "DESC"}
