@@ -54,6 +54,10 @@ class EmuConfig:
     delivery_delay: float = 0.0
     # How many outbound POSTs /_emu/deliveries keeps (oldest dropped first).
     delivery_log_limit: int = 50000
+    # Offline rows carry the event's data (the prose of api-reference/events/offline-events.md:
+    # "the identifiers of the modified object"); False reproduces the docs' examples
+    # (event-offline-get.md, event-offline-list.md), which show "EVENT_DATA": false.
+    offline_event_data: bool = True
     # Where the app believes the OAuth server lives (defaults to the portal itself).
     oauth_server_endpoint: str | None = None
     # Persist state on shutdown / periodically (``--state FILE``)

@@ -28,11 +28,14 @@ def load_objects(client: Any, naming: Any, ids: Iterable[int]) -> dict[int, Obje
     ids = [int(i) for i in ids]
     etid = naming.entity_type_id(OBJECT)
     cmd = {f"o{i}": ("crm.item.get", {"entityTypeId": etid, "id": i}) for i in ids}
+    # api-reference/crm/data-types.md: a "crm" user field holds ``T{hex etid}_{id}``; a field
+    # bound to one type may hold the bare id — match both forms
+    bound = [*ids, *(f"T{etid:x}_{i}" for i in ids)]
     cmd["leads"] = (
         "crm.item.list",
         {
             "entityTypeId": 1,
-            "filter": {f"@{naming.field_name('lead', LINK_FIELD)}": ids},
+            "filter": {f"@{naming.field_name('lead', LINK_FIELD)}": bound},
             "select": ["id", naming.field_name("lead", LINK_FIELD)],
         },
     )

@@ -73,7 +73,7 @@ class PortalClient:
         self._budget = OperatingBudget(redis, member_id, limits, sleep=sleep, stats=self.stats)
         self._refresher = TokenRefresher(
             redis, member_id, store, self._transport, limits,
-            allow_oauth=allow_oauth, sleep=sleep, stats=self.stats,
+            allow_oauth=allow_oauth, allow_portal=allow_portal, sleep=sleep, stats=self.stats,
         )  # fmt: skip
         self._creds: Credentials | None = None
 

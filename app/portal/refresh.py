@@ -16,6 +16,7 @@ loops: one OAuth request per call at most.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import Counter
@@ -34,6 +35,8 @@ from app.portal.limits import GatewayLimits
 from app.portal.observe import observe
 from app.portal.tokens import Credentials, TokenStore
 from app.portal.transport import Transport
+
+log = logging.getLogger(__name__)
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -59,6 +62,7 @@ class TokenRefresher:
         limits: GatewayLimits,
         *,
         allow_oauth: Callable[[str], bool],
+        allow_portal: Callable[[str], bool] = lambda url: False,
         sleep: Callable[[float], None] = time.sleep,
         stats: Counter | None = None,
     ) -> None:
@@ -68,6 +72,7 @@ class TokenRefresher:
         self.transport = transport
         self.limits = limits
         self.allow_oauth = allow_oauth
+        self.allow_portal = allow_portal
         self.sleep = sleep
         self.stats = stats if stats is not None else Counter()
         self.key = f"b24:gw:refresh:{member_id}"
@@ -118,10 +123,32 @@ class TokenRefresher:
         access, refresh = body.get("access_token"), body.get("refresh_token")
         if not access or not refresh:
             raise TokenExpired("REFRESH_FAILED", "token response without tokens")
-        self.store.save_tokens(self.member_id, access, refresh, _expires_at(body))
+        moved = self._moved_endpoint(current, body)
+        if moved:
+            self.store.save_tokens(
+                self.member_id, access, refresh, _expires_at(body), client_endpoint=moved
+            )
+        else:
+            self.store.save_tokens(self.member_id, access, refresh, _expires_at(body))
         self.stats["refreshes"] += 1
         observe("observe_token_refresh", "ok")
         return self.store.load(self.member_id)
+
+    def _moved_endpoint(self, current: Credentials, body: dict) -> str | None:
+        """The portal's new REST address when the token answer names another one (the portal
+        was renamed; settings/oauth/index.md: ``client_endpoint`` is where calls go). Only
+        for this member_id and an allow-listed host; the answer's ``domain`` is the OAuth
+        server's, never the portal's, so it is not used."""
+        endpoint = str(body.get("client_endpoint") or "")
+        if not endpoint or endpoint == current.client_endpoint:
+            return None
+        if str(body.get("member_id") or self.member_id) != self.member_id:
+            return None
+        if not self.allow_portal(endpoint):
+            log.warning("token answer names a portal host that is not allowed; kept the old one")
+            return None
+        log.info("portal moved: REST endpoint updated from the token answer")
+        return endpoint
 
     def _failed(self, current: Credentials, exc: PortalError) -> Credentials:
         """What a refused or failed token request means for the installation."""

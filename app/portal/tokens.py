@@ -13,10 +13,20 @@ import threading
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from app.store.installations import Credentials
 
-__all__ = ["Credentials", "MemoryTokenStore", "RedisTokenStore", "TokenStore"]
+__all__ = ["Credentials", "MemoryTokenStore", "RedisTokenStore", "TokenStore", "endpoint_change"]
+
+
+def endpoint_change(client_endpoint: str | None) -> dict[str, str]:
+    """The credential fields a new ``client_endpoint`` changes (none when it is None)."""
+    if not client_endpoint:
+        return {}
+    host = urlsplit(client_endpoint).hostname or ""
+    port = urlsplit(client_endpoint).port
+    return {"client_endpoint": client_endpoint, "domain": f"{host}:{port}" if port else host}
 
 
 class TokenStore(Protocol):
@@ -24,9 +34,18 @@ class TokenStore(Protocol):
         """Current credentials of ``member_id`` (always re-read, never cached)."""
 
     def save_tokens(
-        self, member_id: str, access_token: str, refresh_token: str, expires_at: datetime
+        self,
+        member_id: str,
+        access_token: str,
+        refresh_token: str,
+        expires_at: datetime,
+        *,
+        client_endpoint: str | None = None,
     ) -> None:
-        """Store a refreshed pair; the old refresh token is dead from now on."""
+        """Store a refreshed pair; the old refresh token is dead from now on.
+
+        ``client_endpoint`` (only when it changed: the portal was renamed) replaces the
+        stored endpoint and domain."""
 
     def mark_needs_reinstall(self, member_id: str, reason: str) -> None:
         """The portal refused our credentials for good: stop using them."""
@@ -50,12 +69,22 @@ class MemoryTokenStore:
             return self._rows[member_id]
 
     def save_tokens(
-        self, member_id: str, access_token: str, refresh_token: str, expires_at: datetime
+        self,
+        member_id: str,
+        access_token: str,
+        refresh_token: str,
+        expires_at: datetime,
+        *,
+        client_endpoint: str | None = None,
     ) -> None:
         with self._lock:
             row = self._rows[member_id]
             self._rows[member_id] = replace(
-                row, access_token=access_token, refresh_token=refresh_token, expires_at=expires_at
+                row,
+                access_token=access_token,
+                refresh_token=refresh_token,
+                expires_at=expires_at,
+                **endpoint_change(client_endpoint),
             )
             self.saves += 1
 
@@ -87,13 +116,20 @@ class RedisTokenStore:
         return Credentials(**data)
 
     def save_tokens(
-        self, member_id: str, access_token: str, refresh_token: str, expires_at: datetime
+        self,
+        member_id: str,
+        access_token: str,
+        refresh_token: str,
+        expires_at: datetime,
+        *,
+        client_endpoint: str | None = None,
     ) -> None:
         row = replace(
             self.load(member_id),
             access_token=access_token,
             refresh_token=refresh_token,
             expires_at=expires_at.astimezone(UTC),
+            **endpoint_change(client_endpoint),
         )
         self.put(row)
         self.redis.incr(self.prefix + member_id + ":saves")

@@ -195,13 +195,24 @@ class SqlTokenStore:
             return credentials_of(row)
 
     def save_tokens(
-        self, member_id: str, access_token: str, refresh_token: str, expires_at: Any
+        self,
+        member_id: str,
+        access_token: str,
+        refresh_token: str,
+        expires_at: Any,
+        *,
+        client_endpoint: str | None = None,
     ) -> None:
-        """Store a refreshed pair (refresh tokens rotate: the old one is dead now)."""
+        """Store a refreshed pair (refresh tokens rotate: the old one is dead now); a new
+        ``client_endpoint`` (the portal was renamed) replaces the endpoint and domain."""
+        from app.portal.tokens import endpoint_change
+
         with self.sessions.begin() as session:
             row = get(session, member_id)
             if row is None:
                 raise InstallationNotFound(member_id)
+            for name, value in endpoint_change(client_endpoint).items():
+                setattr(row, name, value)
             row.access_token = access_token
             row.refresh_token = refresh_token
             row.expires_at = to_datetime(expires_at)

@@ -84,7 +84,7 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
                 "entityTypeId": 2,
                 "filter": {"contactId": f"$result[{REC}][item][{ref}]"},
                 "select": DEAL_SELECT,
-                "order": {"id": "desc"},
+                "order": {"id": "DESC"},  # crm-item-list.md: ASC or DESC
                 "start": -1,
             }
             out[need] = ("crm.item.list", params)

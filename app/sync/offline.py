@@ -18,7 +18,7 @@ from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.sync.context import PortalContext
-from app.sync.events_map import record_of
+from app.sync.events_map import CRM_ENTITIES, VERBS, record_of
 from app.sync.process import process_record
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,21 @@ def catch_up(
         out.rows += len(rows)
         by_record: dict[tuple[str, int], list[str]] = {}
         unrelated: list[str] = []
+        blind: dict[str, list[str]] = {}  # entity → rows about it that name no record
         for row in rows:
-            target = record_of(str(row.get("EVENT_NAME", "")), row.get("EVENT_DATA") or {})
+            name = str(row.get("EVENT_NAME", ""))
+            data = row.get("EVENT_DATA")
+            target = record_of(name, data if isinstance(data, dict) else {})
             message_id = str(row.get("MESSAGE_ID", ""))
-            if target is None:
-                unrelated.append(message_id)
-            else:
+            if target is not None:
                 by_record.setdefault(target, []).append(message_id)
+            elif (entity := blind_entity(name)) is not None:
+                blind.setdefault(entity, []).append(message_id)
+            else:
+                unrelated.append(message_id)
         failed: list[str] = []
+        if blind:
+            failed.extend(_reconcile_blind(ctx, blind, out))
         for (entity, record_id), message_ids in by_record.items():
             try:
                 process(ctx, resolve_entity(ctx.naming, entity), record_id)
@@ -81,6 +88,38 @@ def catch_up(
         if len(rows) < limit:
             break
     return out
+
+
+def blind_entity(event: str) -> str | None:
+    """The entity a CRM record event is about, for a row whose data names no record:
+    ``"*"`` for smart-process items (any type), None for events we cannot reconcile."""
+    name = event.upper()
+    for wire, entity in CRM_ENTITIES.items():
+        if name.startswith(f"ONCRM{wire}") and name[len(f"ONCRM{wire}") :] in VERBS:
+            return entity
+    if name.startswith("ONCRMDYNAMICITEM"):
+        return "*"
+    return None
+
+
+def _reconcile_blind(ctx: PortalContext, blind: dict[str, list[str]], out) -> list[str]:
+    """Rows that say "a lead changed" without saying which (the docs' examples show
+    ``EVENT_DATA: false``): catch the change by reconciling that entity by ``updatedTime``
+    instead of clearing the rows unprocessed. Returns the rows to mark as errors."""
+    from app.sync.reconcile import reconcile
+
+    watched = set(ctx.table.entities())
+    entities = sorted(watched - set(CRM_ENTITIES.values())) if "*" in blind else []
+    entities = sorted({*entities, *(e for e in blind if e in watched)})
+    if not entities:
+        return []
+    try:
+        reconcile(ctx, entities)
+    except Exception as exc:  # keep the rows: marked as errors, inspectable, not lost
+        log.exception("offline rows without record ids: reconciliation failed")
+        out.errors.append(f"reconcile {entities}: {type(exc).__name__}: {exc}")
+        return [m for ids in blind.values() for m in ids]
+    return []
 
 
 def _unpack(reply: Any) -> tuple[str | None, list[dict]]:

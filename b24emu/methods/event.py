@@ -183,7 +183,7 @@ def _row_out(call: Call, row: OfflineRow, *, full: bool) -> dict[str, Any]:
         "ID": str(row.id),
         "TIMESTAMP_X": iso(call.portal, row.timestamp),
         "EVENT_NAME": row.event_name,
-        "EVENT_DATA": row.event_data,
+        "EVENT_DATA": row.event_data if call.portal.core.config.offline_event_data else False,
         "EVENT_ADDITIONAL": row.additional or False,
         "MESSAGE_ID": row.message_id,
     }

@@ -183,3 +183,84 @@ def test_user_field_camel_names_follow_the_doc_table(upper, camel):
     from b24emu.crm.naming import uf_to_camel
 
     assert camel_name(upper) == camel == uf_to_camel(upper)
+
+
+def test_offline_rows_without_record_ids_are_caught_by_reconciliation(emulator, client, redis_conn):
+    """api-reference/events/event-offline-get.md and event-offline-list.md show rows with
+    ``"EVENT_DATA": false`` while offline-events.md says a row carries the identifiers of
+    the changed object. With no id the catch-up used to clear the row unprocessed; now it
+    reconciles that entity by ``updatedTime`` (settings/performance/huge-data.md paging), so
+    the lead's rules still run once, and the rows are cleared only after that."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from app.rules import dispatch
+    from app.rules.actions import Notify
+    from app.rules.model import Rule, on_created
+    from app.rules.naming import PlainNaming
+    from app.store.base import Base
+    from app.sync import offline, reconcile
+    from app.sync.context import PortalContext
+
+    seen: list[int] = []
+
+    def welcome(ctx):
+        seen.append(ctx.change.record_id)
+        return [Notify((1,), f"new lead {ctx.change.record_id}")]
+
+    dispatch.register("contractbook", [Rule("welcome", "lead", on_created(), welcome)])
+    try:
+        engine = create_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        ctx = PortalContext(
+            member_id="m-inst", session_factory=sessionmaker(engine), client=client,
+            naming=PlainNaming(), redis=redis_conn, playbooks=("contractbook",),
+            now=lambda: datetime.now(UTC),
+        )  # fmt: skip
+        client.call("event.bind", {"event": "ONCRMLEADADD", "event_type": "offline"})
+        emulator.admin.post("crm/lead", {"source": "manual", "title": "Before"})
+        reconcile.reconcile(ctx)  # the baseline (watermark) an installed portal already has
+        emulator.configure(offline_event_data=False)
+        lead = emulator.admin.post("crm/lead", {"source": "manual", "title": "Offline"})
+        rows = client.call("event.offline.list", {})
+        assert rows and rows[0]["EVENT_DATA"] is False  # the docs' example shape
+        result = offline.catch_up(ctx)
+        assert seen == [lead["id"]] and result.failed_rows == 0
+        assert client.call("event.offline.list", {}) == []
+    finally:
+        dispatch.unregister("contractbook")
+
+
+def test_objects_are_found_by_either_form_of_a_crm_field_value(client):
+    """api-reference/crm/data-types.md "Format of Values for User Field Binding to CRM
+    Elements": ``T{hex entityTypeId}_{id}`` (``T80_6``); a field bound to one type may hold
+    the bare id. The Object merge finds leads linked either way."""
+    from app.objects.gather import load_objects
+
+    session = new_session()
+    install(session, client, ["metal"])
+    naming = resolve(session, "m-inst")
+    etid = naming.entity_type_id("metal.object")
+    obj = client.call("crm.item.add", {"entityTypeId": etid, "fields": {"title": "O"}})["item"]
+    link = naming.field_name("lead", "UF_CRM_MT_OBJECT")
+    leads = [
+        client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": t, link: v}})["item"]
+        for t, v in (("bare", obj["id"]), ("prefixed", f"T{etid:x}_{obj['id']}"))
+    ]
+    found = load_objects(client, naming, [obj["id"]])[obj["id"]]
+    assert set(found.links["lead"]) == {lead["id"] for lead in leads}
+
+
+def test_list_orders_use_the_documented_direction_words():
+    """api-reference/crm/universal/crm-item-list.md: ``order`` values are ``ASC`` or
+    ``DESC``; every list the app builds says so literally (the emulator is lenient)."""
+    from app.portal.paging import keyset_params
+    from app.rules.naming import PlainNaming
+    from app.sync.fetch import CLIENT_DEALS, CONTACT_DEALS, related_commands
+
+    cmds = related_commands([CLIENT_DEALS, CONTACT_DEALS], PlainNaming())
+    directions = {d for _, params in cmds.values() for d in params["order"].values()}
+    directions |= set(keyset_params({}, "id")[0]["order"].values())
+    assert directions <= {"ASC", "DESC"}

@@ -122,3 +122,77 @@ def test_rules_fail_safe_while_a_field_and_a_stage_are_missing(emulator, client)
     now = client.call("crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["item"]
     assert now["title"] == "Renamed" and now["stageId"] == "NEW"
     assert "ufCrmMtSite" not in now
+
+
+def _moved_client(emulator, redis_url, allow_portal):
+    from dataclasses import replace
+
+    import redis
+
+    from app.portal import MemoryTokenStore, client_from_parts
+    from tests.app.test_portal_support import CLIENT_SECRET, FAST, install_oauth_app
+
+    tokens = install_oauth_app(emulator, "local.renamed.1")
+    creds = replace(
+        oauth_credentials(tokens, tokens["member_id"]),
+        client_endpoint="http://old-name.invalid/rest/",
+        domain="old-name.invalid",
+    )
+    store = MemoryTokenStore(creds)
+    client = client_from_parts(
+        store, creds.member_id, redis.Redis.from_url(redis_url), None,
+        allow_portal=allow_portal, client_id="local.renamed.1", client_secret=CLIENT_SECRET,
+        **FAST,
+    )  # fmt: skip
+    return client, store, creds, tokens
+
+
+def test_a_renamed_portal_is_followed_through_the_token_answer(emulator, redis_url):
+    """settings/oauth/index.md: the refresh answer's ``client_endpoint`` is "the address of
+    the Bitrix24 REST interface. All method calls start with it" (its ``domain`` is the
+    OAuth server's). After a rename the next refresh moves the stored endpoint and domain,
+    and calls go to the new address."""
+    client, store, creds, tokens = _moved_client(emulator, redis_url, lambda url: True)
+    client._refresher.refresh(creds.access_token)
+    moved = store.load(creds.member_id)
+    assert moved.client_endpoint == tokens["client_endpoint"]
+    assert moved.domain == emulator.domain
+    assert client.call("profile")["ID"] == "1"
+
+
+def test_a_token_answer_naming_a_host_off_the_allow_list_is_not_followed(emulator, redis_url):
+    """The endpoint comes from the OAuth server, yet it must pass the portal allow-list
+    like any stored endpoint; otherwise the old one is kept and the tokens still saved."""
+    client, store, creds, tokens = _moved_client(
+        emulator, redis_url, lambda url: "old-name.invalid" in url
+    )
+    client._refresher.refresh(creds.access_token)
+    kept = store.load(creds.member_id)
+    assert kept.client_endpoint == "http://old-name.invalid/rest/"
+    assert kept.access_token != creds.access_token
+
+
+def test_the_sql_store_keeps_a_moved_endpoint(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from app.store import installations as inst
+    from app.store.base import Base
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    Base.metadata.create_all(engine)
+    sessions = sessionmaker(engine)
+    with sessions.begin() as s:
+        inst.upsert_verified(
+            s, "m1", domain="old.bitrix24.com", auth_mode="oauth", access_token="a",
+            refresh_token="r", client_endpoint="https://old.bitrix24.com/rest/", status="active",
+        )  # fmt: skip
+    store = inst.SqlTokenStore(sessions)
+    store.save_tokens(
+        "m1", "a2", "r2", 1780319382, client_endpoint="https://new.bitrix24.com/rest/"
+    )
+    creds = store.load("m1")
+    assert (creds.domain, creds.client_endpoint) == (
+        "new.bitrix24.com",
+        "https://new.bitrix24.com/rest/",
+    )

@@ -358,3 +358,27 @@ def test_a_renamed_default_makes_the_lead_list_shared_even_with_occupancy_known(
     snap = Snapshot(statuses={"STATUS": rows}, occupied={"STATUS": set()})
     p = plan(desired(lead_stages=LEAD_SPEC), snap, {}, BASE, {})
     assert not [s for s in p.steps if s.op in ("update", "delete")]
+
+
+def test_an_untouched_default_deal_pipeline_adopted_by_name_becomes_the_playbooks():
+    """The same fresh-portal path for the default pipeline (category 0, ``DEAL_STAGE``,
+    no prefix) when a playbook's pipeline is adopted onto it."""
+    general = PipelineSpec("t.general", Text("Общая", "General"), PIPE.stages)
+    rows = [
+        status("NEW", "New", 10, system="Y", rid=41, entity="DEAL_STAGE"),
+        status("PREPARATION", "Document preparation", 20, rid=42, entity="DEAL_STAGE"),
+        status("EXECUTING", "In progress", 40, rid=43, entity="DEAL_STAGE"),
+        status("WON", "Deal successful", 60, "S", "Y", rid=44, entity="DEAL_STAGE"),
+        status("LOSE", "Deal failed", 70, "F", "Y", rid=45, entity="DEAL_STAGE"),
+    ]
+    snap = Snapshot(
+        categories={2: [{"id": 0, "name": "General", "isDefault": "Y"}]},
+        statuses={"DEAL_STAGE": rows},
+        occupied={"DEAL_STAGE": {"EXECUTING"}},
+    )
+    p = plan(desired(pipelines=(general,)), snap, {}, BASE, {})
+    assert [s.params["fields"]["STATUS_ID"] for s in adds(p, "stage")] == ["WORK"]
+    renames = {s.code: s.params["fields"].get("NAME") for s in p.steps if s.op == "update"}
+    assert renames["t.deal.new"] == "Новая" and renames["t.deal.won"] == "Успех"
+    assert [s.params for s in p.steps if s.op == "delete"] == [{"id": 42}]
+    assert any("(EXECUTING) is kept: records are in it" in n for n in p.notes)
