@@ -20,6 +20,12 @@ the owner's rules on the lead. The owner is, in this order:
 6. else the first installed playbook with lead stages in :data:`app.playbooks.NAMES` order —
    the one whose code the install kept for the shared stages.
 
+Docs: ``webformId`` is the "CRM Form identifier" of the item
+(``api-reference/crm/universal/crm-item-add.md``); an open-line lead carries an ``IM`` value
+like ``imol|livechat|1|67|21`` (``api-reference/crm/leads/crm-lead-get.md``). The docs show
+that value only as an example, without defining its parts, so a ``line:`` claim matches
+it by prefix (connector, then line) and a value of another shape matches no line claim.
+
 Two playbooks claiming a lead equally specifically: the first in NAMES order wins (the plan
 is deterministic; ``b24 playbooks`` shows the claims). With one lead playbook installed
 nothing is shared and it owns every lead. Pure: no I/O.
