@@ -1,7 +1,10 @@
 """Which installed playbook a lead belongs to, where several share the portal's one lead list.
 
 Every playbook with lead stages (metal, furniture, kitchens, b2b) runs on the portal's only
-lead list; stages with the same STATUS_ID are merged at install (``app.installers.desired``):
+lead list — leads have no pipelines: ``crm.category.*`` answers ``ENTITY_TYPE_NOT_SUPPORTED``
+for them (``api-reference/crm/universal/category/index.md``, "Which Objects Support
+Funnels"), so a playbook cannot get a lead process of its own and takes its leads by the
+form, line or source they came from (the claims below) instead of by pipeline; stages with the same STATUS_ID are merged at install (``app.installers.desired``):
 ``NEW``, ``CONVERTED`` and ``JUNK`` are shared, every other stage is one playbook's own. The
 rule engine asks :func:`owner_of_lead` once per change (``app.rules.ownership``) and runs only
 the owner's rules on the lead. The owner is, in this order:
