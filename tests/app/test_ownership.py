@@ -230,3 +230,16 @@ def test_a_rule_may_not_start_another_playbooks_timer():
         table, changes, record={}, related={}, settings={}, schema=Portal(), now=NOW
     )
     assert decision.error and "kitchens.sos" in decision.error and not decision.actions
+
+
+def test_the_admins_setting_picks_whose_names_the_shared_lead_stages_carry(make_services):
+    from app.installers.run import stage_names_from
+    from app.playbooks.settings import set_value
+
+    services = make_services()
+    with services.session.begin() as s:
+        assert stage_names_from(s, "m-names", ["metal", "kitchens"]) is None
+        set_value(s, "m-names", "kitchens", "shared_lead_stage_names", "yes")
+    with services.session() as s:
+        assert stage_names_from(s, "m-names", ["metal", "kitchens"]) == "kitchens"
+        assert stage_names_from(s, "m-names", ["metal"]) is None

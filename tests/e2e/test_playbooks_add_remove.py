@@ -97,6 +97,8 @@ def test_an_added_playbooks_tab_answers_and_is_unbound_when_removed(world):
     w = world
     added = cli(w, "add", "kitchens", "--yes")
     assert added.exit_code == 0, added.output
+    # the plan says a lead tab cannot be limited to kitchens' leads (detail-tab.md)
+    assert "tab measurement (CRM_LEAD_DETAIL_TAB) shows on every card" in added.output
     handlers = {p.handler.rsplit("/", 1)[1] for p in w.emu.portal.core.placements}
     assert {"lead_object", "measurement"} <= handlers
     refresh_naming(w)
