@@ -171,7 +171,15 @@ def run(
             log.exception("timers tick failed")
         if with_safety_nets:
             safety_nets(services)
+            _outbox_sweep(services)
         stop.wait(interval)
+
+
+def _outbox_sweep(services: Any) -> None:
+    """Client messages whose send job was lost go back on the queue (``app.channels``)."""
+    from app.channels.dispatch import sweep
+
+    sweep(services)
 
 
 def process_clock(offset_seconds: float | None = None) -> SystemClock:

@@ -187,3 +187,23 @@ def test_templates_from_settings_are_named_by_the_rule_and_filled_from_the_recor
     world.work()
     assert world.sms.texts() == ["Анна, ваша заявка «Кухня» принята"]
     assert world.rows(lid)[0]["text"] == "Анна, ваша заявка «Кухня» принята"
+
+
+def test_a_lost_send_job_is_requeued_by_the_sweep(world):
+    """Redis lost the job after the row was committed: the clock's sweep queues it again."""
+    from datetime import timedelta
+
+    from app.channels.dispatch import sweep
+    from app.store.base import utcnow
+    from app.store.outbox import OutboxMessage
+
+    lid = world.lead(phone="+79123456789")
+    world.message(lid, "sms", "Потерянное")
+    world.services.queue("events").empty()  # the job is gone
+    assert sweep(world.services, force=True) == 0  # too fresh: its job may still be queued
+    with world.services.session() as s:
+        s.query(OutboxMessage).update({"updated_at": utcnow() - timedelta(minutes=11)})
+        s.commit()
+    assert sweep(world.services, force=True) == 1
+    world.work()
+    assert world.sms.texts() == ["Потерянное"] and world.rows(lid)[0]["state"] == "sent"
