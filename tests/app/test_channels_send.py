@@ -147,7 +147,12 @@ def test_gateway_down_is_retried_then_reported_after_the_last_attempt(world):
     registry = world.services.queue("events").scheduled_job_registry
     assert registry.count == 1  # the retry waits with its backoff
     # the last attempt (outside RQ = no retries left) gives up and says so on the record
+    from app.channels.metrics import MESSAGES
+
+    failed = MESSAGES.labels("sms", "failed")
+    before = failed._value.get()
     assert send_message("member-channels", row["id"]) == outbox.FAILED
+    assert failed._value.get() == before + 1
     (row,) = world.rows(lid)
     assert row["state"] == "failed" and row["attempts"] == 2
     assert any("после всех попыток" in c and "503" in c for c in world.comments(lid))
