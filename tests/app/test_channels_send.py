@@ -212,3 +212,26 @@ def test_a_lost_send_job_is_requeued_by_the_sweep(world):
     assert sweep(world.services, force=True) == 1
     world.work()
     assert world.sms.texts() == ["Потерянное"] and world.rows(lid)[0]["state"] == "sent"
+
+
+def test_without_the_imopenlines_scope_the_messenger_is_passed_over(world):
+    """A webhook without ``imopenlines``: ``imopenlines.crm.chat.get`` answers 403
+    insufficient_scope, so open lines are unavailable and the next channel sends."""
+    from app.store import installations
+
+    hook = world.emu.webhook_url(user_id=1, scopes=["crm", "im", "user", "department"])
+    with world.services.session() as s:
+        installations.upsert_verified(
+            s, "member-channels", domain=world.emu.domain, auth_mode="webhook",
+            webhook_url=hook, playbooks=["metal"],
+        )  # fmt: skip
+        s.commit()
+    lid = world.lead(phone="+79123456789")
+    world.emu.admin.post("openlines/chats", {"entity_type": "lead", "entity_id": lid, "users": [1]})
+    world.settings(message_channels=["messenger", "sms"])
+    world.message(lid, "sms", "Текст")
+    world.work()
+    assert not world.sent("openline") and world.sms.texts() == ["Текст"]
+    assert (
+        "messenger: открытые линии недоступны приложению" in world.rows(lid)[0]["detail"]["passed"]
+    )
