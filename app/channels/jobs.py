@@ -27,6 +27,11 @@ from app.store import outbox
 log = logging.getLogger(__name__)
 
 LABELS = {"email": "e-mail", "sms": "SMS", "messenger": "мессенджер"}
+LEASE_S = 120  # longer than any one send: gateway timeout + the portal client's retries
+
+
+def lease_key(member_id: str, message_id: int) -> str:
+    return f"b24:sending:{member_id}:{int(message_id)}"
 
 
 class SendDeferred(Exception):
@@ -59,6 +64,8 @@ def send_message(member_id: str, message_id: int) -> str:
         if row.state in outbox.FINAL:
             return row.state
         if row.state == outbox.SENDING:
+            if ctx.redis.exists(lease_key(member_id, message_id)):
+                return outbox.SENDING  # its job is still at it
             reason = "отправка прервалась (процесс остановлен во время отправки); не повторяем"
             outbox.settle(session, row, outbox.UNCERTAIN, error=reason)
             session.commit()
@@ -84,30 +91,42 @@ def _send(ctx, member_id, message_id, msg, entity, record_id, key, settings) -> 
         ctx.client, ctx.naming, entity, item, settings, want_chats="messenger" in channels
     )
     portal = Portal(sms=adapters.gateway(settings) is not None, messenger=problem is None)
-    etid = int(ctx.naming.entity_type_id(entity))
-    responsible = item.get("assignedById")
+    plan = decide(msg, client, portal, settings)
+    if plan.channel is None:
+        return _final(ctx, member_id, message_id, outbox.REFUSED, plan.reason or "")
+    with ctx.session_factory() as session:
+        row = outbox.get(session, member_id, message_id)
+        if row is None or not outbox.claim(session, row):
+            return row.state if row is not None else "gone"  # another job has it
+        session.commit()
+    lease = lease_key(member_id, message_id)
+    ctx.redis.set(lease, "1", ex=LEASE_S)
+    try:
+        etid = int(ctx.naming.entity_type_id(entity))
+        out = adapters.Outgoing(
+            key, entity, record_id, etid, item.get("assignedById"), plan, settings
+        )
+        return _deliver(ctx, member_id, message_id, msg, client, portal, out)
+    finally:
+        ctx.redis.delete(lease)
+
+
+def _deliver(ctx, member_id, message_id, msg, client, portal, out) -> str:
+    """Send through the plan's channel; a channel found unusable passes to the next one."""
     skip: list[str] = []
     notes: list[str] = []
-    claimed = False
+    plan = out.plan
     while True:
-        plan = decide(msg, client, portal, settings, skip=skip)
-        if plan.channel is None:
-            reason = "; ".join([*notes, plan.reason or ""]).strip("; ")
-            state = outbox.FAILED if claimed else outbox.REFUSED
-            return _final(ctx, member_id, message_id, state, reason)
-        if not claimed:
-            with ctx.session_factory() as session:
-                row = outbox.get(session, member_id, message_id)
-                if row is None or not outbox.claim(session, row):
-                    return row.state if row is not None else "gone"  # another job has it
-                session.commit()
-            claimed = True
-        out = adapters.Outgoing(key, entity, record_id, etid, responsible, plan, settings)
+        out.plan = plan
         try:
             provider_id = adapters.SENDERS[plan.channel](ctx.client, out)
         except adapters.Unavailable as exc:
             skip.append(plan.channel)
             notes.append(str(exc))
+            plan = decide(msg, client, portal, out.settings, skip=skip)
+            if plan.channel is None:
+                reason = "; ".join([*notes, plan.reason or ""]).strip("; ")
+                return _final(ctx, member_id, message_id, outbox.FAILED, reason)
             continue
         except adapters.RetryLater as exc:
             return _later(ctx, member_id, message_id, str(exc))
