@@ -87,10 +87,32 @@ def _send(ctx, member_id, message_id, msg, entity, record_id, key, settings) -> 
     if item is None:
         return _final(ctx, member_id, message_id, outbox.REFUSED, "запись удалена", note=False)
     channels = order(msg.wanted, settings.get("message_channels"))
+    sms_on = adapters.gateway(settings) is not None
+
+    asked: list[bool] = []
+
+    def need_chats(reached) -> bool:  # only when the messenger comes before a usable channel
+        if "messenger" not in channels:
+            return False
+        without = decide(msg, reached, Portal(sms=sms_on, messenger=False), settings)
+        wanted = without.channel is None or channels.index("messenger") < channels.index(
+            without.channel
+        )
+        asked.append(wanted)
+        return wanted
+
     client, problem = gather.client_of(
-        ctx.client, ctx.naming, entity, item, settings, want_chats="messenger" in channels
+        ctx.client, ctx.naming, entity, item, settings, want_chats=need_chats
     )
-    portal = Portal(sms=adapters.gateway(settings) is not None, messenger=problem is None)
+    portal = Portal(sms=sms_on, messenger=problem is None)
+
+    def with_chats():
+        """The client with open-line chats, for a fallback that reaches the messenger."""
+        found, trouble = gather.client_of(
+            ctx.client, ctx.naming, entity, item, settings, want_chats=True
+        )
+        return found, Portal(sms=sms_on, messenger=trouble is None)
+
     plan = decide(msg, client, portal, settings)
     if plan.channel is None:
         return _final(ctx, member_id, message_id, outbox.REFUSED, plan.reason or "")
@@ -106,13 +128,15 @@ def _send(ctx, member_id, message_id, msg, entity, record_id, key, settings) -> 
         out = adapters.Outgoing(
             key, entity, record_id, etid, item.get("assignedById"), plan, settings
         )
-        return _deliver(ctx, member_id, message_id, msg, client, portal, out)
+        later = with_chats if "messenger" in channels and not any(asked) else None
+        return _deliver(ctx, member_id, message_id, msg, client, portal, out, later)
     finally:
         ctx.redis.delete(lease)
 
 
-def _deliver(ctx, member_id, message_id, msg, client, portal, out) -> str:
-    """Send through the plan's channel; a channel found unusable passes to the next one."""
+def _deliver(ctx, member_id, message_id, msg, client, portal, out, with_chats=None) -> str:
+    """Send through the plan's channel; a channel found unusable passes to the next one
+    (``with_chats`` fetches the open-line chats first when they were not asked yet)."""
     skip: list[str] = []
     notes: list[str] = []
     plan = out.plan
@@ -123,6 +147,9 @@ def _deliver(ctx, member_id, message_id, msg, client, portal, out) -> str:
         except adapters.Unavailable as exc:
             skip.append(plan.channel)
             notes.append(str(exc))
+            if with_chats is not None:
+                client, portal = with_chats()
+                with_chats = None
             plan = decide(msg, client, portal, out.settings, skip=skip)
             if plan.channel is None:
                 reason = "; ".join([*notes, plan.reason or ""]).strip("; ")

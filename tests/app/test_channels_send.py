@@ -235,3 +235,29 @@ def test_without_the_imopenlines_scope_the_messenger_is_passed_over(world):
     assert (
         "messenger: открытые линии недоступны приложению" in world.rows(lid)[0]["detail"]["passed"]
     )
+
+
+def _chat_lookups(world):
+    return world.emu.admin.get("requests")["calls"].get("imopenlines.crm.chat.get", 0)
+
+
+def test_open_lines_are_asked_only_when_the_messenger_could_matter(world):
+    """The rule's channel reaches the client: no open-line lookups. It fails on the portal
+    (no mailbox): the chats are looked up then, and the messenger carries the message."""
+    lid = world.lead(phone="+79123456789")
+    world.message(lid, "sms", "По SMS")
+    world.work()
+    assert world.sms.texts() == ["По SMS"] and _chat_lookups(world) == 0
+
+    world.emu.portal.messaging.mailboxes.clear()
+    other = world.lead(email="ivan@mail.ru")
+    chat = world.emu.admin.post(
+        "openlines/chats", {"entity_type": "lead", "entity_id": other, "users": [1]}
+    )
+    world.message(other, "email", "Письмо или чат")
+    world.work()
+    (msg,) = world.sent("openline")
+    assert msg["chat_id"] == chat["CHAT_ID"] and msg["text"] == "Письмо или чат"
+    (row,) = world.rows(other)
+    assert row["channel"] == "messenger" and '"From" is not found' in row["error"]
+    assert _chat_lookups(world) == 1
