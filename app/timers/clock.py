@@ -212,12 +212,20 @@ def run(
             safety_nets(services)
             durable_intake(services)
             schedule_due_jobs(scheduler)
+            _outbox_sweep(services)
         stop.wait(interval)
     if scheduler is not None:
         try:
             scheduler.release_locks()
         except Exception:  # noqa: BLE001 - they expire on their own
             pass
+
+
+def _outbox_sweep(services: Any) -> None:
+    """Client messages whose send job was lost go back on the queue (``app.channels``)."""
+    from app.channels.dispatch import sweep
+
+    sweep(services)
 
 
 def process_clock(offset_seconds: float | None = None) -> SystemClock:
