@@ -109,10 +109,33 @@ PLAYBOOK = Playbook(
         ),
         SettingSpec("alert_chat_id", "str", "", t("Чат для уведомлений", "Alert chat id")),
         SettingSpec(
+            "order_sources",
+            "table",
+            ["STORE"],
+            t(
+                "Источники заказов (в «Заказы интернет-магазина»)",
+                "Order sources (routed into the orders pipeline)",
+            ),
+        ),
+        SettingSpec(
+            "refusal_required_text",
+            "str",
+            "Заказ «{title}» не отменён: не указана «Причина отказа». Заполните причину и "
+            "отмените заказ снова.",
+            t("Текст: отмена без причины", "Text: cancelled without a reason"),
+        ),
+        SettingSpec(
             "active_window_days", "days", 90, t("Активный: заказ за, дней", "Active window, days")
         ),
         SettingSpec(
             "lapsed_after_days", "days", 180, t("Уснувший после, дней", "Lapsed after, days")
+        ),
+        SettingSpec(
+            "lapsed_todo_text",
+            "str",
+            "Клиент «{name}» уснул: давно нет заказов. Позвоните и предложите вернуться "
+            "(персональная скидка, новинки).",
+            t("Дело по уснувшему клиенту", "To-do for a lapsed client"),
         ),
         SettingSpec(
             "stage_hints",
