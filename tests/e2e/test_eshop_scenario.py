@@ -132,3 +132,28 @@ def test_an_online_store_order_lands_in_the_orders_pipeline(world):
     other = w.add(DEAL, {"title": "Звонок", "sourceId": "CALL"}, user_id=MANAGER)
     w.settle()
     assert int(w.item(DEAL, other)["categoryId"] or 0) == 0
+
+
+def test_payments_are_reported_and_an_unpaid_order_goes_overdue(world):
+    """Seed 004 audit «Отсутствуют уведомления об оплатах»: «Оплата» follows «Оплачено»,
+    the responsible hears of each payment and of an order unpaid after «Оплатить до»."""
+    w = world
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    state = lambda code: w.naming.enum_id("UF_CRM_ES_PAYMENT", code, entity="deal")  # noqa: E731
+    due = (datetime.now(UTC) + timedelta(days=2)).date()
+    deal_id = order(w, None, 5000, "Заказ с оплатой")
+    w.emu.admin.post(
+        "crm/update",
+        {"entity_type_id": DEAL, "id": deal_id, "user_id": MANAGER,
+         "fields": {w.uf("deal", "UF_CRM_ES_PAY_DUE"): due.isoformat(),
+                    w.uf("deal", "UF_CRM_ES_PAID"): 2000}},
+    )  # fmt: skip
+    w.settle()
+    assert int(w.item(DEAL, deal_id)[w.uf("deal", "UF_CRM_ES_PAYMENT")]) == state("partial")
+    assert any("2000 из 5000" in n for n in w.notifications(MANAGER))
+    fire_due_inline(w.services, ManualClock(datetime.now(UTC) + timedelta(days=4)))
+    w.settle()
+    assert int(w.item(DEAL, deal_id)[w.uf("deal", "UF_CRM_ES_PAYMENT")]) == state("overdue")
+    assert any("не оплачен к сроку" in n for n in w.notifications(MANAGER))
