@@ -41,6 +41,7 @@ def _registry() -> dict[str, ReportSpec]:
     from app.reports import (
         b2b_conversion,
         eshop_clients,
+        eshop_funnel,
         eshop_refusals,
         lead_sources,
         order_timing,
@@ -52,6 +53,7 @@ def _registry() -> dict[str, ReportSpec]:
         b2b_conversion.SPEC,
         eshop_refusals.SPEC,
         eshop_clients.SPEC,
+        eshop_funnel.SPEC,
     )
     return {spec.name: spec for spec in specs}
 
