@@ -280,3 +280,19 @@ def test_deferred_demand_cadence_on_the_engine_messages_twice_then_task_and_stag
         (90, ["MessageClient", "StartTimer"]),
         (120, ["CreateTask", "MoveStage"]),
     ]
+
+
+def test_a_lead_that_starts_with_its_manager_is_assigned_at_once_on_a_fresh_install():
+    """Seed 002: a lead with a specific manager — an answered call, or one typed in by hand
+    — reaches «Менеджер назначен» like one assigned later, with no SOS, even before
+    ``sos_pool_user_ids`` is configured."""
+    answered = {**LEAD, "sourceId": "CALL", "assignedById": 4, "createdBy": 4}
+    (move,) = kitchens.start_sos(ctx(CREATED, answered, {}, T0))
+    assert isinstance(move, A.MoveStage) and move.stage == kitchens.ASSIGNED
+    # typed in by hand: the assignment rule moves it, the SOS stays off
+    manual = {**LEAD, "sourceId": "", "assignedById": 4, "createdBy": 4}
+    assert kitchens.start_sos(ctx(CREATED, manual, {}, T0)) == []
+    # a web form through the integration user: the SOS starts
+    form = {**LEAD, "sourceId": "WEBFORM", "assignedById": 1, "createdBy": 1}
+    (start,) = kitchens.start_sos(ctx(CREATED, form, {}, T0))
+    assert start.kind == "kitchens.sos"
