@@ -131,7 +131,10 @@ def test_form_leads_and_the_integration_user_are_left_to_the_sos_chain():
 
 def test_agreed_creates_a_deal_with_every_filled_field_and_a_contact():
     record = full_for(AGREED) | {
-        "fm": [{"typeId": "PHONE", "valueType": "WORK", "value": "+79123456789"}],
+        "fm": [
+            {"typeId": "PHONE", "valueType": "WORK", "value": "+79123456789"},
+            {"typeId": "EMAIL", "valueType": "WORK", "value": "ivan@example.ru"},
+        ],
         "opportunity": 600000,
         "UF_CRM_KT_ABC": opt("UF_CRM_KT_ABC", "A"),
     }

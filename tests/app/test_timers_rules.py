@@ -286,9 +286,12 @@ def test_a_lead_that_starts_with_its_manager_is_assigned_at_once_on_a_fresh_inst
     """Seed 002: a lead with a specific manager — an answered call, or one typed in by hand
     — reaches «Менеджер назначен» like one assigned later, with no SOS, even before
     ``sos_pool_user_ids`` is configured."""
-    answered = {**LEAD, "sourceId": "CALL", "assignedById": 4, "createdBy": 4}
+    answered = {**LEAD, "sourceId": "CALL", "assignedById": 4, "createdBy": 1}
     (move,) = kitchens.start_sos(ctx(CREATED, answered, {}, T0))
     assert isinstance(move, A.MoveStage) and move.stage == kitchens.ASSIGNED
+    # a call still with the user that created it: nobody has answered it yet, SOS
+    ringing = {**answered, "assignedById": 1}
+    assert kitchens.start_sos(ctx(CREATED, ringing, {}, T0))[0].kind == "kitchens.sos"
     # typed in by hand: the assignment rule moves it, the SOS stays off
     manual = {**LEAD, "sourceId": "", "assignedById": 4, "createdBy": 4}
     assert kitchens.start_sos(ctx(CREATED, manual, {}, T0)) == []

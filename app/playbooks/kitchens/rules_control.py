@@ -5,7 +5,10 @@ before the lead *leaves* it forward — budget, material and address are gathere
 «Менеджер назначен», the seven qualification answers in «Клиент наш», the booking in
 «Замер назначен». So entering a stage needs the lists of every earlier stage of
 :data:`ORDER` (cumulative); the side stages (pause, agreed, lost) name their own needs.
-E-mail and phone numbers are format-checked whenever they are filled.
+E-mail and phone numbers are format-checked whenever they are filled, and the client's
+e-mail is required from «Каталог и КП отправлены» on (:data:`EMAIL_FROM`): the catalogue
+and the proposal go out by e-mail (seed 002: «Если … было пропущено поле электронный адрес
+клиента, то система обязательно это проверит»).
 
 A lead moved forward with gaps is moved back to the stage it came from, and its responsible
 gets a notification plus a timeline comment listing exactly what to fix.
@@ -75,6 +78,8 @@ SIDE: Mapping[str, tuple[str | None, tuple[FieldRule, ...]]] = {
     LOST: (None, (FieldRule("UF_CRM_KT_LOST_REASON", "Причина неуспеха"),)),
 }
 EMAIL = FieldRule("email", "E-mail клиента", "email")
+# Stages a lead may only be in with a client e-mail (the catalogue and proposal are mailed).
+EMAIL_FROM = frozenset({PROPOSAL, MEASUREMENT, AGREED})
 PHONE = FieldRule("phone", "Телефон клиента", "phone")
 
 
@@ -126,6 +131,10 @@ def problems(
             problem = check_value(rule, value)
             if problem:
                 out.append(problem)
+    if stage in EMAIL_FROM and not _multi(record, "EMAIL"):
+        out.append(
+            Problem("email", EMAIL.label, "не заполнено — каталог и КП отправляются по e-mail")
+        )
     if stage in ORDER[1:] or stage in SIDE:
         for rule, type_id in ((EMAIL, "EMAIL"), (PHONE, "PHONE")):
             for value in _multi(record, type_id):

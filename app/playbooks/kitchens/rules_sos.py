@@ -83,9 +83,12 @@ ANSWERED = frozenset({"CALL", "CALLBACK"})  # telephony gives the lead to whoeve
 def _is_unassigned(ctx: RuleContext) -> bool:
     """No specific manager yet. With ``sos_pool_user_ids`` set: the responsible is empty or
     one of those integration users. Without it (a fresh install): every lead is
-    unassigned except an answered call (source CALL/CALLBACK with a responsible) and a
-    lead typed in by hand (``rules_assignment`` gives it to its creator) — both start with
-    their manager and go to «Менеджер назначен» at once, like a lead assigned later."""
+    unassigned except an answered call (source CALL/CALLBACK given to someone other than
+    the user that created it — telephony routes it to whoever answered) and a lead typed
+    in by hand (``rules_assignment`` gives it to its creator) — both start with their
+    manager and go to «Менеджер назначен» at once, like a lead assigned later. A call lead
+    still with its creator is unassigned: the integration user cannot be told apart from
+    a manager without ``sos_pool_user_ids``."""
     from app.playbooks.kitchens.rules_assignment import manual_creator
 
     record = ctx.record or {}
@@ -95,7 +98,10 @@ def _is_unassigned(ctx: RuleContext) -> bool:
     pool = ctx.settings.get("sos_pool_user_ids") or []
     if pool:
         return int(responsible) in {int(p) for p in pool}
-    answered = str(record.get("sourceId") or "").upper() in ANSWERED
+    creator = record.get("createdBy")
+    answered = str(record.get("sourceId") or "").upper() in ANSWERED and (
+        creator in (None, "", 0, "0") or int(creator) != int(responsible)
+    )
     return not answered and manual_creator(ctx) is None
 
 
