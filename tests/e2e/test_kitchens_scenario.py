@@ -253,6 +253,12 @@ def test_seed_flow_from_call_to_agreement(world):
     assert [t["id"] for t in tasks(w, lid) if t["title"].startswith("Замер:")] == [
         measurer[0]["id"]
     ]
+    # an hour before the (new) visit the measurer is reminded to call the client, once:
+    # the first time's reminder found the visit moved and said nothing
+    fire_due_inline(w.services, ManualClock(again_to - timedelta(minutes=59)))
+    w.settle()
+    calls = [n for n in w.notifications(MEASURER) if n.startswith("Через час замер")]
+    assert len(calls) == 1 and told in calls[0] and "+79123456789" in calls[0]
 
     # 8b. the measurer closes the visit task through REST (ONTASKUPDATE): the manager's
     # final proposal appears, once — the event replayed by the portal changes nothing
