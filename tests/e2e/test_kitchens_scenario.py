@@ -279,6 +279,15 @@ def test_seed_flow_from_call_to_agreement(world):
     w.settle()
     assert len([t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]) == 1
 
+    # 8c. the manager closes the final proposal with no outcome on the lead: it comes back,
+    #     and the manager is told it closes only with agreement, refusal or a pause
+    (final_task,) = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    w.rest("tasks.task.update", {"taskId": final_task["id"], "fields": {"STATUS": 5}})
+    w.settle()
+    finals = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    assert len(finals) == 2
+    assert any("закрыта без результата" in n for n in w.notifications(MANAGER))
+
     # 9. agreed: a contact and a deal with the lead's fields
     move(w, lid, "kitchens.lead.agreed")
     deals = [d for d in w.items(2) if int(d.get("leadId") or 0) == lid]

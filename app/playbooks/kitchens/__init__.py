@@ -237,6 +237,14 @@ PLAYBOOK = Playbook(
             t("Напоминание замерщику", "Reminder to the measurer"),
         ),
         SettingSpec(
+            "final_task_reopen_text",
+            "str",
+            "Задача «Финальное КП» по лиду «{lead}» закрыта без результата. Она закрывается, "
+            "только когда лид согласован, отказался (с причиной) или поставлен на паузу — "
+            "задача поставлена снова.",
+            t("Финальное КП закрыто без результата: текст", "Final proposal closed early: text"),
+        ),
+        SettingSpec(
             "pause_sms",
             "str",
             "Спасибо! Мы свяжемся с вами {date}. Замер: {measurement}.",
