@@ -239,6 +239,12 @@ PLAYBOOK = Playbook(
         SettingSpec("steel_density_t_per_m2", "float", 0.035, t("Тонн на м²", "Tonnes per m²")),
         SettingSpec("routing_table", "table", [], t("Таблица распределения", "Routing table")),
         SettingSpec(
+            "shared_mailboxes",
+            "table",
+            [],
+            t("Общие почтовые ящики (адреса)", "Shared mailboxes (addresses)"),
+        ),
+        SettingSpec(
             "untouched_alert_hours",
             "hours",
             24,
