@@ -44,6 +44,7 @@ def _registry() -> dict[str, ReportSpec]:
         eshop_funnel,
         eshop_refusals,
         lead_sources,
+        metal_managers,
         order_timing,
     )
 
@@ -54,6 +55,7 @@ def _registry() -> dict[str, ReportSpec]:
         eshop_refusals.SPEC,
         eshop_clients.SPEC,
         eshop_funnel.SPEC,
+        metal_managers.SPEC,
     )
     return {spec.name: spec for spec in specs}
 
