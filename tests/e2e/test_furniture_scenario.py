@@ -138,3 +138,19 @@ def test_delivery_wins_three_days_after_the_delivery_date(world):
     fire_due_inline(w.services, ManualClock(now + timedelta(days=11)))
     w.settle()
     assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.won")
+
+
+def test_a_contract_converts_the_lead_into_a_furniture_sales_deal(world):
+    """Seed 000: «Заключение договора» — the client is ready to order: a contact and a deal
+    in «Продажи мебели» (the portal's own conversion is not needed)."""
+    w = world
+    lid = w.lead_from("manual", title="Кухня Петровых", name="Ольга", phone="+79001234567",
+                      user_id=CONSULTANT)  # fmt: skip
+    w.settle()
+    w.move(LEAD, lid, "furniture.lead.contract", "lead", user_id=CONSULTANT)
+    w.settle()
+    deals = [d for d in w.items(DEAL) if int(d.get("leadId") or 0) == lid]
+    assert len(deals) == 1
+    assert int(deals[0]["categoryId"]) == w.naming.category("furniture.sales")
+    assert deals[0]["stageId"] == w.stage("deal", "furniture.deal.new")
+    assert int(deals[0].get("contactId") or 0) > 0
