@@ -100,6 +100,17 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
     company = w.add(4, {"title": "ООО Квартал", w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})
     w.settle()
+    # 0. the company card shows the reorder interval the app will plan with; a big order
+    #    volume shortens it (seed 003: volume, geography, audience → periodicity)
+    calc = w.uf("company", "UF_CRM_B2B_REORDER_CALC")
+    assert int(w.item(4, company)[calc]) == 30
+    w.emu.admin.post(
+        "crm/update",
+        {"entity_type_id": 4, "id": company, "user_id": REP,
+         "fields": {w.uf("company", "UF_CRM_B2B_VOLUME"): 400000}},
+    )  # fmt: skip
+    w.settle()
+    assert int(w.item(4, company)[calc]) == 23  # 30 × 0.75, rounded
     fields = {
         "title": "Первая поставка",
         "categoryId": w.naming.category("b2b.sales"),
@@ -119,7 +130,7 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     ]
     (todo,) = open_activities(w, repeat[0]["id"])
     assert todo["SUBJECT"] == "Дозаказ: связаться с клиентом «ООО Квартал»"
-    assert "30 дн." in todo["DESCRIPTION"]  # a chain's reorder interval
+    assert "23 дн." in todo["DESCRIPTION"]  # a big chain's reorder interval
     # the won deal keeps its win
     assert w.item(DEAL, first)["stageId"] == w.stage("deal", "b2b.sales.won")
 

@@ -64,6 +64,12 @@ FIELDS = (
         "integer",
         t("Интервал дозаказа, дней", "Reorder interval, days"),
     ),
+    FieldSpec(
+        "UF_CRM_B2B_REORDER_CALC",
+        "company",
+        "integer",
+        t("Интервал дозаказа (расчёт), дней", "Reorder interval (computed), days"),
+    ),
     FieldSpec("UF_CRM_B2B_SAMPLE_PHOTO", "deal", "file", t("Фото образца", "Sample photo")),
     FieldSpec(
         "UF_CRM_B2B_DEFERRAL_DAYS",
@@ -175,6 +181,18 @@ PLAYBOOK = Playbook(
             "table",
             {"retail": 14, "chain": 30, "distributor": 45},
             t("Интервал дозаказа по типу бизнеса", "Reorder interval per business type"),
+        ),
+        SettingSpec(
+            "reorder_geo_factors",
+            "table",
+            {},
+            t("Интервал дозаказа: поправка по географии", "Reorder interval: geography factors"),
+        ),
+        SettingSpec(
+            "reorder_audience_factors",
+            "table",
+            {},
+            t("Интервал дозаказа: поправка по аудитории", "Reorder interval: audience factors"),
         ),
         SettingSpec(
             "default_followup_hours",
