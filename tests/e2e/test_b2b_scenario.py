@@ -93,6 +93,17 @@ def test_sample_photo_and_next_step(world):
     w.rest("crm.activity.update", {"id": follow_up["ID"], "fields": {"COMPLETED": "Y"}})
     w.settle()
     assert [a["SUBJECT"] for a in open_activities(w, client)] == ["Встреча"]
+    # ... and with that step planned the deal may move on
+    w.move(DEAL, client, "b2b.sales.invoice", "deal", user_id=REP)
+    w.settle()
+    assert w.item(DEAL, client)["stageId"] == w.stage("deal", "b2b.sales.invoice")
+
+    # 4. a deal with no planned step moved forward: back, the rep told to plan one first
+    bare = deal(w, "b2b.sales", "b2b.sales.needs", "Кафе «Утро»")
+    w.move(DEAL, bare, "b2b.sales.offer", "deal", user_id=REP)
+    w.settle()
+    assert w.item(DEAL, bare)["stageId"] == w.stage("deal", "b2b.sales.needs")
+    assert any("нет запланированного дела" in n for n in w.notifications(REP))
 
 
 def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):

@@ -201,6 +201,13 @@ PLAYBOOK = Playbook(
             t("Задача-продолжение через, ч", "Default follow-up, hours"),
         ),
         SettingSpec(
+            "next_step_required_text",
+            "str",
+            "Сделка «{title}» не переведена дальше: нет запланированного дела (следующего "
+            "шага). Запланируйте звонок, встречу или задачу и переведите сделку снова.",
+            t("Нет следующего шага: текст", "No next step: text"),
+        ),
+        SettingSpec(
             "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
         ),
         SettingSpec(
