@@ -166,6 +166,27 @@ def test_store_visit_nurture_reminds_then_closes_a_month_later_with_a_contact():
     assert only(out, A.StartTimer) == []
 
 
+def test_each_nurture_touch_carries_its_own_text_reminders_then_offers():
+    """Seed 000: «В течение месяца клиенту приходят смс/письма – с напоминаниями и
+    возможными акциями» — a sequence of texts, each a setting."""
+    settings = defaults("furniture")
+    visited = {**FLEAD, "stageId": furniture.VISITED}
+    (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, settings, T0))
+    rule = furniture.NURTURE.rule("visit_nurture_fire")
+    texts = []
+    for _ in range(3):
+        out = rule.decide(fired(timer, visited, settings, timer.due_at))
+        texts.append(only(out, A.MessageClient)[0].text)
+        (timer,) = only(out, A.StartTimer)
+    assert texts == settings["reminder_texts"]
+    assert "спецпредложение" in texts[1]
+    # fewer texts than days: the last one repeats
+    short = {**settings, "reminder_texts": ["Ждём вас, {title}!"]}
+    (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, short, T0))
+    out = rule.decide(fired(timer, visited, short, T0 + timedelta(days=25)))
+    assert [m.text for m in only(out, A.MessageClient)] == [f"Ждём вас, {visited['title']}!"] * 3
+
+
 def test_nurture_after_an_outage_does_each_missed_step_once_in_order():
     visited = {**FLEAD, "stageId": furniture.VISITED}
     (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, {}, T0))

@@ -185,6 +185,28 @@ PLAYBOOK = Playbook(
             t("Напоминания, дни", "Reminder cadence, days"),
         ),
         SettingSpec(
+            "reminder_texts",
+            "table",
+            [
+                "Спасибо, что заглянули в наш магазин! Подобранная вами мебель ждёт вас — "
+                "приходите, поможем с выбором.",
+                "Для вас действует спецпредложение: скидка на сборку и доставку при заказе в "
+                "этом месяце. Ждём вас в магазине!",
+                "Напоминаем: условия спецпредложения действуют до конца месяца. Будем рады "
+                "видеть вас снова!",
+            ],
+            t("Тексты напоминаний и акций (по порядку)", "Reminder and offer texts, in order"),
+        ),
+        SettingSpec(
+            "online_consultant_id",
+            "int",
+            0,
+            t(
+                "Онлайн-консультант (ID): лиды из чата, форм и почты",
+                "Online consultant id: leads from chat, forms and mail",
+            ),
+        ),
+        SettingSpec(
             "sms_before_due_days", "days", 7, t("SMS до срока, дней", "SMS before due date, days")
         ),
         SettingSpec(
