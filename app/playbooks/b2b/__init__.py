@@ -201,6 +201,13 @@ PLAYBOOK = Playbook(
             t("Задача-продолжение через, ч", "Default follow-up, hours"),
         ),
         SettingSpec(
+            "no_next_step_text",
+            "str",
+            "Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» "
+            "— уточните его или запланируйте своё.",
+            t("Текст: сделка без следующего шага", "Text: deal without a next step"),
+        ),
+        SettingSpec(
             "next_step_required_text",
             "str",
             "Сделка «{title}» не переведена дальше: нет запланированного дела (следующего "

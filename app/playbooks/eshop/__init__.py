@@ -119,6 +119,12 @@ PLAYBOOK = Playbook(
             {"eshop.order.new": 2, "eshop.order.confirmed": 24, "eshop.order.assembling": 24},
             t("Лимит на стадии, ч", "Stage limits, hours"),
         ),
+        SettingSpec(
+            "stage_limit_text",
+            "str",
+            "Заказ «{title}» на стадии «{stage}» дольше {hours} ч",
+            t("Текст РОП о превышении лимита стадии", "Stage limit exceeded: text"),
+        ),
         SettingSpec("alert_chat_id", "str", "", t("Чат для уведомлений", "Alert chat id")),
         SettingSpec(
             "order_sources",

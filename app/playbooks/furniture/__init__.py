@@ -167,6 +167,20 @@ PLAYBOOK = Playbook(
             t("Текст администратору при передаче", "Text to the store administrator"),
         ),
         SettingSpec(
+            "no_admin_text",
+            "str",
+            "Лид «{title}»: нет администратора магазина для города «{city}» — передайте лид "
+            "вручную или дополните таблицу городов.",
+            t("Текст: нет администратора для города", "Text: no store administrator"),
+        ),
+        SettingSpec(
+            "refusal_required_text",
+            "str",
+            "{record} «{title}» не закрыт как {stage}: не указана «Причина отказа». Заполните "
+            "причину и закройте снова.",
+            t("Текст: закрытие без причины отказа", "Text: closed without a reason"),
+        ),
+        SettingSpec(
             "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
         ),
         SettingSpec(
