@@ -77,8 +77,9 @@ def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
     return plan(desired, snap, known, base_url(services), all_specs(), user)
 
 
-def summarize(names, report: ApplyReport) -> dict[str, Any]:
+def summarize(names, report: ApplyReport, to_fill=()) -> dict[str, Any]:
     return {
+        "to_fill": list(to_fill),
         "playbooks": list(names),
         "written": dict(report.written),
         "requests": report.requests,
@@ -104,7 +105,19 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
             progress=_progress_adapter(progress),
             robot_user=robot_user(session, member_id),
         )
-    return summarize(desired.playbooks, report)
+        to_fill = _to_fill(session, member_id, desired.playbooks)
+    return summarize(desired.playbooks, report, to_fill)
+
+
+def _to_fill(session, member_id: str, playbooks) -> list[str]:
+    """The settings a fresh install cannot guess and this portal has not filled yet."""
+    from app.playbooks.settings import effective
+    from app.playbooks.setup import what_to_fill
+
+    out: list[str] = []
+    for name in playbooks:
+        out += what_to_fill(name, effective(session, member_id, name))
+    return out
 
 
 def uninstall_playbooks(

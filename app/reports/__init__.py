@@ -41,8 +41,10 @@ def _registry() -> dict[str, ReportSpec]:
     from app.reports import (
         b2b_conversion,
         eshop_clients,
+        eshop_funnel,
         eshop_refusals,
         lead_sources,
+        metal_managers,
         order_timing,
     )
 
@@ -52,6 +54,8 @@ def _registry() -> dict[str, ReportSpec]:
         b2b_conversion.SPEC,
         eshop_refusals.SPEC,
         eshop_clients.SPEC,
+        eshop_funnel.SPEC,
+        metal_managers.SPEC,
     )
     return {spec.name: spec for spec in specs}
 

@@ -97,6 +97,17 @@ def test_sample_photo_and_next_step(world):
     w.rest("crm.activity.update", {"id": follow_up["ID"], "fields": {"COMPLETED": "Y"}})
     w.settle()
     assert [a["SUBJECT"] for a in open_activities(w, client)] == ["Встреча"]
+    # ... and with that step planned the deal may move on
+    w.move(DEAL, client, "b2b.sales.invoice", "deal", user_id=REP)
+    w.settle()
+    assert w.item(DEAL, client)["stageId"] == w.stage("deal", "b2b.sales.invoice")
+
+    # 4. a deal with no planned step moved forward: back, the rep told to plan one first
+    bare = deal(w, "b2b.sales", "b2b.sales.needs", "Кафе «Утро»")
+    w.move(DEAL, bare, "b2b.sales.offer", "deal", user_id=REP)
+    w.settle()
+    assert w.item(DEAL, bare)["stageId"] == w.stage("deal", "b2b.sales.needs")
+    assert any("нет запланированного дела" in n for n in w.notifications(REP))
 
 
 def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
@@ -112,6 +123,17 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     phone = [{"typeId": "PHONE", "valueType": "MOBILE", "value": "+79165554433"}]
     buyer = w.add(3, {"name": "Пётр", "fm": phone, "companyId": company})
     w.settle()
+    # 0. the company card shows the reorder interval the app will plan with; a big order
+    #    volume shortens it (seed 003: volume, geography, audience → periodicity)
+    calc = w.uf("company", "UF_CRM_B2B_REORDER_CALC")
+    assert int(w.item(4, company)[calc]) == 30
+    w.emu.admin.post(
+        "crm/update",
+        {"entity_type_id": 4, "id": company, "user_id": REP,
+         "fields": {w.uf("company", "UF_CRM_B2B_VOLUME"): 400000}},
+    )  # fmt: skip
+    w.settle()
+    assert int(w.item(4, company)[calc]) == 23  # 30 × 0.75, rounded
     fields = {
         "title": "Первая поставка",
         "contactId": buyer,
@@ -134,7 +156,7 @@ def test_a_sale_opens_the_repeat_deal_and_a_loss_asks_why(world):
     ]
     (todo,) = open_activities(w, repeat[0]["id"])
     assert todo["SUBJECT"] == "Дозаказ: связаться с клиентом «ООО Квартал»"
-    assert "30 дн." in todo["DESCRIPTION"]  # a chain's reorder interval
+    assert "23 дн." in todo["DESCRIPTION"]  # a big chain's reorder interval
     # the won deal keeps its win
     assert w.item(DEAL, first)["stageId"] == w.stage("deal", "b2b.sales.won")
 

@@ -169,6 +169,20 @@ PLAYBOOK = Playbook(
             t("Текст администратору при передаче", "Text to the store administrator"),
         ),
         SettingSpec(
+            "no_admin_text",
+            "str",
+            "Лид «{title}»: нет администратора магазина для города «{city}» — передайте лид "
+            "вручную или дополните таблицу городов.",
+            t("Текст: нет администратора для города", "Text: no store administrator"),
+        ),
+        SettingSpec(
+            "refusal_required_text",
+            "str",
+            "{record} «{title}» не закрыт как {stage}: не указана «Причина отказа». Заполните "
+            "причину и закройте снова.",
+            t("Текст: закрытие без причины отказа", "Text: closed without a reason"),
+        ),
+        SettingSpec(
             "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
         ),
         SettingSpec(
@@ -185,6 +199,28 @@ PLAYBOOK = Playbook(
             "table",
             [3, 10, 20],
             t("Напоминания, дни", "Reminder cadence, days"),
+        ),
+        SettingSpec(
+            "reminder_texts",
+            "table",
+            [
+                "Спасибо, что заглянули в наш магазин! Подобранная вами мебель ждёт вас — "
+                "приходите, поможем с выбором.",
+                "Для вас действует спецпредложение: скидка на сборку и доставку при заказе в "
+                "этом месяце. Ждём вас в магазине!",
+                "Напоминаем: условия спецпредложения действуют до конца месяца. Будем рады "
+                "видеть вас снова!",
+            ],
+            t("Тексты напоминаний и акций (по порядку)", "Reminder and offer texts, in order"),
+        ),
+        SettingSpec(
+            "online_consultant_id",
+            "int",
+            0,
+            t(
+                "Онлайн-консультант (ID): лиды из чата, форм и почты",
+                "Online consultant id: leads from chat, forms and mail",
+            ),
         ),
         SettingSpec(
             "sms_before_due_days", "days", 7, t("SMS до срока, дней", "SMS before due date, days")

@@ -120,6 +120,13 @@ FIELDS = (
         "UF_CRM_KT_MEASURE_OK", "lead", "boolean", t("Замер подтверждён", "Measurement confirmed")
     ),
     FieldSpec(
+        "UF_CRM_KT_WISHES",
+        "lead",
+        "string",
+        t("Особые пожелания заказчика", "Client's special wishes"),
+        settings={"ROWS": 3},
+    ),
+    FieldSpec(
         "UF_CRM_KT_NEXT_CONTACT", "lead", "date", t("Дата следующего контакта", "Next contact date")
     ),
     FieldSpec("UF_CRM_KT_LOST_REASON", "lead", "string", t("Причина неуспеха", "Lost reason")),
@@ -217,6 +224,46 @@ PLAYBOOK = Playbook(
             "hours",
             24,
             t("Подтвердить замер за, ч", "Confirm measurement before, hours"),
+        ),
+        SettingSpec(
+            "measurer_call_before_minutes",
+            "minutes",
+            60,
+            t("Напомнить замерщику позвонить за, мин", "Remind the measurer to call, minutes"),
+        ),
+        SettingSpec(
+            "measurer_call_text",
+            "str",
+            "Через час замер «{title}» ({date} в {time}, {address}): позвоните клиенту "
+            "{phone} и предупредите о приезде. Пожелания заказчика: {wishes}.",
+            t("Напоминание замерщику", "Reminder to the measurer"),
+        ),
+        SettingSpec(
+            "final_task_reopen_text",
+            "str",
+            "Задача «Финальное КП» по лиду «{lead}» закрыта без результата. Она закрывается, "
+            "только когда лид согласован, отказался (с причиной) или поставлен на паузу — "
+            "задача поставлена снова.",
+            t("Финальное КП закрыто без результата: текст", "Final proposal closed early: text"),
+        ),
+        SettingSpec(
+            "pause_sms",
+            "str",
+            "Спасибо! Мы свяжемся с вами {date}. Замер: {measurement}.",
+            t("SMS: пауза (даты звонка и замера)", "SMS: pause (call and measurement dates)"),
+        ),
+        SettingSpec(
+            "pause_no_measurement_text",
+            "str",
+            "дату согласуем во время звонка",
+            t("Пауза без даты замера: текст", "Pause without a measurement date: text"),
+        ),
+        SettingSpec(
+            "measurement_confirmed_sms",
+            "str",
+            "Замер кухни подтверждён: {date} в {time}, адрес: {address}. Замерщик позвонит за "
+            "час до приезда.",
+            t("SMS: замер подтверждён", "SMS: measurement confirmed"),
         ),
         SettingSpec(
             "followup_working_days",
