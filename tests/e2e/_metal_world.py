@@ -11,7 +11,16 @@ from rq.serializers import JSONSerializer
 from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
 
-SCOPES = ["crm", "bizproc", "im", "user_brief", "userfieldconfig", "placement", "task"]
+SCOPES = [
+    "crm",
+    "bizproc",
+    "im",
+    "user_brief",
+    "userfieldconfig",
+    "placement",
+    "task",
+    "department",
+]  # as app/devrun.py's APP_SCOPES: the b2b survey finds a manager's head by department
 
 
 def metal_world(tmp_path, redis_url):
