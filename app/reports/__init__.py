@@ -40,6 +40,10 @@ class ReportError(ValueError):
 def _registry() -> dict[str, ReportSpec]:
     from app.reports import (
         b2b_conversion,
+        b2b_debts,
+        b2b_nps,
+        b2b_reps,
+        b2b_tasks,
         eshop_clients,
         eshop_refusals,
         lead_sources,
@@ -52,6 +56,10 @@ def _registry() -> dict[str, ReportSpec]:
         b2b_conversion.SPEC,
         eshop_refusals.SPEC,
         eshop_clients.SPEC,
+        b2b_tasks.SPEC,
+        b2b_debts.SPEC,
+        *b2b_reps.SPECS,
+        b2b_nps.SPEC,
     )
     return {spec.name: spec for spec in specs}
 

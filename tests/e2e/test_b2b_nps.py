@@ -9,6 +9,7 @@ api-reference/departments/department-get.md (UF_HEAD), api-reference/user/user-g
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,23 @@ def test_survey_link_answered_on_the_page_lands_on_the_deal_contact_and_the_head
     assert person[w.uf("contact", "UF_CRM_B2B_NPS_SHELF")] == 8
     (task,) = [t for t in deal_tasks(w, deal) if t["title"].startswith("Низкая оценка")]
     assert task["responsible"] == HEAD
+
+    # 3b. the reports, from the store the worker kept in step with the portal
+    def report(name, *extra):
+        result = w.app.test_cli_runner().invoke(
+            args=["b24", "report", name, "--portal", w.member_id, "--format", "json", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        return [t["rows"] for t in json.loads(result.output)]
+
+    per_employee, per_month = report("b2b_nps")
+    assert per_employee == [["Мария Кузнецова", 1, "0.0", "9.0", "3.0", "8.0"]]  # a passive 7
+    assert [row[1:] for row in per_month] == [[1, "0.0"]]
+    (tasks,) = report("b2b_tasks")
+    assert ["Ольга Смирнова", 1, 0, 1, 0, 0, None] in tasks  # the head's open survey task
+    debts, owed = report("b2b_debts", "--until", "2026-12-31")
+    assert debts == [["Сеть «Квартал»", "50000.0", "50000.0", 21]]
+    assert owed[0][:2] == ["Первая поставка", "Сеть «Квартал»"]
 
     # 4. reused, expired, tampered: refused, nothing changes
     assert requests.post(url, data={**answer, "packaging": "10"}, timeout=10).status_code == 409
