@@ -20,9 +20,11 @@ from app.nps.link import NPS_LINK
 from app.playbooks.b2b.rules_stage_gate import blocked
 from app.rules import actions as A
 from app.rules.model import Rule, RuleContext, on_stage_entered, on_timer
+from app.timers import handlers
 
 FIRST_DELIVERY = "b2b.sales.won"
 TIMER = "b2b.nps_survey"
+handlers.register_kind(TIMER)
 
 
 def start_survey(ctx: RuleContext) -> list[A.Action]:
