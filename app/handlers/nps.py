@@ -9,6 +9,7 @@ portal itself.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, request
@@ -18,6 +19,7 @@ from app.nps import page
 from app.nps.token import Claim, TokenError, read
 
 bp = Blueprint("nps", __name__)
+log = logging.getLogger(__name__)
 HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 MAX_BODY = 16 * 1024
 
@@ -86,9 +88,13 @@ def answer(token: str):
             nps.add(session, row)
         except nps.AlreadyAnswered:
             return _page(409, form=False, message="Спасибо, ответ уже получен.")
-    enqueue(
-        services(), "sync", "app.jobs.nps.record_nps", claim.member_id, claim.deal_id,
-        job_id=f"nps-{claim.member_id}-{claim.deal_id}"[:120],
-        description=f"record_nps {claim.member_id} {claim.deal_id}",
-    )  # fmt: skip
+    try:
+        enqueue(
+            services(), "sync", "app.jobs.nps.record_nps", claim.member_id, claim.deal_id,
+            job_id=f"nps-{claim.member_id}-{claim.deal_id}"[:120],
+            description=f"record_nps {claim.member_id} {claim.deal_id}",
+        )  # fmt: skip
+    except Exception:  # noqa: BLE001 - the answer is stored (written_at empty): the client
+        # is thanked; the job is idempotent and can be run again for rows never written
+        log.exception("survey answer of deal %s stored but not queued", claim.deal_id)
     return _page(200, form=False, message="Спасибо! Ваша оценка получена.")
