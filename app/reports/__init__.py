@@ -40,6 +40,10 @@ class ReportError(ValueError):
 def _registry() -> dict[str, ReportSpec]:
     from app.reports import (
         b2b_conversion,
+        b2b_debts,
+        b2b_nps,
+        b2b_reps,
+        b2b_tasks,
         eshop_clients,
         eshop_funnel,
         eshop_refusals,
@@ -56,6 +60,10 @@ def _registry() -> dict[str, ReportSpec]:
         eshop_clients.SPEC,
         eshop_funnel.SPEC,
         metal_managers.SPEC,
+        b2b_tasks.SPEC,
+        b2b_debts.SPEC,
+        *b2b_reps.SPECS,
+        b2b_nps.SPEC,
     )
     return {spec.name: spec for spec in specs}
 

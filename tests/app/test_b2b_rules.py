@@ -138,8 +138,9 @@ def test_a_sale_opens_the_clients_next_deal_with_a_reorder_todo():
         "contactId": 31,
     }
     assert todo.record == ("deal", A.Ref(create.ref)) and todo.responsible_id == REP
-    # a chain reorders every 30 days: Friday 18:00 + 30 d = Sunday → Monday 09:00 Moscow
-    assert todo.deadline == datetime(2026, 12, 28, 6, 0, tzinfo=UTC)
+    # a chain reorders every 30 days, ×1.5 for a volume of 80 (rules_repeat weighs volume):
+    # Friday 18:00 + 45 d = Monday 18:00, after hours → Tuesday 09:00 Moscow
+    assert todo.deadline == datetime(2027, 1, 12, 6, 0, tzinfo=UTC)
 
 
 def test_reorder_interval_company_value_then_business_type_then_default():

@@ -204,17 +204,32 @@ PLAYBOOK = Playbook(
             "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
         ),
         SettingSpec(
-            "nps_survey_text",
-            "str",
-            "Спасибо за первый заказ «{title}»! Оцените, пожалуйста, от 0 до 10: доставку, "
-            "упаковку и срок годности товара, и насколько вероятно, что вы порекомендуете нас.",
-            t("Опрос NPS: текст клиенту", "NPS survey: text to the client"),
+            "nps_link_days",
+            "days",
+            14,
+            t("Ссылка на опрос действует, дней", "Survey link valid, days"),
         ),
         SettingSpec(
-            "nps_todo_text",
+            "nps_channel", "str", "email", t("Канал опроса (email/sms/messenger)", "Survey channel")
+        ),
+        SettingSpec(
+            "nps_subject",
             "str",
-            "Опрос после первой поставки «{title}»: записать оценки клиента в поля NPS",
-            t("Опрос NPS: дело менеджеру", "NPS survey: to-do for the manager"),
+            "Оцените, пожалуйста, первую поставку",
+            t("Тема сообщения с опросом", "Survey message subject"),
+        ),
+        SettingSpec(
+            "nps_text",
+            "str",
+            "Спасибо за первый заказ! Оцените, пожалуйста, доставку, упаковку и сроки годности "
+            "— это займёт минуту: {url}",
+            t("Текст сообщения с опросом ({url}, {title})", "Survey message text"),
+        ),
+        SettingSpec(
+            "nps_low_score",
+            "int",
+            6,
+            t("Низкая оценка: не выше (задача руководителю)", "Low score: at most"),
         ),
         SettingSpec(
             "stage_checklists",

@@ -9,6 +9,10 @@
   (``next_step_required_text``, ``{title}``). Closing stages (won, lost) need no next step.
   Activities are read in the event's own batch (``deal_open_activities``). The portal cannot
   refuse the move itself, so the app undoes it at once, as it does for the sample photo.
+
+An open task bound to the deal is a next step too, and so is the stage task the app itself
+gives a stage on entry (``rules_stage_tasks``): a move into such a stage never goes back
+for want of a step, since the same change plans one.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from app.rules.model import (
     on_timer,
 )
 from app.sync.fetch import DEAL_OPEN_ACTIVITIES
+from app.sync.tasks import OPEN_TASKS
 from app.timers import handlers
 from app.timers.calendars import work_calendar
 from app.timers.steps import render
@@ -53,7 +58,14 @@ def _forward(stage_from: str | None, stage_to: str) -> bool:
 
 
 def _has_step(ctx: RuleContext) -> bool:
-    return bool(ctx.related.get(DEAL_OPEN_ACTIVITIES))
+    return bool(ctx.related.get(DEAL_OPEN_ACTIVITIES)) or bool(ctx.related.get(OPEN_TASKS))
+
+
+def _stage_plans_a_task(stage: str) -> bool:
+    """The stage task rule gives this stage's responsible a task on entry (its next step)."""
+    from app.playbooks.b2b.rules_stage_tasks import STAGE_STEPS
+
+    return stage in STAGE_STEPS
 
 
 def plan_check(ctx: RuleContext) -> list[A.Action]:
@@ -79,6 +91,8 @@ def moved_without_step(ctx: RuleContext) -> list[A.Action]:
         return []
     if not _forward(ctx.change.stage_from, stage) or _has_step(ctx):
         return []
+    if _stage_plans_a_task(stage):
+        return []
     rid = ctx.change.record_id
     text = render(str(ctx.settings.get("next_step_required_text") or ""), ctx).strip()
     out: list[A.Action] = [A.MoveStage("deal", rid, str(ctx.change.stage_from), key="back")]
@@ -90,7 +104,7 @@ def moved_without_step(ctx: RuleContext) -> list[A.Action]:
     return out
 
 
-_NEEDS = (DEAL_OPEN_ACTIVITIES,)
+_NEEDS = (DEAL_OPEN_ACTIVITIES, OPEN_TASKS)
 RULES = [
     Rule("next_step_new_deal", "deal", on_created(), plan_check),
     Rule("next_step_check", "deal", on_timer(KIND), check, needs=_NEEDS),

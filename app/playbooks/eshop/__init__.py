@@ -114,6 +114,12 @@ PLAYBOOK = Playbook(
     ),
     settings=(
         SettingSpec(
+            "open_line_sources",
+            "table",
+            ["OPENLINE"],
+            t("Источники открытых линий (заказы из мессенджеров)", "Open-line sources"),
+        ),
+        SettingSpec(
             "stage_limits_hours",
             "table",
             {"eshop.order.new": 2, "eshop.order.confirmed": 24, "eshop.order.assembling": 24},

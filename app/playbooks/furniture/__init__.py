@@ -75,6 +75,25 @@ FIELDS = (
     ),
 )
 
+# Reclamations (seed 000: «выделили две воронки: продажи и рекламации»): the sale it is
+# about, and why a rejected one was rejected (rules_reclamations)
+FIELDS = (
+    *FIELDS,
+    FieldSpec(
+        "UF_CRM_FR_ORIGINAL_DEAL",
+        "deal",
+        "crm",
+        t("Исходная сделка (продажа)", "Original sale"),
+        settings={"DEAL": "Y"},
+    ),
+    FieldSpec(
+        "UF_CRM_FR_RECL_REASON",
+        "deal",
+        "string",
+        t("Причина отклонения рекламации", "Reclamation rejection reason"),
+    ),
+)
+
 LEAD_STAGES = (
     stage("furniture.lead.new", "NEW", "Новый лид", "New", color=BLUE),
     stage(
@@ -269,6 +288,30 @@ PLAYBOOK = Playbook(
             "bool",
             False,
             t("Эскалация в рабочих часах", "Escalation counts working hours"),
+        ),
+        SettingSpec(
+            "reclamation_stages",
+            "table",
+            {
+                "furniture.reclamation.received": {"hours": 24, "owner": 0},
+                "furniture.reclamation.review": {"hours": 72, "owner": 0},
+            },
+            t("Рекламации: срок (ч) и ответственный по стадиям", "Reclamations: hours and owner"),
+        ),
+        SettingSpec(
+            "reclamation_received_text",
+            "str",
+            "Мы получили вашу рекламацию №{id} и рассмотрим её в ближайшее время.",
+            t("Клиенту: рекламация получена", "Client: reclamation received"),
+        ),
+        SettingSpec(
+            "reclamation_resolved_text",
+            "str",
+            "Ваша рекламация №{id} решена. Спасибо за терпение!",
+            t("Клиенту: рекламация решена", "Client: reclamation resolved"),
+        ),
+        SettingSpec(
+            "reclamation_channel", "str", "sms", t("Канал сообщений о рекламации", "Channel")
         ),
         *role_settings(),
         *calendar_settings(),

@@ -181,7 +181,11 @@ PLAYBOOK = Playbook(
     # Booking is the widget's HTTP API (app.handlers.booking), not a robot: a robot's run is
     # pure, a booking reserves in the store.
     robots=("abc_score",),
-    widgets=(WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),),
+    widgets=(
+        WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),
+        # training mode: the current stage's hint (app/widgets/training.py)
+        WidgetSpec("training", "CRM_LEAD_DETAIL_TAB", t("Что сделать сейчас", "What to do now")),
+    ),
     # Tasks: closing one creates the next (rules_tasks). ONTASKADD is not needed — the app
     # mirrors the tasks it creates when it creates them.
     events=(
@@ -276,6 +280,13 @@ PLAYBOOK = Playbook(
         ),
         SettingSpec(
             "sos_pool_user_ids", "table", [], t("Кто разбирает лиды (ID)", "SOS pool user ids")
+        ),
+        SettingSpec(
+            "training_mode", "bool", False, t("Режим обучения (подсказки в лиде)", "Training mode")
+        ),
+        SettingSpec("training_hints", "table", {}, t("Подсказки по стадиям", "Hints per stage")),
+        SettingSpec(
+            "training_links", "table", {}, t("Ссылки на инструкции по стадиям", "Links per stage")
         ),
         *role_settings(),
         *calendar_settings(),
