@@ -42,7 +42,7 @@ def test_a_reclamation_from_receipt_to_rejection(world, monkeypatch):
     recl = w.add(DEAL, fields, user_id=CLERK)
     w.settle()
     # 1. received: the client is told; the clerk has a task due in 24 hours
-    assert any(f"рекламацию №{recl}" in c for c in w.comments("deal", recl))
+    assert any(f"рекламацию №{recl}" in t for t in w.sms.texts("79120001122"))  # by SMS
     (first,) = deal_tasks(w, recl)
     assert first["responsible"] == CLERK
 

@@ -1,5 +1,5 @@
 """E2E furniture (seed 000): the hand-off to the city's store, refusal reasons required, the
-client messages (MessageClient, recorded on the deal's timeline as ``[sms] …``) when
+client messages (MessageClient, read where the SMS gateway received them) when
 manufacturing is behind and when the goods are in store, and the auto-win counted from the
 delivery date — against the emulator with the real installer, our app receiving
 the portal's events and a real worker; timers fired with a manual clock. The portal's
@@ -175,9 +175,9 @@ def test_a_web_lead_goes_to_the_consultant_and_a_visitor_gets_the_months_texts(w
     now = datetime.now(UTC)
     fire_due_inline(w.services, ManualClock(now + timedelta(days=4)))
     w.settle()
-    first = [c for c in w.comments("lead", lid) if c.startswith("[sms]")]
+    first = w.sms.texts("79005554433")  # what the SMS gateway received
     assert len(first) == 1 and "Спасибо, что заглянули" in first[0]
     fire_due_inline(w.services, ManualClock(now + timedelta(days=11)))
     w.settle()
-    sms = [c for c in w.comments("lead", lid) if c.startswith("[sms]")]
+    sms = w.sms.texts("79005554433")
     assert len(sms) == 2 and sum("спецпредложение" in c for c in sms) == 1

@@ -102,4 +102,15 @@ def on_new_deal(ctx: RuleContext) -> list[A.Action]:
     return as_order(ctx) if ctx.change.before is None else []
 
 
-RULES = [Rule("open_line_order", "deal", on_stage_entered(), on_new_deal, needs=NEEDS)]
+# takes_unowned: an open-line deal in the general pipeline is nobody's until this rule moves
+# it into «Заказы интернет-магазина» (app.rules.ownership.may_act)
+RULES = [
+    Rule(
+        "open_line_order",
+        "deal",
+        on_stage_entered(),
+        on_new_deal,
+        needs=NEEDS,
+        takes_unowned=True,
+    )
+]
