@@ -196,3 +196,23 @@ def test_the_sql_store_keeps_a_moved_endpoint(tmp_path):
         "new.bitrix24.com",
         "https://new.bitrix24.com/rest/",
     )
+
+
+def test_a_renamed_portal_whose_old_address_is_dead_is_reached_after_the_token_expires(
+    emulator, redis_url
+):
+    """settings/oauth/index.md: an access token lives an hour and the refresh answer names
+    the REST address. A stored token past its lifetime is refreshed before the call, so even
+    when the old address answers nothing at all the call goes to the portal's new one."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    client, store, creds, tokens = _moved_client(emulator, redis_url, lambda url: True)
+    dead = replace(
+        creds,
+        client_endpoint="http://127.0.0.1:9/rest/",  # refused: nothing listens there
+        expires_at=datetime.now(UTC) - timedelta(minutes=5),
+    )
+    store.put(dead)
+    assert client.call("profile")["ID"] == "1"
+    assert store.load(creds.member_id).client_endpoint == tokens["client_endpoint"]
