@@ -264,3 +264,15 @@ def test_list_orders_use_the_documented_direction_words():
     directions = {d for _, params in cmds.values() for d in params["order"].values()}
     directions |= set(keyset_params({}, "id")[0]["order"].values())
     assert directions <= {"ASC", "DESC"}
+
+
+def test_a_smart_process_we_create_lets_tasks_bind_to_its_items(client):
+    """api-reference/crm/universal/user-defined-object-types/crm-type-add.md: tasks bind to
+    a smart process's items (``UF_CRM_TASK`` ``T{hex}_{id}``, api-reference/crm/data-types.md)
+    only with ``linkedUserFields["TASKS_TASK|UF_CRM_TASK"] = "true"`` (strings, not Y/N)."""
+    session = new_session()
+    install(session, client, ["metal"])
+    etid = resolve(session, "m-inst").entity_type_id("metal.object")
+    spa = client.call("crm.type.getByEntityTypeId", {"entityTypeId": etid})["type"]
+    assert spa["linkedUserFields"]["TASKS_TASK|UF_CRM_TASK"] == "Y"
+    assert spa["isUseInUserfieldEnabled"] == "Y"
