@@ -68,7 +68,7 @@ def catch_up(
                 by_record.setdefault(target, []).append(message_id)
             elif (entity := blind_entity(name)) is not None:
                 blind.setdefault(entity, []).append(message_id)
-            elif name.upper().startswith(UNRECONCILABLE):
+            elif name.upper() in UNRECONCILABLE:
                 nameless.append(message_id)  # an activity/task we cannot name or list back
             else:
                 unrelated.append(message_id)
@@ -95,7 +95,16 @@ def catch_up(
     return out
 
 
-UNRECONCILABLE = ("ONCRMACTIVITY", "ONTASK")  # no updatedTime listing to catch them by
+# Bound record events with no updatedTime listing to catch them by (ONTASKADD is not bound)
+UNRECONCILABLE = frozenset(
+    {
+        "ONCRMACTIVITYADD",
+        "ONCRMACTIVITYUPDATE",
+        "ONCRMACTIVITYDELETE",
+        "ONTASKUPDATE",
+        "ONTASKDELETE",
+    }
+)
 
 
 def blind_entity(event: str) -> str | None:
