@@ -152,5 +152,7 @@ def welcome(
             port = emu_base.rsplit(":", 1)[1]
             lines.append(f"  .venv/bin/python -m b24emu seed --port {port} --leads 20")
         lines.append(f"  {flask} sync --portal {member_id}")
+        if "metal" in playbooks:
+            lines.append(f"  {flask} report lead_sources --portal {member_id}")
     lines.append("Press Ctrl-C to stop everything.\n")
     return "\n".join(lines)

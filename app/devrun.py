@@ -364,7 +364,7 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
         info = requests.get(f"{emu_base}/_emu/info", timeout=10).json()
         member_id, domain = info["member_id"], info["domain"]
         reader = read_install_state(settings.database_url, member_id)
-        if registered.get("installed") and reader().status != "missing":
+        if registered.get("installed") and reader().status == "active":
             log.info("app already installed on the local portal")
         else:
             outcome = install_on_emulator(emu_base, registered["client_id"])
@@ -376,6 +376,8 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
     elif settings.b24_webhook_url:
         member_id = _connect_configured_webhook(settings, env)
         _wait_installed(read_install_state(settings.database_url, member_id), supervisor)
+    if member_id:
+        _read_people(env, member_id)
 
     print(
         welcome(
@@ -404,6 +406,23 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
 def _wait_installed(reader, supervisor: Supervisor) -> None:
     state = wait_installed(reader, lambda: [c.name for c in supervisor.dead()])
     log.info("playbooks installed (%s)", state.progress or state.status)
+
+
+def _read_people(env: dict, member_id: str) -> None:
+    """People's names and the portal's clock, so the first page already shows names."""
+    from datetime import UTC, datetime
+
+    from app import people
+    from app.portal.errors import PortalError
+    from app.services import Services
+
+    services = Services(Settings.from_env(environ=env, dev_config=False))
+    try:
+        people.refresh(services.session, services.portal(member_id), member_id, datetime.now(UTC))
+    except PortalError as exc:
+        log.warning("people's names not read yet (%s): the next sync reads them", exc)
+    finally:
+        services.close()
 
 
 def _fail_if_dead(supervisor: Supervisor) -> None:

@@ -87,6 +87,7 @@ def enqueue(
 
 def give_up_unless_retryable(job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback: a non-retryable error (e.g. TokenInvalid) stops the retries.
+    An exception class may say ``retryable = True`` (a record lock still held: wait).
 
     A job whose worker died under it (SIGKILL, OOM: RQ's registry cleanup reports
     ``AbandonedJobError``) keeps its retries: the job never failed, its process did."""
@@ -94,7 +95,7 @@ def give_up_unless_retryable(job, connection, exc_type, exc_value, traceback) ->
 
     from app.portal.errors import is_retryable
 
-    if isinstance(exc_value, AbandonedJobError):
+    if isinstance(exc_value, AbandonedJobError) or getattr(exc_value, "retryable", None) is True:
         return
     if exc_value is not None and not is_retryable(exc_value):
         job.retries_left = 0

@@ -171,7 +171,14 @@ def record_sms(client: Any, out: Outgoing, sms_id: str) -> str:
         "DESCRIPTION": f"{plan.text}\n\nНомер: {plan.recipient} · SMS.ru id {sms_id}",
         "COMPLETED": "Y",
         "DIRECTION": OUTGOING,
-        "COMMUNICATIONS": [{"VALUE": plan.recipient, "TYPE": "PHONE"}],
+        "COMMUNICATIONS": [
+            {
+                "VALUE": plan.recipient,
+                "ENTITY_ID": out.record_id,
+                "ENTITY_TYPE_ID": out.etid,
+                "TYPE": "PHONE",
+            }
+        ],
         "ORIGIN_ID": out.key,
     }
     if out.responsible:

@@ -78,6 +78,26 @@ def enqueue_sends(member_id: str, message_ids: list[int], redis=None) -> int:
     return len(message_ids)
 
 
+_SWEEP_EVERY_S = 60.0
+_last_sweep = [float("-inf")]
+
+
+def sweep(services, *, force: bool = False) -> int:
+    """:func:`requeue_stale`, at most once a minute (the timers clock calls it every tick).
+    Never raises: a failed sweep is retried on a later tick."""
+    import time
+
+    now = time.monotonic()
+    if not force and now - _last_sweep[0] < _SWEEP_EVERY_S:
+        return 0
+    _last_sweep[0] = now
+    try:
+        return requeue_stale(services)
+    except Exception:  # noqa: BLE001 - the clock must keep ticking
+        log.exception("outbox sweep failed")
+        return 0
+
+
 def requeue_stale(services, older_than: timedelta = timedelta(minutes=10)) -> int:
     """Re-queue ``queued`` rows untouched for ``older_than`` (their job was lost)."""
     from app.store.base import utcnow

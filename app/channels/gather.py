@@ -5,8 +5,9 @@ the "do not contact" flag. Reads only; one portal call per record.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.channels.plan import Client
@@ -111,10 +112,12 @@ def client_of(
     item: Mapping[str, Any],
     settings: Mapping[str, Any],
     *,
-    want_chats: bool,
+    want_chats: bool | Callable[[Client], bool],
 ) -> tuple[Client, str | None]:
     """The :class:`Client` behind record ``item``; the second value is why open lines are
-    unusable (None when fine or not asked)."""
+    unusable (None when fine or not asked). ``want_chats`` may be a function of the client
+    without chats: open lines are asked (one call per record/contact/company) only when the
+    messenger could matter."""
     owners = people(client, naming, entity, item)
     phones: list[str] = []
     emails: list[tuple[str, str, int]] = []
@@ -127,21 +130,17 @@ def client_of(
             named = normalize(who, raw, naming) or {}
             if truthy(named.get(flag)) or truthy(raw.get(flag)):
                 blocked = True
-    problem = None
-    found: list[tuple] = []
-    if want_chats and not blocked:
-        found, problem = chats(client, naming, owners)
-    values = placeholder_values(entity, item, owners, naming)
-    return (
-        Client(
-            phones=tuple(dict.fromkeys(phones)),
-            emails=tuple(dict.fromkeys(emails)),
-            chats=tuple(found),
-            do_not_contact=blocked,
-            values=values,
-        ),
-        problem,
+    reached = Client(
+        phones=tuple(dict.fromkeys(phones)),
+        emails=tuple(dict.fromkeys(emails)),
+        do_not_contact=blocked,
+        values=placeholder_values(entity, item, owners, naming),
     )
+    ask = want_chats(reached) if callable(want_chats) else want_chats
+    if not ask or blocked:
+        return reached, None
+    found, problem = chats(client, naming, owners)
+    return dataclasses.replace(reached, chats=tuple(found)), problem
 
 
 def placeholder_values(entity: str, item: Mapping[str, Any], owners, naming) -> dict[str, Any]:

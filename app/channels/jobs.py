@@ -27,6 +27,11 @@ from app.store import outbox
 log = logging.getLogger(__name__)
 
 LABELS = {"email": "e-mail", "sms": "SMS", "messenger": "мессенджер"}
+LEASE_S = 120  # longer than any one send: gateway timeout + the portal client's retries
+
+
+def lease_key(member_id: str, message_id: int) -> str:
+    return f"b24:sending:{member_id}:{int(message_id)}"
 
 
 class SendDeferred(Exception):
@@ -59,6 +64,8 @@ def send_message(member_id: str, message_id: int) -> str:
         if row.state in outbox.FINAL:
             return row.state
         if row.state == outbox.SENDING:
+            if ctx.redis.exists(lease_key(member_id, message_id)):
+                return outbox.SENDING  # its job is still at it
             reason = "отправка прервалась (процесс остановлен во время отправки); не повторяем"
             outbox.settle(session, row, outbox.UNCERTAIN, error=reason)
             session.commit()
@@ -80,34 +87,73 @@ def _send(ctx, member_id, message_id, msg, entity, record_id, key, settings) -> 
     if item is None:
         return _final(ctx, member_id, message_id, outbox.REFUSED, "запись удалена", note=False)
     channels = order(msg.wanted, settings.get("message_channels"))
+    sms_on = adapters.gateway(settings) is not None
+
+    asked: list[bool] = []
+
+    def need_chats(reached) -> bool:  # only when the messenger comes before a usable channel
+        if "messenger" not in channels:
+            return False
+        without = decide(msg, reached, Portal(sms=sms_on, messenger=False), settings)
+        wanted = without.channel is None or channels.index("messenger") < channels.index(
+            without.channel
+        )
+        asked.append(wanted)
+        return wanted
+
     client, problem = gather.client_of(
-        ctx.client, ctx.naming, entity, item, settings, want_chats="messenger" in channels
+        ctx.client, ctx.naming, entity, item, settings, want_chats=need_chats
     )
-    portal = Portal(sms=adapters.gateway(settings) is not None, messenger=problem is None)
-    etid = int(ctx.naming.entity_type_id(entity))
-    responsible = item.get("assignedById")
+    portal = Portal(sms=sms_on, messenger=problem is None)
+
+    def with_chats():
+        """The client with open-line chats, for a fallback that reaches the messenger."""
+        found, trouble = gather.client_of(
+            ctx.client, ctx.naming, entity, item, settings, want_chats=True
+        )
+        return found, Portal(sms=sms_on, messenger=trouble is None)
+
+    plan = decide(msg, client, portal, settings)
+    if plan.channel is None:
+        return _final(ctx, member_id, message_id, outbox.REFUSED, plan.reason or "")
+    with ctx.session_factory() as session:
+        row = outbox.get(session, member_id, message_id)
+        if row is None or not outbox.claim(session, row):
+            return row.state if row is not None else "gone"  # another job has it
+        session.commit()
+    lease = lease_key(member_id, message_id)
+    ctx.redis.set(lease, "1", ex=LEASE_S)
+    try:
+        etid = int(ctx.naming.entity_type_id(entity))
+        out = adapters.Outgoing(
+            key, entity, record_id, etid, item.get("assignedById"), plan, settings
+        )
+        later = with_chats if "messenger" in channels and not any(asked) else None
+        return _deliver(ctx, member_id, message_id, msg, client, portal, out, later)
+    finally:
+        ctx.redis.delete(lease)
+
+
+def _deliver(ctx, member_id, message_id, msg, client, portal, out, with_chats=None) -> str:
+    """Send through the plan's channel; a channel found unusable passes to the next one
+    (``with_chats`` fetches the open-line chats first when they were not asked yet)."""
     skip: list[str] = []
     notes: list[str] = []
-    claimed = False
+    plan = out.plan
     while True:
-        plan = decide(msg, client, portal, settings, skip=skip)
-        if plan.channel is None:
-            reason = "; ".join([*notes, plan.reason or ""]).strip("; ")
-            state = outbox.FAILED if claimed else outbox.REFUSED
-            return _final(ctx, member_id, message_id, state, reason)
-        if not claimed:
-            with ctx.session_factory() as session:
-                row = outbox.get(session, member_id, message_id)
-                if row is None or not outbox.claim(session, row):
-                    return row.state if row is not None else "gone"  # another job has it
-                session.commit()
-            claimed = True
-        out = adapters.Outgoing(key, entity, record_id, etid, responsible, plan, settings)
+        out.plan = plan
         try:
             provider_id = adapters.SENDERS[plan.channel](ctx.client, out)
         except adapters.Unavailable as exc:
             skip.append(plan.channel)
             notes.append(str(exc))
+            if with_chats is not None:
+                client, portal = with_chats()
+                with_chats = None
+            plan = decide(msg, client, portal, out.settings, skip=skip)
+            if plan.channel is None:
+                reason = "; ".join([*notes, plan.reason or ""]).strip("; ")
+                return _final(ctx, member_id, message_id, outbox.FAILED, reason)
             continue
         except adapters.RetryLater as exc:
             return _later(ctx, member_id, message_id, str(exc))

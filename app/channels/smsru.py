@@ -55,6 +55,8 @@ class Gateway:
             raise Transient(f"SMS gateway unreachable: {type(exc).__name__}") from None
         except requests.Timeout:
             raise Unknown("SMS gateway did not answer in time") from None
+        except requests.RequestException as exc:  # a bad URL setting: nothing was sent
+            raise Rejected(f"SMS gateway request invalid: {type(exc).__name__}") from None
         if reply.status_code >= 500:
             raise Transient(f"SMS gateway HTTP {reply.status_code}")
         try:

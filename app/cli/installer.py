@@ -102,6 +102,8 @@ def apply_command(portal: str, playbooks: tuple[str, ...]) -> None:
     click.echo(f"REST requests: {summary['requests']} in {summary['rounds']} round(s)")
     for line in summary["adopted"]:
         click.echo(f"adopted: {line}")
+    for line in summary.get("to_fill", ()):
+        click.echo(f"to fill: {line}")
     for line in summary["notes"]:
         click.echo(f"note: {line}")
     for line in summary["conflicts"]:

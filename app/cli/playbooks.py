@@ -23,9 +23,11 @@ def _services():
 
 
 def _member_id(services, portal: str) -> str:
-    from app.cli.installer import _member_id as resolve
+    """member_id or domain (any URL form) → member_id, or one readable error naming the
+    known portals (the same resolution as every other command's ``--portal``)."""
+    from app.cli.common import resolve_portal
 
-    return resolve(services, portal)
+    return resolve_portal(services, portal)
 
 
 @click.group("playbooks")

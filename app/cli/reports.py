@@ -20,11 +20,12 @@ from sqlalchemy import select
 from app.cli.common import portal_option
 
 
-def _date(value: str | None, hint: str) -> datetime | None:
+def _date(value: str | None, hint: str, zone=UTC) -> datetime | None:
+    """Midnight of ``value`` in the portal's time zone (a day is the portal's day)."""
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)
     except ValueError:
         _fail(f"{hint}: expected YYYY-MM-DD, got {value!r}")
 
@@ -87,20 +88,24 @@ def _render(tables, fmt: str) -> str:
 @with_appcontext
 def report(name, member_id, since, until, record_id, fmt) -> None:
     """Print report NAME for one portal and period."""
+    from app.people import People
     from app.reports import REPORTS, ReportError, build
 
     if name not in REPORTS:
         _fail(f"unknown report {name!r}; known: {', '.join(sorted(REPORTS))}")
-    start, end = _date(since, "--since"), _date(until, "--until")
-    if start and end and start >= end:
-        _fail("--since must be before --until")
     with current_app.extensions["services"].session() as session:
         if not _known_portal(session, member_id):
             _fail(f"unknown portal {member_id!r}")
+        clock = People.load(session, member_id)
+        start, end = _date(since, "--since", clock.zone), _date(until, "--until", clock.zone)
+        if start and end and start >= end:
+            _fail("--since must be before --until")
         try:
             tables = build(name, session, member_id, record_id=record_id, since=start, until=end)
         except ReportError as exc:
             _fail(str(exc))
+    if fmt == "table" and (start or end):
+        click.echo(f"# period in portal time ({clock.label()}): [{since or '…'}, {until or '…'})")
     click.echo(_render(tables, fmt), nl=False)
 
 

@@ -62,6 +62,22 @@ def command(
             result = full_sync(ctx, entity, restart=restart, progress=bar.update)
         resumed = f" (resumed after id {result.resumed_from})" if result.resumed_from else ""
         click.echo(f"{entity}: {result.records} records, last id {result.last_id}{resumed}")
+    _refresh_people(ctx)
+
+
+def _refresh_people(ctx) -> None:
+    """People's names and the portal's clock, re-read after every full sync."""
+    from datetime import UTC, datetime
+
+    from app import people
+    from app.portal.errors import PortalError
+
+    try:
+        count = people.refresh(ctx.session_factory, ctx.client, ctx.member_id, datetime.now(UTC))
+    except PortalError as exc:
+        click.echo(f"people: not refreshed ({exc.code or exc}); names show as #id", err=True)
+        return
+    click.echo(f"people: {count} names")
 
 
 def register(group: click.Group) -> None:

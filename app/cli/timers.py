@@ -44,14 +44,19 @@ def group() -> None:
 @with_appcontext
 def list_command(member_id, state, kind, limit) -> None:
     """Timers by due time."""
+    from app.people import People
     from app.timers.service import list_timers
 
     with _services().session() as session:
         rows = list_timers(session, member_id=member_id, state=state, kind=kind, limit=limit)
+        clocks: dict[str, People] = {}  # due times in each portal's own time (UTC if unknown)
         for t in rows:
+            if t.member_id not in clocks:
+                clocks[t.member_id] = People.load(session, t.member_id)
+            due = clocks[t.member_id].local(t.due_at).isoformat()
             click.echo(
                 f"{t.id}\t{t.member_id}\t{t.kind}\t{t.entity}:{t.record_id}\t"
-                f"{t.due_at.isoformat()}\t{t.state}\t{t.attempts}\t{t.outcome or ''}"
+                f"{due}\t{t.state}\t{t.attempts}\t{t.outcome or ''}"
             )
         click.echo(f"{len(rows)} timer(s)", err=True)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from app.domain.text import normalise_text
+from app.domain.text import mentions, normalise_text
 
 __all__ = [
     "COEFFICIENTS",
@@ -53,8 +53,20 @@ class Question:
     options: tuple[Option, ...]
 
     def find(self, answer: str) -> Option | None:
+        """The option named exactly (case, spaces, punctuation aside); else, for a free-text
+        answer («фартук из стекла, скинали»), the option whose every word the answer
+        mentions — the one with the most such words, then the most points."""
         wanted = normalise_text(answer)
-        return next((o for o in self.options if normalise_text(o.label) == wanted), None)
+        exact = next((o for o in self.options if normalise_text(o.label) == wanted), None)
+        if exact is not None or self.kind == "number":
+            return exact
+        scored = [(mentions(answer, o.label), o) for o in self.options]
+        best = max(
+            ((n, sum(o.points.values()), o) for n, o in scored if n),
+            key=lambda t: (t[0], t[1]),
+            default=None,
+        )
+        return best[2] if best else None
 
     def band(self, value: Decimal) -> Option | None:
         fitting = [o for o in self.options if o.minimum is not None and o.minimum <= value]

@@ -17,7 +17,8 @@ stored token (constant time; api-reference/events/safe-event-handlers.md). Then:
   the app is installed and the event was forged — nothing is wiped. Only a confirmed
   uninstall wipes the tokens, and it PAUSES the portal's timers (a reinstall resumes them).
 
-Everything refused answers 401/403 with nothing stored, enqueued or called.
+Everything refused answers 401/403 with nothing stored, enqueued or called. While Redis is
+down, accepted events are kept in the SQL store and replayed by the clock (``app.intake``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from flask import Blueprint, Response, request
 
 from app.handlers import services
 from app.handlers.forms import FormError, parse_body
+from app.intake import REDIS_DOWN, enqueue_or_keep, keep
 from app.ratelimit import guard
 from app.security import tokens_match
 from app.store import installations
@@ -82,31 +84,38 @@ def app_event() -> Response:
 
 
 def _verified(svc, name: str, member_id: str, form: dict) -> Response:
-    from app.queues import enqueue
-
     data = form.get("data") if isinstance(form.get("data"), dict) else {}
     if name == "ONAPPUNINSTALL":
         # the application token alone proves little (every frame form carries it): the job
         # asks the portal whether the app is really gone before anything is wiped
-        enqueue(svc, "events", "app.jobs.install.confirm_uninstall", member_id)
+        enqueue_or_keep(svc, member_id, "events", "app.jobs.install.confirm_uninstall", member_id)
         log.info("ONAPPUNINSTALL queued for confirmation with the portal")
         return _answer(202, "accepted for confirmation")
     # data[VERSION] is not recorded here: the application token reaches every user who opens
     # the app (APPLICATION_TOKEN in the frame form), so the version comes from app.info only
     if name == "ONAPPUPDATE":
         # the portal deleted our robots on update: run the installer again
-        enqueue(svc, "sync", "app.jobs.install.install_portal", member_id)
+        enqueue_or_keep(svc, member_id, "sync", "app.jobs.install.install_portal", member_id)
         log.info("app updated to version %s; installer re-enqueued", data.get("VERSION"))
     return _answer(200, "ok")
 
 
 def _confirm_later(svc, name: str, member_id: str, form: dict) -> Response:
+    payload = {"event": name, "data": form.get("data") or {}, "auth": form.get("auth") or {}}
+    try:
+        stash_and_confirm(svc, member_id, payload)
+    except REDIS_DOWN:
+        keep(svc, member_id, "lifecycle", payload)  # replayed by the clock (app.intake)
+    log.info("%s queued for verification with app.info", name)
+    return _answer(202, "accepted for verification")
+
+
+def stash_and_confirm(svc, member_id: str, payload: dict) -> None:
+    """Stash the event under a random id (tokens never travel in job arguments) and enqueue
+    ``confirm_app_event``; raises a Redis error when Redis is down."""
     from app.jobs.install import STASH_TTL_S, stash_key
     from app.queues import enqueue
 
     stash_id = secrets.token_hex(16)
-    payload = {"event": name, "data": form.get("data") or {}, "auth": form.get("auth") or {}}
     svc.redis.set(stash_key(member_id, stash_id), json.dumps(payload), ex=STASH_TTL_S)
     enqueue(svc, "events", "app.jobs.install.confirm_app_event", member_id, stash_id)
-    log.info("%s queued for verification with app.info", name)
-    return _answer(202, "accepted for verification")

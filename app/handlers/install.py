@@ -29,6 +29,7 @@ from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
 from app.handlers import services
+from app.intake import enqueue_or_keep
 from app.ratelimit import guard
 from app.security import NotAdmin, VerificationFailed, bind_member_id, verify_token_on_portal
 from app.store import installations
@@ -91,11 +92,9 @@ def install() -> Response:
         except PermissionError as exc:
             return _refuse(403, str(exc))
         _store(svc, member_id, domain, server_endpoint, info, tokens, form, existing is not None)
-        from app.queues import enqueue
-
-        enqueue(svc, INSTALL_QUEUE, INSTALL_JOB, member_id)
-        view = secrets.token_urlsafe(24)
-        svc.redis.set(view_key(view), member_id, ex=VIEW_TTL_S)
+        # Redis down: the job waits in the SQL store and the clock enqueues it later
+        enqueue_or_keep(svc, member_id, INSTALL_QUEUE, INSTALL_JOB, member_id)
+        view = _new_view(svc, member_id)
         log.info("installation verified and stored; playbook install enqueued")
     return Response(render_template_string(PAGE, view=view), mimetype="text/html")
 
@@ -156,15 +155,72 @@ def _store(svc, member_id, domain, server_endpoint, info, tokens, form, known: b
         row.webhook_url = None  # an OAuth install supersedes a webhook connection
 
 
+def _view_key_secret(settings) -> bytes | None:
+    import hashlib
+
+    secret = settings.b24_client_secret
+    return hashlib.sha256(b"install-view\0" + secret.encode()).digest() if secret else None
+
+
+def _signed_view(settings, member_id: str, expires: int) -> str | None:
+    import hashlib
+    import hmac
+
+    key = _view_key_secret(settings)
+    if key is None:
+        return None
+    mac = hmac.new(key, f"{member_id}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"s.{member_id}.{expires}.{mac}"
+
+
+def _new_view(svc, member_id: str) -> str:
+    """The id the installer page polls with: a Redis key, or — when Redis is down — a view
+    signed with a key derived from the client secret, so the page still learns when the
+    install (replayed later) is done and calls ``installFinish``."""
+    import time
+
+    from app.intake import REDIS_DOWN
+
+    view = secrets.token_urlsafe(24)
+    try:
+        svc.redis.set(view_key(view), member_id, ex=VIEW_TTL_S)
+        return view
+    except REDIS_DOWN:
+        return _signed_view(svc.settings, member_id, int(time.time()) + VIEW_TTL_S) or view
+
+
+def _view_member(svc, view: str) -> str | None:
+    import hmac
+    import time
+
+    if view.startswith("s."):
+        try:
+            _, member_id, expires, _mac = view.split(".", 3)
+            deadline = int(expires)
+        except ValueError:
+            return None
+        expected = _signed_view(svc.settings, member_id, deadline)
+        if expected is None or not hmac.compare_digest(expected, view) or deadline < time.time():
+            return None
+        return member_id
+    raw = svc.redis.get(view_key(view))
+    return raw.decode() if raw is not None else None
+
+
 @bp.get("/install/status/<view>")
 def install_status(view: str):
     """Progress of the install the page with this ``view`` id started (no secrets)."""
+    from app.intake import REDIS_DOWN
+
     svc = services()
-    member_id = svc.redis.get(view_key(view))
+    try:
+        member_id = _view_member(svc, view[:300])
+    except REDIS_DOWN:
+        return jsonify({"error": "try again"}), 503
     if member_id is None:
         return jsonify({"error": "unknown or expired"}), 404
     with svc.session() as session:
-        row = installations.get(session, member_id.decode())
+        row = installations.get(session, member_id)
         if row is None:
             return jsonify({"error": "unknown"}), 404
         return jsonify(

@@ -6,6 +6,8 @@ the portal is never called from here; the ``run_robot`` job answers with
 installation of ``auth[member_id]`` must exist and ``auth[application_token]`` match it in
 constant time (401), and ``auth[domain]`` must be its domain (403). A replayed POST while the
 first is still queued is not enqueued again; after that the job itself sees it was answered.
+With Redis down the verified call is kept in the SQL store (``app.intake``) and still
+answered 200; the clock replays it when Redis is back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from marshmallow import ValidationError
 from app.handlers import services as current_services
 from app.handlers.events import _find
 from app.handlers.forms import FormError, parse_body
+from app.intake import REDIS_DOWN, keep
 from app.robots.call import RobotCall, load_call
 from app.robots.registry import get_spec
 from app.security import tokens_match
@@ -70,9 +73,21 @@ def robot_call(code: str) -> Response:
     ):
         log.warning("robot %s refused for %s: domain mismatch", call.code, call.member_id)
         return _answer(403, "forbidden")
-    if inbox.mark_pending(svc.redis, pending_key(call)):
-        _enqueue(svc, call)
+    try:
+        hand_over(svc, call)
+    except REDIS_DOWN:
+        # the call is kept in the SQL store and replayed when Redis answers (app.intake):
+        # answering 500 left the workflow waiting for an answer that never came
+        keep(svc, call.member_id, "robot", call.to_job())
     return _answer(200, "OK")
+
+
+def hand_over(svc: Any, call: RobotCall, *, replay: bool = False) -> None:
+    """Enqueue ``run_robot`` unless one is queued for this call already. A replay from the
+    durable intake skips that check: its marker may be left from the failed first try
+    (a duplicate job finds the run answered and does nothing)."""
+    if replay or inbox.mark_pending(svc.redis, pending_key(call)):
+        _enqueue(svc, call)
 
 
 def _enqueue(svc: Any, call: RobotCall) -> None:

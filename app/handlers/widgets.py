@@ -23,6 +23,7 @@ from app.objects import access
 from app.ratelimit import guard
 from app.widgets import WidgetContext, WidgetError, render, renderer
 from app.widgets import _gate as gate
+from app.widgets._ownership import not_this_process
 
 log = logging.getLogger(__name__)
 bp = Blueprint("widgets", __name__)
@@ -128,7 +129,7 @@ def open_widget(code: str) -> Response:
         domain = opener.domain
         gate.authenticate(svc, opener, request.form, lang)
         render_page = renderer(code)
-        _, spec = _spec(code, opener.playbooks, lang)
+        playbook, spec = _spec(code, opener.playbooks, lang)
         if render_page is None:
             raise WidgetError(gate.msg(lang, "Виджет не найден", "Widget not found"), 404)
         posted = str(request.form.get("PLACEMENT") or "")
@@ -149,7 +150,8 @@ def open_widget(code: str) -> Response:
             ),
             services=svc,
         )
-        html = render_page(ctx)
+        # another playbook's record: one quiet line, not the tab (app.widgets._ownership)
+        html = not_this_process(ctx, playbook, opener.playbooks) or render_page(ctx)
     except WidgetError as exc:
         return _error(exc, lang, domain)
     except Exception:  # noqa: BLE001 - the frame shows a readable page, the log the trace

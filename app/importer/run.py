@@ -57,7 +57,9 @@ def _users(client: Any) -> list[dict]:
     out: list[dict] = []
     start: int | None = 0
     for _ in range(400):
-        page = client.call_list_page("user.get", {"start": start}, priority="bulk")
+        page = client.call_list_page(
+            "user.get", {"FILTER": {"ACTIVE": True}, "start": start}, priority="bulk"
+        )  # a deactivated employee cannot be given clients: "unknown manager"
         out.extend(page.result or [])
         start = page.next
         if not start:

@@ -2,14 +2,15 @@
 
 Shared things are declared once: a field with the same (entity, code) in two playbooks is
 one field (a type mismatch between them is a conflict); lead stages with the same
-STATUS_ID are one stage (first playbook's name wins; a semantics mismatch is a conflict).
+STATUS_ID are one stage (first playbook's code; its name unless the admin chose another
+playbook's names — setting ``shared_lead_stage_names``; a semantics mismatch is a conflict).
 The merged lead list is ordered deterministically: in-progress stages in playbook order
 (NAMES order), then the success stage, then failures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.playbooks import load_many
 from app.playbooks.schema import (
@@ -77,7 +78,7 @@ def _merge_fields(books: list[Playbook], conflicts: list[Conflict]) -> list[Fiel
 
 
 def _merge_lead_stages(
-    books: list[Playbook], conflicts: list[Conflict]
+    books: list[Playbook], conflicts: list[Conflict], names_from: str | None = None
 ) -> tuple[list[StageSpec], dict[str, str]]:
     by_status: dict[str, StageSpec] = {}
     aliases: dict[str, str] = {}
@@ -85,6 +86,13 @@ def _merge_lead_stages(
     for book in books:
         for s in book.lead_stages:
             kept = by_status.get(s.status_id)
+            if kept is not None and book.name == names_from and kept.semantics == s.semantics:
+                # the admin chose this playbook's names for shared stages: the first
+                # playbook keeps the code (rules and the mirror know it), the name changes
+                named = replace(kept, name=s.name, color=s.color or kept.color)
+                order[order.index(kept)] = by_status[s.status_id] = named
+                aliases[s.code] = kept.code
+                continue
             if kept is None:
                 by_status[s.status_id] = s
                 order.append(s)
@@ -104,12 +112,39 @@ def _merge_lead_stages(
     return order, aliases
 
 
-def build(playbook_names, lang: str = "ru") -> Desired:
-    """The merged desired configuration of ``playbook_names``."""
+def lead_funnel(desired: Desired) -> list[str]:
+    """The merged lead list, one readable line per stage with the playbooks that use it —
+    empty unless several installed playbooks share the portal's one lead list."""
+    from app.playbooks.lead_owner import playbook_of_code
+
+    users: dict[str, list[str]] = {
+        s.code: [playbook_of_code(s.code) or "?"] for s in desired.lead_stages
+    }
+    for alias, kept in desired.stage_aliases.items():
+        users.setdefault(kept, []).append(playbook_of_code(alias) or "?")
+    sharing = {p for names in users.values() for p in names}
+    if len(sharing) < 2:
+        return []
+    marks = {"": " ", "S": "S", "F": "F"}
+    lines = [
+        f"lead list shared by {', '.join(p for p in desired.playbooks if p in sharing)} "
+        "(names as declared; stages the portal already had keep its names):"
+    ]
+    for s in desired.lead_stages:
+        name = getattr(s.name, desired.lang)
+        lines.append(
+            f"  {marks[s.semantics]} {s.status_id:<14} «{name}»  {', '.join(users[s.code])}"
+        )
+    return lines
+
+
+def build(playbook_names, lang: str = "ru", stage_names_from: str | None = None) -> Desired:
+    """The merged desired configuration of ``playbook_names``; shared lead stages carry
+    the names of ``stage_names_from`` (default: the first playbook that declares them)."""
     books = load_many(playbook_names)
     conflicts: list[Conflict] = []
     fields = _merge_fields(books, conflicts)
-    lead, aliases = _merge_lead_stages(books, conflicts)
+    lead, aliases = _merge_lead_stages(books, conflicts, stage_names_from)
     events: dict[str, EventSpec] = {}
     for book in books:
         for e in book.events:

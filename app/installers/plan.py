@@ -9,7 +9,7 @@ round of apply, once the container's ids are known.
 from __future__ import annotations
 
 from app.installers.current import Snapshot
-from app.installers.desired import Desired
+from app.installers.desired import Desired, lead_funnel
 from app.installers.plan_app import plan_events, plan_robots, plan_widgets
 from app.installers.plan_fields import plan_fields
 from app.installers.plan_model import CONTAINERS, Plan, Step
@@ -145,7 +145,7 @@ def plan(
     robot_user: int = 1,
 ) -> Plan:
     """Everything needed to bring the portal to ``desired`` (see module doc)."""
-    out = Plan(conflicts=list(desired.conflicts))
+    out = Plan(conflicts=list(desired.conflicts), funnel=lead_funnel(desired))
     types = _types(out, desired, snap, known)
     pipelines = _pipelines(out, desired, snap, known)
     plan_list(

@@ -126,12 +126,27 @@ def plan_events(plan: Plan, desired: Desired, current, base_url: str) -> None:
         )
 
 
+# A detail tab shows on every lead / deal: placement.bind takes no OPTIONS for it, so it
+# cannot be limited to a pipeline (api-reference/widgets/crm/detail-tab.md, "OPTIONS When
+# Registering via placement.bind"); the page answers quietly elsewhere (app.widgets._ownership).
+SHARED_TABS = frozenset({"CRM_LEAD_DETAIL_TAB", "CRM_DEAL_DETAIL_TAB"})
+SHARED_TAB_NOTE = (
+    "tab {code} ({placement}) shows on every card of that type — Bitrix24 cannot limit a "
+    "detail tab to a pipeline; on other playbooks' records it says it is not part of their "
+    "process"
+)
+
+
 def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, lang) -> None:
     if current is None:
         if desired.widgets:
             plan.notes.append(NO_APP_CONTEXT.format(what="widgets"))
         return
     have = {(row.get("placement"), row.get("handler")) for row in current}
+    if len(desired.playbooks) > 1:
+        for w in desired.widgets:
+            if w.placement in SHARED_TABS:
+                plan.notes.append(SHARED_TAB_NOTE.format(code=w.code, placement=w.placement))
     for w in desired.widgets:
         handler = f"{base_url}/widgets/{w.code}"
         refs = re.findall(r"\{([a-z0-9_.]+)\}", w.placement)

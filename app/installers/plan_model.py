@@ -41,6 +41,7 @@ class Plan:
     conflicts: list[Conflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unchanged: int = 0
+    funnel: list[str] = field(default_factory=list)  # the merged lead list, when shared
 
     @property
     def empty(self) -> bool:
@@ -74,6 +75,7 @@ class Plan:
         for c in self.conflicts:
             lines.append(f"! conflict {c.what}: {c.problem}. Fix: {c.fix}")
         lines.extend(f"  note   {n}" for n in self.notes)
+        lines.extend(self.funnel)
         counts = ", ".join(f"{v} {k}" for k, v in self.summary().items() if v)
         lines.append(f"Plan: {counts or 'nothing to do'}.")
         return "\n".join(lines)

@@ -47,9 +47,28 @@ def robot_user(session, member_id: str) -> int:
     return int(value) if value.isdigit() else 1
 
 
+def stage_names_from(session, member_id: str, names) -> str | None:
+    """The playbook whose names the shared lead stages carry: the first of ``names`` whose
+    setting ``shared_lead_stage_names`` is on (None: the first declaring them, as built)."""
+    from app.playbooks.settings import effective
+
+    for name in names:
+        try:
+            if effective(session, member_id, name).get("shared_lead_stage_names"):
+                return name
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _desired(services, member_id: str, names):
+    with services.session() as session:
+        return build(names, stage_names_from=stage_names_from(session, member_id, names))
+
+
 def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
     """The plan for ``names`` on ``member_id`` (reads only)."""
-    desired = build(names)
+    desired = _desired(services, member_id, names)
     client = client or services.portal(member_id)
     with services.session() as session:
         known = schema_objects.load(session, member_id)
@@ -58,8 +77,9 @@ def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
     return plan(desired, snap, known, base_url(services), all_specs(), user)
 
 
-def summarize(names, report: ApplyReport) -> dict[str, Any]:
+def summarize(names, report: ApplyReport, to_fill=()) -> dict[str, Any]:
     return {
+        "to_fill": list(to_fill),
         "playbooks": list(names),
         "written": dict(report.written),
         "requests": report.requests,
@@ -72,7 +92,7 @@ def summarize(names, report: ApplyReport) -> dict[str, Any]:
 
 def install_playbooks(services, member_id: str, playbook_names, progress=None, client=None):
     """Plan + apply ``playbook_names`` on ``member_id``; a summary dict (see summarize)."""
-    desired = build(playbook_names)
+    desired = _desired(services, member_id, playbook_names)
     client = client or services.portal(member_id)
     with services.session() as session:
         report = apply(
@@ -85,7 +105,19 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
             progress=_progress_adapter(progress),
             robot_user=robot_user(session, member_id),
         )
-    return summarize(desired.playbooks, report)
+        to_fill = _to_fill(session, member_id, desired.playbooks)
+    return summarize(desired.playbooks, report, to_fill)
+
+
+def _to_fill(session, member_id: str, playbooks) -> list[str]:
+    """The settings a fresh install cannot guess and this portal has not filled yet."""
+    from app.playbooks.settings import effective
+    from app.playbooks.setup import what_to_fill
+
+    out: list[str] = []
+    for name in playbooks:
+        out += what_to_fill(name, effective(session, member_id, name))
+    return out
 
 
 def uninstall_playbooks(

@@ -111,13 +111,28 @@ def reconcile(member_id: str) -> dict[str, Any]:
     """Process records modified since the last reconciliation (the periodic safety net)."""
     services = _services()
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "reconcile", "-", 0))
-    result = reconciliation.reconcile(portal_context(services, member_id))
+    ctx = portal_context(services, member_id)
+    result = reconciliation.reconcile(ctx)
+    refresh_people(ctx)  # names and the portal's clock for pages and reports, hourly
     if result.errors:
         # raise so the failure is visible in RQ; the watermark did not move, nothing is lost
         raise RuntimeError(
             f"reconcile {member_id}: {len(result.errors)} records failed: {result.errors[:3]}"
         )
     return asdict(result)
+
+
+def refresh_people(ctx) -> None:
+    """``app.people.refresh_if_stale``; a failure (e.g. no ``user`` scope) costs only names."""
+    from datetime import UTC, datetime
+
+    from app import people
+    from app.portal.errors import PortalError
+
+    try:
+        people.refresh_if_stale(ctx.session_factory, ctx.client, ctx.member_id, datetime.now(UTC))
+    except PortalError as exc:
+        log.warning("portal people not refreshed: %s", exc)
 
 
 # How often the clock may enqueue each safety-net job per portal (seconds).

@@ -198,7 +198,13 @@ def confirm_uninstall(member_id: str) -> dict[str, Any]:
     """
     from app import services
     from app.portal import client_for
-    from app.portal.errors import PortalGone, TokenExpired, TokenInvalid
+    from app.portal.errors import (
+        AccessDenied,
+        HostNotAllowed,
+        PortalGone,
+        TokenExpired,
+        TokenInvalid,
+    )
     from app.security import is_our_app
 
     svc = services.current()
@@ -209,7 +215,11 @@ def confirm_uninstall(member_id: str) -> dict[str, Any]:
                 return {"outcome": "skipped"}
         try:
             info = client_for(member_id, svc).call("app.info", {}, priority="events")
-        except (TokenInvalid, PortalGone) as exc:
+        except HostNotAllowed:
+            raise  # our configuration, not the portal's answer: prove nothing
+        except (TokenInvalid, PortalGone, AccessDenied) as exc:
+            # app.info may be called by any user of an installed app: a refusal means the
+            # app's access is gone
             log.info("uninstall confirmed: the portal refuses our token (%s)", exc.code)
         except TokenExpired as exc:
             if exc.code != "NO_CLIENT_SECRET":

@@ -59,6 +59,15 @@ def lead_claim_settings(*claims: str) -> tuple[SettingSpec, ...]:
     sources (``WEBFORM``, ``CALL``…), ``form:<id>``, ``line:<connector>|<line id>``, ``*``."""
     return (
         SettingSpec(
+            "shared_lead_stage_names",
+            "bool",
+            False,
+            t(
+                "Общие стадии лидов (Не обработан, успех) называются как в этом сценарии",
+                "Shared lead stages carry this playbook's names",
+            ),
+        ),
+        SettingSpec(
             "lead_claims",
             "table",
             list(claims),

@@ -1,7 +1,10 @@
 """Which installed playbook a lead belongs to, where several share the portal's one lead list.
 
 Every playbook with lead stages (metal, furniture, kitchens, b2b) runs on the portal's only
-lead list; stages with the same STATUS_ID are merged at install (``app.installers.desired``):
+lead list — leads have no pipelines: ``crm.category.*`` answers ``ENTITY_TYPE_NOT_SUPPORTED``
+for them (``api-reference/crm/universal/category/index.md``, "Which Objects Support
+Funnels"), so a playbook cannot get a lead process of its own and takes its leads by the
+form, line or source they came from (the claims below) instead of by pipeline; stages with the same STATUS_ID are merged at install (``app.installers.desired``):
 ``NEW``, ``CONVERTED`` and ``JUNK`` are shared, every other stage is one playbook's own. The
 rule engine asks :func:`owner_of_lead` once per change (``app.rules.ownership``) and runs only
 the owner's rules on the lead. The owner is, in this order:
@@ -19,6 +22,12 @@ the owner's rules on the lead. The owner is, in this order:
 5. the playbook claiming ``*`` (everything nobody else claims);
 6. else the first installed playbook with lead stages in :data:`app.playbooks.NAMES` order —
    the one whose code the install kept for the shared stages.
+
+Docs: ``webformId`` is the "CRM Form identifier" of the item
+(``api-reference/crm/universal/crm-item-add.md``); an open-line lead carries an ``IM`` value
+like ``imol|livechat|1|67|21`` (``api-reference/crm/leads/crm-lead-get.md``). The docs show
+that value only as an example, without defining its parts, so a ``line:`` claim matches
+it by prefix (connector, then line) and a value of another shape matches no line claim.
 
 Two playbooks claiming a lead equally specifically: the first in NAMES order wins (the plan
 is deterministic; ``b24 playbooks`` shows the claims). With one lead playbook installed

@@ -40,9 +40,15 @@ class ReportError(ValueError):
 def _registry() -> dict[str, ReportSpec]:
     from app.reports import (
         b2b_conversion,
+        b2b_debts,
+        b2b_nps,
+        b2b_reps,
+        b2b_tasks,
         eshop_clients,
+        eshop_funnel,
         eshop_refusals,
         lead_sources,
+        metal_managers,
         order_timing,
     )
 
@@ -52,6 +58,12 @@ def _registry() -> dict[str, ReportSpec]:
         b2b_conversion.SPEC,
         eshop_refusals.SPEC,
         eshop_clients.SPEC,
+        eshop_funnel.SPEC,
+        metal_managers.SPEC,
+        b2b_tasks.SPEC,
+        b2b_debts.SPEC,
+        *b2b_reps.SPECS,
+        b2b_nps.SPEC,
     )
     return {spec.name: spec for spec in specs}
 

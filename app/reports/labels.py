@@ -3,8 +3,9 @@
 A report row that says ``C3:SHIPPED`` or manager ``7`` makes the reader open the portal to
 decode it. The installer's records map a portal's real stage ids and list-value ids back to
 the playbook's stable codes, whose titles are in the playbook data; people's names come from
-the cached portal directory. Whatever cannot be resolved (a stage the app did not create, a
-portal installed before the mapping existed) is shown as stored, never dropped.
+``app.people`` (the portal's users as last read by sync or the periodic reconciliation).
+Whatever cannot be resolved (a stage the app did not create, a portal installed before the
+mapping existed) is shown as stored, never dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Labels:
         self.naming: Any = resolve(session, member_id)  # empty for a portal never installed
         self._stages = _stage_titles()
         self._options = _option_titles()
-        self._people: dict[str, str] | None = None
+        self._people: Any = None
 
     def stage(self, entity: str, raw: Any) -> str:
         """«Отгружен в доставку» for the real stage id ``C3:SHIPPED``; the id when unknown."""
@@ -72,28 +73,9 @@ class Labels:
         return None
 
     def person(self, user_id: Any) -> str:
-        """«Имя Фамилия» of a portal user, ``#id`` when the directory does not know them."""
-        key = str(user_id or "")
-        if not key or key == "0":
-            return "—"
+        """«Имя Фамилия» of a portal user, ``#id`` when the portal never listed them."""
         if self._people is None:
-            self._people = self._directory()
-        return self._people.get(key) or f"#{key}"
+            from app.people import People
 
-    def _directory(self) -> dict[str, str]:
-        """User id → name from the cached portal directory (one read per report)."""
-        from sqlalchemy import select
-
-        from app.store.timers import DirectoryCache
-
-        row = self.session.scalar(
-            select(DirectoryCache).where(
-                DirectoryCache.member_id == self.member_id, DirectoryCache.name == "users"
-            )
-        )
-        out = {}
-        for user in (row.data if row is not None else None) or []:
-            name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-            if name and user.get("ID") is not None:
-                out[str(user["ID"])] = name
-        return out
+            self._people = People.load(self.session, self.member_id)  # one read per report
+        return self._people.name(user_id, empty="—")

@@ -3,10 +3,14 @@
 Reads mirrored leads (``sourceId``, ``utmCampaign``, ``createdTime``, stage) and deals
 (``leadId``, stage). A lead counts in the period by its ``createdTime`` in [since, until);
 converted = lead stage ``CONVERTED``; won = a mirrored deal with that ``leadId`` in a stage
-ending in ``WON``.
+ending in ``WON``. ``deals_sum`` is the sum (``opportunity``) of every mirrored deal made
+from the period's leads, ``won_revenue`` that of the won ones (seed 001: end-to-end
+analytics — what each source and campaign brings in money, not only in leads).
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from app.domain.reports import FunnelRow, funnel
 from app.store import mirror
@@ -16,33 +20,57 @@ def _in(at, since, until) -> bool:
     return at is not None and (since is None or at >= since) and (until is None or at < until)
 
 
+def _amount(value) -> float:
+    try:
+        return float(str(value).split("|")[0] or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def run(session, member_id, record_id, since, until, settings):
     from app.reports import Table
 
-    won_leads = {
-        int(r.data.get("leadId"))
-        for r in mirror.records(session, member_id, "deal")
-        if r.data.get("leadId") and (r.stage or "").endswith("WON")
-    }
-    rows = [
-        FunnelRow(
-            (r.data.get("sourceId") or "—", r.data.get("utmCampaign") or "—"),
-            converted=r.stage == "CONVERTED",
-            won=r.record_id in won_leads,
-        )
-        for r in mirror.records(session, member_id, "lead")
-        if _in(mirror.parse_time(r.data.get("createdTime")), since, until)
-    ]
+    won_leads: set[int] = set()
+    deal_sum: defaultdict[int, float] = defaultdict(float)
+    won_sum: defaultdict[int, float] = defaultdict(float)
+    for r in mirror.records(session, member_id, "deal"):
+        if not r.data.get("leadId"):
+            continue
+        lead_id = int(r.data["leadId"])
+        amount = _amount(r.data.get("opportunity"))
+        deal_sum[lead_id] += amount
+        if (r.stage or "").endswith("WON"):
+            won_leads.add(lead_id)
+            won_sum[lead_id] += amount
+    rows, sums = [], defaultdict(lambda: [0.0, 0.0])
+    for r in mirror.records(session, member_id, "lead"):
+        if not _in(mirror.parse_time(r.data.get("createdTime")), since, until):
+            continue
+        key = (r.data.get("sourceId") or "—", r.data.get("utmCampaign") or "—")
+        rows.append(FunnelRow(key, converted=r.stage == "CONVERTED", won=r.record_id in won_leads))
+        sums[key][0] += deal_sum.get(r.record_id, 0.0)
+        sums[key][1] += won_sum.get(r.record_id, 0.0)
     out = tuple(
         (s.key[0], s.key[1], s.leads, s.converted, s.conversion_percent, s.won)
+        + (round(sums[s.key][0], 2), round(sums[s.key][1], 2))
         for s in funnel(rows)
     )
     return [
         Table(
             "Leads by source and campaign",
-            ("source", "campaign", "leads", "converted", "conversion_%", "won_deals"),
+            (
+                "source",
+                "campaign",
+                "leads",
+                "converted",
+                "conversion_%",
+                "won_deals",
+                "deals_sum",
+                "won_revenue",
+            ),
             out,
-            "Source codes as stored (sourceId); campaign from utmCampaign.",
+            "Source codes as stored (sourceId); campaign from utmCampaign; sums from the "
+            "deals made from the leads (opportunity).",
         )
     ]
 

@@ -141,7 +141,12 @@ def apply_groups(
         session.commit()
 
     portal = [i for i in to_send if not isinstance(items[i].action, LOCAL_ACTIONS)]
-    results, errors = _send(client, naming, items, portal, refs)
+    try:
+        results, errors = _send(client, naming, items, portal, refs)
+    except Exception as exc:
+        if not_executed(exc):
+            _release(session_factory, member_id, items, portal)
+        raise
     messages: list[int] = []
 
     with session_factory() as session:
@@ -197,6 +202,26 @@ def _enqueue_messages(member_id: str, message_ids: list[int]) -> None:
         enqueue_sends(member_id, message_ids)
     except Exception:  # noqa: BLE001 - the rows stay queued; requeue_stale picks them up
         log.exception("could not queue %d message(s) of %s", len(message_ids), member_id)
+
+
+def not_executed(exc: BaseException) -> bool:
+    """True when the portal provably executed nothing of the batch: it refused it whole
+    (rate or operating limit, token, access, portal gone) before its first chunk ran. A 5xx
+    or a transport error (timeout) may have left it applied: uncertain, claims stay."""
+    from app.portal.errors import PortalError, ServerError, TransportError
+
+    if getattr(exc, "partially_applied", False):
+        return False
+    return isinstance(exc, PortalError) and not isinstance(exc, ServerError | TransportError)
+
+
+def _release(session_factory, member_id: str, items, indexes) -> None:
+    """The batch was refused before it ran: its claims become ``failed`` so the retried job
+    sends them again (a pending claim would read as "maybe done" and never be repeated)."""
+    with session_factory() as session:
+        for i in indexes:
+            audit.settle(session, member_id, items[i].key, audit.FAILED, None)
+        session.commit()
 
 
 def _forget_gone_task(session, member_id: str, action: A.Action, error: str) -> None:

@@ -74,9 +74,14 @@ def send_commands(client: Any, commands: Sequence[Command]) -> dict[str, tuple[b
     gateway's :class:`PortalError` so the job fails and RQ retries it."""
     done: dict[str, Any] = {}
     out: dict[str, tuple[bool, Any]] = {}
-    for batch in chunks(commands):
+    for n, batch in enumerate(chunks(commands)):
         cmd = {c.label: (c.method, _resolve(dict(c.params), done)) for c in batch}
-        results, errors = run_batch(client, cmd)
+        try:
+            results, errors = run_batch(client, cmd)
+        except Exception as exc:
+            if n:  # earlier chunks ran: a whole-batch refusal now is not "nothing happened"
+                exc.partially_applied = True  # type: ignore[attr-defined]
+            raise
         for c in batch:
             if c.label in errors:
                 out[c.label] = (False, errors[c.label])

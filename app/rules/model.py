@@ -186,7 +186,12 @@ class Rule:
 
     ``needs`` names related records to load (in the same batch as the record) before
     ``decide`` runs: ``"company"``, ``"contacts"``, ``"parent:<entity>"``, and ``"owner"``
-    for activities."""
+    for activities.
+
+    ``takes_unowned`` marks an intake rule: it may also act on a record that belongs to no
+    installed playbook (a deal in the portal's general pipeline) in order to bring it into
+    its own playbook's pipeline — the eshop order intake. Its ``decide`` must act only on
+    records it takes over."""
 
     name: str
     entity: str
@@ -194,6 +199,7 @@ class Rule:
     decide: Decide
     needs: tuple[str, ...] = ()
     playbook: str = ""
+    takes_unowned: bool = False
 
     def qualified_name(self) -> str:
         return f"{self.playbook}.{self.name}" if self.playbook else self.name

@@ -166,4 +166,6 @@ def may_act(rule: Rule, owner: str | None) -> bool:
     """True when ``rule`` may act on a record owned by ``owner``."""
     if owner is SHARED or not governed(rule.playbook):
         return True
+    if owner == NOBODY and rule.takes_unowned:
+        return True  # an intake rule bringing a record nobody owns into its playbook
     return rule.playbook == owner

@@ -8,7 +8,8 @@ as one mechanism any playbook declares with data (:class:`StageGate`):
   earlier stage of ``order`` (cumulative);
 * ``side`` — stages outside the order (pause, won, lost): ``stage → (the last ordered stage
   whose lists apply or None, own extra fields)``;
-* ``formats`` — fields checked for format whenever they are filled (e-mail, phone).
+* ``formats`` — fields checked for format whenever they are filled (e-mail, phone);
+* ``multi_required`` — multi-fields (``fm`` e-mail/phone) a record must have in given stages.
 
 A field is a stable code of the record (``UF_CRM_KT_BUDGET``, ``opportunity``) or of a
 related record named before a colon (``company:UF_CRM_B2B_GEO`` reads the deal's company,
@@ -68,6 +69,8 @@ class StageGate:
     requirements: Requirements
     side: Mapping[str, tuple[str | None, tuple[FieldRule, ...]]] = field(default_factory=dict)
     formats: tuple[tuple[FieldRule, str], ...] = ()  # (rule, fm typeId) checked when filled
+    # (rule, fm typeId, stages, why): the record must have such a value in those stages
+    multi_required: tuple[tuple[FieldRule, str, frozenset[str], str], ...] = ()
     # settings key whose table replaces a stage's list: {stage: [[field, label, kind?], …]}
     settings_key: str = ""
 
@@ -128,6 +131,9 @@ class StageGate:
                 problem = check_value(rule, value)
                 if problem:
                     out.append(problem)
+        for rule, type_id, stages, why in self.multi_required:
+            if stage in stages and not _multi(record, type_id):
+                out.append(Problem(rule.field, rule.label, why))
         if stage in self.order[1:] or stage in self.side:
             for rule, type_id in self.formats:
                 for value in _multi(record, type_id):

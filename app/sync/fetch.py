@@ -27,6 +27,8 @@ CLIENT_DEALS = "client_deals"
 CONTACT_DEALS = "contact_deals"
 # an activity's owner's other open activities (the "next step" check)
 OWNER_OPEN_ACTIVITIES = "owner_open_activities"
+# a deal's own open activities (the "next step" check on a deal's creation and moves)
+DEAL_OPEN_ACTIVITIES = "deal_open_activities"
 DEAL_SELECT = [
     "id",
     "stageId",
@@ -73,6 +75,16 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
                 "filter": {
                     "OWNER_TYPE_ID": f"$result[{REC}][OWNER_TYPE_ID]",
                     "OWNER_ID": f"$result[{REC}][OWNER_ID]",
+                    "COMPLETED": "N",
+                },
+                "select": ["ID", "OWNER_TYPE_ID", "OWNER_ID", "DEADLINE"],
+            }
+            out[need] = ("crm.activity.list", params)
+        elif need == DEAL_OPEN_ACTIVITIES:
+            params = {
+                "filter": {
+                    "OWNER_TYPE_ID": 2,
+                    "OWNER_ID": f"$result[{REC}][item][id]",
                     "COMPLETED": "N",
                 },
                 "select": ["ID", "OWNER_TYPE_ID", "OWNER_ID", "DEADLINE"],
@@ -126,7 +138,13 @@ def fetch_record(
         if name == REC:
             continue
         value = results.get(name)
-        if name in ("contacts", CLIENT_DEALS, CONTACT_DEALS, OWNER_OPEN_ACTIVITIES):
+        if name in (
+            "contacts",
+            CLIENT_DEALS,
+            CONTACT_DEALS,
+            OWNER_OPEN_ACTIVITIES,
+            DEAL_OPEN_ACTIVITIES,
+        ):
             related[name] = _items(value)
         elif name == RESPONSIBLE_USER:
             users = _items(value)

@@ -51,6 +51,10 @@ class ProcessResult:
 class RecordBusy(Exception):
     """Another job holds this record's lock for too long; RQ retries later."""
 
+    # app.queues.give_up_unless_retryable: worth retrying (the lock of a killed worker
+    # expires after LOCK_TIMEOUT); without this the job failed for good at once
+    retryable = True
+
 
 def process_record(ctx: PortalContext, entity: str, record_id: int) -> ProcessResult:
     """Run the rules on whatever changed on ``entity`` ``record_id`` since the mirror saw it."""

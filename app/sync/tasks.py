@@ -39,6 +39,7 @@ SELECT = [
     "DEADLINE",
     "CLOSED_DATE",
     "CHANGED_DATE",
+    "CREATED_DATE",
     "UF_CRM_TASK",
 ]
 BOUND = "task.bound"
@@ -59,6 +60,7 @@ def snapshot(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "createdBy": _str(raw.get("createdBy")),
         "deadline": raw.get("deadline"),
         "closedDate": raw.get("closedDate"),
+        "createdDate": raw.get("createdDate"),  # the b2b task report's "new in the period"
         "updatedTime": raw.get("changedDate"),
     }
     if "ufCrmTask" in raw:

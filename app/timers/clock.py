@@ -9,7 +9,16 @@ repeats collapse). Nothing here sleeps for a timer; the loop only paces ticks.
 The clock also drives the event safety nets (:func:`app.jobs.events.enqueue_safety_nets`):
 every tick asks for offline catch-up and reconciliation (the function rate-limits itself per
 portal), and start-up asks once with ``force=True`` so events missed while the app was down
-are drained at once instead of after the first interval.
+are drained at once instead of after the first interval. With them it replays the durable
+intake (robot calls, lifecycle events and jobs kept in SQL while Redis was down) and resumes
+installations stuck ``installing`` (:mod:`app.intake`).
+
+The clock also runs RQ's scheduler (delayed jobs and ``Retry(interval=...)`` retries):
+workers run it too (``--with-scheduler``), but only the worker holding RQ's per-queue lock
+does, and a worker killed with that lock leaves retries stalled until the lock expires and a
+surviving worker's maintenance (every minute) takes it — under repeated worker deaths that
+is never. The clock is long-lived, so it takes the lock whenever it is free and keeps it;
+RQ's lock keeps a second clock or a worker from scheduling the same jobs twice.
 
 Testing hooks: ``tick(services, clock)`` takes an injectable :class:`Clock`;
 ``--offset-seconds`` (or ``TIMERS_TIME_OFFSET_S``) runs the process "later" for e2e tests.
@@ -143,6 +152,35 @@ def safety_nets(services: Any, *, force: bool = False) -> list[tuple[str, str]]:
     return sent
 
 
+def durable_intake(services: Any) -> None:
+    """Replay work kept while Redis was down and resume installs stuck ``installing``
+    (:mod:`app.intake`); never raises."""
+    from app.intake import tick as intake_tick
+
+    intake_tick(services)
+
+
+def rq_scheduler(services: Any, owner: str):
+    """An RQ scheduler for every queue, driven by the clock's ticks (not its own process)."""
+    from rq.scheduler import RQScheduler
+    from rq.serializers import JSONSerializer
+
+    from app.queues import QUEUES
+
+    return RQScheduler(
+        list(QUEUES), connection=services.redis, serializer=JSONSerializer, name=f"clock-{owner}"
+    )
+
+
+def schedule_due_jobs(scheduler) -> None:
+    """Take or refresh RQ's scheduler locks and move the due delayed jobs to their queues."""
+    try:
+        if scheduler.acquire_locks():
+            scheduler.enqueue_scheduled_jobs()
+    except Exception as exc:  # Redis down: the next tick tries again
+        log.warning("delayed jobs not scheduled: %s", type(exc).__name__)
+
+
 def run(
     services: Any,
     clock: Clock,
@@ -162,6 +200,7 @@ def run(
     log.info("timer clock started (owner %s, every %.1fs)", owner, interval)
     if with_safety_nets:
         safety_nets(services, force=True)
+    scheduler = rq_scheduler(services, owner) if with_safety_nets else None
     while not stop.is_set():
         try:
             report = tick(services, clock, owner=owner, job=job)
@@ -171,7 +210,22 @@ def run(
             log.exception("timers tick failed")
         if with_safety_nets:
             safety_nets(services)
+            durable_intake(services)
+            schedule_due_jobs(scheduler)
+            _outbox_sweep(services)
         stop.wait(interval)
+    if scheduler is not None:
+        try:
+            scheduler.release_locks()
+        except Exception:  # noqa: BLE001 - they expire on their own
+            pass
+
+
+def _outbox_sweep(services: Any) -> None:
+    """Client messages whose send job was lost go back on the queue (``app.channels``)."""
+    from app.channels.dispatch import sweep
+
+    sweep(services)
 
 
 def process_clock(offset_seconds: float | None = None) -> SystemClock:

@@ -1,14 +1,12 @@
 """Store reads every widget page needs: the portal's naming and people's names.
 
-No portal call: the SchemaMap comes from the installer's records, names from the cached
-portal directory (``timer_directory``, refreshed by the jobs that notify people).
+No portal call: the SchemaMap comes from the installer's records, names and the portal's
+clock from ``app.people`` (refreshed by sync and the periodic reconciliation).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy import select
 
 
 def naming(session, member_id: str) -> Any:
@@ -19,19 +17,12 @@ def naming(session, member_id: str) -> Any:
 
 
 def user_name(session, member_id: str, user_id: Any) -> str:
-    """«Имя Фамилия» from the cached portal directory, else ``#id`` ("" when unset)."""
-    from app.store.timers import DirectoryCache
+    """«Имя Фамилия» from the portal's people (``app.people``), else ``#id`` ("" when unset)."""
+    return people(session, member_id).name(user_id)
 
-    if user_id in (None, "", 0, "0"):
-        return ""
-    row = session.scalar(
-        select(DirectoryCache).where(
-            DirectoryCache.member_id == member_id, DirectoryCache.name == "users"
-        )
-    )
-    for user in (row.data if row is not None else None) or []:
-        if str(user.get("ID")) == str(user_id):
-            name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-            if name:
-                return name
-    return f"#{user_id}"
+
+def people(session, member_id: str, fallback_zone: Any = None):
+    """The portal's people and clock (``app.people.People``): names, times in its zone."""
+    from app.people import People
+
+    return People.load(session, member_id, fallback_zone)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.store.objects_index import ObjectMerge
 from app.widgets import WidgetContext, page, register, render, t
 from app.widgets._metal import load_object
+from app.widgets._store import people
 
 RECENT = 5
 
@@ -172,12 +173,13 @@ def render_page(ctx: WidgetContext) -> str:
                 .order_by(ObjectMerge.id.desc())
                 .limit(RECENT)
             )
+            clock = people(session, ctx.member_id)  # the portal's time, not UTC
             journals = [
                 {
                     "key": r.key,
                     "state": r.state,
                     "error": r.error or "",
-                    "created": f"{r.created_at:%d.%m.%Y %H:%M}",
+                    "created": clock.when(r.created_at),
                 }
                 for r in rows
             ]

@@ -248,7 +248,14 @@ def event_send(call: Call) -> bool:
 
 @method("bizproc.activity.log", scope="bizproc")
 def activity_log(call: Call) -> bool:
+    """api-reference/bizproc/bizproc-activity/bizproc-activity-log.md: "who can execute the
+    method: administrator"; "logging is possible if the application action is subscribed
+    with USE_SUBSCRIPTION: Y"; a token the portal did not issue → ACCESS_DENIED."""
+    if not call.auth.is_admin:
+        raise RestError("ACCESS_DENIED", "Access denied!", status=403)
     run = robots.find_run(call.portal, call.param("event_token"))
+    if not run.use_subscription:
+        raise RestError("ACCESS_DENIED", "Access denied!", status=403)
     message = call.param("log_message")
     if not message:
         raise RestError("ERROR_EMPTY_LOG_MESSAGE", "Empty log message!")

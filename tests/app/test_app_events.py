@@ -152,7 +152,9 @@ def test_forged_uninstall_with_the_stored_token_wipes_nothing(svc, client, tok):
     assert _timer_state(svc, timer_id)[0] == "pending"
 
 
-def test_real_uninstall_wipes_secrets_and_pauses_timers_a_reinstall_resumes(svc, client, tok, emu):
+def test_real_uninstall_wipes_secrets_and_pauses_timers_a_reinstall_resumes(
+    svc, client, tok, emu, monkeypatch
+):
     from app.jobs.install import install_portal
 
     timer_id = _timer(svc, tok["member_id"])
@@ -172,12 +174,8 @@ def test_real_uninstall_wipes_secrets_and_pauses_timers_a_reinstall_resumes(svc,
 
     with svc.session.begin() as s:
         inst.upsert_verified(s, tok["member_id"], status="installing")
-    original = run.install_playbooks
-    run.install_playbooks = lambda *a, **k: {"ok": True}
-    try:
-        assert install_portal(tok["member_id"])["outcome"] == "ok"
-    finally:
-        run.install_playbooks = original
+    monkeypatch.setattr(run, "install_playbooks", lambda *a, **k: {"ok": True})
+    assert install_portal(tok["member_id"])["outcome"] == "ok"
     assert _timer_state(svc, timer_id) == ("pending", None)
     assert row(svc, tok["member_id"]).status == "active"
 

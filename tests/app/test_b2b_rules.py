@@ -138,8 +138,9 @@ def test_a_sale_opens_the_clients_next_deal_with_a_reorder_todo():
         "contactId": 31,
     }
     assert todo.record == ("deal", A.Ref(create.ref)) and todo.responsible_id == REP
-    # a chain reorders every 30 days: Friday 18:00 + 30 d = Sunday → Monday 09:00 Moscow
-    assert todo.deadline == datetime(2026, 12, 28, 6, 0, tzinfo=UTC)
+    # a chain reorders every 30 days, ×1.5 for a volume of 80 (rules_repeat weighs volume):
+    # Friday 18:00 + 45 d = Monday 18:00, after hours → Tuesday 09:00 Moscow
+    assert todo.deadline == datetime(2027, 1, 12, 6, 0, tzinfo=UTC)
 
 
 def test_reorder_interval_company_value_then_business_type_then_default():
@@ -178,3 +179,35 @@ def test_a_web_form_from_a_known_client_is_flagged_to_their_manager():
     assert rules_known_client.known_client_form(ctx(lead, {CLIENT: None})) == []
     orphan = {**client, "responsible": None}
     assert rules_known_client.known_client_form(ctx(lead, {CLIENT: orphan})) == []
+
+
+def test_reorder_interval_weighs_volume_geography_and_audience_and_shows_on_the_card():
+    """Seed 003: «от совокупности этих факторов зависит периодичность заказа»."""
+    settings = {
+        **defaults("b2b"),
+        "reorder_geo_factors": {"Дальний Восток": 1.5},
+        "reorder_audience_factors": {"кофейни": 0.8},
+    }
+    schema = Schema()
+    chain = {"UF_CRM_B2B_BUSINESS": 702}  # a chain: 30 days in the default table
+    assert rules_repeat.reorder_interval_of(settings, chain, schema)[0] == 30
+    big = {**chain, "UF_CRM_B2B_VOLUME": 400000}  # ×0.75 → 22.5 → 23
+    assert rules_repeat.reorder_interval_of(settings, big, schema)[0] == 23
+    far = {**big, "UF_CRM_B2B_GEO": "Хабаровск, Дальний Восток"}  # 22.5 × 1.5 → 34
+    days, why = rules_repeat.reorder_interval_of(settings, far, schema)
+    assert days == 34 and "география «Дальний Восток»: ×1.5" in why
+    cafes = {**far, "UF_CRM_B2B_AUDIENCE": "Кофейни и пекарни"}  # × 0.8 → 27
+    assert rules_repeat.reorder_interval_of(settings, cafes, schema)[0] == 27
+    # the manager's own value wins
+    own = {**cafes, "UF_CRM_B2B_REORDER_DAYS": 10}
+    assert rules_repeat.reorder_interval_of(settings, own, schema) == (
+        10,
+        "задан вручную в карточке компании",
+    )
+    # the card shows it, written only when it differs
+    change = Change("m", "company", 3, FIELD_CHANGED, "c", after=cafes)
+    c = RuleContext(change, cafes, {}, settings, schema, NOW)
+    (update,) = rules_repeat.show_interval(c)
+    assert update.entity == "company" and update.fields == {"UF_CRM_B2B_REORDER_CALC": 27}
+    shown = {**cafes, "UF_CRM_B2B_REORDER_CALC": "27"}
+    assert rules_repeat.show_interval(RuleContext(change, shown, {}, settings, schema, NOW)) == []

@@ -147,7 +147,12 @@ def test_gateway_down_is_retried_then_reported_after_the_last_attempt(world):
     registry = world.services.queue("events").scheduled_job_registry
     assert registry.count == 1  # the retry waits with its backoff
     # the last attempt (outside RQ = no retries left) gives up and says so on the record
+    from app.channels.metrics import MESSAGES
+
+    failed = MESSAGES.labels("sms", "failed")
+    before = failed._value.get()
     assert send_message("member-channels", row["id"]) == outbox.FAILED
+    assert failed._value.get() == before + 1
     (row,) = world.rows(lid)
     assert row["state"] == "failed" and row["attempts"] == 2
     assert any("после всех попыток" in c and "503" in c for c in world.comments(lid))
@@ -187,3 +192,72 @@ def test_templates_from_settings_are_named_by_the_rule_and_filled_from_the_recor
     world.work()
     assert world.sms.texts() == ["Анна, ваша заявка «Кухня» принята"]
     assert world.rows(lid)[0]["text"] == "Анна, ваша заявка «Кухня» принята"
+
+
+def test_a_lost_send_job_is_requeued_by_the_sweep(world):
+    """Redis lost the job after the row was committed: the clock's sweep queues it again."""
+    from datetime import timedelta
+
+    from app.channels.dispatch import sweep
+    from app.store.base import utcnow
+    from app.store.outbox import OutboxMessage
+
+    lid = world.lead(phone="+79123456789")
+    world.message(lid, "sms", "Потерянное")
+    world.services.queue("events").empty()  # the job is gone
+    assert sweep(world.services, force=True) == 0  # too fresh: its job may still be queued
+    with world.services.session() as s:
+        s.query(OutboxMessage).update({"updated_at": utcnow() - timedelta(minutes=11)})
+        s.commit()
+    assert sweep(world.services, force=True) == 1
+    world.work()
+    assert world.sms.texts() == ["Потерянное"] and world.rows(lid)[0]["state"] == "sent"
+
+
+def test_without_the_imopenlines_scope_the_messenger_is_passed_over(world):
+    """A webhook without ``imopenlines``: ``imopenlines.crm.chat.get`` answers 403
+    insufficient_scope, so open lines are unavailable and the next channel sends."""
+    from app.store import installations
+
+    hook = world.emu.webhook_url(user_id=1, scopes=["crm", "im", "user", "department"])
+    with world.services.session() as s:
+        installations.upsert_verified(
+            s, "member-channels", domain=world.emu.domain, auth_mode="webhook",
+            webhook_url=hook, playbooks=["metal"],
+        )  # fmt: skip
+        s.commit()
+    lid = world.lead(phone="+79123456789")
+    world.emu.admin.post("openlines/chats", {"entity_type": "lead", "entity_id": lid, "users": [1]})
+    world.settings(message_channels=["messenger", "sms"])
+    world.message(lid, "sms", "Текст")
+    world.work()
+    assert not world.sent("openline") and world.sms.texts() == ["Текст"]
+    assert (
+        "messenger: открытые линии недоступны приложению" in world.rows(lid)[0]["detail"]["passed"]
+    )
+
+
+def _chat_lookups(world):
+    return world.emu.admin.get("requests")["calls"].get("imopenlines.crm.chat.get", 0)
+
+
+def test_open_lines_are_asked_only_when_the_messenger_could_matter(world):
+    """The rule's channel reaches the client: no open-line lookups. It fails on the portal
+    (no mailbox): the chats are looked up then, and the messenger carries the message."""
+    lid = world.lead(phone="+79123456789")
+    world.message(lid, "sms", "По SMS")
+    world.work()
+    assert world.sms.texts() == ["По SMS"] and _chat_lookups(world) == 0
+
+    world.emu.portal.messaging.mailboxes.clear()
+    other = world.lead(email="ivan@mail.ru")
+    chat = world.emu.admin.post(
+        "openlines/chats", {"entity_type": "lead", "entity_id": other, "users": [1]}
+    )
+    world.message(other, "email", "Письмо или чат")
+    world.work()
+    (msg,) = world.sent("openline")
+    assert msg["chat_id"] == chat["CHAT_ID"] and msg["text"] == "Письмо или чат"
+    (row,) = world.rows(other)
+    assert row["channel"] == "messenger" and '"From" is not found' in row["error"]
+    assert _chat_lookups(world) == 1

@@ -81,3 +81,4 @@ def test_welcome_names_the_member_id_what_to_open_and_what_to_try():
     assert f"VAR_DIR=/tmp/second .venv/bin/flask --app wsgi b24 plan --portal {'m' * 32}" in text
     assert "--playbook kitchens" in text
     assert "b24emu seed --port 8910" in text
+    assert "report lead_sources" not in text  # metal is not installed there

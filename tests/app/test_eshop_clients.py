@@ -126,6 +126,24 @@ def test_the_recheck_timer_moves_the_segment_without_cancelling_itself():
     assert C.recheck(ctx(contact, {CONTACT_DEALS: []}, kind=TIMER_FIRED, entity="contact")) == []
 
 
+def test_a_client_falling_asleep_gives_their_manager_a_to_do_once():
+    """Seed 004 «Уснувший» and «возвращать к решению о покупке»: the manager is asked."""
+    deals = [deal(1, days_ago=300), deal(2, days_ago=181)]
+    contact = {C.ORDERS: 2, C.ORDERS_SUM: 2000, C.SEGMENT: SEGMENTS["repeat"],
+               "assignedById": 5, "name": "Ирина", "lastName": "Петрова"}  # fmt: skip
+    c = ctx(contact, {CONTACT_DEALS: deals}, kind=TIMER_FIRED, record_id=40, entity="contact")
+    (todo,) = [a for a in C.recheck(c) if isinstance(a, A.CreateTodo)]
+    assert todo.record == ("contact", 40) and todo.responsible_id == 5
+    assert "«Ирина Петрова» уснул" in todo.title and todo.deadline > NOW
+    # already lapsed (nothing changes) or no responsible: no to-do
+    asleep = {**contact, C.SEGMENT: SEGMENTS["lapsed"]}
+    c2 = ctx(asleep, {CONTACT_DEALS: deals}, kind=TIMER_FIRED, record_id=40, entity="contact")
+    assert not [a for a in C.recheck(c2) if isinstance(a, A.CreateTodo)]
+    orphan = {**contact, "assignedById": None}
+    c3 = ctx(orphan, {CONTACT_DEALS: deals}, kind=TIMER_FIRED, record_id=40, entity="contact")
+    assert not [a for a in C.recheck(c3) if isinstance(a, A.CreateTodo)]
+
+
 def test_stage_hint_task_due_when_the_stage_limit_runs_out():
     record = order(stageId="eshop.order.confirmed", title="Заказ 5")
     (task,) = rules_hints.hint_task(ctx(record, {}))

@@ -93,6 +93,21 @@ def test_no_hand_off_without_a_visit_date_after_new_or_when_already_there():
     assert rules_handoff.hand_off(visit_set(lead(assignedById=ADMIN))) == []
 
 
+def test_leads_arriving_by_themselves_go_to_the_online_consultant():
+    """Seed 000: «За лидов, созданных автоматически, отвечает онлайн-консультант»."""
+    from app.playbooks.furniture import rules_consultant
+
+    settings = {"online_consultant_id": CONSULTANT}
+    for source in ("WEBFORM", "EMAIL", "OPENLINE", "IMOL|telegram"):
+        record = {"sourceId": source, "assignedById": 1, "stageId": "furniture.lead.new"}
+        (update,) = rules_consultant.to_consultant(ctx(record, settings=settings))
+        assert update.fields == {"assignedById": CONSULTANT}
+    walk_in = {"sourceId": "", "assignedById": ADMIN}
+    assert rules_consultant.to_consultant(ctx(walk_in, settings=settings)) == []
+    # not configured (a fresh install): the portal's defaults decide
+    assert rules_consultant.to_consultant(ctx({"sourceId": "WEBFORM", "assignedById": 1})) == []
+
+
 # -- refusal reasons ------------------------------------------------------------------------
 
 

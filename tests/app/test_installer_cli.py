@@ -101,3 +101,17 @@ def test_settings_command_shows_defaults_and_stores_typed_overrides(make_service
             assert (
                 all_effective(s, member_id, ["furniture"])["furniture"]["escalate_after_hours"] == 5
             )
+
+
+def test_apply_says_what_a_fresh_install_must_fill(make_services):
+    """A fresh kitchens install lists the settings it cannot guess (measurers…)."""
+    from b24emu.testing import running_emulator
+
+    with running_emulator() as emu:
+        services = make_services(emulator_address=emu.domain)
+        runner = create_app(services=services).test_cli_runner()
+        member_id = _connect(runner, emu)
+        args = ["b24", "apply", "--portal", member_id, "--playbook", "kitchens"]
+        applied = runner.invoke(args=args)
+        assert applied.exit_code == 0, applied.output
+        assert "to fill: kitchens: заполните «measurer_user_ids»" in applied.output

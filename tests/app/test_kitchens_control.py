@@ -48,9 +48,13 @@ CASES = {
 }
 
 
+EMAIL = {"typeId": "EMAIL", "valueType": "WORK", "value": "anna@example.ru"}
+
+
 def full_for(stage):
     return {
         **BOOKED,
+        "fm": [*BOOKED.get("fm", []), EMAIL],
         "UF_CRM_KT_NEXT_CONTACT": "2026-12-01",
         "UF_CRM_KT_LOST_REASON": "дорого",
         "stageId": stage,
@@ -131,3 +135,18 @@ def test_blocked_lead_gets_no_stage_work_and_the_move_back_is_not_forward():
     back = ctx({**gap, "stageId": QUALIFIED}, stage_from=PROPOSAL, stage_to=QUALIFIED)
     assert not rules_control.blocked(back) and not rules_control.forward(back)
     assert rules_workplan.on_qualified(back) == []
+
+
+def test_a_missing_client_email_is_caught_before_the_catalogue_is_sent():
+    """Seed 002: «Если … было пропущено поле электронный адрес клиента, то система
+    обязательно это проверит» — the catalogue and proposal go out by e-mail."""
+    record = {**full_for(PROPOSAL), "fm": [{"typeId": "PHONE", "value": "+79001112233"}]}
+    out = rules_control.control(ctx(record, stage_from=QUALIFIED, stage_to=PROPOSAL))
+    (move,) = of(out, A.MoveStage)
+    assert move.stage == QUALIFIED
+    assert any(
+        "E-mail клиента" in n.message and "по e-mail" in n.message for n in of(out, A.Notify)
+    )
+    # before the proposal an e-mail is not needed yet
+    early = {**record, "stageId": QUALIFIED}
+    assert rules_control.problems(early) == []

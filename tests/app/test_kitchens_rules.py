@@ -99,11 +99,57 @@ def test_confirmed_measurement_texts_the_client_and_tasks_the_measurer():
     assert rules_measurement.on_confirmed(ctx(unticked, kind=FIELD_CHANGED)) == []
 
 
+def test_the_measurer_is_reminded_an_hour_before_to_call_with_the_clients_wishes():
+    """Seed 002: «замерщик обязан за час до прибытия проинформировать клиента»; the booking
+    keeps «особые пожелания заказчика»."""
+    record = full_for(MEASUREMENT) | {
+        "UF_CRM_KT_MEASURE_AT": VISIT,
+        "UF_CRM_KT_MEASURE_OK": "Y",
+        "UF_CRM_KT_WISHES": "Домофон не работает, звонить заранее",
+        "fm": [
+            {"typeId": "PHONE", "value": "+79123456789"},
+            {"typeId": "EMAIL", "value": "anna@example.ru"},
+        ],
+        "title": "Кухня Анны",
+    }
+    c = ctx(record, kind=FIELD_CHANGED, fields_changed=frozenset({"UF_CRM_KT_MEASURE_OK"}))
+    (timer,) = of(rules_measurement.on_confirmed(c), A.StartTimer)
+    assert timer.kind == rules_measurement.CALL_TIMER
+    assert timer.due_at == datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 10:00 Moscow − 1 h
+    detail = {"name": timer.kind, "payload": timer.payload}
+    fired = Change("m", "lead", 7, TIMER_FIRED, "timer:1", detail=detail)
+    at = RuleContext(fired, record, {}, c.settings, SCHEMA, timer.due_at)
+    (note,) = rules_measurement.remind_measurer(at)
+    assert note.user_ids == (MEASURER,)
+    assert "+79123456789" in note.message and "Домофон не работает" in note.message
+    assert "26.11.2026 в 10:00" in note.message and "«Кухня Анны»" in note.message
+    # moved to another time since, or unconfirmed: this reminder keeps quiet
+    moved = record | {"UF_CRM_KT_MEASURE_AT": "2026-11-27T10:00:00+03:00"}
+    assert (
+        rules_measurement.remind_measurer(RuleContext(fired, moved, {}, c.settings, SCHEMA, NOW))
+        == []
+    )
+    undone = record | {"UF_CRM_KT_MEASURE_OK": "N"}
+    assert (
+        rules_measurement.remind_measurer(RuleContext(fired, undone, {}, c.settings, SCHEMA, NOW))
+        == []
+    )
+
+
 def test_pause_tells_the_client_the_date_and_a_task_waits_for_it():
-    record = full_for(NEXT_CONTACT) | {"UF_CRM_KT_NEXT_CONTACT": "2026-12-01"}
+    record = full_for(NEXT_CONTACT) | {
+        "UF_CRM_KT_NEXT_CONTACT": "2026-12-01",
+        "UF_CRM_KT_MEASURE_AT": None,
+    }
     out = rules_workplan.on_pause(ctx(record, stage_from=QUALIFIED, stage_to=NEXT_CONTACT))
-    assert "01.12.2026" in of(out, A.MessageClient)[0].text
+    sms = of(out, A.MessageClient)[0].text
+    assert "01.12.2026" in sms and "дату согласуем во время звонка" in sms
     assert of(out, A.CreateTask)[0].deadline == datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    # seed 002: «о планируемых датах следующего звонка и замера» — a booked visit is named
+    booked = record | {"UF_CRM_KT_MEASURE_AT": "2026-12-03T15:30:00+03:00"}
+    out = rules_workplan.on_pause(ctx(booked, stage_from=QUALIFIED, stage_to=NEXT_CONTACT))
+    sms = of(out, A.MessageClient)[0].text
+    assert "01.12.2026" in sms and "Замер: 03.12.2026 в 15:30" in sms
 
 
 def created(record, settings=None):
@@ -131,7 +177,10 @@ def test_form_leads_and_the_integration_user_are_left_to_the_sos_chain():
 
 def test_agreed_creates_a_deal_with_every_filled_field_and_a_contact():
     record = full_for(AGREED) | {
-        "fm": [{"typeId": "PHONE", "valueType": "WORK", "value": "+79123456789"}],
+        "fm": [
+            {"typeId": "PHONE", "valueType": "WORK", "value": "+79123456789"},
+            {"typeId": "EMAIL", "valueType": "WORK", "value": "ivan@example.ru"},
+        ],
         "opportunity": 600000,
         "UF_CRM_KT_ABC": opt("UF_CRM_KT_ABC", "A"),
     }

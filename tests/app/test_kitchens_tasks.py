@@ -15,7 +15,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from app.playbooks.kitchens import rules_tasks, rules_workplan
-from app.playbooks.kitchens.rules_control import LOST, MEASUREMENT, PROPOSAL, QUALIFIED
+from app.playbooks.kitchens.rules_control import (
+    AGREED,
+    LOST,
+    MEASUREMENT,
+    NEXT_CONTACT,
+    PROPOSAL,
+    QUALIFIED,
+)
 from app.playbooks.settings import defaults
 from app.rules import actions as A
 from app.rules.apply import DONE, DUPLICATE, apply_with
@@ -101,6 +108,18 @@ def test_closed_visit_gives_the_manager_the_final_proposal_once_per_lead():
     assert final.tag == "kitchens.final" and final.once == "kitchens.plan:final:lead:7"
     assert final.deadline == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # next working day
     assert "Отправить финальное КП" in final.checklist
+
+
+def test_the_final_proposal_closes_only_with_an_outcome_else_it_comes_back():
+    """Seed 002: «Задача закрывается только в случае» agreement, refusal or a pause."""
+    early = task_ctx("kitchens.final", lead_in(MEASUREMENT))
+    again, told, note = rules_tasks.final_closed(early)
+    assert again.tag == "kitchens.final" and again.responsible_id == MANAGER
+    assert again.bind_to == ("lead", 7) and again.once.endswith(f":task:{early.change.record_id}")
+    assert told.user_ids == (MANAGER,) and "закрыта без результата" in told.message
+    assert note.entity == "lead" and note.record_id == 7
+    for outcome in (AGREED, LOST, NEXT_CONTACT):
+        assert rules_tasks.final_closed(task_ctx("kitchens.final", lead_in(outcome))) == []
 
 
 def test_nothing_follows_for_a_closed_blocked_unassigned_or_unbound_lead():
@@ -199,15 +218,18 @@ def test_closing_the_visit_creates_the_final_proposal_exactly_once(world):
     _complete(ctx, second)
     assert process_record(ctx, "task", second).duplicates == 1
     assert _titles(ctx) == ["Замер", "Замер", "Финальное КП после замера"]
-    # the final proposal (created by the rules' pass) closed later is seen as closed too
+    # the final proposal (created by the rules' pass) closed later is seen as closed too —
+    # and, the lead having no outcome yet, it comes back as a new final-proposal task
     final = next(t for t in _tasks(ctx)["tasks"] if t["title"].startswith("Финальное"))
     _complete(ctx, int(final["id"]))
     closed = process_record(ctx, "task", int(final["id"]))
-    assert "task_completed" in closed.changes and closed.rules == []
-    # the final proposal task itself was mirrored, tagged, so it is ours too
+    assert "task_completed" in closed.changes
+    assert closed.rules == ["kitchens.final_needs_outcome"]
+    assert _titles(ctx).count("Финальное КП после замера") == 2
+    # the final proposal tasks were mirrored, tagged, so they are ours too
     with ctx.session_factory() as s:
         tags = sorted(r.data.get(TAG) for r in mirror.records(s, M, "task"))
-    assert tags == ["kitchens.final", "kitchens.measurer", "kitchens.measurer"]
+    assert tags == ["kitchens.final", "kitchens.final", "kitchens.measurer", "kitchens.measurer"]
 
 
 def test_followup_once_whether_the_task_closes_or_the_lead_moves_first(world):

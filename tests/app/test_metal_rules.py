@@ -100,6 +100,37 @@ def test_routing_table_row_picks_the_responsible_and_hands_over():
     assert [m.stage for m in of(out, A.MoveStage)] == ["metal.lead.handed_over"]
 
 
+def test_a_complete_web_form_matching_a_table_row_is_handed_over_after_its_object_check():
+    """Seed 001: reassignment by region, area… → «Передан менеджеру», web forms included."""
+    table = [{"name": "Казань", "responsible": 5, "regions": ["Татарстан"]}]
+    record = lead(sourceId="WEBFORM", fm=EMAIL, UF_CRM_MT_REGION="Татарстан", **DIMS)
+    out = rules_routing.route_unprocessed(ctx("lead", record, settings={"routing_table": table}))
+    assert of(out, A.UpdateFields)[0].fields == {"assignedById": 5}
+    assert [m.stage for m in of(out, A.MoveStage)] == ["metal.lead.handed_over"]
+    (obj,) = [c for c in of(out, A.CreateRecord) if c.entity == "metal.object"]
+    assert obj.fields["assignedById"] == 5  # the Object follows the table's manager
+
+
+def test_the_shared_mailbox_is_told_by_the_address_the_lead_came_to():
+    """Seed 001: «если лид пришёл с общей почты» — by the mailbox (``shared_mailboxes``),
+    not by who is responsible."""
+    settings = {"shared_mailboxes": ["Info@Metal.ru"]}
+    shared = lead(sourceId="EMAIL", sourceDescription="Письмо на info@metal.ru", assignedById=4)
+    kind = rules_routing.source_kind(shared, HEAD, settings["shared_mailboxes"])
+    assert kind is rules_routing.SourceKind.SHARED_MAILBOX
+    own = lead(sourceId="EMAIL", sourceDescription="ivanov@metal.ru", assignedById=HEAD)
+    kind = rules_routing.source_kind(own, HEAD, settings["shared_mailboxes"])
+    assert kind is rules_routing.SourceKind.PERSONAL_CHANNEL
+    # no address recorded, or no setting: the responsible decides as before
+    bare = lead(sourceId="EMAIL", assignedById=4)
+    kind = rules_routing.source_kind(bare, HEAD, settings["shared_mailboxes"])
+    assert kind is rules_routing.SourceKind.PERSONAL_CHANNEL
+    assert rules_routing.source_kind(shared, HEAD, []) is rules_routing.SourceKind.PERSONAL_CHANNEL
+    # the whole rule: a lead to the shared box with someone else responsible goes to the head
+    out = rules_routing.route_unprocessed(ctx("lead", shared, settings=settings))
+    assert of(out, A.UpdateFields)[0].fields == {"assignedById": HEAD}
+
+
 def test_routing_rows_by_position_match_the_responsible_read_with_the_lead():
     # the event path sees the responsible's position (user.get in the lead's batch) like the
     # route_lead robot does: a row for the head's position routes, another position does not

@@ -75,3 +75,24 @@ def test_after_an_outage_past_both_steps_only_the_move_happens():
     out = _fire(_start(), T0 + timedelta(days=20))
     assert [type(a) for a in out if not isinstance(a, A.Notify)] == [A.MoveStage, A.TimelineComment]
     assert all(n.user_ids == (5,) for n in only(out, A.Notify))
+
+
+def test_deferred_demand_texts_are_settings():
+    """Every text a client or an employee receives is a setting (issue #24)."""
+    from app.playbooks.metal import rules_deals
+
+    settings = {
+        **SETTINGS,
+        "deferred_reminder_1_text": "Проект «{title}»: сроки не сдвинулись?",
+        "resume_task_text": "Позвонить по «{title}»",
+    }
+    deal = {"title": "Склад", "stageId": rules_deals.DEFERRED, "assignedById": 4}
+    (start,) = rules_deals._start_cadence(ctx(STAGE_ENTERED, deal, settings, T0, entity="deal"))
+    rule = rules_deals.CADENCE.rule("f")
+    out = rule.decide(fired(start, deal, settings, start.due_at))
+    assert only(out, A.MessageClient)[0].text == "Проект «Склад»: сроки не сдвинулись?"
+    late = rule.decide(fired(start, deal, settings, T0 + timedelta(days=200)))
+    assert only(late, A.CreateTask)[0].title == "Позвонить по «Склад»"
+    # the defaults read as before
+    default = rules_deals.CADENCE.rule("f").decide(fired(start, deal, SETTINGS, start.due_at))
+    assert "Напоминаем о вашем проекте «Склад»" in only(default, A.MessageClient)[0].text

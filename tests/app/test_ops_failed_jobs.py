@@ -157,3 +157,15 @@ def test_a_job_whose_worker_was_killed_is_retried_not_failed(services, database_
     assert job.get_status() != "failed"
     assert job.id not in services.queue("events").failed_job_registry.get_job_ids()
     assert job.retries_left == 2  # one retry used, like any failure
+
+
+def test_a_record_still_locked_by_a_killed_worker_is_retried_not_failed(services):
+    """The record lock of a SIGKILLed worker lives LOCK_TIMEOUT (120 s): jobs on that record
+    meanwhile raise RecordBusy, which must be retried (the chaos run lost a conversion when
+    it was not)."""
+    job = enqueue(services, "events", "tests.support.flaky_jobs.record_busy", PORTAL_A)
+    _drain(services)
+    job.refresh()
+    assert job.get_status() == "scheduled"  # retried in 5 s
+    assert job.retries_left == 2
+    assert services.queue("events").failed_job_registry.count == 0

@@ -230,3 +230,30 @@ def test_a_rule_may_not_start_another_playbooks_timer():
         table, changes, record={}, related={}, settings={}, schema=Portal(), now=NOW
     )
     assert decision.error and "kitchens.sos" in decision.error and not decision.actions
+
+
+def test_the_admins_setting_picks_whose_names_the_shared_lead_stages_carry(make_services):
+    from app.installers.run import stage_names_from
+    from app.playbooks.settings import set_value
+
+    services = make_services()
+    with services.session.begin() as s:
+        assert stage_names_from(s, "m-names", ["metal", "kitchens"]) is None
+        set_value(s, "m-names", "kitchens", "shared_lead_stage_names", "yes")
+    with services.session() as s:
+        assert stage_names_from(s, "m-names", ["metal", "kitchens"]) == "kitchens"
+        assert stage_names_from(s, "m-names", ["metal"]) is None
+
+
+def test_only_an_intake_rule_acts_on_a_record_nobody_owns():
+    """A deal in the general pipeline is nobody's: ordinary rules leave it alone, the eshop
+    order intake (``takes_unowned``) may take it into its own pipeline; a record another
+    playbook owns stays out of reach of both."""
+    from app.rules.ownership import may_act
+
+    plain = Rule("r", "deal", on_created(), lambda ctx: [], playbook="eshop")
+    intake = Rule("i", "deal", on_created(), lambda ctx: [], playbook="eshop", takes_unowned=True)
+    assert not may_act(plain, NOBODY)
+    assert may_act(intake, NOBODY)
+    assert not may_act(intake, "metal") and not may_act(plain, "metal")
+    assert may_act(plain, "eshop") and may_act(intake, SHARED)

@@ -71,3 +71,30 @@ def test_without_a_read_the_playbook_zone_then_utc_apply():
     assert people.People({}, None).when(T0) == "01.12.2026 09:00"
     assert people.People({}, "-05:00").label() == "UTC-05:00"
     assert people.offset_of("2024-08-05T09:02:13+00:00") == "+00:00"
+
+
+def test_after_sync_reports_widgets_and_timers_show_names_and_portal_time(emulator, make_services):
+    """The issue's «#5» and UTC: after ``b24 sync`` the same reads give names and +03:00."""
+    from app.reports.labels import Labels
+    from app.timers import service
+    from app.web import create_app
+    from app.widgets._store import user_name
+
+    services = make_services(emulator_address=emulator.domain)
+    _client(services, emulator)
+    with services.session.begin() as s:
+        service.start_timer(s, M, kind="k.x", due_at=T0, record=("lead", 1), key="k1")
+    runner = create_app(services=services).test_cli_runner()
+    with services.session() as s:
+        assert Labels(s, M).person(5) == "#5"
+
+    synced = runner.invoke(args=["b24", "sync", "--portal", emulator.domain, "--entity", "lead"])
+    assert synced.exit_code == 0, synced.output
+    assert f"people: {len(emulator.portal.users)} names" in synced.output
+
+    with services.session() as s:
+        assert Labels(s, M).person(5) == "Дмитрий Соколов"
+        assert user_name(s, M, 2) == "Ольга Смирнова"
+    listed = runner.invoke(args=["b24", "timers", "list", "--portal", emulator.domain])
+    assert listed.exit_code == 0, listed.output
+    assert "2026-12-01T12:00:00+03:00" in listed.output

@@ -40,8 +40,10 @@ def session():
         _lead(s, M, 4, "CALL", None, "JUNK", "2026-11-06T10:00:00+00:00")
         _lead(s, M, 5, "WEB", "autumn", "CONVERTED", "2026-10-31T23:59:00+00:00")  # before
         _lead(s, "member-2", 6, "WEB", "autumn", "CONVERTED", "2026-11-03T10:00:00+00:00")
-        mirror.put(s, M, "deal", 10, {"id": 10, "leadId": 1, "stageId": "WON"}, at=NOV)
-        mirror.put(s, M, "deal", 11, {"id": 11, "leadId": 3, "stageId": "LOSE"}, at=NOV)
+        won = {"id": 10, "leadId": 1, "stageId": "WON", "opportunity": 120000}
+        mirror.put(s, M, "deal", 10, won, at=NOV)
+        lost = {"id": 11, "leadId": 3, "stageId": "LOSE", "opportunity": "30000.5|RUB"}
+        mirror.put(s, M, "deal", 11, lost, at=NOV)
         s.commit()
         yield s
 
@@ -49,11 +51,13 @@ def session():
 def test_counts_per_source_and_campaign(session):
     (table,) = reports.build("lead_sources", session, M, since=NOV, until=DEC)
     # WEB/autumn: leads 1,2,3 (5 is October, 6 another portal); converted 1,3 -> 66.7 %;
-    # won: deal 10 from lead 1. CALL: lead 4, nothing converted.
+    # won: deal 10 from lead 1. CALL: lead 4, nothing converted. Deal sums: both deals of
+    # WEB/autumn's leads (120 000 + 30 000.5); won revenue: the won one only.
     assert table.rows == (
-        ("WEB", "autumn", 3, 2, Decimal("66.7"), 1),
-        ("CALL", "—", 1, 0, Decimal("0.0"), 0),
+        ("WEB", "autumn", 3, 2, Decimal("66.7"), 1, 150000.5, 120000.0),
+        ("CALL", "—", 1, 0, Decimal("0.0"), 0, 0.0, 0.0),
     )
+    assert table.columns[-2:] == ("deals_sum", "won_revenue")
 
 
 def test_empty_portal(session):

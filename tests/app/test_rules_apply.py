@@ -160,3 +160,33 @@ def test_event_entity_names_match_what_the_portal_events_carry():
     assert event_entity(naming, "activity") == "activity"  # not a smart process
     assert event_entity(naming, "metal.object") == "dynamic:1220"
     assert event_entity(naming, "dynamic:1220") == "dynamic:1220"
+
+
+def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
+    """A 503 QUERY_LIMIT_EXCEEDED (or a token/access refusal) means the portal ran nothing:
+    the claims are released, so the retried job creates the record instead of leaving it
+    "uncertain" forever (found by bench/chaos.py: a conversion lost its deal)."""
+    from app.portal.errors import RateLimited, ServerError
+
+    acts = [A.CreateRecord("metal.object", {"UF_CRM_W": 12}, ref="o"), A.Notify((7,), "x")]
+
+    class Refusing(FakePortal):
+        error = RateLimited
+
+        def batch(self, cmd, halt=False):
+            raise self.error("QUERY_LIMIT_EXCEEDED")
+
+    with pytest.raises(RateLimited):
+        run(sessions, Refusing(), acts)
+    portal = FakePortal()
+    assert [o.status for o in run(sessions, portal, acts).outcomes] == [DONE, DONE]
+    assert portal.notes == [(7, "x")]
+
+    uncertain = Refusing()
+    uncertain.error = ServerError  # a 500 may have been applied: not repeated
+    with pytest.raises(ServerError):
+        run(sessions, uncertain, acts, cause="other")
+    assert [o.status for o in run(sessions, portal, acts, cause="other").outcomes] == [
+        UNCERTAIN,
+        UNCERTAIN,
+    ]

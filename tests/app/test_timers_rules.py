@@ -166,6 +166,27 @@ def test_store_visit_nurture_reminds_then_closes_a_month_later_with_a_contact():
     assert only(out, A.StartTimer) == []
 
 
+def test_each_nurture_touch_carries_its_own_text_reminders_then_offers():
+    """Seed 000: «В течение месяца клиенту приходят смс/письма – с напоминаниями и
+    возможными акциями» — a sequence of texts, each a setting."""
+    settings = defaults("furniture")
+    visited = {**FLEAD, "stageId": furniture.VISITED}
+    (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, settings, T0))
+    rule = furniture.NURTURE.rule("visit_nurture_fire")
+    texts = []
+    for _ in range(3):
+        out = rule.decide(fired(timer, visited, settings, timer.due_at))
+        texts.append(only(out, A.MessageClient)[0].text)
+        (timer,) = only(out, A.StartTimer)
+    assert texts == settings["reminder_texts"]
+    assert "спецпредложение" in texts[1]
+    # fewer texts than days: the last one repeats
+    short = {**settings, "reminder_texts": ["Ждём вас, {title}!"]}
+    (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, short, T0))
+    out = rule.decide(fired(timer, visited, short, T0 + timedelta(days=25)))
+    assert [m.text for m in only(out, A.MessageClient)] == [f"Ждём вас, {visited['title']}!"] * 3
+
+
 def test_nurture_after_an_outage_does_each_missed_step_once_in_order():
     visited = {**FLEAD, "stageId": furniture.VISITED}
     (timer,) = furniture.start_nurture(ctx(STAGE_ENTERED, visited, {}, T0))
@@ -285,3 +306,22 @@ def test_deferred_demand_cadence_on_the_engine_messages_twice_then_task_and_stag
         (90, ["MessageClient", "StartTimer"]),
         (120, ["CreateTask", "MoveStage"]),
     ]
+
+
+def test_a_lead_that_starts_with_its_manager_is_assigned_at_once_on_a_fresh_install():
+    """Seed 002: a lead with a specific manager — an answered call, or one typed in by hand
+    — reaches «Менеджер назначен» like one assigned later, with no SOS, even before
+    ``sos_pool_user_ids`` is configured."""
+    answered = {**LEAD, "sourceId": "CALL", "assignedById": 4, "createdBy": 1}
+    (move,) = kitchens.start_sos(ctx(CREATED, answered, {}, T0))
+    assert isinstance(move, A.MoveStage) and move.stage == kitchens.ASSIGNED
+    # a call still with the user that created it: nobody has answered it yet, SOS
+    ringing = {**answered, "assignedById": 1}
+    assert kitchens.start_sos(ctx(CREATED, ringing, {}, T0))[0].kind == "kitchens.sos"
+    # typed in by hand: the assignment rule moves it, the SOS stays off
+    manual = {**LEAD, "sourceId": "", "assignedById": 4, "createdBy": 4}
+    assert kitchens.start_sos(ctx(CREATED, manual, {}, T0)) == []
+    # a web form through the integration user: the SOS starts
+    form = {**LEAD, "sourceId": "WEBFORM", "assignedById": 1, "createdBy": 1}
+    (start,) = kitchens.start_sos(ctx(CREATED, form, {}, T0))
+    assert start.kind == "kitchens.sos"

@@ -16,7 +16,7 @@ import pytest
 from app.store import bookings, mirror
 from app.store.objects_index import ObjectMerge
 from app.web import create_app
-from tests.app._widgets_world import MEMBER, OBJECT_ETID, install, open_widget
+from tests.app._widgets_world import MEMBER, OBJECT_ETID, install, mirror_lead, open_widget
 from tests.support.live_app import live_app
 
 NODE = shutil.which("node")
@@ -84,6 +84,8 @@ def served(services):
     install(services, playbooks=("metal", "kitchens"))
     with services.session.begin() as s:
         set_value(s, MEMBER, "kitchens", "measurer_user_ids", [9])
+    for lead_id in (7, 8):  # bookings are only for leads this portal has (issue #20)
+        mirror_lead(services, MEMBER, lead_id)
     flask_app = create_app(services=services)
     with live_app(flask_app) as server:
         yield flask_app.test_client(), server.url

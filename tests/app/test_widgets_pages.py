@@ -232,7 +232,7 @@ def test_measurement_books_through_the_embedded_bearer_and_shows_the_booking(cli
 
 def test_measurement_warns_when_the_lead_is_not_ready(client, services):
     with services.session.begin() as s:
-        mirror.put(s, MEMBER, "lead", 12, {"title": "Кухня", "stageId": "NEW"})
+        mirror.put(s, MEMBER, "lead", 12, {"title": "Кухня", "stageId": "NEW", "sourceId": "CALL"})
     page = open_widget(client, "measurement", placement=LEAD_TAB, options={"ID": "12"}).get_data(
         as_text=True
     )

@@ -15,13 +15,13 @@ SCOPES = [
     "crm",
     "bizproc",
     "im",
-    "imopenlines",
-    "department",
     "user_brief",
     "userfieldconfig",
     "placement",
     "task",
-]
+    "imopenlines",
+    "department",
+]  # as app/devrun.py's APP_SCOPES: the b2b survey finds a manager's head by department
 
 
 def metal_world(tmp_path, redis_url):

@@ -97,3 +97,29 @@ def test_gaps_send_the_deal_back_and_every_stage_brings_its_task(world):
     (moved,) = titled(w, deal, "Проконтролировать оплату")
     assert moved["id"] == pay["id"]
     assert deadline(w, pay["id"]).date() == datetime(2026, 12, 24).date()
+
+
+def test_the_cold_sales_rep_report_counts_what_the_rep_created_on_the_portal(world):
+    import json
+
+    w = world
+    company = w.add(COMPANY, {"title": "Магазин у дома"}, user_id=REP)
+    contact = w.add(3, {"name": "Пётр", "companyId": company}, user_id=REP)
+    fields = {"title": "Магазин у дома", "categoryId": w.naming.category("b2b.cold"),
+              "stageId": w.stage("deal", "b2b.cold.new"), "assignedById": REP,
+              "companyId": company, "contactId": contact}  # fmt: skip
+    w.add(DEAL, fields, user_id=REP)
+    w.add(COMPANY, {"title": "Чужая компания"}, user_id=1)
+    w.settle()
+    result = w.app.test_cli_runner().invoke(
+        args=["b24", "report", "b2b_cold_reps", "--portal", w.member_id, "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    (table,) = json.loads(result.output)
+    rows = {r[0]: r[1:] for r in table["rows"]}
+    # names come from the cached portal directory when a job has read it, else #id
+    rep = rows.get("Мария Кузнецова") or rows.get(f"#{REP}")
+    admin = rows.get("Администратор") or rows.get("#1")
+    # the rep: one company, one contact, one cold deal with 3 of its 7 fields filled
+    assert rep == [1, 1, 1, "42.9"], rows
+    assert admin[:3] == [1, 0, 0]

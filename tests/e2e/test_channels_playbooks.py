@@ -238,3 +238,37 @@ def test_eshop_stage_limit_alert_goes_to_the_configured_chat(eshop):
     before = sent_summary(w)
     replay_everything(w)
     assert sent_summary(w) == before
+
+
+# -- b2b ------------------------------------------------------------------------------------
+@pytest.fixture
+def b2b(tmp_path, redis_url):
+    yield from portal_world(tmp_path, redis_url, playbooks=["b2b"], world_class=MetalWorld)
+
+
+def test_b2b_reorder_reminder_reaches_the_client_at_its_reorder_interval(b2b):
+    w = b2b
+    chain = w.naming.enum_id("UF_CRM_B2B_BUSINESS", "chain", entity="company")
+    company = w.add(4, {"title": "ООО Квартал", "fm": [{"typeId": "EMAIL", "value": "zakaz@kvartal.ru"}],
+                        w.uf("company", "UF_CRM_B2B_BUSINESS"): chain})  # fmt: skip
+    fields = {"title": "Первая поставка", "categoryId": w.naming.category("b2b.sales"),
+              "stageId": w.stage("deal", "b2b.sales.shipment"), "assignedById": 4,
+              "companyId": company}  # fmt: skip
+    first = w.add(DEAL, fields, user_id=4)
+    w.settle()
+    w.move(DEAL, first, "b2b.sales.won", "deal", user_id=4)
+    w.settle()
+    now = datetime.now(UTC)
+    fire_at(w, now + timedelta(days=20))
+    assert not w.sent("email")  # a chain reorders every 30 days
+    fire_at(w, now + timedelta(days=33))
+    (mail,) = w.sent("email")
+    assert mail["to"] == ["zakaz@kvartal.ru"] and mail["subject"] == "Пора пополнить запасы"
+    assert "прошло 30 дн." in mail["body"] and (mail["owner_type_id"], mail["owner_id"]) == (
+        2,
+        first,
+    )
+
+    before = sent_summary(w)
+    replay_everything(w)
+    assert sent_summary(w) == before

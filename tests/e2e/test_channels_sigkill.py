@@ -2,9 +2,12 @@
 
 A real ``python -m app.worker`` process takes the send job; the fake SMS.ru gateway has
 received the message and holds its answer; the worker is killed with SIGKILL. The row stays
-claimed (``sending``). Then every replay — the same event applied three more times, and the
-send job queued three more times and run by a new worker — leaves the gateway with exactly
-one message; the row ends ``uncertain`` and the lead's timeline says it may not have gone out.
+claimed (``sending``) and the dead job's Redis lease stays until it expires. Replays while
+the lease lives are no-ops (its owner might still be sending); once it has expired (deleted
+here instead of waiting ``LEASE_S``), a job knows the owner died: the row ends ``uncertain``
+and the lead's timeline says it may not have gone out. Every replay — the same event applied
+three more times, the send job queued three more times — leaves the gateway with exactly
+one message.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.channels.dispatch import enqueue_sends
+from app.channels.jobs import lease_key
 from tests.app._channels_world import M, channels_world
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +69,14 @@ def test_sigkill_during_a_send_never_sends_twice(world, tmp_path):
             proc.wait()
     world.sms.delay = 0
 
-    # replays: the same event applied again, and the send job queued again, three times each
+    # replays while the dead job's lease lives: nothing happens
+    for _ in range(3):
+        world.message(lid, "sms", "Ваш заказ в магазине", cause="event-1")
+        enqueue_sends(M, [row["id"]], world.services.redis)
+        world.work()
+    assert world.rows(lid)[0]["state"] == "sending"
+    # the lease expires (LEASE_S later): the next job finds the owner dead
+    assert world.services.redis.delete(lease_key(M, row["id"])) == 1
     for _ in range(3):
         world.message(lid, "sms", "Ваш заказ в магазине", cause="event-1")
         enqueue_sends(M, [row["id"]], world.services.redis)

@@ -147,3 +147,34 @@ def test_a_kitchens_timer_exists_only_for_kitchens_leads(world):
         sos = {t.record_id for t in s.query(Timer).filter(Timer.kind.like("kitchens.%")).all()}
     assert sos == {call}
     assert not sos & set(leads)
+
+
+def _open(w, code, placement, record_id):
+    (client_id,) = list(w.emu.portal.core.apps)
+    handler = next(p.handler for p in w.emu.portal.core.placements if p.handler.endswith(code))
+    body = {"placement": placement, "options": {"ID": str(record_id)}, "user_id": 1}
+    answer = w.emu.admin.post(f"apps/{client_id}/open", {**body, "url": handler})
+    assert answer["status"] == 200, answer["body"][:300]
+    return answer["body"]
+
+
+def quiet(body):
+    return "is not part of this tab" in body or "не относится к процессу" in body
+
+
+def test_tabs_answer_quietly_on_another_playbooks_record(world):
+    """A detail tab shows on every lead/deal (``placement.bind`` cannot limit it to a
+    pipeline: api-reference/widgets/crm/detail-tab.md, "OPTIONS When Registering via
+    placement.bind"); the page answers one quiet line for other playbooks' records."""
+    w = world
+    webform = w.lead_from("webform", title="Заявка", name="Олег", phone="+79110000301")
+    call = w.lead_from("call", title="Звонок", name="Анна", phone="+79110000302")
+    w.settle()
+    assert quiet(_open(w, "/measurement", "CRM_LEAD_DETAIL_TAB", webform))
+    assert not quiet(_open(w, "/measurement", "CRM_LEAD_DETAIL_TAB", call))
+    assert quiet(_open(w, "/lead_object", "CRM_LEAD_DETAIL_TAB", call))
+    assert not quiet(_open(w, "/lead_object", "CRM_LEAD_DETAIL_TAB", webform))
+    order = deal(w, "eshop.orders", "eshop.order.new", "Заказ №1002")
+    supply = deal(w, "b2b.sales", "b2b.sales.new", "Поставка")
+    assert quiet(_open(w, "/order_timing", "CRM_DEAL_DETAIL_TAB", supply))
+    assert not quiet(_open(w, "/order_timing", "CRM_DEAL_DETAIL_TAB", order))

@@ -20,7 +20,7 @@ CONSULTANT, ADMIN = 4, 5
 
 @pytest.fixture
 def world(tmp_path, redis_url):
-    settings = {"furniture": {"city_admins": {"Москва": ADMIN}}}
+    settings = {"furniture": {"city_admins": {"Москва": ADMIN}, "online_consultant_id": CONSULTANT}}
     yield from portal_world(
         tmp_path, redis_url, playbooks=["furniture"], world_class=MetalWorld, settings=settings
     )
@@ -142,3 +142,42 @@ def test_delivery_wins_three_days_after_the_delivery_date(world):
     fire_due_inline(w.services, ManualClock(now + timedelta(days=11)))
     w.settle()
     assert w.item(DEAL, did)["stageId"] == w.stage("deal", "furniture.deal.won")
+
+
+def test_a_contract_converts_the_lead_into_a_furniture_sales_deal(world):
+    """Seed 000: «Заключение договора» — the client is ready to order: a contact and a deal
+    in «Продажи мебели» (the portal's own conversion is not needed)."""
+    w = world
+    lid = w.lead_from("manual", title="Кухня Петровых", name="Ольга", phone="+79001234567",
+                      user_id=CONSULTANT)  # fmt: skip
+    w.settle()
+    w.move(LEAD, lid, "furniture.lead.contract", "lead", user_id=CONSULTANT)
+    w.settle()
+    deals = [d for d in w.items(DEAL) if int(d.get("leadId") or 0) == lid]
+    assert len(deals) == 1
+    assert int(deals[0]["categoryId"]) == w.naming.category("furniture.sales")
+    assert deals[0]["stageId"] == w.stage("deal", "furniture.deal.new")
+    assert int(deals[0].get("contactId") or 0) > 0
+
+
+def test_a_web_lead_goes_to_the_consultant_and_a_visitor_gets_the_months_texts(world):
+    """Seed 000: leads arriving by themselves belong to the online consultant; after a store
+    visit the client gets the month's reminders and offers, each its own text."""
+    w = world
+    from app.timers.clock import fire_due_inline
+    from app.timers.clocks import ManualClock
+
+    lid = w.lead_from("webform", title="Шкаф с сайта", phone="+79005554433")
+    w.settle()
+    assert int(w.item(LEAD, lid)["assignedById"]) == CONSULTANT
+    w.move(LEAD, lid, "furniture.lead.visited", "lead", user_id=CONSULTANT)
+    w.settle()
+    now = datetime.now(UTC)
+    fire_due_inline(w.services, ManualClock(now + timedelta(days=4)))
+    w.settle()
+    first = [c for c in w.comments("lead", lid) if c.startswith("[sms]")]
+    assert len(first) == 1 and "Спасибо, что заглянули" in first[0]
+    fire_due_inline(w.services, ManualClock(now + timedelta(days=11)))
+    w.settle()
+    sms = [c for c in w.comments("lead", lid) if c.startswith("[sms]")]
+    assert len(sms) == 2 and sum("спецпредложение" in c for c in sms) == 1

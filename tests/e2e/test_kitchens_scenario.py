@@ -156,7 +156,13 @@ def test_seed_flow_from_call_to_agreement(world):
     assert float(card["opportunity"]) == 400000
     assert any("ABC-квалификация: класс B" in c for c in w.comments("lead", lid))
 
-    # 5. catalogue and proposal sent: the follow-up task
+    # 5. the catalogue cannot go out without the client's e-mail: back, the manager told;
+    #    with the e-mail filled, catalogue and proposal sent: the follow-up task
+    move(w, lid, "kitchens.lead.proposal")
+    assert stage(w, lid) == w.stage("lead", "kitchens.lead.qualified")
+    assert any("«E-mail клиента»" in n and "по e-mail" in n for n in w.notifications(MANAGER))
+    email = {"typeId": "EMAIL", "valueType": "WORK", "value": "anna@example.ru"}
+    update(w, lid, fm=[email])
     move(w, lid, "kitchens.lead.proposal")
     assert stage(w, lid) == w.stage("lead", "kitchens.lead.proposal")
     assert [t for t in tasks(w, lid) if t["title"].startswith("Перезвонить клиенту по КП")]
@@ -175,7 +181,7 @@ def test_seed_flow_from_call_to_agreement(world):
     }
     made = api(w, "post", "bookings", body)
     assert made.status_code == 201
-    other = w.lead_from("manual", title="Другой", user_id=MANAGER)
+    other = w.lead_from("manual", title="Другой", user_id=MANAGER, email="other@example.ru")
     w.settle()  # typed in by a manager: it is hers, «Менеджер назначен» at once
     assert int(lead(w, other)["assignedById"]) == MANAGER
     assert stage(w, other) == w.stage("lead", "kitchens.lead.assigned")
@@ -249,6 +255,12 @@ def test_seed_flow_from_call_to_agreement(world):
     assert [t["id"] for t in tasks(w, lid) if t["title"].startswith("Замер:")] == [
         measurer[0]["id"]
     ]
+    # an hour before the (new) visit the measurer is reminded to call the client, once:
+    # the first time's reminder found the visit moved and said nothing
+    fire_due_inline(w.services, ManualClock(again_to - timedelta(minutes=59)))
+    w.settle()
+    calls = [n for n in w.notifications(MEASURER) if n.startswith("Через час замер")]
+    assert len(calls) == 1 and told in calls[0] and "+79123456789" in calls[0]
 
     # 8b. the measurer closes the visit task through REST (ONTASKUPDATE): the manager's
     # final proposal appears, once — the event replayed by the portal changes nothing
@@ -269,6 +281,15 @@ def test_seed_flow_from_call_to_agreement(world):
     w.settle()
     assert len([t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]) == 1
 
+    # 8c. the manager closes the final proposal with no outcome on the lead: it comes back,
+    #     and the manager is told it closes only with agreement, refusal or a pause
+    (final_task,) = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    w.rest("tasks.task.update", {"taskId": final_task["id"], "fields": {"STATUS": 5}})
+    w.settle()
+    finals = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
+    assert len(finals) == 2
+    assert any("закрыта без результата" in n for n in w.notifications(MANAGER))
+
     # 9. agreed: a contact and a deal with the lead's fields
     move(w, lid, "kitchens.lead.agreed")
     deals = [d for d in w.items(2) if int(d.get("leadId") or 0) == lid]
@@ -287,7 +308,7 @@ def test_a_cancelled_booking_sets_the_visit_task_aside(world):
     measurer's task is deferred («Отложена») — not completed, so no final proposal."""
     w = world
     opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
-    lid = w.lead_from("manual", title="Кухня", user_id=MANAGER)
+    lid = w.lead_from("manual", title="Кухня", user_id=MANAGER, email="kitchen@example.ru")
     w.settle()
     basics = {
         "UF_CRM_KT_BUDGET": 300000,

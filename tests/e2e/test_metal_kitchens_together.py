@@ -53,7 +53,9 @@ def test_a_kitchens_lead_is_converted_once_by_kitchens(world):
     w = world
     uf = lambda code: w.uf("lead", code)  # noqa: E731
     opt = lambda code, o: w.naming.enum_id(code, o, entity="lead")  # noqa: E731
-    lid = w.lead_from("manual", title="Кухня", name="Анна", user_id=MANAGER)
+    lid = w.lead_from(
+        "manual", title="Кухня", name="Анна", user_id=MANAGER, email="anna@example.ru"
+    )
     w.settle()
     answers = {
         uf("UF_CRM_KT_BUDGET"): 400000,

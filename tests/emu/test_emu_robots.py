@@ -256,3 +256,23 @@ def test_placement_respects_filter_and_required_properties(emulator, installed_a
     )
     assert resp.status_code == 400 and "amount" in resp.json()["detail"]  # Required, no default
     assert emulator.portal.core.robot_placements == []
+
+
+def test_activity_log_is_for_admins_and_issued_tokens_only(emulator):
+    """api-reference/bizproc/bizproc-activity/bizproc-activity-log.md: "who can execute the
+    method: administrator"; the app proves a robot call's event_token with it, so a token
+    the portal never issued must be refused."""
+    import requests
+
+    app = emulator.register_app()
+    emulator.admin.post(f"apps/{app['client_id']}/install", {})
+    admin = emulator.admin.post(f"apps/{app['client_id']}/tokens", {"user_id": 1})
+    manager = emulator.admin.post(f"apps/{app['client_id']}/tokens", {"user_id": 3})
+
+    def log(token, event_token):
+        body = {"auth": token, "event_token": event_token, "log_message": "x"}
+        return requests.post(f"{emulator.rest_url}bizproc.activity.log", json=body, timeout=10)
+
+    forged = log(admin["access_token"], "wf.1|A1|forged.sig")
+    assert forged.status_code == 403 and forged.json()["error"] == "ACCESS_DENIED"
+    assert log(manager["access_token"], "wf.1|A1|forged.sig").status_code == 403

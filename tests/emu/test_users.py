@@ -113,3 +113,13 @@ def test_user_current_accepts_any_user_scope_over_http(emulator):
     crm_only = emulator.webhook_url(user_id=1, scopes=["crm"])
     denied = requests.post(f"{crm_only}user.current", json={}, timeout=10)
     assert denied.json()["error"] == "insufficient_scope"
+
+
+def test_user_get_select_returns_only_the_named_fields(portal):
+    """api-reference/user/user-get.md: ``select`` names the fields to return (``*`` all,
+    ``UF_*`` the custom ones); names that do not exist are skipped without an error."""
+    rows = call(portal, "user.get", {"select": ["ID", "NAME", "TIME_ZONE", "NOPE"]}).result
+    assert rows[1] == {"ID": "3", "NAME": "John", "TIME_ZONE": ""}
+    custom = call(portal, "user.get", {"select": ["ID", "UF_*"], "FILTER": {"ID": 3}}).result
+    assert custom == [{"ID": "3", "UF_DEPARTMENT": [3], "UF_EMPLOYMENT_DATE": ""}]
+    assert "EMAIL" in call(portal, "user.get", {"select": ["*"]}).result[0]

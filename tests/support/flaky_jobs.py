@@ -15,3 +15,10 @@ def needs_file(member_id: str, path: str) -> str:
     if not target.is_file():
         raise RuntimeError(f"{target.name} is missing for {member_id}")
     return target.read_text()
+
+
+def record_busy(member_id: str) -> None:
+    """Fail like process_change does when a killed worker still holds the record's lock."""
+    from app.sync.process import RecordBusy
+
+    raise RecordBusy(f"lead 2 of {member_id}")

@@ -81,3 +81,30 @@ def test_an_unresolved_placeholder_refuses_naming_it():
 def test_render_reports_every_missing_name_once():
     text, missing = render("{a} {b} {a} {c}", {"b": 2})
     assert text == "{a} 2 {a} {c}" and missing == ["a", "a", "c"]
+
+
+def test_sms_gateway_outcomes_against_the_fake_provider():
+    """SMS.ru answers (https://sms.ru/api/send): accepted → sms_id; wrong key or a blocked
+    number → Rejected (not sent); HTTP 5xx → Transient; a bad URL → Rejected, nothing sent."""
+    import pytest
+
+    from app.channels import smsru
+    from tests.support.fake_smsru import FakeSmsRu
+
+    fake = FakeSmsRu("k")
+    try:
+        gw = smsru.Gateway("k", "SHOP", fake.url, timeout=5)
+        assert gw.send("+79123456789", "Привет") == fake.received[0]["sms_id"]
+        with pytest.raises(smsru.Rejected, match="200"):
+            smsru.Gateway("wrong", "", fake.url).send("+79123456789", "x")
+        fake.blocked.add("79000000000")
+        with pytest.raises(smsru.Rejected, match="207"):
+            gw.send("+79000000000", "x")
+        fake.fail_next = 1
+        with pytest.raises(smsru.Transient, match="503"):
+            gw.send("+79123456789", "x")
+        with pytest.raises(smsru.Rejected, match="invalid"):
+            smsru.Gateway("k", "", "not a url").send("+79123456789", "x")
+        assert [r["msg"] for r in fake.received] == ["Привет"]
+    finally:
+        fake.stop()

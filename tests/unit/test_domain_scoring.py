@@ -191,3 +191,26 @@ def test_calibrate_with_too_little_data():
 
 def test_default_data_round_trips_through_settings_format():
     assert model_from_dict(DEFAULT_MODEL_DATA) == DEFAULT_MODEL
+
+
+def test_free_text_answers_score_like_the_options_they_name():
+    """Seed 002: the apron, appliances and countertop are typed in by hand («какой фартук,
+    чья техника»); the ABC score reads them too, not only exact list values."""
+    from app.domain.scoring import score as score_answers
+
+    typed = {
+        "countertop": "Столешница из искусственного камня",
+        "apron": "да, стеклянный? нет — стекло, скинали",
+        "appliances": "техника наша, встраиваем полностью",
+    }
+    exact = {
+        "countertop": "Искусственный камень",
+        "apron": "Стекло",
+        "appliances": "Наша, полностью",
+    }
+    got, want = score_answers(typed), score_answers(exact)
+    assert got.coefficients == want.coefficients
+    assert not [n for n in got.notes if "неизвестный вариант" in n]
+    # text naming nothing the model knows is still reported, not guessed
+    odd = score_answers({"apron": "пока не решили"})
+    assert any("неизвестный вариант «пока не решили»" in n for n in odd.notes)

@@ -155,3 +155,26 @@ def test_chunks_keep_rows_whole_within_fifty_commands():
     groups = commands.chunks(steps)
     assert all(sum(commands.size(s) for s in g) <= 50 for g in groups)
     assert [s.number for g in groups for s in g] == list(range(2, 40))
+
+
+def test_the_sheet_is_read_from_its_first_filled_row_and_a_non_xlsx_is_refused(tmp_path):
+    from openpyxl import Workbook
+
+    from app.importer import sheet
+
+    book = Workbook()
+    ws = book.active
+    ws.append([])
+    ws.append(["Компания", "Телефон"])  # the header on row 2, as people leave a title row
+    ws.append(["Ромашка", "89123456789"])
+    ws.append([None, None])
+    ws.append(["Лютик", None])
+    book.save(tmp_path / "c.xlsx")
+    headers, rows = sheet.read(tmp_path / "c.xlsx")
+    assert headers == ["Компания", "Телефон"]
+    assert [(n, c[0]) for n, c in rows] == [(3, "Ромашка"), (4, None), (5, "Лютик")]
+    (tmp_path / "c.csv").write_text("Компания;Телефон\n")
+    with pytest.raises(sheet.SheetError, match="not a readable .xlsx"):
+        sheet.read(tmp_path / "c.csv")
+    with pytest.raises(sheet.SheetError, match="no sheet"):
+        sheet.read(tmp_path / "c.xlsx", "Лист9")

@@ -66,6 +66,12 @@ FIELDS = (
         "integer",
         t("Интервал дозаказа, дней", "Reorder interval, days"),
     ),
+    FieldSpec(
+        "UF_CRM_B2B_REORDER_CALC",
+        "company",
+        "integer",
+        t("Интервал дозаказа (расчёт), дней", "Reorder interval (computed), days"),
+    ),
     FieldSpec("UF_CRM_B2B_SAMPLE_PHOTO", "deal", "file", t("Фото образца", "Sample photo")),
     FieldSpec(
         "UF_CRM_B2B_DEFERRAL_DAYS",
@@ -163,26 +169,67 @@ PLAYBOOK = Playbook(
             t("Интервал дозаказа по типу бизнеса", "Reorder interval per business type"),
         ),
         SettingSpec(
+            "reorder_geo_factors",
+            "table",
+            {},
+            t("Интервал дозаказа: поправка по географии", "Reorder interval: geography factors"),
+        ),
+        SettingSpec(
+            "reorder_audience_factors",
+            "table",
+            {},
+            t("Интервал дозаказа: поправка по аудитории", "Reorder interval: audience factors"),
+        ),
+        SettingSpec(
             "default_followup_hours",
             "hours",
             24,
             t("Задача-продолжение через, ч", "Default follow-up, hours"),
         ),
         SettingSpec(
+            "no_next_step_text",
+            "str",
+            "Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» "
+            "— уточните его или запланируйте своё.",
+            t("Текст: сделка без следующего шага", "Text: deal without a next step"),
+        ),
+        SettingSpec(
+            "next_step_required_text",
+            "str",
+            "Сделка «{title}» не переведена дальше: нет запланированного дела (следующего "
+            "шага). Запланируйте звонок, встречу или задачу и переведите сделку снова.",
+            t("Нет следующего шага: текст", "No next step: text"),
+        ),
+        SettingSpec(
             "nps_delay_days", "days", 3, t("Опрос NPS через, дней", "NPS survey after, days")
         ),
         SettingSpec(
-            "nps_survey_text",
-            "str",
-            "Спасибо за первый заказ «{title}»! Оцените, пожалуйста, от 0 до 10: доставку, "
-            "упаковку и срок годности товара, и насколько вероятно, что вы порекомендуете нас.",
-            t("Опрос NPS: текст клиенту", "NPS survey: text to the client"),
+            "nps_link_days",
+            "days",
+            14,
+            t("Ссылка на опрос действует, дней", "Survey link valid, days"),
         ),
         SettingSpec(
-            "nps_todo_text",
+            "nps_channel", "str", "email", t("Канал опроса (email/sms/messenger)", "Survey channel")
+        ),
+        SettingSpec(
+            "nps_subject",
             "str",
-            "Опрос после первой поставки «{title}»: записать оценки клиента в поля NPS",
-            t("Опрос NPS: дело менеджеру", "NPS survey: to-do for the manager"),
+            "Оцените, пожалуйста, первую поставку",
+            t("Тема сообщения с опросом", "Survey message subject"),
+        ),
+        SettingSpec(
+            "nps_text",
+            "str",
+            "Спасибо за первый заказ! Оцените, пожалуйста, доставку, упаковку и сроки годности "
+            "— это займёт минуту: {url}",
+            t("Текст сообщения с опросом ({url}, {title})", "Survey message text"),
+        ),
+        SettingSpec(
+            "nps_low_score",
+            "int",
+            6,
+            t("Низкая оценка: не выше (задача руководителю)", "Low score: at most"),
         ),
         SettingSpec(
             "stage_checklists",

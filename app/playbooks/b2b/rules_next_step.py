@@ -22,6 +22,10 @@ from app.timers.calendars import work_calendar
 
 DEAL_TYPE = "2"
 TODO_TITLE = "Следующий шаг по сделке «{title}»"
+NO_STEP_TEXT = (
+    "Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» — "
+    "уточните его или запланируйте своё."
+)
 
 
 def _open_b2b_deal(ctx: RuleContext) -> dict | None:
@@ -64,10 +68,8 @@ def follow_up(
     hours = timedelta(hours=float(settings.get("default_followup_hours") or 24))
     # clock hours (24 = "tomorrow"), moved into working time when they end at night/weekend
     due = work_calendar(settings).next_working_moment(now + hours)
-    text = (
-        f"Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» — "
-        "уточните его или запланируйте своё."
-    )
+    template = str(settings.get("no_next_step_text") or "").strip() or NO_STEP_TEXT
+    text = template.replace("{title}", str(title))
     return [
         A.Notify((int(who),), text, key="told"),
         A.CreateTodo(

@@ -1,59 +1,55 @@
-"""B2B (seed 003: «после первого заказа покупателям приходил опрос» about delivery,
-packaging and shelf life): the satisfaction survey after the first delivery.
+"""B2B satisfaction survey (seed 003): after the first order the client is asked to rate the
+delivery, the packaging and the shelf life (0–10) and may leave a comment.
 
-``nps_delay_days`` (default 3) after a deal reaches «Первая поставка», if it is still won,
-the client gets the survey text (setting ``nps_survey_text``) and the responsible a to-do
-to record the answers in the deal's NPS fields (``nps_todo_text``). Texts take ``{title}``.
+* A deal entering «Первая поставка» (the first order delivered) starts a timer of
+  ``nps_delay_days``;
+* when it fires, the client gets a message (``nps_channel``; the client channels send it)
+  with a signed, single-use link to the survey page the app serves (``app.nps``), valid
+  ``nps_link_days``. The texts are settings with ``{title}`` and ``{url}``.
+
+Answers come back through the page; ``app.jobs.nps.record_nps`` writes them to the deal and
+the contact and gives the manager's head a task when a score is low (``nps_low_score``).
+A win the stage gate sends back starts nothing.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from app.nps.link import NPS_LINK
+from app.playbooks.b2b.rules_stage_gate import blocked
 from app.rules import actions as A
-from app.rules.model import (
-    RESPONSIBLE_FIELD,
-    STAGE_FIELD,
-    Rule,
-    RuleContext,
-    on_stage_entered,
-    on_timer,
-)
+from app.rules.model import Rule, RuleContext, on_stage_entered, on_timer
 from app.timers import handlers
-from app.timers.calendars import work_calendar
-from app.timers.steps import render
 
 FIRST_DELIVERY = "b2b.sales.won"
-KIND = "b2b.nps"
-handlers.register_kind(KIND)
+TIMER = "b2b.nps_survey"
+handlers.register_kind(TIMER)
 
 
 def start_survey(ctx: RuleContext) -> list[A.Action]:
-    days = float(ctx.settings.get("nps_delay_days") or 3)
-    record = ("deal", ctx.change.record_id)
-    payload = {"stage": FIRST_DELIVERY}
-    due = ctx.now + timedelta(days=days)
-    return [A.StartTimer(KIND, due, record, payload, "stage_left", key="nps")]
-
-
-def survey(ctx: RuleContext) -> list[A.Action]:
-    record = ctx.record or {}
-    if record.get(STAGE_FIELD) != FIRST_DELIVERY:
+    if blocked(ctx):
         return []
-    rid = ctx.change.record_id
-    out: list[A.Action] = []
-    text = render(str(ctx.settings.get("nps_survey_text") or ""), ctx).strip()
-    if text:
-        out.append(A.MessageClient("email", ("deal", rid), "Как прошла поставка?", text, key="nps"))
-    todo = render(str(ctx.settings.get("nps_todo_text") or ""), ctx).strip()
-    who = record.get(RESPONSIBLE_FIELD)
-    if todo and who:
-        due = work_calendar(ctx.settings).next_working_moment(ctx.now + timedelta(days=1))
-        out.append(A.CreateTodo(("deal", rid), todo, due, responsible_id=int(who), key="nps_todo"))
-    return out
+    days = float(ctx.settings.get("nps_delay_days") or 0)
+    due = ctx.now + timedelta(days=days)
+    return [A.StartTimer(TIMER, due, ("deal", ctx.change.record_id), key="nps")]
+
+
+def send_survey(ctx: RuleContext) -> list[A.Action]:
+    link = ctx.related.get(NPS_LINK)
+    if not link or ctx.record is None:
+        return []
+    values = {"title": ctx.record.get("title") or "", "url": link["url"]}
+    subject = str(ctx.settings.get("nps_subject") or "").format(**values)
+    text = str(ctx.settings.get("nps_text") or "{url}").format(**values)
+    if link["url"] not in text:
+        text = f"{text}\n{link['url']}"  # a text without {url} still carries the link
+    channel = str(ctx.settings.get("nps_channel") or "email")
+    return [A.MessageClient(channel, ("deal", ctx.change.record_id), subject, text, key="survey")]
 
 
 RULES = [
-    Rule("nps_start", "deal", on_stage_entered(FIRST_DELIVERY), start_survey),
-    Rule("nps_survey", "deal", on_timer(KIND), survey),
-]
+    Rule("nps_after_first_order", "deal", on_stage_entered(FIRST_DELIVERY), start_survey,
+         needs=("company",)),
+    Rule("nps_send_survey", "deal", on_timer(TIMER), send_survey, needs=(NPS_LINK,)),
+]  # fmt: skip

@@ -39,6 +39,13 @@ SEGMENTS = (
     Option("lapsed", t("Уснувший", "Lapsed"), 40),
 )
 
+PAYMENT_STATES = (
+    Option("unpaid", t("Не оплачен", "Unpaid"), 10),
+    Option("partial", t("Оплачен частично", "Partly paid"), 20),
+    Option("paid", t("Оплачен", "Paid"), 30),
+    Option("overdue", t("Просрочен", "Overdue"), 40),
+)
+
 FIELDS = (
     FieldSpec("UF_CRM_ES_ADDRESS", "deal", "string", t("Адрес доставки", "Delivery address")),
     FieldSpec("UF_CRM_ES_DELIVERY_DATE", "deal", "date", t("Дата доставки", "Delivery date")),
@@ -64,6 +71,11 @@ FIELDS = (
         "enumeration",
         t("Причина отказа", "Refusal reason"),
         options=REFUSALS,
+    ),
+    FieldSpec("UF_CRM_ES_PAID", "deal", "double", t("Оплачено, ₽", "Paid")),
+    FieldSpec("UF_CRM_ES_PAY_DUE", "deal", "date", t("Оплатить до", "Pay by")),
+    FieldSpec(
+        "UF_CRM_ES_PAYMENT", "deal", "enumeration", t("Оплата", "Payment"), options=PAYMENT_STATES
     ),
     FieldSpec(
         "UF_CRM_ES_RETURNING", "deal", "boolean", t("Повторный покупатель", "Returning buyer")
@@ -102,17 +114,64 @@ PLAYBOOK = Playbook(
     ),
     settings=(
         SettingSpec(
+            "open_line_sources",
+            "table",
+            ["OPENLINE"],
+            t("Источники открытых линий (заказы из мессенджеров)", "Open-line sources"),
+        ),
+        SettingSpec(
             "stage_limits_hours",
             "table",
             {"eshop.order.new": 2, "eshop.order.confirmed": 24, "eshop.order.assembling": 24},
             t("Лимит на стадии, ч", "Stage limits, hours"),
         ),
+        SettingSpec(
+            "stage_limit_text",
+            "str",
+            "Заказ «{title}» на стадии «{stage}» дольше {hours} ч",
+            t("Текст РОП о превышении лимита стадии", "Stage limit exceeded: text"),
+        ),
         SettingSpec("alert_chat_id", "str", "", t("Чат для уведомлений", "Alert chat id")),
+        SettingSpec(
+            "order_sources",
+            "table",
+            ["STORE"],
+            t(
+                "Источники заказов (в «Заказы интернет-магазина»)",
+                "Order sources (routed into the orders pipeline)",
+            ),
+        ),
+        SettingSpec(
+            "refusal_required_text",
+            "str",
+            "Заказ «{title}» не отменён: не указана «Причина отказа». Заполните причину и "
+            "отмените заказ снова.",
+            t("Текст: отмена без причины", "Text: cancelled without a reason"),
+        ),
         SettingSpec(
             "active_window_days", "days", 90, t("Активный: заказ за, дней", "Active window, days")
         ),
         SettingSpec(
             "lapsed_after_days", "days", 180, t("Уснувший после, дней", "Lapsed after, days")
+        ),
+        SettingSpec(
+            "payment_received_text",
+            "str",
+            "По заказу «{title}» получена оплата: {paid} из {sum} ₽ ({state}).",
+            t("Текст об оплате", "Payment received text"),
+        ),
+        SettingSpec(
+            "payment_overdue_text",
+            "str",
+            "Заказ «{title}» не оплачен к сроку {due}: оплачено {paid} из {sum} ₽.",
+            t("Текст о просроченной оплате", "Payment overdue text"),
+        ),
+        SettingSpec(
+            "lapsed_todo_text",
+            "str",
+            "Клиент «{name}» уснул: давно нет заказов. Позвоните и предложите вернуться "
+            "(персональная скидка, новинки).",
+            t("Дело по уснувшему клиенту", "To-do for a lapsed client"),
         ),
         SettingSpec(
             "stage_hints",

@@ -14,7 +14,8 @@ pipeline count; a *purchase* is an order that reached «Получен».
   the last within the active window), «Повторный» (two or more, the last older than
   that), «Уснувший» (the last purchase older than ``lapsed_after_days``). Segments change
   with time too: a durable timer on the contact re-checks it when the last purchase
-  crosses the next boundary.
+  crosses the next boundary. A client who becomes «Уснувший» gives the contact's
+  responsible a to-do to bring them back (``lapsed_todo_text``).
 
 Orders of other pipelines and contacts without eshop orders are left alone.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 from app.rules import actions as A
 from app.rules.model import (
+    RESPONSIBLE_FIELD,
     STAGE_FIELD,
     Rule,
     RuleContext,
@@ -38,6 +40,8 @@ from app.rules.model import (
 )
 from app.store.mirror import parse_time
 from app.sync.fetch import CLIENT_DEALS, CONTACT_DEALS
+from app.timers.calendars import work_calendar
+from app.timers.steps import render
 
 PREFIX = "eshop.order."
 RECEIVED = "eshop.order.received"
@@ -140,6 +144,8 @@ def client_update(
     out: list[A.Action] = []
     if changed:
         out.append(A.UpdateFields("contact", contact_id, changed, key="client"))
+    if SEGMENT in changed and _code == "lapsed":
+        out += lapsed_todo(ctx, contact_id, contact)
     if replace_timer:
         out.append(A.CancelTimer(RECHECK, ("contact", contact_id), key="recheck:cancel"))
     if next_change is not None:
@@ -153,6 +159,24 @@ def client_update(
             )
         )
     return out
+
+
+def lapsed_todo(
+    ctx: RuleContext, contact_id: int, contact: Mapping[str, Any] | None
+) -> list[A.Action]:
+    """The client just became «Уснувший»: a to-do for the contact's responsible to bring
+    them back (setting ``lapsed_todo_text``, ``{name}``; nothing without a responsible)."""
+    card = contact or {}
+    who = card.get(RESPONSIBLE_FIELD)
+    text = str(ctx.settings.get("lapsed_todo_text") or "").strip()
+    if not who or not text:
+        return []
+    name = " ".join(str(card.get(k) or "") for k in ("name", "lastName")).strip()
+    title = render(text, ctx, name=name or f"#{contact_id}")
+    due = work_calendar(ctx.settings).next_working_moment(ctx.now + timedelta(days=1))
+    return [
+        A.CreateTodo(("contact", contact_id), title, due, responsible_id=int(who), key="lapsed")
+    ]
 
 
 def client_fields(

@@ -51,7 +51,8 @@ def over_limit(ctx: RuleContext) -> list[A.Action]:
     payload = ctx.change.detail.get("payload") or {}
     stage = payload.get("stage", "")
     label = STAGE_NAMES.get(stage, stage)
-    text = render(MESSAGE, ctx, stage=label, hours=payload.get("hours"))
+    template = str(ctx.settings.get("stage_limit_text") or "").strip() or MESSAGE
+    text = render(template, ctx, stage=label, hours=payload.get("hours"))
     return [A.ChatMessage(chat, text, tuple(users))]
 
 

@@ -75,6 +75,25 @@ FIELDS = (
     ),
 )
 
+# Reclamations (seed 000: «выделили две воронки: продажи и рекламации»): the sale it is
+# about, and why a rejected one was rejected (rules_reclamations)
+FIELDS = (
+    *FIELDS,
+    FieldSpec(
+        "UF_CRM_FR_ORIGINAL_DEAL",
+        "deal",
+        "crm",
+        t("Исходная сделка (продажа)", "Original sale"),
+        settings={"DEAL": "Y"},
+    ),
+    FieldSpec(
+        "UF_CRM_FR_RECL_REASON",
+        "deal",
+        "string",
+        t("Причина отклонения рекламации", "Reclamation rejection reason"),
+    ),
+)
+
 LEAD_STAGES = (
     stage("furniture.lead.new", "NEW", "Новый лид", "New", color=BLUE),
     stage(
@@ -169,6 +188,20 @@ PLAYBOOK = Playbook(
             t("Текст администратору при передаче", "Text to the store administrator"),
         ),
         SettingSpec(
+            "no_admin_text",
+            "str",
+            "Лид «{title}»: нет администратора магазина для города «{city}» — передайте лид "
+            "вручную или дополните таблицу городов.",
+            t("Текст: нет администратора для города", "Text: no store administrator"),
+        ),
+        SettingSpec(
+            "refusal_required_text",
+            "str",
+            "{record} «{title}» не закрыт как {stage}: не указана «Причина отказа». Заполните "
+            "причину и закройте снова.",
+            t("Текст: закрытие без причины отказа", "Text: closed without a reason"),
+        ),
+        SettingSpec(
             "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
         ),
         SettingSpec(
@@ -185,6 +218,28 @@ PLAYBOOK = Playbook(
             "table",
             [3, 10, 20],
             t("Напоминания, дни", "Reminder cadence, days"),
+        ),
+        SettingSpec(
+            "reminder_texts",
+            "table",
+            [
+                "Спасибо, что заглянули в наш магазин! Подобранная вами мебель ждёт вас — "
+                "приходите, поможем с выбором.",
+                "Для вас действует спецпредложение: скидка на сборку и доставку при заказе в "
+                "этом месяце. Ждём вас в магазине!",
+                "Напоминаем: условия спецпредложения действуют до конца месяца. Будем рады "
+                "видеть вас снова!",
+            ],
+            t("Тексты напоминаний и акций (по порядку)", "Reminder and offer texts, in order"),
+        ),
+        SettingSpec(
+            "online_consultant_id",
+            "int",
+            0,
+            t(
+                "Онлайн-консультант (ID): лиды из чата, форм и почты",
+                "Online consultant id: leads from chat, forms and mail",
+            ),
         ),
         SettingSpec(
             "sms_before_due_days", "days", 7, t("SMS до срока, дней", "SMS before due date, days")
@@ -233,6 +288,30 @@ PLAYBOOK = Playbook(
             "bool",
             False,
             t("Эскалация в рабочих часах", "Escalation counts working hours"),
+        ),
+        SettingSpec(
+            "reclamation_stages",
+            "table",
+            {
+                "furniture.reclamation.received": {"hours": 24, "owner": 0},
+                "furniture.reclamation.review": {"hours": 72, "owner": 0},
+            },
+            t("Рекламации: срок (ч) и ответственный по стадиям", "Reclamations: hours and owner"),
+        ),
+        SettingSpec(
+            "reclamation_received_text",
+            "str",
+            "Мы получили вашу рекламацию №{id} и рассмотрим её в ближайшее время.",
+            t("Клиенту: рекламация получена", "Client: reclamation received"),
+        ),
+        SettingSpec(
+            "reclamation_resolved_text",
+            "str",
+            "Ваша рекламация №{id} решена. Спасибо за терпение!",
+            t("Клиенту: рекламация решена", "Client: reclamation resolved"),
+        ),
+        SettingSpec(
+            "reclamation_channel", "str", "sms", t("Канал сообщений о рекламации", "Channel")
         ),
         *role_settings(),
         *calendar_settings(),

@@ -57,10 +57,11 @@ def hand_off(ctx: RuleContext) -> list[A.Action]:
     admin = store_admin(ctx.settings, record.get(CITY))
     current = record.get(RESPONSIBLE_FIELD)
     if admin is None:
-        text = (
-            f"Лид «{record.get('title') or rid}»: нет администратора магазина для города "
-            f"«{record.get(CITY)}» — передайте лид вручную или дополните таблицу городов."
-        )
+        text = render(
+            str(ctx.settings.get("no_admin_text") or ""), ctx, city=record.get(CITY)
+        ).strip()
+        if not text:
+            return []
         out: list[A.Action] = [A.TimelineComment("lead", rid, text, key="no_admin")]
         if current:
             out.append(A.Notify((int(current),), text, key="no_admin"))

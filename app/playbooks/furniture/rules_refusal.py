@@ -12,6 +12,7 @@ from __future__ import annotations
 from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, STAGE_FIELD, Rule, RuleContext, on_stage_entered
+from app.timers.steps import render
 
 REASON = "UF_CRM_FR_REFUSAL"
 LEAD_FAILED = "furniture.lead.low_quality"
@@ -45,17 +46,15 @@ def require_reason(ctx: RuleContext) -> list[A.Action]:
         return []
     noun, stage = WHAT[entity]
     back = ctx.change.stage_from or FALLBACK[entity]
-    text = (
-        f"{noun} «{record.get('title') or rid}» не закрыт как {stage}: не указана «Причина "
-        "отказа». Заполните причину и закройте снова."
-    )
-    out: list[A.Action] = [
-        A.MoveStage(entity, rid, back),
-        A.TimelineComment(entity, rid, text),
-    ]
-    who = record.get(RESPONSIBLE_FIELD)
-    if who:
-        out.append(A.Notify((int(who),), text))
+    text = render(
+        str(ctx.settings.get("refusal_required_text") or ""), ctx, record=noun, stage=stage
+    ).strip()
+    out: list[A.Action] = [A.MoveStage(entity, rid, back)]
+    if text:
+        out.append(A.TimelineComment(entity, rid, text))
+        who = record.get(RESPONSIBLE_FIELD)
+        if who:
+            out.append(A.Notify((int(who),), text))
     return out
 
 

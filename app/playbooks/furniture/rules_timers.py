@@ -6,8 +6,10 @@
   store, else city) is told after ``escalate_after_hours`` (default 3) — unless the client
   was contacted meanwhile (condition ``client_contacted``: stage moved, lead reassigned, or
   an activity logged). ``escalation_working_hours: true`` counts working hours.
-* **Nurture** — «Клиент пришёл в магазин» starts a cadence: SMS reminders on the days of
-  ``reminder_cadence_days`` (default 3, 10, 20 after the visit); if the client has not come
+* **Nurture** — «Клиент пришёл в магазин» starts a cadence: SMS on the days of
+  ``reminder_cadence_days`` (default 3, 10, 20 after the visit), the n-th with the n-th text
+  of ``reminder_texts`` (reminders and offers, ``{title}``; the last repeats when there are
+  fewer texts than days); if the client has not come
   back after ``return_window_days`` (default 30), a Contact is created from the lead's name
   and phone and the lead closes as «Не вернулся после визита в магазин». Leaving the stage
   (the client came back) stops it.
@@ -73,9 +75,12 @@ def nurture_sequence(settings: Mapping[str, Any]) -> Sequence:
     """Reminders on the given days after the visit (absolute days → steps' deltas)."""
     days = sorted(float(d) for d in settings.get("reminder_cadence_days") or (3, 10, 20))
     window = float(settings.get("return_window_days") or 30)
+    texts = [str(t) for t in settings.get("reminder_texts") or () if str(t).strip()]
     steps, previous = [], 0.0
-    for day in (d for d in days if d < window):
-        steps.append(Step(timedelta(days=day - previous), "message_client", template="reminder"))
+    for i, day in enumerate(d for d in days if d < window):
+        # the i-th touch's own text (reminders and offers), the last one repeating
+        text = texts[min(i, len(texts) - 1)] if texts else REMINDER
+        steps.append(Step(timedelta(days=day - previous), "message_client", template=text))
         previous = day
     steps.append(
         Step(

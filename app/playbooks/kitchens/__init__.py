@@ -120,6 +120,13 @@ FIELDS = (
         "UF_CRM_KT_MEASURE_OK", "lead", "boolean", t("Замер подтверждён", "Measurement confirmed")
     ),
     FieldSpec(
+        "UF_CRM_KT_WISHES",
+        "lead",
+        "string",
+        t("Особые пожелания заказчика", "Client's special wishes"),
+        settings={"ROWS": 3},
+    ),
+    FieldSpec(
         "UF_CRM_KT_NEXT_CONTACT", "lead", "date", t("Дата следующего контакта", "Next contact date")
     ),
     FieldSpec("UF_CRM_KT_LOST_REASON", "lead", "string", t("Причина неуспеха", "Lost reason")),
@@ -174,7 +181,11 @@ PLAYBOOK = Playbook(
     # Booking is the widget's HTTP API (app.handlers.booking), not a robot: a robot's run is
     # pure, a booking reserves in the store.
     robots=("abc_score",),
-    widgets=(WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),),
+    widgets=(
+        WidgetSpec("measurement", "CRM_LEAD_DETAIL_TAB", t("Замер", "Measurement")),
+        # training mode: the current stage's hint (app/widgets/training.py)
+        WidgetSpec("training", "CRM_LEAD_DETAIL_TAB", t("Что сделать сейчас", "What to do now")),
+    ),
     # Tasks: closing one creates the next (rules_tasks). ONTASKADD is not needed — the app
     # mirrors the tasks it creates when it creates them.
     events=(
@@ -219,6 +230,46 @@ PLAYBOOK = Playbook(
             t("Подтвердить замер за, ч", "Confirm measurement before, hours"),
         ),
         SettingSpec(
+            "measurer_call_before_minutes",
+            "minutes",
+            60,
+            t("Напомнить замерщику позвонить за, мин", "Remind the measurer to call, minutes"),
+        ),
+        SettingSpec(
+            "measurer_call_text",
+            "str",
+            "Через час замер «{title}» ({date} в {time}, {address}): позвоните клиенту "
+            "{phone} и предупредите о приезде. Пожелания заказчика: {wishes}.",
+            t("Напоминание замерщику", "Reminder to the measurer"),
+        ),
+        SettingSpec(
+            "final_task_reopen_text",
+            "str",
+            "Задача «Финальное КП» по лиду «{lead}» закрыта без результата. Она закрывается, "
+            "только когда лид согласован, отказался (с причиной) или поставлен на паузу — "
+            "задача поставлена снова.",
+            t("Финальное КП закрыто без результата: текст", "Final proposal closed early: text"),
+        ),
+        SettingSpec(
+            "pause_sms",
+            "str",
+            "Спасибо! Мы свяжемся с вами {date}. Замер: {measurement}.",
+            t("SMS: пауза (даты звонка и замера)", "SMS: pause (call and measurement dates)"),
+        ),
+        SettingSpec(
+            "pause_no_measurement_text",
+            "str",
+            "дату согласуем во время звонка",
+            t("Пауза без даты замера: текст", "Pause without a measurement date: text"),
+        ),
+        SettingSpec(
+            "measurement_confirmed_sms",
+            "str",
+            "Замер кухни подтверждён: {date} в {time}, адрес: {address}. Замерщик позвонит за "
+            "час до приезда.",
+            t("SMS: замер подтверждён", "SMS: measurement confirmed"),
+        ),
+        SettingSpec(
             "followup_working_days",
             "int",
             2,
@@ -229,6 +280,13 @@ PLAYBOOK = Playbook(
         ),
         SettingSpec(
             "sos_pool_user_ids", "table", [], t("Кто разбирает лиды (ID)", "SOS pool user ids")
+        ),
+        SettingSpec(
+            "training_mode", "bool", False, t("Режим обучения (подсказки в лиде)", "Training mode")
+        ),
+        SettingSpec("training_hints", "table", {}, t("Подсказки по стадиям", "Hints per stage")),
+        SettingSpec(
+            "training_links", "table", {}, t("Ссылки на инструкции по стадиям", "Links per stage")
         ),
         *role_settings(),
         *calendar_settings(),

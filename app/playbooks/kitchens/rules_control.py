@@ -5,7 +5,10 @@ before the lead *leaves* it forward — budget, material and address are gathere
 «Менеджер назначен», the seven qualification answers in «Клиент наш», the booking in
 «Замер назначен». So entering a stage needs the lists of every earlier stage of
 :data:`ORDER` (cumulative); the side stages (pause, agreed, lost) name their own needs.
-E-mail and phone numbers are format-checked whenever they are filled.
+E-mail and phone numbers are format-checked whenever they are filled, and the client's
+e-mail is required from «Каталог и КП отправлены» on (:data:`EMAIL_FROM`): the catalogue
+and the proposal go out by e-mail (seed 002: «Если … было пропущено поле электронный адрес
+клиента, то система обязательно это проверит»).
 
 The mechanism is generic (``app.rules.stage_gate``); this module is its kitchens data.
 A lead moved forward with gaps is moved back to the stage it came from, and its responsible
@@ -71,6 +74,8 @@ SIDE: Mapping[str, tuple[str | None, tuple[FieldRule, ...]]] = {
     LOST: (None, (FieldRule("UF_CRM_KT_LOST_REASON", "Причина неуспеха"),)),
 }
 EMAIL = FieldRule("email", "E-mail клиента", "email")
+# Stages a lead may only be in with a client e-mail (the catalogue and proposal are mailed).
+EMAIL_FROM = frozenset({PROPOSAL, MEASUREMENT, AGREED})
 PHONE = FieldRule("phone", "Телефон клиента", "phone")
 # the generic mechanism (app.rules.stage_gate) with the kitchens lists
 GATE = StageGate(
@@ -81,6 +86,9 @@ GATE = StageGate(
     REQUIREMENTS,
     SIDE,
     formats=((EMAIL, "EMAIL"), (PHONE, "PHONE")),
+    multi_required=(
+        (EMAIL, "EMAIL", EMAIL_FROM, "не заполнено — каталог и КП отправляются по e-mail"),
+    ),
 )
 
 

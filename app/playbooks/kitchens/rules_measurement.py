@@ -5,9 +5,12 @@
   measurement time starts a new timer; the old one finds the time changed and does nothing —
   the cycle repeats. (The booking API's own writes do not come back to the rules, so its job
   starts the timer with :func:`confirmation_timer` itself.)
-* «Замер подтверждён» ticked → an SMS to the client and the measurer's visit task with its
-  checklist (call an hour before, measure, design, full estimate). The manager's final
-  proposal follows when the measurer closes that task (``rules_tasks``).
+* «Замер подтверждён» ticked → an SMS to the client (``measurement_confirmed_sms``) and the
+  measurer's visit task with its checklist (call an hour before, measure, design, full
+  estimate). The manager's final proposal follows when the measurer closes that task
+  (``rules_tasks``). ``measurer_call_before_minutes`` (60) before the visit the measurer is
+  reminded to call the client (``measurer_call_text``, with the client's phone and
+  «Особые пожелания заказчика»), unless the visit moved or the lead left the stage.
 * A new time or measurer moves the lead's open visit tasks (the confirmation to the visit,
   the measurer's task to its end, handed to the new measurer) instead of leaving them at
   the old time; a confirmation asked again reuses them. A cancelled booking sets them
@@ -44,6 +47,12 @@ from app.rules.model import (
     on_timer,
 )
 from app.sync.tasks import OPEN_TASKS
+from app.timers import handlers
+from app.timers.steps import render
+
+CALL_TIMER = "kitchens.measurer_call"
+WISHES = "UF_CRM_KT_WISHES"
+handlers.register_kind(CALL_TIMER)
 
 
 def schedule_confirmation(ctx: RuleContext) -> list[A.Action]:
@@ -131,17 +140,63 @@ def on_confirmed(ctx: RuleContext) -> list[A.Action]:
     if visit is None or not measurer:
         return []
     rid = ctx.change.record_id
-    local = visit.astimezone(calendar(ctx.settings).tz)
-    text = (
-        f"Замер кухни подтверждён: {local:%d.%m.%Y} в {local:%H:%M}, "
-        f"адрес: {record.get('UF_CRM_KT_ADDRESS') or '—'}. Замерщик позвонит за час до приезда."
-    )
-    sms = A.MessageClient("sms", ("lead", rid), "Замер", text, key="sms")
+    text = _visit_text(ctx, "measurement_confirmed_sms", visit)
+    out: list[A.Action] = []
+    if text:
+        out.append(A.MessageClient("sms", ("lead", rid), "Замер", text, key="sms"))
+    out.append(call_reminder(ctx, visit, measurer))
     end = _visit_end(visit, ctx.settings)
     existing = open_task(ctx.related.get(OPEN_TASKS), "measurer")
     if existing is not None:  # confirmed again after a move: the same visit task
-        return [sms, *move_task(existing, ctx.settings, end, measurer)]
-    return [sms, task(ctx, "measurer", measurer, end, priority=2)]
+        return [*out, *move_task(existing, ctx.settings, end, measurer)]
+    return [*out, task(ctx, "measurer", measurer, end, priority=2)]
+
+
+def _visit_text(ctx: RuleContext, key: str, visit: datetime) -> str:
+    record = ctx.record or {}
+    local = visit.astimezone(calendar(ctx.settings).tz)
+    phones = [
+        str(f.get("value"))
+        for f in record.get("fm") or []
+        if isinstance(f, Mapping) and f.get("typeId") == "PHONE" and f.get("value")
+    ]
+    return render(
+        str(ctx.settings.get(key) or ""),
+        ctx,
+        date=f"{local:%d.%m.%Y}",
+        time=f"{local:%H:%M}",
+        address=record.get("UF_CRM_KT_ADDRESS") or "—",
+        phone=", ".join(phones) or "—",
+        wishes=str(record.get(WISHES) or "").strip() or "нет",
+    ).strip()
+
+
+def call_reminder(ctx: RuleContext, visit: datetime, measurer: Any) -> A.StartTimer:
+    """The timer that reminds the measurer to call the client before ``visit``."""
+    minutes = float(ctx.settings.get("measurer_call_before_minutes") or 60)
+    stage = str((ctx.record or {}).get(STAGE_FIELD))
+    payload = {"stage": stage, "visit": visit.isoformat(), "measurer": measurer}
+    return A.StartTimer(
+        CALL_TIMER,
+        max(visit - timedelta(minutes=minutes), ctx.now),
+        ("lead", ctx.change.record_id),
+        payload,
+        cancel_on="stage_left",
+        key=f"call:{visit.isoformat()}",
+    )
+
+
+def remind_measurer(ctx: RuleContext) -> list[A.Action]:
+    """An hour before the visit: the measurer calls the client (seed 002: «замерщик обязан
+    за час до прибытия проинформировать клиента»)."""
+    record = ctx.record or {}
+    visit = when(record.get(MEASURE_AT), ctx.settings)
+    planned = when(ctx.change.detail.get("payload", {}).get("visit"), ctx.settings)
+    measurer = record.get(MEASURER)
+    if visit is None or visit != planned or not measurer or not _confirmed(record):
+        return []  # moved or unconfirmed since: a newer confirmation plans its own reminder
+    text = _visit_text(ctx, "measurer_call_text", visit)
+    return [A.Notify((int(measurer),), text, key="call")] if text else []
 
 
 def on_measurer_changed(ctx: RuleContext) -> list[A.Action]:
@@ -176,4 +231,5 @@ RULES = [
     ),
     Rule("plan_confirm_task", "lead", on_timer(CONFIRM_TIMER), confirm_task, needs=_OPEN),
     Rule("plan_confirmed", "lead", on_field_changed(CONFIRMED), on_confirmed, needs=_OPEN),
+    Rule("measurer_call", "lead", on_timer(CALL_TIMER), remind_measurer),
 ]

@@ -77,12 +77,32 @@ SOS_SPEC = seq.SequenceSpec(
 )
 
 
+ANSWERED = frozenset({"CALL", "CALLBACK"})  # telephony gives the lead to whoever answered
+
+
 def _is_unassigned(ctx: RuleContext) -> bool:
-    pool = ctx.settings.get("sos_pool_user_ids") or []
-    if not pool:
+    """No specific manager yet. With ``sos_pool_user_ids`` set: the responsible is empty or
+    one of those integration users. Without it (a fresh install): every lead is
+    unassigned except an answered call (source CALL/CALLBACK given to someone other than
+    the user that created it — telephony routes it to whoever answered) and a lead typed
+    in by hand (``rules_assignment`` gives it to its creator) — both start with their
+    manager and go to «Менеджер назначен» at once, like a lead assigned later. A call lead
+    still with its creator is unassigned: the integration user cannot be told apart from
+    a manager without ``sos_pool_user_ids``."""
+    from app.playbooks.kitchens.rules_assignment import manual_creator
+
+    record = ctx.record or {}
+    responsible = record.get(RESPONSIBLE_FIELD)
+    if responsible in (None, "", 0, "0"):
         return True
-    responsible = (ctx.record or {}).get(RESPONSIBLE_FIELD)
-    return responsible in (None, "", 0) or int(responsible) in {int(p) for p in pool}
+    pool = ctx.settings.get("sos_pool_user_ids") or []
+    if pool:
+        return int(responsible) in {int(p) for p in pool}
+    creator = record.get("createdBy")
+    answered = str(record.get("sourceId") or "").upper() in ANSWERED and (
+        creator in (None, "", 0, "0") or int(creator) != int(responsible)
+    )
+    return not answered and manual_creator(ctx) is None
 
 
 def _unprocessed(ctx: RuleContext) -> bool:
@@ -97,6 +117,10 @@ def start_sos(ctx: RuleContext) -> list[A.Action]:
     if not _unprocessed(ctx):
         return []
     if not _is_unassigned(ctx):
+        from app.playbooks.kitchens.rules_assignment import manual_creator
+
+        if manual_creator(ctx) is not None:
+            return []  # rules_assignment gives it to its creator and moves it
         return [A.MoveStage("lead", ctx.change.record_id, ASSIGNED)]
     # the stage as the record carries it: the timer's cancel check compares it verbatim
     payload = {"stage": record.get(STAGE_FIELD), "responsible": record.get(RESPONSIBLE_FIELD)}

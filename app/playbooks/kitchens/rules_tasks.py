@@ -9,6 +9,12 @@ The seed's chain, as the tasks the app created are closed (``on_task_completed``
 * the measurer's visit («Замер») closed → the manager's final proposal, due one working day
   later — once per lead, even when a rescheduled visit left a second measurer task.
 
+The final proposal closes only with an outcome (seed 002: «Задача закрывается только в
+случае …»): the lead agreed, lost (the error control already demands the reason) or
+paused. Closed while the lead is anywhere else, the task comes back — a new final-proposal
+task, due one working day later — and the manager is told why (``final_task_reopen_text``),
+on the task's lead timeline too.
+
 The confirmation task is not a link of this chain: the measurer's task follows the ticked
 «Замер подтверждён» (closing the confirmation task may as well mean "the client moved it").
 Nothing follows for a lead that is closed (agreed/lost), has no responsible, or is blocked
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.playbooks.kitchens.rules_control import AGREED, LOST, own_stage, problems
+from app.playbooks.kitchens.rules_control import AGREED, LOST, NEXT_CONTACT, own_stage, problems
 from app.playbooks.kitchens.rules_workplan import PLAN, calendar, followup, lead_task, once, tag
 from app.rules import actions as A
 from app.rules.model import (
@@ -31,6 +37,7 @@ from app.rules.model import (
     on_task_completed,
 )
 from app.sync.tasks import BOUND
+from app.timers.steps import render
 
 
 def _lead(ctx: RuleContext) -> tuple[int, dict[str, Any]] | None:
@@ -64,7 +71,48 @@ def after_visit(ctx: RuleContext) -> list[A.Action]:
     return [lead_task(ctx.settings, "final", lead_id, lead, who, due, once=once("final", lead_id))]
 
 
+OUTCOMES = (AGREED, LOST, NEXT_CONTACT)
+
+
+def final_closed(ctx: RuleContext) -> list[A.Action]:
+    """The final proposal closed without an outcome on the lead: it comes back."""
+    bound = ctx.related.get(BOUND)
+    if not bound or bound.get("entity") != "lead" or not bound.get("record"):
+        return []
+    lead = dict(bound["record"])
+    if own_stage(ctx.schema, lead.get(STAGE_FIELD)) in OUTCOMES:
+        return []
+    who = lead.get(RESPONSIBLE_FIELD)
+    if not who:
+        return []
+    lead_id = int(bound["id"])
+    due = calendar(ctx.settings).add_working(ctx.now, PLAN["final"][1])
+    again = lead_task(
+        ctx.settings, "final", lead_id, lead, who, due,
+        once=f"kitchens.plan:final_again:task:{ctx.change.record_id}",
+    )  # fmt: skip
+    text = render(
+        str(ctx.settings.get("final_task_reopen_text") or ""),
+        ctx,
+        lead=lead.get("title") or lead_id,
+    ).strip()
+    out: list[A.Action] = [again]
+    if text:
+        out += [
+            A.Notify((int(who),), text, key="told"),
+            A.TimelineComment("lead", lead_id, text, key="note"),
+        ]
+    return out
+
+
 RULES = [
+    Rule(
+        "final_needs_outcome",
+        TASK_ENTITY,
+        on_task_completed(tag("final")),
+        final_closed,
+        needs=(BOUND,),
+    ),
     Rule(
         "chain_followup",
         TASK_ENTITY,

@@ -40,6 +40,7 @@ from app.rules.model import (
 )
 from app.rules.work_plan import calendar, move_task, open_task_tagged, when
 from app.sync.tasks import OPEN_TASKS
+from app.timers.steps import render
 
 CONFIRM_TIMER = "kitchens.confirm_measurement"
 MEASURE_AT, MEASURER, CONFIRMED = (
@@ -164,21 +165,38 @@ def open_task(tasks: Any, key: str) -> dict[str, Any] | None:
 
 
 def on_pause(ctx: RuleContext) -> list[A.Action]:
-    """«Дата следующего контакта»: the client hears the date; a task waits for it (the
-    lead's open waiting task, when it has one, is moved to the date instead)."""
+    """«Дата следующего контакта»: the client hears the date of the next call and of the
+    measurement (seed 002: «проинформирует клиента о планируемых датах следующего звонка и
+    замера») — setting ``pause_sms`` with ``{date}`` and ``{measurement}``: the booked visit
+    («{dd.mm.yyyy} в {HH:MM}») or, with none booked, ``pause_no_measurement_text``. A task
+    waits for the date (the lead's open waiting task, when it has one, is moved instead)."""
     record = ctx.record or {}
     moment = when(record.get(NEXT_DATE), ctx.settings)
     if not manager(ctx) or blocked(ctx) or moment is None:
         return []
     rid = ctx.change.record_id
-    local = moment.astimezone(calendar(ctx.settings).tz)
-    text = f"Спасибо! Мы свяжемся с вами {local:%d.%m.%Y}."
-    sms = A.MessageClient("sms", ("lead", rid), "Следующий контакт", text, key="sms")
+    tz = calendar(ctx.settings).tz
+    local = moment.astimezone(tz)
+    visit = when(record.get(MEASURE_AT), ctx.settings)
+    if visit is not None:
+        at = visit.astimezone(tz)
+        measurement = f"{at:%d.%m.%Y} в {at:%H:%M}"
+    else:
+        measurement = render(str(ctx.settings.get("pause_no_measurement_text") or ""), ctx)
+    text = render(
+        str(ctx.settings.get("pause_sms") or ""),
+        ctx,
+        date=f"{local:%d.%m.%Y}",
+        measurement=measurement.strip(),
+    ).strip()
+    out: list[A.Action] = []
+    if text:
+        out.append(A.MessageClient("sms", ("lead", rid), "Следующий контакт", text, key="sms"))
     waiting = open_task(ctx.related.get(OPEN_TASKS), "next_contact")
     if waiting is None:
-        return [sms, task(ctx, "next_contact", manager(ctx), moment)]
+        return [*out, task(ctx, "next_contact", manager(ctx), moment)]
     moved = move_task(waiting, ctx.settings, moment, manager(ctx))
-    return [sms, *moved] if moved else []
+    return [*out, *moved] if moved else []
 
 
 def on_pause_moved(ctx: RuleContext) -> list[A.Action]:

@@ -248,10 +248,35 @@ PLAYBOOK = Playbook(
             "resume_after_days", "days", 30, t("Возобновление после, дней", "Resume after, days")
         ),
         SettingSpec(
+            "deferred_reminder_1_text",
+            "str",
+            "Здравствуйте! Напоминаем о вашем проекте «{title}». Если сроки строительства "
+            "изменились, мы подготовим обновлённое предложение.",
+            t("Отложенный спрос: первое напоминание клиенту", "Deferred demand: first reminder"),
+        ),
+        SettingSpec(
+            "deferred_reminder_2_text",
+            "str",
+            "Здравствуйте! Строительный сезон близко — давайте уточним сроки по проекту «{title}».",
+            t("Отложенный спрос: второе напоминание клиенту", "Deferred demand: second reminder"),
+        ),
+        SettingSpec(
+            "resume_task_text",
+            "str",
+            "Связаться с клиентом и возобновить работу по сделке «{title}»",
+            t("Задача «возобновить работу»", "Resume task title"),
+        ),
+        SettingSpec(
             "head_of_sales_id", "int", 1, t("РОП (ID пользователя)", "Head of sales user id")
         ),
         SettingSpec("steel_density_t_per_m2", "float", 0.035, t("Тонн на м²", "Tonnes per m²")),
         SettingSpec("routing_table", "table", [], t("Таблица распределения", "Routing table")),
+        SettingSpec(
+            "shared_mailboxes",
+            "table",
+            [],
+            t("Общие почтовые ящики (адреса)", "Shared mailboxes (addresses)"),
+        ),
         SettingSpec(
             "untouched_alert_hours",
             "hours",

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -55,11 +56,25 @@ def _days(settings: Mapping[str, Any], key: str, default: float) -> timedelta:
 
 
 def cadence(settings: Mapping[str, Any]):
-    return deferred_demand_cadence(
+    """The 60/30/30 cadence with the reminder texts and the call task's title from the
+    settings (``deferred_reminder_1_text``, ``deferred_reminder_2_text``,
+    ``resume_task_text``; ``{title}``), the built-in ones when a setting is empty."""
+    seq_ = deferred_demand_cadence(
         _days(settings, "reminder_1_days", 60),
         _days(settings, "reminder_2_days", 30),
         _days(settings, "resume_after_days", 30),
     )
+    own = {
+        "deferred_reminder_1": settings.get("deferred_reminder_1_text"),
+        "deferred_reminder_2": settings.get("deferred_reminder_2_text"),
+    }
+    steps = []
+    for step in seq_.steps:
+        text = own.get(step.template)
+        if step.action == "task" and str(settings.get("resume_task_text") or "").strip():
+            text = settings["resume_task_text"]
+        steps.append(replace(step, template=str(text)) if str(text or "").strip() else step)
+    return replace(seq_, steps=tuple(steps))
 
 
 CADENCE = seq.SequenceSpec(
@@ -103,7 +118,8 @@ def resume_task(ctx: RuleContext, record: Mapping[str, Any], deal_id: int) -> li
     who = record.get(RESPONSIBLE_FIELD)
     if not who:
         return []
-    title = TASK_TITLE.format(title=record.get("title") or f"#{deal_id}")
+    template = str(ctx.settings.get("resume_task_text") or "").strip() or TASK_TITLE
+    title = template.replace("{title}", str(record.get("title") or f"#{deal_id}"))
     return [
         A.CreateTask(
             title,

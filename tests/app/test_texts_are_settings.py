@@ -1,0 +1,56 @@
+"""Texts employees receive are settings with placeholders (issue #24 "every text a client or
+an employee receives is a setting"): a portal's own wording reaches the message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.playbooks.b2b.rules_next_step import follow_up
+from app.playbooks.eshop import rules_stage_limits as eshop
+from app.playbooks.furniture import rules_handoff, rules_refusal
+from app.playbooks.settings import defaults
+from app.rules import actions as A
+from app.rules.model import FIELD_CHANGED, STAGE_ENTERED, Change, RuleContext
+from tests.app._timer_ctx import ctx as timer_ctx
+from tests.app._timer_ctx import fired
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def ctx(playbook, record, settings, kind=STAGE_ENTERED, **change):
+    ch = Change("m", "deal", 7, kind, "c", after=record, **change)
+    merged = {**defaults(playbook), **settings}
+    return RuleContext(ch, record, {}, merged, None, NOW)
+
+
+def test_furniture_refusal_and_no_admin_texts():
+    record = {"stageId": "furniture.deal.lost", "assignedById": 4, "title": "Шкаф"}
+    c = ctx("furniture", record, {"refusal_required_text": "{record} «{title}»: где причина?"},
+            stage_from="furniture.deal.delivery", stage_to="furniture.deal.lost")  # fmt: skip
+    _move, comment, note = rules_refusal.require_reason(c)
+    assert comment.text == note.message == "Сделка «Шкаф»: где причина?"
+    lead = {"stageId": "furniture.lead.new", "assignedById": 4, "title": "Диван",
+            "UF_CRM_FR_CITY": "Тверь", "UF_CRM_FR_VISIT_DATE": "2026-11-25"}  # fmt: skip
+    c = ctx("furniture", lead, {"no_admin_text": "Нет магазина в «{city}»"}, kind=FIELD_CHANGED,
+            fields_changed=frozenset({"UF_CRM_FR_VISIT_DATE"}))  # fmt: skip
+    c = RuleContext(Change("m", "lead", 7, FIELD_CHANGED, "c", after=lead,
+                           fields_changed=frozenset({"UF_CRM_FR_VISIT_DATE"})),
+                    lead, {}, c.settings, None, NOW)  # fmt: skip
+    (note,) = [a for a in rules_handoff.hand_off(c) if isinstance(a, A.Notify)]
+    assert note.message == "Нет магазина в «Тверь»"
+
+
+def test_eshop_stage_limit_and_b2b_next_step_texts():
+    settings = {"stage_limits_hours": {"eshop.order.confirmed": 24},
+                "stage_limit_text": "{title}: {stage} > {hours} ч"}  # fmt: skip
+    order = {"stageId": "eshop.order.confirmed", "title": "Заказ 15"}
+    start = [a for a in eshop.start_limit(timer_ctx(STAGE_ENTERED, order, settings, NOW,
+                                                    entity="deal"))
+             if isinstance(a, A.StartTimer)][0]  # fmt: skip
+    (note,) = eshop.over_limit(fired(start, order, settings, start.due_at, {"head_of_sales": (2,)}))
+    assert note.message == "Заказ 15: Подтверждён > 24 ч"
+    deal = {"assignedById": 4, "title": "ООО Вектор"}
+    told, _todo = follow_up(
+        deal, 7, {**defaults("b2b"), "no_next_step_text": "«{title}»: шаг?"}, NOW
+    )
+    assert told.message == "«ООО Вектор»: шаг?"
