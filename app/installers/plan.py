@@ -30,6 +30,9 @@ def _type_step(sp, lang: str) -> Step:
         "isAutomationEnabled": "Y",
         "isBizProcEnabled": "Y",
         "isUseInUserfieldEnabled": "Y",
+        # tasks may be bound to its items (UF_CRM_TASK "T{hex}_{id}"); the doc's values are
+        # the strings "true"/"false", not Y/N (crm-type-add.md, linkedUserFields)
+        "linkedUserFields": {"TASKS_TASK|UF_CRM_TASK": "true"},
         "relations": {"parent": parents, "child": []},
     }
     return Step(

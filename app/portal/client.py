@@ -14,6 +14,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.portal import paging
@@ -39,6 +40,7 @@ from app.portal.tokens import Credentials, TokenStore
 from app.portal.transport import Transport
 
 BATCH_LIMIT = 50
+EXPIRY_MARGIN_S = 30  # a token this close to its end would expire in flight
 _READ_VERBS = {"get", "list", "fields", "getlist", "getfields", "current", "info", "search"}
 
 
@@ -152,6 +154,12 @@ class PortalClient:
         while True:
             attempt += 1
             creds = self._credentials()
+            if not refreshed and self._known_expired(creds):
+                # past its lifetime: refresh first — saves the 401 round trip, and a portal
+                # renamed meanwhile is followed before its old address is called at all
+                self._creds = None
+                self._creds = creds = self._refresher.refresh(creds.access_token)
+                refreshed = True
             self._budget.wait_for(budget_methods, priority)
             self._limiter.acquire(priority)
             token = None if creds.auth_mode == "webhook" else creds.access_token
@@ -227,6 +235,19 @@ class PortalClient:
         for key, err in part.errors.items():
             if isinstance(err, OperatingLimit):
                 self._budget.blocked(methods[key])
+
+    def _known_expired(self, creds: Credentials) -> bool:
+        """The stored access token's lifetime is over and a refresh is possible."""
+        if creds.auth_mode == "webhook" or creds.expires_at is None:
+            return False
+        if not (creds.refresh_token and creds.server_endpoint):
+            return False
+        if not (self.limits.client_id and self.limits.client_secret):
+            return False
+        expires = creds.expires_at
+        if expires.tzinfo is None:  # SQLite drops the zone; the store keeps UTC
+            expires = expires.replace(tzinfo=UTC)
+        return expires <= datetime.now(UTC) + timedelta(seconds=EXPIRY_MARGIN_S)
 
     def _credentials(self) -> Credentials:
         if self._creds is None:

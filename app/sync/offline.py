@@ -57,6 +57,7 @@ def catch_up(
         out.rows += len(rows)
         by_record: dict[tuple[str, int], list[str]] = {}
         unrelated: list[str] = []
+        nameless: list[str] = []
         blind: dict[str, list[str]] = {}  # entity → rows about it that name no record
         for row in rows:
             name = str(row.get("EVENT_NAME", ""))
@@ -67,9 +68,13 @@ def catch_up(
                 by_record.setdefault(target, []).append(message_id)
             elif (entity := blind_entity(name)) is not None:
                 blind.setdefault(entity, []).append(message_id)
+            elif name.upper() in UNRECONCILABLE:
+                nameless.append(message_id)  # an activity/task we cannot name or list back
             else:
                 unrelated.append(message_id)
-        failed: list[str] = []
+        failed: list[str] = list(nameless)
+        if nameless:  # kept as error rows (inspectable), never cleared unprocessed
+            out.errors.append(f"{len(nameless)} activity/task row(s) without a record id")
         if blind:
             failed.extend(_reconcile_blind(ctx, blind, out))
         for (entity, record_id), message_ids in by_record.items():
@@ -88,6 +93,18 @@ def catch_up(
         if len(rows) < limit:
             break
     return out
+
+
+# Bound record events with no updatedTime listing to catch them by (ONTASKADD is not bound)
+UNRECONCILABLE = frozenset(
+    {
+        "ONCRMACTIVITYADD",
+        "ONCRMACTIVITYUPDATE",
+        "ONCRMACTIVITYDELETE",
+        "ONTASKUPDATE",
+        "ONTASKDELETE",
+    }
+)
 
 
 def blind_entity(event: str) -> str | None:

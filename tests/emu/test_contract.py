@@ -264,3 +264,47 @@ def test_list_orders_use_the_documented_direction_words():
     directions = {d for _, params in cmds.values() for d in params["order"].values()}
     directions |= set(keyset_params({}, "id")[0]["order"].values())
     assert directions <= {"ASC", "DESC"}
+
+
+def test_a_smart_process_we_create_lets_tasks_bind_to_its_items(client):
+    """api-reference/crm/universal/user-defined-object-types/crm-type-add.md: tasks bind to
+    a smart process's items (``UF_CRM_TASK`` ``T{hex}_{id}``, api-reference/crm/data-types.md)
+    only with ``linkedUserFields["TASKS_TASK|UF_CRM_TASK"] = "true"`` (strings, not Y/N)."""
+    session = new_session()
+    install(session, client, ["metal"])
+    etid = resolve(session, "m-inst").entity_type_id("metal.object")
+    spa = client.call("crm.type.getByEntityTypeId", {"entityTypeId": etid})["type"]
+    assert spa["linkedUserFields"]["TASKS_TASK|UF_CRM_TASK"] == "Y"
+    assert spa["isUseInUserfieldEnabled"] == "Y"
+
+
+def test_offline_activity_rows_without_ids_are_kept_as_errors(emulator, client, redis_conn):
+    """api-reference/events/event-offline-error.md: rows marked as errors stay in the queue
+    for inspection. An activity row without an id (the docs' ``EVENT_DATA: false``) cannot
+    be reconciled by ``updatedTime``, so it is marked, not cleared unprocessed."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from app.rules.naming import PlainNaming
+    from app.store.base import Base
+    from app.sync import offline
+    from app.sync.context import PortalContext
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    ctx = PortalContext(
+        member_id="m-inst", session_factory=sessionmaker(engine), client=client,
+        naming=PlainNaming(), redis=redis_conn,
+    )  # fmt: skip
+    client.call("event.bind", {"event": "ONCRMACTIVITYADD", "event_type": "offline"})
+    emulator.configure(offline_event_data=False)
+    lead = client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": "A"}})["item"]
+    emulator.admin.post(
+        "crm/activity",
+        {"fields": {"OWNER_TYPE_ID": 1, "OWNER_ID": lead["id"], "TYPE_ID": 2,
+                    "SUBJECT": "Call", "COMMUNICATIONS": [{"VALUE": "+79990000000"}]}},
+    )  # fmt: skip
+    result = offline.catch_up(ctx)
+    assert result.failed_rows == 1
+    (row,) = client.call("event.offline.list", {})
+    assert row["EVENT_NAME"] == "ONCRMACTIVITYADD" and row["ERROR"] == "1"

@@ -196,3 +196,59 @@ def test_the_sql_store_keeps_a_moved_endpoint(tmp_path):
         "new.bitrix24.com",
         "https://new.bitrix24.com/rest/",
     )
+
+
+def test_a_renamed_portal_whose_old_address_is_dead_is_reached_after_the_token_expires(
+    emulator, redis_url
+):
+    """settings/oauth/index.md: an access token lives an hour and the refresh answer names
+    the REST address. A stored token past its lifetime is refreshed before the call, so even
+    when the old address answers nothing at all the call goes to the portal's new one."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    client, store, creds, tokens = _moved_client(emulator, redis_url, lambda url: True)
+    dead = replace(
+        creds,
+        client_endpoint="http://127.0.0.1:9/rest/",  # refused: nothing listens there
+        expires_at=datetime.now(UTC) - timedelta(minutes=5),
+    )
+    store.put(dead)
+    assert client.call("profile")["ID"] == "1"
+    assert store.load(creds.member_id).client_endpoint == tokens["client_endpoint"]
+
+
+def test_a_field_made_in_the_ui_is_adopted_and_written_by_its_crm_item_name(emulator, client):
+    """A field an admin made in the UI is named ``UF_CRM_1712345678``; the installer adopts
+    it by its label and rules write it under the name crm.item uses for it,
+    ``ufCrm_1712345678`` (api-reference/crm/universal/index.md, simplified conversion)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from app.rules import actions as A
+    from app.rules.apply import DONE, apply_with
+    from app.store.base import Base
+
+    client.call(
+        "crm.lead.userfield.add",
+        {"fields": {"FIELD_NAME": "UF_CRM_1712345678", "USER_TYPE_ID": "string",
+                    "LABEL": "Место строительства",
+                    "EDIT_FORM_LABEL": {"ru": "Место строительства"}}},
+    )  # fmt: skip
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    sessions = sessionmaker(engine)
+    with sessions() as session:
+        install(session, client, ["metal"])
+        naming = resolve(session, "m-inst")
+    assert "UF_CRM_MT_SITE" not in lead_fields(client, "lead")
+    assert naming.field_name("lead", "UF_CRM_MT_SITE") == "ufCrm_1712345678"
+    lead = client.call("crm.item.add", {"entityTypeId": 1, "fields": {"title": "L"}})["item"]
+    report = apply_with(
+        sessions, client, naming, "m-inst",
+        [A.UpdateFields("lead", lead["id"], {"UF_CRM_MT_SITE": "Казань"})],
+        cause="test", rule="contract.r2", record=("lead", lead["id"]),
+    )  # fmt: skip
+    assert [o.status for o in report.outcomes] == [DONE]
+    now = client.call("crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["item"]
+    assert now["ufCrm_1712345678"] == "Казань"
