@@ -133,8 +133,13 @@ def settings_command(portal: str, playbook: str, assignments: tuple[str, ...]) -
                 set_value(session, member_id, playbook, key.strip(), value)
             except (KeyError, ValueError) as exc:
                 raise click.ClickException(str(exc)) from None
+        from app.channels.settings import SECRET_KEYS
+
         for key, value in effective(session, member_id, playbook).items():
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            shown = (
+                '"***"' if key in SECRET_KEYS and value else json.dumps(value, ensure_ascii=False)
+            )
+            click.echo(f"{key} = {shown}")  # an SMS provider's key is never printed
 
 
 def register(group: click.Group) -> None:
