@@ -1,9 +1,10 @@
 """The send job: ``send_message(member_id, message_id)`` — gather → decide → claim → send.
 
 Exactly once: the row is claimed (``queued`` → ``sending``, committed) before the provider
-is called. A job that finds its row ``sending`` knows an earlier attempt died mid-send (a
-SIGKILLed worker): it does not send again, marks the row ``uncertain`` and says so on the
-record. A row already final (``sent``/``refused``/``failed``/``uncertain``) is left alone, so
+is called, and the sending job holds a Redis lease (:func:`lease_key`, :data:`LEASE_S`)
+while it talks to the provider. A job that finds the row ``sending`` with the lease alive
+leaves it to its owner; with the lease gone the owner died mid-send (a SIGKILLed worker):
+it does not send again, marks the row ``uncertain`` and says so on the record. A row already final (``sent``/``refused``/``failed``/``uncertain``) is left alone, so
 replays and duplicate jobs are no-ops.
 
 Failures: "not accepted now" (rate limit, gateway down) puts the row back to ``queued`` and
