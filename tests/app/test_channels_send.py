@@ -20,8 +20,8 @@ from tests.app._channels_world import channels_world
 
 
 @pytest.fixture
-def world(tmp_path, redis_url):
-    yield from channels_world(tmp_path, redis_url)
+def world(tmp_path, redis_url, database_url):
+    yield from channels_world(tmp_path, redis_url, database_url)
 
 
 def test_sms_goes_through_the_gateway_and_is_recorded_on_the_lead(world):
