@@ -111,6 +111,20 @@ def send_email(client: Any, out: Outgoing) -> str:
     return str(result)
 
 
+def find_email(client: Any, key: str) -> str | None:
+    """The id of the e-mail activity we created for outbox ``key`` (``ORIGIN_ID``), if any:
+    a send interrupted after ``crm.activity.add`` left it — and the portal sent the letter
+    as part of creating it. Raises PortalError when the portal cannot tell."""
+    rows = client.call(
+        "crm.activity.list",
+        {"filter": {"ORIGIN_ID": key, "TYPE_ID": EMAIL_TYPE}, "select": ["ID"]},
+    )
+    for row in rows or []:
+        if isinstance(row, dict) and row.get("ID"):
+            return str(row["ID"])
+    return None
+
+
 def send_messenger(client: Any, out: Outgoing) -> str:
     """A message into the client's open-line chat (``imopenlines.crm.message.add``), on
     behalf of ``openline_user_id`` or the record's responsible (a chat participant)."""
