@@ -105,10 +105,25 @@ def send_email(client: Any, out: Outgoing) -> str:
     sender = str(out.settings.get("email_from") or "").strip()
     if sender:
         fields["SETTINGS"] = {"MESSAGE_FROM": sender}
-    result = _portal(
-        "crm.activity.add", lambda: client.call("crm.activity.add", {"fields": fields})
-    )
-    return str(result)
+    call = lambda: client.call("crm.activity.add", {"fields": fields})  # noqa: E731
+    try:
+        return str(_portal("crm.activity.add", call))
+    except Unavailable as exc:
+        if "Email send error" in str(exc):
+            _drop_unsent(client, out.key)
+        raise
+
+
+def _drop_unsent(client: Any, key: str) -> None:
+    """``Email send error…`` means the activity was created and the letter not sent: delete
+    it, so the card does not show an e-mail the client never got (the how-to-send-email
+    tutorial's advice); the failure is told on the timeline instead."""
+    try:
+        activity = find_email(client, key)
+        if activity is not None:
+            client.call("crm.activity.delete", {"id": int(activity)})
+    except PortalError as exc:
+        log.warning("could not remove the unsent e-mail activity: %s", exc.code)
 
 
 def find_email(client: Any, key: str) -> str | None:

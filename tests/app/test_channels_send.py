@@ -69,6 +69,8 @@ def test_no_mailbox_is_the_portals_refusal_recorded_and_told_on_the_record(world
     assert row["state"] == "failed" and '"From" is not found' in row["error"]
     assert any("не отправлено" in c and '"From" is not found' in c for c in world.comments(lid))
     assert not world.sent("email")
+    # the portal created the activity without sending it: removed, the card shows no e-mail
+    assert not [a for a in world.activities(lid) if a["TYPE_ID"] == "4"]
 
 
 def test_messenger_first_into_the_clients_open_line_chat(world):
