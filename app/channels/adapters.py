@@ -1,6 +1,6 @@
 """Channel adapters: send one planned message through the portal or the SMS gateway.
 
-Each ``send_<channel>(ctx, out)`` returns the provider's id of the message and raises:
+Each ``send_<channel>(client, out)`` returns the provider's id of the message and raises:
 
 * :class:`Unavailable` — this channel cannot carry it on this portal (no mailbox, the chat
   is not bound to the record any more, the sender cannot write there): try the next one;
