@@ -1,6 +1,6 @@
 """Channel adapters: send one planned message through the portal or the SMS gateway.
 
-Each ``send_<channel>(ctx, out)`` returns the provider's id of the message and raises:
+Each ``send_<channel>(client, out)`` returns the provider's id of the message and raises:
 
 * :class:`Unavailable` — this channel cannot carry it on this portal (no mailbox, the chat
   is not bound to the record any more, the sender cannot write there): try the next one;
@@ -105,10 +105,39 @@ def send_email(client: Any, out: Outgoing) -> str:
     sender = str(out.settings.get("email_from") or "").strip()
     if sender:
         fields["SETTINGS"] = {"MESSAGE_FROM": sender}
-    result = _portal(
-        "crm.activity.add", lambda: client.call("crm.activity.add", {"fields": fields})
+    call = lambda: client.call("crm.activity.add", {"fields": fields})  # noqa: E731
+    try:
+        return str(_portal("crm.activity.add", call))
+    except Unavailable as exc:
+        if "Email send error" in str(exc):
+            _drop_unsent(client, out.key)
+        raise
+
+
+def _drop_unsent(client: Any, key: str) -> None:
+    """``Email send error…`` means the activity was created and the letter not sent: delete
+    it, so the card does not show an e-mail the client never got (the how-to-send-email
+    tutorial's advice); the failure is told on the timeline instead."""
+    try:
+        activity = find_email(client, key)
+        if activity is not None:
+            client.call("crm.activity.delete", {"id": int(activity)})
+    except PortalError as exc:
+        log.warning("could not remove the unsent e-mail activity: %s", exc.code)
+
+
+def find_email(client: Any, key: str) -> str | None:
+    """The id of the e-mail activity we created for outbox ``key`` (``ORIGIN_ID``), if any:
+    a send interrupted after ``crm.activity.add`` left it — and the portal sent the letter
+    as part of creating it. Raises PortalError when the portal cannot tell."""
+    rows = client.call(
+        "crm.activity.list",
+        {"filter": {"ORIGIN_ID": key, "TYPE_ID": EMAIL_TYPE}, "select": ["ID"]},
     )
-    return str(result)
+    for row in rows or []:
+        if isinstance(row, dict) and row.get("ID"):
+            return str(row["ID"])
+    return None
 
 
 def send_messenger(client: Any, out: Outgoing) -> str:

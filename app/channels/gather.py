@@ -1,6 +1,7 @@
 """Gather what deciding a client message needs, from the portal: the record, the client
 (contact/company) behind it, their phones and e-mails, open-line chats bound to them, and
-the "do not contact" flag. Reads only; one portal call per record.
+the "do not contact" flag. Reads only: the record, up to five contacts and the company
+(``crm.item.get``), and open-line chats only when asked.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The send job: ``send_message(member_id, message_id)`` — gather → decide → claim → send.
 
 Exactly once: the row is claimed (``queued`` → ``sending``, committed) before the provider
-is called. A job that finds its row ``sending`` knows an earlier attempt died mid-send (a
-SIGKILLed worker): it does not send again, marks the row ``uncertain`` and says so on the
-record. A row already final (``sent``/``refused``/``failed``/``uncertain``) is left alone, so
+is called, and the sending job holds a Redis lease (:func:`lease_key`, :data:`LEASE_S`)
+while it talks to the provider. A job that finds the row ``sending`` with the lease alive
+leaves it to its owner; with the lease gone the owner died mid-send (a SIGKILLed worker):
+it does not send again, marks the row ``uncertain`` and says so on the record. A row already final (``sent``/``refused``/``failed``/``uncertain``) is left alone, so
 replays and duplicate jobs are no-ops.
 
 Failures: "not accepted now" (rate limit, gateway down) puts the row back to ``queued`` and
@@ -66,10 +67,9 @@ def send_message(member_id: str, message_id: int) -> str:
         if row.state == outbox.SENDING:
             if ctx.redis.exists(lease_key(member_id, message_id)):
                 return outbox.SENDING  # its job is still at it
-            reason = "отправка прервалась (процесс остановлен во время отправки); не повторяем"
-            outbox.settle(session, row, outbox.UNCERTAIN, error=reason)
-            session.commit()
-            return _finish(ctx, member_id, message_id, outbox.UNCERTAIN, reason)
+            done = _recover(ctx, session, row)
+            if done is not None:
+                return done
         msg = Message(row.wanted, row.subject, row.text, row.template)
         entity, record_id, key = row.entity, int(row.record_id), row.key
         settings = dict(ctx.settings.get(row.playbook) or {})
@@ -80,6 +80,31 @@ def send_message(member_id: str, message_id: int) -> str:
         if is_retryable(exc) and not _last_attempt():
             raise SendDeferred(f"portal: {exc}") from None
         return _final(ctx, member_id, message_id, outbox.FAILED, f"портал: {exc}")
+
+
+def _recover(ctx, session, row) -> str | None:
+    """A row left ``sending`` by a dead job. An e-mail can be checked: the activity carries
+    our key in ``ORIGIN_ID`` — found, it was sent; not found, the portal never took it and
+    it goes out now (None: continue). Other channels cannot be checked: ``uncertain``."""
+    member_id, message_id = row.member_id, int(row.id)
+    if row.channel == "email":
+        try:
+            activity = adapters.find_email(ctx.client, row.key)
+        except PortalError as exc:
+            log.warning("message %s: cannot check the portal for its e-mail: %s", message_id, exc)
+        else:
+            if activity is not None:
+                outbox.settle(session, row, outbox.SENT, provider_id=activity)
+                session.commit()
+                observe("email", outbox.SENT)
+                return outbox.SENT
+            outbox.settle(session, row, outbox.QUEUED, error="прерванная отправка: письма нет")
+            session.commit()
+            return None
+    reason = "отправка прервалась (процесс остановлен во время отправки); не повторяем"
+    outbox.settle(session, row, outbox.UNCERTAIN, error=reason)
+    session.commit()
+    return _finish(ctx, member_id, message_id, outbox.UNCERTAIN, reason)
 
 
 def _send(ctx, member_id, message_id, msg, entity, record_id, key, settings) -> str:
@@ -142,6 +167,7 @@ def _deliver(ctx, member_id, message_id, msg, client, portal, out, with_chats=No
     plan = out.plan
     while True:
         out.plan = plan
+        _trying(ctx, member_id, message_id, plan.channel)
         try:
             provider_id = adapters.SENDERS[plan.channel](ctx.client, out)
         except adapters.Unavailable as exc:
@@ -160,6 +186,15 @@ def _deliver(ctx, member_id, message_id, msg, client, portal, out, with_chats=No
         except adapters.Uncertain as exc:
             return _final(ctx, member_id, message_id, outbox.UNCERTAIN, str(exc))
         return _sent(ctx, member_id, message_id, out, provider_id, notes)
+
+
+def _trying(ctx, member_id, message_id, channel: str) -> None:
+    """Record the channel about to be called, so a job taking over after a crash knows what
+    to check (:func:`_recover`)."""
+    with ctx.session_factory() as session:
+        row = outbox.get(session, member_id, message_id)
+        row.channel = channel
+        session.commit()
 
 
 def _sent(ctx, member_id, message_id, out, provider_id: str, notes: list[str]) -> str:

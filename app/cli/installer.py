@@ -202,11 +202,19 @@ def settings_command(
             # the transaction rolls back: nothing of this command is half-applied
             raise click.ClickException(readable(exc)) from None
         rows = describe(session, member_id, playbook)
+    from app.channels.settings import SECRET_KEYS
+
     click.echo(f"{playbook} settings (* = changed on this portal; --reset KEY restores):")
     for row in rows:
         mark = "*" if row.overridden else " "
-        click.echo(f"{row.key} = {json.dumps(row.value, ensure_ascii=False)} {mark}")
-        click.echo(f"    {row.label}; {row.kind}; e.g. --set {row.key}='{row.example}'")
+        shown = (  # an SMS provider's key is never printed
+            '"***"'
+            if row.key in SECRET_KEYS and row.value
+            else json.dumps(row.value, ensure_ascii=False)
+        )
+        click.echo(f"{row.key} = {shown} {mark}")
+        example = "***" if row.key in SECRET_KEYS else row.example
+        click.echo(f"    {row.label}; {row.kind}; e.g. --set {row.key}='{example}'")
 
 
 def register(group: click.Group) -> None:

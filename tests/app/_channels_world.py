@@ -83,8 +83,9 @@ class ChannelsWorld:
             ]  # fmt: skip
 
 
-def channels_world(tmp_path, redis_url):
-    """Generator for a fixture (see the module doc)."""
+def channels_world(tmp_path, redis_url, database_url=None):
+    """Generator for a fixture (see the module doc); ``database_url``: an already migrated
+    database (the app tier's backends), else a fresh SQLite file."""
     import app.services as services_module
     from app.installers.run import install_playbooks
     from app.services import Services
@@ -92,8 +93,9 @@ def channels_world(tmp_path, redis_url):
     from b24emu.testing import running_emulator
     from config.settings import Settings
 
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(db_url)
+    db_url = database_url or f"sqlite:///{tmp_path / 'app.db'}"
+    if database_url is None:
+        upgrade(db_url)
     sms = FakeSmsRu(KEY)
     with running_emulator() as emu:
         services = Services(

@@ -20,8 +20,8 @@ from tests.app._channels_world import channels_world
 
 
 @pytest.fixture
-def world(tmp_path, redis_url):
-    yield from channels_world(tmp_path, redis_url)
+def world(tmp_path, redis_url, database_url):
+    yield from channels_world(tmp_path, redis_url, database_url)
 
 
 def test_sms_goes_through_the_gateway_and_is_recorded_on_the_lead(world):
@@ -69,6 +69,8 @@ def test_no_mailbox_is_the_portals_refusal_recorded_and_told_on_the_record(world
     assert row["state"] == "failed" and '"From" is not found' in row["error"]
     assert any("не отправлено" in c and '"From" is not found' in c for c in world.comments(lid))
     assert not world.sent("email")
+    # the portal created the activity without sending it: removed, the card shows no e-mail
+    assert not [a for a in world.activities(lid) if a["TYPE_ID"] == "4"]
 
 
 def test_messenger_first_into_the_clients_open_line_chat(world):
@@ -261,3 +263,45 @@ def test_open_lines_are_asked_only_when_the_messenger_could_matter(world):
     (row,) = world.rows(other)
     assert row["channel"] == "messenger" and '"From" is not found' in row["error"]
     assert _chat_lookups(world) == 1
+
+
+def _crashed_mid_email(world, lid):
+    """The state a worker SIGKILLed inside crm.activity.add leaves: claimed, trying e-mail,
+    its lease expired. Returns the row's key."""
+    from app.store.outbox import OutboxMessage
+
+    with world.services.session() as s:
+        row = s.query(OutboxMessage).filter_by(record_id=lid).one()
+        row.state, row.channel, row.attempts = "sending", "email", 1
+        s.commit()
+        return row.key
+
+
+def test_an_email_interrupted_after_the_portal_took_it_is_found_not_resent(world):
+    """``ORIGIN_ID`` carries the outbox key: the portal's activity proves the letter went out."""
+    lid = world.lead(email="ivan@mail.ru")
+    world.message(lid, "email", "Письмо")  # queued, not yet run
+    key = _crashed_mid_email(world, lid)
+    fields = {"OWNER_TYPE_ID": 1, "OWNER_ID": lid, "TYPE_ID": 4, "DIRECTION": 2, "COMPLETED": "Y",
+              "SUBJECT": "Тема", "DESCRIPTION": "Письмо", "ORIGIN_ID": key,
+              "COMMUNICATIONS": [{"VALUE": "ivan@mail.ru", "ENTITY_ID": lid, "ENTITY_TYPE_ID": 1}]}  # fmt: skip
+    made = world.ctx().client.call("crm.activity.add", {"fields": fields})  # the dead job's call
+    world.work()
+    assert len(world.sent("email")) == 1
+    (row,) = world.rows(lid)
+    assert row["state"] == "sent" and row["provider_id"] == str(made)
+
+
+def test_an_email_interrupted_before_the_portal_took_it_goes_out_once(world):
+    lid = world.lead(email="ivan@mail.ru")
+    world.message(lid, "email", "Письмо")
+    _crashed_mid_email(world, lid)
+    world.work()
+    (mail,) = world.sent("email")
+    assert mail["body"] == "Письмо"
+    (row,) = world.rows(lid)
+    assert (
+        row["state"] == "sent"
+        and row["attempts"] == 2
+        and row["provider_id"] == str(mail["activity_id"])
+    )
