@@ -142,6 +142,7 @@ def test_a_job_whose_worker_was_killed_is_retried_not_failed(services, database_
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its forked scheduler dies with it (killpg below)
     )
     try:
         deadline = time.monotonic() + 30
@@ -149,7 +150,7 @@ def test_a_job_whose_worker_was_killed_is_retried_not_failed(services, database_
             assert time.monotonic() < deadline and worker.poll() is None
             time.sleep(0.1)
     finally:
-        worker.send_signal(signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)  # the whole worker, scheduler child included
         worker.wait(10)
     registry = StartedJobRegistry("events", connection=services.redis, serializer=JSONSerializer)
     registry.cleanup(timestamp=time.time() + 10_000)  # what maintenance does once it expires
