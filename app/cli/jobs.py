@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import portal_option
 from app.queues import QUEUES
 
 
@@ -25,7 +26,7 @@ def group() -> None:
 
 
 @group.command("failed")
-@click.option("--portal", "member_id", default=None, help="member_id of the installation")
+@portal_option("member_id", required=False, strict=False, help="member_id or domain")
 @click.option("--queue", type=click.Choice(QUEUES), default=None)
 @click.option("--limit", type=int, default=1000, show_default=True, help="per queue")
 @with_appcontext
@@ -44,7 +45,12 @@ def failed_command(member_id, queue, limit) -> None:
 @group.command("requeue")
 @click.argument("job_ids", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="every failed job (of --portal/--queue)")
-@click.option("--portal", "member_id", default=None, help="with --all: only this portal's")
+@portal_option(
+    "member_id",
+    required=False,
+    strict=False,
+    help="with --all: only this portal's (member_id or domain)",
+)
 @click.option(
     "--queue", type=click.Choice(QUEUES), default=None, help="with --all: only this queue"
 )
