@@ -60,14 +60,34 @@ globalThis.location = { reload: () => { reloads += 1; } };
 globalThis.confirm = () => true;
 // the page's timers only (fetch's own internals keep the real ones)
 const pageSetTimeout = (fn) => { timers.push(fn); return timers.length; };
-globalThis.fetch = async (url, opts) => {
+// every request and body read in flight is counted, so each step waits for the page's
+// fetches to finish however slow the machine is (a fixed pause failed under load)
+let inflight = 0;
+const counted = (promise) => {
+  inflight += 1;
+  return promise.finally(() => { inflight -= 1; });
+};
+globalThis.fetch = (url, opts) => counted((async () => {
   const resp = await realFetch(input.base + url, opts);
   log.push({ method: opts.method, url, status: resp.status,
     auth: (opts.headers || {}).Authorization || "", body: opts.body || null });
+  for (const read of ["json", "text"]) {
+    const original = resp[read].bind(resp);
+    resp[read] = () => counted(original());
+  }
   return resp;
+})());
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const idle = async () => {
+  const end = Date.now() + 30000;
+  while (inflight > 0 && Date.now() < end) await pause(10);
 };
-const settle = () => new Promise((r) => setImmediate(r)).then(
-  () => new Promise((r) => setTimeout(r, 150)));
+const settle = async () => {
+  await new Promise((r) => setImmediate(r));
+  await idle();
+  await pause(50); // the handlers chained after the last read
+  await idle();
+};
 
 (async () => {
   new Function("setTimeout", input.script)(pageSetTimeout);

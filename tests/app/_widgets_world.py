@@ -80,6 +80,8 @@ READY_LEAD = {
     "UF_CRM_KT_APPLIANCES": "духовка",
     "UF_CRM_KT_BUYER": "family",
     "UF_CRM_KT_URGENCY": "month",
+    # the catalogue and proposal go by e-mail: a lead past «Каталог и КП» has one
+    "fm": [{"typeId": "EMAIL", "value": "client@example.ru"}],
 }
 
 
