@@ -320,3 +320,17 @@ def test_a_lead_that_starts_with_its_manager_is_assigned_at_once_on_a_fresh_inst
     form = {**LEAD, "sourceId": "WEBFORM", "assignedById": 1, "createdBy": 1}
     (start,) = kitchens.start_sos(ctx(CREATED, form, {}, T0))
     assert start.kind == "kitchens.sos"
+
+
+def test_store_escalation_notices_are_settings():
+    settings = {
+        **defaults("furniture"),
+        "escalation_remind_text": "«{title}»: позвоните клиенту!",
+        "escalation_manager_text": "«{title}»: администратор молчит",
+    }
+    seq_ = furniture.escalation_sequence(settings)
+    assert [s.template for s in seq_.steps] == [
+        "«{title}»: позвоните клиенту!",
+        "«{title}»: администратор молчит",
+    ]
+    assert furniture.escalation_sequence({}).steps[0].template.startswith("Свяжитесь с клиентом")
