@@ -334,3 +334,13 @@ def test_store_escalation_notices_are_settings():
         "«{title}»: администратор молчит",
     ]
     assert furniture.escalation_sequence({}).steps[0].template.startswith("Свяжитесь с клиентом")
+
+
+def test_sos_texts_are_settings():
+    settings = {"sos_announce_text": "Лид «{title}» ждёт", "sos_text": "{minutes} мин: «{title}»!"}
+    start = _sos_start(settings)
+    (note,) = only(_fire(start, T0, settings), A.Notify)
+    assert note.message == "Лид «Кухня Иванов» ждёт"
+    (nxt,) = only(_fire(start, T0, settings), A.StartTimer)
+    (later,) = only(_fire(nxt, T0 + timedelta(minutes=15), settings), A.Notify)
+    assert later.message == "15 мин: «Кухня Иванов»!"
