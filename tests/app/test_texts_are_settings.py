@@ -54,3 +54,15 @@ def test_eshop_stage_limit_and_b2b_next_step_texts():
         deal, 7, {**defaults("b2b"), "no_next_step_text": "«{title}»: шаг?"}, NOW
     )
     assert told.message == "«ООО Вектор»: шаг?"
+
+
+def test_b2b_reorder_and_why_lost_todos():
+    from app.playbooks.b2b import rules_repeat
+
+    lost = {"stageId": "b2b.repeat.lost", "assignedById": 4, "title": "ООО Вектор"}
+    c = ctx("b2b", lost, {"why_lost_todo_text": "Почему ушёл {name}?"})
+    (todo,) = rules_repeat.after_loss(c)
+    assert todo.title == "Почему ушёл ООО Вектор?"
+    assert rules_repeat._text({}, "x", rules_repeat.REORDER_TODO, name="ООО Квартал") == (
+        "Дозаказ: связаться с клиентом «ООО Квартал»"
+    )

@@ -325,3 +325,27 @@ def test_a_lead_that_starts_with_its_manager_is_assigned_at_once_on_a_fresh_inst
     form = {**LEAD, "sourceId": "WEBFORM", "assignedById": 1, "createdBy": 1}
     (start,) = kitchens.start_sos(ctx(CREATED, form, {}, T0))
     assert start.kind == "kitchens.sos"
+
+
+def test_store_escalation_notices_are_settings():
+    settings = {
+        **defaults("furniture"),
+        "escalation_remind_text": "«{title}»: позвоните клиенту!",
+        "escalation_manager_text": "«{title}»: администратор молчит",
+    }
+    seq_ = furniture.escalation_sequence(settings)
+    assert [s.template for s in seq_.steps] == [
+        "«{title}»: позвоните клиенту!",
+        "«{title}»: администратор молчит",
+    ]
+    assert furniture.escalation_sequence({}).steps[0].template.startswith("Свяжитесь с клиентом")
+
+
+def test_sos_texts_are_settings():
+    settings = {"sos_announce_text": "Лид «{title}» ждёт", "sos_text": "{minutes} мин: «{title}»!"}
+    start = _sos_start(settings)
+    (note,) = only(_fire(start, T0, settings), A.Notify)
+    assert note.message == "Лид «Кухня Иванов» ждёт"
+    (nxt,) = only(_fire(start, T0, settings), A.StartTimer)
+    (later,) = only(_fire(nxt, T0 + timedelta(minutes=15), settings), A.Notify)
+    assert later.message == "15 мин: «Кухня Иванов»!"

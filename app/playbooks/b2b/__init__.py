@@ -187,6 +187,18 @@ PLAYBOOK = Playbook(
             t("Задача-продолжение через, ч", "Default follow-up, hours"),
         ),
         SettingSpec(
+            "reorder_todo_text",
+            "str",
+            "Дозаказ: связаться с клиентом «{name}»",
+            t("Дело «дозаказ» ({name} — клиент)", "Reorder to-do ({name}: the client)"),
+        ),
+        SettingSpec(
+            "why_lost_todo_text",
+            "str",
+            "Выяснить причину ухода клиента: {name}",
+            t("Дело «причина ухода» ({name} — сделка)", "Why-lost to-do ({name}: the deal)"),
+        ),
+        SettingSpec(
             "no_next_step_text",
             "str",
             "Сделка «{title}» осталась без следующего шага: запланировано дело «Следующий шаг» "

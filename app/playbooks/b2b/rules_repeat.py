@@ -47,6 +47,16 @@ REORDER_DAYS, BUSINESS = "UF_CRM_B2B_REORDER_DAYS", "UF_CRM_B2B_BUSINESS"
 VOLUME, GEO, AUDIENCE = "UF_CRM_B2B_VOLUME", "UF_CRM_B2B_GEO", "UF_CRM_B2B_AUDIENCE"
 SHOWN = "UF_CRM_B2B_REORDER_CALC"
 DEFAULT_DAYS = 30
+REORDER_TODO = "Дозаказ: связаться с клиентом «{name}»"
+WHY_LOST_TODO = "Выяснить причину ухода клиента: {name}"
+
+
+def _text(settings: Mapping[str, Any], key: str, default: str, **values: Any) -> str:
+    """The setting's text (the built-in one when empty) with ``{name}`` filled."""
+    template = str(settings.get(key) or "").strip() or default
+    for k, v in values.items():
+        template = template.replace("{" + k + "}", str(v))
+    return template
 
 
 def _positive(value: Any) -> int | None:
@@ -158,7 +168,7 @@ def after_sale(ctx: RuleContext) -> list[A.Action]:
         A.CreateRecord("deal", fields, ref="repeat", key="repeat_deal"),
         A.CreateTodo(
             ("deal", A.Ref("repeat")),
-            f"Дозаказ: связаться с клиентом «{name}»",
+            _text(ctx.settings, "reorder_todo_text", REORDER_TODO, name=name),
             due,
             responsible_id=int(who),
             description=f"Прошло {days} дн. с поставки — пора предложить дозаказ ({why}).",
@@ -178,7 +188,9 @@ def after_loss(ctx: RuleContext) -> list[A.Action]:
     return [
         A.CreateTodo(
             ("deal", rid),
-            f"Выяснить причину ухода клиента: {record.get('title') or rid}",
+            _text(
+                ctx.settings, "why_lost_todo_text", WHY_LOST_TODO, name=record.get("title") or rid
+            ),
             due,
             responsible_id=int(who),
             description="Позвонить клиенту, узнать причину и записать её в сделку.",

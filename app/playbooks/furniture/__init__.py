@@ -205,6 +205,18 @@ PLAYBOOK = Playbook(
             "store_managers", "table", {}, t("Магазин → заведующий", "Store → store manager")
         ),
         SettingSpec(
+            "escalation_remind_text",
+            "str",
+            "Свяжитесь с клиентом по лиду «{title}»",
+            t("Напоминание администратору", "Reminder to the store administrator"),
+        ),
+        SettingSpec(
+            "escalation_manager_text",
+            "str",
+            "Администратор не связался с клиентом по лиду «{title}»",
+            t("Сообщение заведующему", "Notice to the store manager"),
+        ),
+        SettingSpec(
             "escalate_after_hours", "hours", 3, t("Эскалация через, ч", "Escalate after, hours")
         ),
         SettingSpec(

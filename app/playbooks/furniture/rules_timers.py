@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,9 +67,17 @@ def _hours(settings: Mapping[str, Any], key: str, default: float) -> timedelta:
 
 
 def escalation_sequence(settings: Mapping[str, Any]) -> Sequence:
+    """The store escalation with its notices from ``escalation_remind_text`` and
+    ``escalation_manager_text`` (``{title}``; the built-in wording when empty)."""
     remind = _hours(settings, "remind_after_hours", 1)
     manager = _hours(settings, "escalate_after_hours", 3)
-    return store_escalation(remind_after=min(remind, manager), manager_after=manager)
+    chain = store_escalation(remind_after=min(remind, manager), manager_after=manager)
+    own = (settings.get("escalation_remind_text"), settings.get("escalation_manager_text"))
+    steps = tuple(
+        replace(step, template=str(text)) if str(text or "").strip() else step
+        for step, text in zip(chain.steps, own, strict=True)
+    )
+    return replace(chain, steps=steps)
 
 
 def nurture_sequence(settings: Mapping[str, Any]) -> Sequence:

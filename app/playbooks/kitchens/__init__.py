@@ -230,6 +230,18 @@ PLAYBOOK = Playbook(
             t("Подтвердить замер за, ч", "Confirm measurement before, hours"),
         ),
         SettingSpec(
+            "sos_announce_text",
+            "str",
+            "Новый лид «{title}»: возьмите его в работу",
+            t("Объявление о новом лиде", "New lead announcement"),
+        ),
+        SettingSpec(
+            "sos_text",
+            "str",
+            "SOS: лид «{title}» не обработан уже {minutes} мин",
+            t("SOS-оповещение ({minutes} — минут без ответа)", "SOS alert ({minutes}: waiting)"),
+        ),
+        SettingSpec(
             "measurer_call_before_minutes",
             "minutes",
             60,

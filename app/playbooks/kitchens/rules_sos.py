@@ -45,11 +45,14 @@ def sos_sequence(settings: Mapping[str, Any]) -> Sequence:
     """Circle i joins after i intervals; the last step repeats until the lead is taken."""
     every = timedelta(minutes=float(settings.get("sos_interval_minutes") or 15))
     circles = tuple(settings.get("sos_audience") or DEFAULT_CIRCLES)
-    steps = [Step(timedelta(0), "notify", circles[:1], ANNOUNCE)]
+    # the texts are settings (``sos_announce_text``, ``sos_text``; {title}, {minutes})
+    announce = str(settings.get("sos_announce_text") or "").strip() or ANNOUNCE
+    sos = str(settings.get("sos_text") or "").strip() or SOS
+    steps = [Step(timedelta(0), "notify", circles[:1], announce)]
     for i in range(2, len(circles) + 1):
-        steps.append(Step(every, "notify", circles[:i], SOS))
+        steps.append(Step(every, "notify", circles[:i], sos))
     if len(steps) == 1:
-        steps.append(Step(every, "notify", circles, SOS))
+        steps.append(Step(every, "notify", circles, sos))
     last = steps[-1]
     steps[-1] = Step(last.after, last.action, last.audience, last.template, repeat_every=every)
     return Sequence("sos", tuple(steps), stop_condition="lead_taken", collapse=True)
