@@ -119,8 +119,15 @@ def test_the_measurer_is_reminded_an_hour_before_to_call_with_the_clients_wishes
     detail = {"name": timer.kind, "payload": timer.payload}
     fired = Change("m", "lead", 7, TIMER_FIRED, "timer:1", detail=detail)
     at = RuleContext(fired, record, {}, c.settings, SCHEMA, timer.due_at)
-    (note,) = rules_measurement.remind_measurer(at)
+    note, notice = rules_measurement.remind_measurer(at)
     assert note.user_ids == (MEASURER,)
+    # the client hears it too: when and where the measurer arrives (issue #13)
+    assert isinstance(notice, A.MessageClient) and notice.record == ("lead", 7)
+    assert notice.channel == "sms" and "26.11.2026 в 10:00" in notice.text
+    silent = RuleContext(
+        fired, record, {}, {**c.settings, "measurer_arrival_text": ""}, SCHEMA, NOW
+    )
+    assert [type(a) for a in rules_measurement.remind_measurer(silent)] == [A.Notify]
     assert "+79123456789" in note.message and "Домофон не работает" in note.message
     assert "26.11.2026 в 10:00" in note.message and "«Кухня Анны»" in note.message
     # moved to another time since, or unconfirmed: this reminder keeps quiet

@@ -48,7 +48,9 @@ def test_eshop_stage_limit_and_b2b_next_step_texts():
                                                     entity="deal"))
              if isinstance(a, A.StartTimer)][0]  # fmt: skip
     (note,) = eshop.over_limit(fired(start, order, settings, start.due_at, {"head_of_sales": (2,)}))
-    assert note.message == "Заказ 15: Подтверждён > 24 ч"
+    # the staff chat message (issue #13); with no chat set it falls back to the head of sales
+    assert isinstance(note, A.ChatMessage) and note.fallback_users == (2,)
+    assert note.text == "Заказ 15: Подтверждён > 24 ч"
     deal = {"assignedById": 4, "title": "ООО Вектор"}
     told, _todo = follow_up(
         deal, 7, {**defaults("b2b"), "no_next_step_text": "«{title}»: шаг?"}, NOW

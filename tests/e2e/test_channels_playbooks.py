@@ -198,6 +198,11 @@ def test_kitchens_measurement_confirmation_and_next_contact_date(kitchens):
     update(w, lid, UF_CRM_KT_MEASURE_OK="Y")
     (confirmed,) = w.sms.texts("79263330000")
     assert confirmed.startswith("Замер кухни подтверждён") and "Замерщик позвонит" in confirmed
+    # an hour before the visit the client gets the arrival notice (and the measurer a call
+    # reminder)
+    fire_at(w, visit.astimezone(UTC) - timedelta(minutes=59))
+    arrival = [t for t in w.sms.texts("79263330000") if t.startswith("Замерщик приедет")]
+    assert len(arrival) == 1 and f"{visit:%d.%m.%Y} в 12:00" in arrival[0], w.sms.texts()
 
     other = w.lead_from(
         "manual", title="Кухня-2", user_id=3, phone="+79264440000", email="k2@ex.ru"

@@ -255,6 +255,16 @@ PLAYBOOK = Playbook(
             t("Напоминание замерщику", "Reminder to the measurer"),
         ),
         SettingSpec(
+            "measurer_arrival_text",
+            "str",
+            "Замерщик приедет к вам {date} в {time} по адресу {address}. "
+            "Если планы изменились, пожалуйста, позвоните нам.",
+            t(
+                "Клиенту: замерщик в пути (пусто — не отправлять)",
+                "To the client: measurer arrival",
+            ),
+        ),
+        SettingSpec(
             "final_task_reopen_text",
             "str",
             "Задача «Финальное КП» по лиду «{lead}» закрыта без результата. Она закрывается, "

@@ -188,7 +188,9 @@ def call_reminder(ctx: RuleContext, visit: datetime, measurer: Any) -> A.StartTi
 
 def remind_measurer(ctx: RuleContext) -> list[A.Action]:
     """An hour before the visit: the measurer calls the client (seed 002: «замерщик обязан
-    за час до прибытия проинформировать клиента»)."""
+    за час до прибытия проинформировать клиента»), and the client also gets the arrival
+    notice by SMS (``measurer_arrival_text``; empty = none), so a missed call still tells
+    them when and where."""
     record = ctx.record or {}
     visit = when(record.get(MEASURE_AT), ctx.settings)
     planned = when(ctx.change.detail.get("payload", {}).get("visit"), ctx.settings)
@@ -196,7 +198,16 @@ def remind_measurer(ctx: RuleContext) -> list[A.Action]:
     if visit is None or visit != planned or not measurer or not _confirmed(record):
         return []  # moved or unconfirmed since: a newer confirmation plans its own reminder
     text = _visit_text(ctx, "measurer_call_text", visit)
-    return [A.Notify((int(measurer),), text, key="call")] if text else []
+    out: list[A.Action] = [A.Notify((int(measurer),), text, key="call")] if text else []
+    notice = _visit_text(ctx, "measurer_arrival_text", visit)
+    if notice:
+        lead = ("lead", ctx.change.record_id)
+        out.append(
+            A.MessageClient(
+                "sms", lead, "Замерщик в пути", notice, key="arrival", template="arrival"
+            )
+        )
+    return out
 
 
 def on_measurer_changed(ctx: RuleContext) -> list[A.Action]:
