@@ -51,6 +51,9 @@ def install_portal(member_id: str) -> dict[str, Any]:
                 log.info("install skipped: installation is uninstalled")
                 return {"outcome": "skipped"}
             names = list(row.playbooks or svc.settings.playbooks)
+        # one line at the start as at the end: with RQ's per-job lines at DEBUG, the log
+        # otherwise shows no install in progress
+        log.info("installing playbooks: %s", names)
         _progress(svc, member_id, f"installing playbooks: {', '.join(names)}", error="")
         try:
             from app.installers.run import install_playbooks

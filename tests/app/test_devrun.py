@@ -163,7 +163,7 @@ def test_check_fails_when_a_worker_is_killed_mid_install(tmp_path):
                         break
                     except requests.RequestException:
                         time.sleep(0.1)
-            if "install_portal(" in line and worker_pid and not killed.is_set():
+            if "installing playbooks" in line and worker_pid and not killed.is_set():
                 os.killpg(worker_pid, signal.SIGKILL)  # the worker and its work horse
                 killed.set()
 
