@@ -4,8 +4,8 @@ Bitrix24 has no REST conversion, so a playbook's success rule does it in one bat
 Contact from the lead's name and phone/e-mail (unless the lead already names one), a
 Company when the lead has a company title (unless it names one), then a Deal in the
 playbook's pipeline with the lead's title, source, responsible, client and ``leadId``.
-Records are chained with batch references. (metal keeps its own version: it also moves the
-lead's Object.)
+Records are chained with batch references. (metal builds its own deal — dimensions, region, the
+lead's Object — and shares :func:`client_actions`.)
 """
 
 from __future__ import annotations
@@ -53,6 +53,16 @@ def lead_to_deal(
     if who:
         deal[RESPONSIBLE_FIELD] = int(who)
     out: list[A.Action] = [A.CreateRecord("deal", deal, ref="deal", key="deal")]
+    return [*out, *client_actions(record, rid)]
+
+
+def client_actions(record: Mapping[str, Any], rid: int) -> list[A.Action]:
+    """The client side of converting lead ``rid`` into the batch's deal (``Ref("deal")``):
+    a Contact from the lead's name and phone/e-mail unless the lead names one, a Company
+    from its company title unless it names one, each linked to the deal (the new contact
+    to the lead too)."""
+    who = record.get(RESPONSIBLE_FIELD)
+    out: list[A.Action] = []
     contact = int(record.get("contactId") or 0)
     if not contact and (record.get("name") or record.get("lastName") or _fm(record)):
         fields: dict[str, Any] = {

@@ -15,20 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.objects.keys import DIMENSIONS, OBJECT, code, linked_object
+from app.playbooks.conversion import client_actions
 from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
 
 CONVERTED = "metal.lead.converted"
 FIRST_DEAL_STAGE = "metal.deal.request"
-
-
-def _fm(record: dict) -> list[dict[str, Any]]:
-    return [
-        {"typeId": f["typeId"], "valueType": f.get("valueType") or "WORK", "value": f["value"]}
-        for f in record.get("fm") or []
-        if isinstance(f, dict) and f.get("typeId") in ("PHONE", "EMAIL") and f.get("value")
-    ]
 
 
 def _category(schema: Any) -> int | None:
@@ -68,53 +61,7 @@ def convert(ctx: RuleContext) -> list[A.Action]:
     if record.get("UF_CRM_MT_REGION"):
         deal["UF_CRM_MT_REGION"] = record["UF_CRM_MT_REGION"]
     out.append(A.CreateRecord("deal", deal, ref="deal", key="deal"))
-    contact = int(record.get("contactId") or 0)
-    if not contact and (record.get("name") or record.get("lastName") or _fm(record)):
-        fields = {"name": record.get("name") or record.get("title") or f"#{rid}", "fm": _fm(record)}
-        if record.get("lastName"):
-            fields["lastName"] = record["lastName"]
-        if who:
-            fields[RESPONSIBLE_FIELD] = int(who)
-        out.append(A.CreateRecord("contact", fields, ref="contact", key="contact"))
-        out.append(
-            A.LinkRecords(
-                ("deal", A.Ref("deal")),
-                ("contact", A.Ref("contact")),
-                via="contactId",
-                key="deal_contact",
-            )
-        )
-        out.append(
-            A.LinkRecords(
-                ("lead", rid), ("contact", A.Ref("contact")), via="contactId", key="lead_contact"
-            )
-        )
-    elif contact:
-        out.append(
-            A.LinkRecords(
-                ("deal", A.Ref("deal")), ("contact", contact), via="contactId", key="deal_contact"
-            )
-        )
-    company = int(record.get("companyId") or 0)
-    if not company and record.get("companyTitle"):
-        fields = {"title": record["companyTitle"]}
-        if who:
-            fields[RESPONSIBLE_FIELD] = int(who)
-        out.append(A.CreateRecord("company", fields, ref="company", key="company"))
-        out.append(
-            A.LinkRecords(
-                ("deal", A.Ref("deal")),
-                ("company", A.Ref("company")),
-                via="companyId",
-                key="deal_company",
-            )
-        )
-    elif company:
-        out.append(
-            A.LinkRecords(
-                ("deal", A.Ref("deal")), ("company", company), via="companyId", key="deal_company"
-            )
-        )
+    out += client_actions(record, rid)
     obj = linked_object(record)
     if obj:
         out.append(A.LinkRecords((OBJECT, obj), ("deal", A.Ref("deal")), key="object_deal"))
