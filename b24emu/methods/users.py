@@ -122,20 +122,3 @@ def department_get(call: Call) -> ListPage:
         rows = listing.order_rows(rows, {str(sort).upper(): call.param("order") or "ASC"})
     page = listing.page(rows, call.param("start"))
     return _selected(page, call.param("select") or call.param("SELECT"))
-
-
-def _selected(page: ListPage, select: Any) -> ListPage:
-    """``select`` (api-reference/user/user-get.md): only the named fields; ``*`` = all,
-    ``UF_*`` = every custom field; unknown names are skipped without an error."""
-    if isinstance(select, str):
-        select = [select]
-    if not isinstance(select, list | tuple) or not select:
-        return page
-    wanted = {str(s).upper() for s in select}
-    if "*" in wanted:
-        return page
-    page.result = [
-        {k: v for k, v in row.items() if k in wanted or ("UF_*" in wanted and k.startswith("UF_"))}
-        for row in page.result
-    ]
-    return page
