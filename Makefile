@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench venv clean
+.PHONY: run test lint format bench venv clean screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+# PNGs of every page, in Russian and English, as the browser tests open them (var/ is ignored)
+screenshots: $(STAMP)
+	SCREENSHOTS_DIR=$(CURDIR)/var/screenshots $(PY) -m pytest tests/browser -q -m browser
+	@echo "screenshots in var/screenshots/"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

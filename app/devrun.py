@@ -345,6 +345,7 @@ def _run(settings: Settings, args: argparse.Namespace, env: dict, supervisor: Su
             creds = dev_app_credentials(var)
             dev = {
                 "EMULATOR_ADDRESS": f"127.0.0.1:{args.emu_port}",
+                "BX24_JS_URL": f"{emu_base}/_emu/bx24.js",
                 "B24_CLIENT_ID": creds["client_id"],
                 "B24_CLIENT_SECRET": creds["client_secret"],
             }

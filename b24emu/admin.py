@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from b24emu import apps, events, oauth, robots
+from b24emu import apps, events, frame_host, oauth, robots
 from b24emu import auth as authmod
 from b24emu.core_state import Binding, CoreState
 from b24emu.state import Portal
@@ -495,3 +495,17 @@ def setup(app: web.Application) -> None:
     routes += messaging_routes
     for verb, path, fn in routes:
         app.router.add_route(verb, f"/_emu/{path}", endpoint(fn))
+    # HTML and JS for a browser, not JSON (b24emu.frame_host)
+    app.router.add_get("/_emu/apps/{client_id}/frame", frame_page)
+    app.router.add_get("/_emu/bx24.js", bx24_js)
+
+
+async def frame_page(request: web.Request) -> web.Response:
+    """The portal's page around an app frame: a browser test opens the app here."""
+    text = frame_host.host_page(_portal(request), request.match_info["client_id"], request.query)
+    return web.Response(text=text, content_type="text/html")
+
+
+async def bx24_js(request: web.Request) -> web.Response:
+    """b24emu's stand-in for the BX24 JS library (frame_host.BX24_JS)."""
+    return web.Response(text=frame_host.BX24_JS, content_type="application/javascript")

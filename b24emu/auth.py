@@ -9,7 +9,7 @@ from b24emu.registry import Auth, MethodSpec, RestError
 from b24emu.state import Portal
 
 
-def _is_admin(portal: Portal, user_id: int) -> bool:
+def is_admin(portal: Portal, user_id: int) -> bool:
     user = portal.users.get(user_id) or {}
     return bool(user.get("ADMIN", user_id == 1))
 
@@ -30,7 +30,7 @@ def webhook_auth(portal: Portal, user_id: str, code: str) -> Auth:
         user_id=hook.user_id,
         scopes=frozenset(hook.scopes) | {"basic"},
         webhook_code=hook.code,
-        is_admin=_is_admin(portal, hook.user_id),
+        is_admin=is_admin(portal, hook.user_id),
     )
 
 
@@ -51,7 +51,7 @@ def token_auth(portal: Portal, access_token: object) -> Auth:
         user_id=token.user_id,
         scopes=frozenset(token.scopes) | {"basic"},
         client_id=token.client_id,
-        is_admin=_is_admin(portal, token.user_id),
+        is_admin=is_admin(portal, token.user_id),
     )
 
 

@@ -86,6 +86,9 @@ class Settings:
     allowed_portal_domains: tuple[str, ...] = DEFAULT_PORTAL_DOMAINS
     allowed_oauth_servers: tuple[str, ...] = DEFAULT_OAUTH_SERVERS
     emulator_address: str | None = None  # "127.0.0.1:8900": allowed, and the only http host
+    # The BX24 JS library our pages load (the vendor's; make run points it at the emulator's
+    # stand-in, b24emu/frame_host.py, so the pages work offline)
+    bx24_js_url: str = "https://api.bitrix24.com/api/v1/"
     rate_burst: int = 50
     rate_drain_per_s: float = 2.0
     operating_limit_s: int = 480
@@ -249,6 +252,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ALLOWED_PORTAL_DOMAINS": ("allowed_portal_domains", _csv),
     "ALLOWED_OAUTH_SERVERS": ("allowed_oauth_servers", _csv),
     "EMULATOR_ADDRESS": ("emulator_address", _address),
+    "BX24_JS_URL": ("bx24_js_url", _http_url),
     "RATE_BURST": ("rate_burst", _positive(int)),
     "RATE_DRAIN_PER_S": ("rate_drain_per_s", _positive(float)),
     "OPERATING_LIMIT_S": ("operating_limit_s", _positive(int)),

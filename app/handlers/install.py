@@ -96,7 +96,10 @@ def install() -> Response:
         enqueue_or_keep(svc, member_id, INSTALL_QUEUE, INSTALL_JOB, member_id)
         view = _new_view(svc, member_id)
         log.info("installation verified and stored; playbook install enqueued")
-    return Response(render_template_string(PAGE, view=view), mimetype="text/html")
+    return Response(
+        render_template_string(PAGE, view=view, bx24_js_url=svc.settings.bx24_js_url),
+        mimetype="text/html",
+    )
 
 
 def _bound_tokens(settings, member_id, domain, server_endpoint, form) -> dict:
@@ -235,7 +238,7 @@ def install_status(view: str):
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Installing…</title>
-<script src="//api.bitrix24.com/api/v1/"></script>
+<script src="{{ bx24_js_url }}"></script>
 <style>body{font:14px sans-serif;margin:2em}#err{color:#b00}</style></head>
 <body><h2>Setting up your portal</h2>
 <p id="progress">Starting…</p><p id="err"></p>

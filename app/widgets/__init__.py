@@ -122,7 +122,7 @@ input,select{padding:4px 6px;border:1px solid #c6cdd3;border-radius:2px}
 <body data-widget="{{ code }}">
 <h1>{{ title }}</h1>
 {{ body }}
-<script src="https://api.bitrix24.com/api/v1/"></script>
+<script src="{{ bx24_js_url }}"></script>
 <script>
 window.addEventListener("load",function(){try{if(window.BX24){BX24.init(function(){
 BX24.fitWindow();});}}catch(e){}});
@@ -134,4 +134,11 @@ BX24.fitWindow();});}}catch(e){}});
 def page(ctx: WidgetContext, title: str, body_html: str) -> str:
     """The shared layout. ``title`` is escaped; ``body_html`` must come from :func:`render`
     (or other escaped output) — it is inserted as is."""
-    return render(PAGE, lang=ctx.lang, title=title, code=ctx.code, body=Markup(body_html))
+    return render(
+        PAGE,
+        lang=ctx.lang,
+        title=title,
+        code=ctx.code,
+        body=Markup(body_html),
+        bx24_js_url=ctx.services.settings.bx24_js_url,
+    )

@@ -80,6 +80,7 @@ def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms, db
                 redis_url=redis_url,
                 var_dir=str(tmp_path / "var"),
                 emulator_address=emu.domain,
+                bx24_js_url=f"{emu.base_url}/_emu/bx24.js",
                 app_base_url=f"http://127.0.0.1:{port}",
                 b24_client_id=registered["client_id"],
                 b24_client_secret=registered["client_secret"],

@@ -54,3 +54,39 @@ def test_an_unbound_placement_cannot_be_opened(emulator, installed_app):
     )
     assert resp.status_code >= 400
     assert "not bound" in resp.text
+
+
+def test_frame_host_page_posts_the_same_form_into_an_iframe(emulator, installed_app, receiver):
+    """The browser variant (b24emu/frame_host.py): a host page whose hidden form targets the
+    iframe and the bound handler, with every field escaped."""
+    import html as html_lib
+    import re
+
+    _bind(installed_app, receiver)
+    client = installed_app["client_id"]
+    opts = json.dumps({"ID": "7", "note": '"><script>x</script>'})
+    page = requests.get(
+        f"{emulator.base_url}/_emu/apps/{client}/frame",
+        params={"placement": "CRM_LEAD_DETAIL_TAB", "options": opts, "user_id": "2"},
+        timeout=10,
+    )
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    body = page.text
+    assert '<form id="frame-form" method="post" target="app-frame"' in body
+    action = html_lib.unescape(re.search(r'action="([^"]+)"', body).group(1))
+    assert action.startswith(receiver.url("tab") + "?DOMAIN=")
+    fields = {
+        k: html_lib.unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)
+    }
+    assert fields["member_id"] == emulator.portal.member_id
+    assert json.loads(fields["PLACEMENT_OPTIONS"])["note"] == '"><script>x</script>'
+    assert "<script>x</script>" not in body.replace("<\\/script>", "")  # escaped everywhere
+    assert fields["APPLICATION_TOKEN"] == installed_app["application_token"]
+    missing = requests.get(
+        f"{emulator.base_url}/_emu/apps/{client}/frame", params={"placement": "TASK_VIEW_TAB"}
+    )
+    assert missing.status_code == 404 and "not bound" in missing.text
+    js = requests.get(f"{emulator.base_url}/_emu/bx24.js", timeout=10)
+    assert js.headers["Content-Type"].startswith("application/javascript")
+    assert "fitWindow" in js.text and "installFinish" in js.text

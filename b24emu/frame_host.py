@@ -1,0 +1,170 @@
+"""The portal page a browser sees around an app frame, and a stand-in for the BX24 library.
+
+A real portal renders the app inside an ``<iframe>`` and fills it with a form POST (§3.2 of
+docs: the frame form carries ``AUTH_ID``, ``member_id``, ``PLACEMENT``, ``PLACEMENT_OPTIONS``
+…; ``DOMAIN``/``LANG``/``APP_SID`` in the query). ``GET /_emu/apps/<client_id>/frame`` does
+the same for a browser test: it answers a host page whose hidden form is submitted into the
+iframe on load, so the app's page runs in a real browser exactly as it would in the portal.
+
+The pages talk to the portal through the BX24 JS library (``BX24.init``, ``fitWindow``,
+``resizeWindow``, ``installFinish``, ``placement.info``, ``getAuth``, ``getLang``,
+``isAdmin``; api-reference/widgets/ui-interaction/… and sdk/bx24-js-sdk/ in
+bitrix24/b24restdocs). The real library is served by the vendor
+(``//api.bitrix24.com/api/v1/``) and talks to the parent window with ``postMessage``.
+``GET /_emu/bx24.js`` is our own small implementation of that documented subset: it reads
+its data from the frame's host page (same machine, so ``window.parent`` is reachable) and
+posts ``resize`` / ``installFinish`` messages, which the host page applies (height) or turns
+into the emulator's install-finish (``ONAPPINSTALL`` goes out). An app is told to load it
+through its own setting (``BX24_JS_URL``); nothing of it is the vendor's code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from b24emu import apps
+from b24emu.auth import is_admin
+from b24emu.state import Portal
+
+HOST_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body{{margin:0;font:13px Arial,sans-serif;background:#eef2f4}}
+#portal-bar{{background:#2fc6f6;color:#fff;padding:8px 16px}}
+#app-frame{{display:block;width:100%;height:{height}px;border:0;background:#fff}}
+</style></head>
+<body>
+<div id="portal-bar">{domain} · {placement}</div>
+<iframe id="app-frame" name="app-frame"></iframe>
+<form id="frame-form" method="post" target="app-frame" action="{action}">{inputs}</form>
+<script>
+window.B24EMU = {info};
+window.addEventListener("message", function (ev) {{
+  var m = ev.data || {{}};
+  var frame = document.getElementById("app-frame");
+  if (m.bx24 === "resize" && m.height > 0) {{ frame.style.height = m.height + "px"; }}
+  if (m.bx24 === "installFinish") {{
+    fetch("/_emu/apps/" + encodeURIComponent(window.B24EMU.clientId) + "/finish_install",
+          {{method: "POST", headers: {{"Content-Type": "application/json"}}, body: "{{}}"}})
+      .then(function () {{ document.body.setAttribute("data-install-finished", "1"); }});
+  }}
+}});
+document.getElementById("frame-form").submit();
+</script>
+</body></html>
+"""
+
+BX24_JS = r"""/* b24emu's stand-in for the BX24 JS library (documented subset, our own code). */
+(function () {
+  var host = {};
+  try { host = window.parent.B24EMU || {}; } catch (e) { host = {}; }
+  function post(msg) { try { window.parent.postMessage(msg, "*"); } catch (e) {} }
+  function later(cb, value) { if (typeof cb === "function") { setTimeout(function () { cb(value); }, 0); } }
+  function height() {
+    // the content's own height: the document's scrollHeight never falls below the frame's
+    var b = document.body;
+    if (!b) { return 0; }
+    var style = window.getComputedStyle(b);
+    return Math.ceil(b.getBoundingClientRect().height + parseFloat(style.marginTop) +
+                     parseFloat(style.marginBottom));
+  }
+  window.BX24 = {
+    init: function (cb) { later(cb); },
+    fitWindow: function (cb) { post({bx24: "resize", height: height()}); later(cb); },
+    resizeWindow: function (w, h, cb) { post({bx24: "resize", height: h}); later(cb); },
+    installFinish: function () { post({bx24: "installFinish"}); },
+    getAuth: function () { return host.auth || false; },
+    getLang: function () { return host.lang || "ru"; },
+    getDomain: function () { return host.domain || ""; },
+    isAdmin: function () { return !!host.isAdmin; },
+    placement: {
+      info: function () { return {placement: host.placement, options: host.options || {}}; }
+    }
+  };
+})();
+"""
+
+
+def _frame_target(portal: Portal, app: Any, placement: str, url: str | None) -> str:
+    """The URL the portal posts the frame form to, as ``open_app`` chooses it."""
+    if url:
+        return url
+    if placement == "DEFAULT":
+        if not app.handler_url:
+            raise web.HTTPNotFound(text="app has no handler URL")
+        return app.handler_url
+    if not app.installed:
+        raise web.HTTPConflict(text="widgets are hidden until the installation is finished")
+    bound = [
+        p
+        for p in portal.core.placements
+        if p.client_id == app.client_id and p.placement == placement
+    ]
+    if not bound:
+        raise web.HTTPNotFound(text=f"placement {placement} not bound")
+    return bound[0].handler
+
+
+def host_page(portal: Portal, client_id: str, query: dict[str, str]) -> str:
+    """The host page for ``client_id`` opened at ``query['placement']`` by ``user_id``.
+
+    Query: ``placement`` (default ``DEFAULT``), ``options`` (JSON of PLACEMENT_OPTIONS),
+    ``user_id`` (default 1), ``handler`` (choose among several handlers bound to one
+    placement by the end of their URL, e.g. ``measurement``), ``lang``, ``height``."""
+    app = portal.core.apps.get(client_id)
+    if app is None:
+        raise web.HTTPNotFound(text=f"no app {client_id}")
+    placement = (query.get("placement") or "DEFAULT").upper()
+    options = json.loads(query["options"]) if query.get("options") else None
+    user_id = int(query.get("user_id") or 1)
+    target = _frame_target(portal, app, placement, None)
+    if query.get("handler"):
+        matches = [
+            p.handler
+            for p in portal.core.placements
+            if p.client_id == app.client_id
+            and p.placement == placement
+            and p.handler.rstrip("/").endswith("/" + query["handler"])
+        ]
+        if not matches:
+            raise web.HTTPNotFound(text=f"no handler {query['handler']} on {placement}")
+        target = matches[0]
+    form_query, body = apps.frame_form(portal, app, user_id, placement, options)
+    if query.get("lang"):
+        form_query["LANG"] = query["lang"]
+    sep = "&" if "?" in target else "?"
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in body.items()
+    )
+    info = {
+        "clientId": client_id,
+        "domain": portal.domain,
+        "lang": form_query["LANG"],
+        "placement": placement,
+        "options": options or {},
+        "isAdmin": is_admin(portal, user_id),
+        "auth": {
+            "access_token": body["AUTH_ID"],
+            "refresh_token": body["REFRESH_ID"],
+            "expires_in": int(body["AUTH_EXPIRES"]),
+            "domain": portal.domain,
+            "member_id": body["member_id"],
+        },
+    }
+    return HOST_PAGE.format(
+        lang=html.escape(form_query["LANG"]),
+        title=html.escape(f"{portal.domain} — {placement}"),
+        height=int(query.get("height") or 900),
+        domain=html.escape(portal.domain),
+        placement=html.escape(placement),
+        action=html.escape(f"{target}{sep}{urlencode(form_query)}"),
+        inputs=inputs,
+        # "</" would end the <script> early: JSON allows "<\/"
+        info=json.dumps(info, ensure_ascii=False).replace("</", "<\\/"),
+    )
