@@ -101,6 +101,27 @@ def verify_token_on_portal(
     return info
 
 
+def viewer_on_portal(settings, domain: str, access_token: str | None) -> dict:
+    """Who holds ``access_token`` on ``domain``: ``{"user_id", "name", "admin"}``.
+
+    The token must be OUR app's (``app.info``, as in :func:`verify_token_on_portal`); then
+    ``user.current`` (api-reference/users/user-current.md) names the user and ``user.admin``
+    (api-reference/common/users/user-admin.md) says whether they administer the portal. A
+    page uses this to show an admin's controls and to record who changed what. Raises
+    :class:`VerificationFailed`; never logs the token.
+    """
+    from app.allowlist import portal_base_url
+
+    verify_token_on_portal(settings, domain, access_token)
+    base = portal_base_url(domain, settings)
+    user = _portal_result(base, "user.current", access_token or "")
+    if not isinstance(user, dict) or not str(user.get("ID") or "").isdigit():
+        raise VerificationFailed("user.current named no user")
+    name = " ".join(str(user.get(k) or "").strip() for k in ("NAME", "LAST_NAME")).strip()
+    admin = _portal_result(base, "user.admin", access_token or "") is True
+    return {"user_id": int(user["ID"]), "name": name or f"#{user['ID']}", "admin": admin}
+
+
 def _portal_result(base: str, method: str, access_token: str) -> Any:
     """POST ``method`` with ``auth``; its ``result`` or :class:`VerificationFailed`."""
     import requests

@@ -116,6 +116,11 @@ def _placement(services, member_id: str, template: str, posted: str, lang: str) 
     return placement
 
 
+def _int(raw) -> int:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 10 else 0
+
+
 @bp.post("/widgets/<code>")
 def open_widget(code: str) -> Response:
     """Authenticate the frame POST and render the widget page (see module docstring)."""
@@ -149,6 +154,8 @@ def open_widget(code: str) -> Response:
                 else ""
             ),
             services=svc,
+            auth_id=str(request.form.get("AUTH_ID") or ""),
+            auth_expires=_int(request.form.get("AUTH_EXPIRES")),
         )
         # another playbook's record: one quiet line, not the tab (app.widgets._ownership)
         html = not_this_process(ctx, playbook, opener.playbooks) or render_page(ctx)

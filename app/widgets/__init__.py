@@ -23,7 +23,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
@@ -47,6 +47,10 @@ class WidgetContext:
     lang: str  # "ru" or "en" (from LANG, default ru)
     bearer: str  # signed token for the widget's JS to call our APIs (app.objects.access.issue)
     services: Any  # app Services (services.session(), services.redis, services.settings)
+    # the viewing user's token from the frame form: only app.widgets._viewer uses it, to ask
+    # the portal who is looking (never logged, never rendered)
+    auth_id: str = field(default="", repr=False)
+    auth_expires: int = 0
 
 
 class WidgetError(Exception):

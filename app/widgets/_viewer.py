@@ -1,0 +1,131 @@
+"""Who is looking at a page, and the signed bearer that carries it to our page APIs.
+
+A frame POST proves the portal opened the page (``app.widgets._gate``) but not who the
+viewing user is. Pages that show an admin's controls (settings, cancelling a timer) or
+record who changed something ask :func:`viewer`: the frame's ``AUTH_ID`` is the viewing
+user's token, so ``user.current`` and ``user.admin`` on the STORED domain answer it
+(``app.security.viewer_on_portal``). The answer is cached in Redis under a SHA-256 of
+(member_id, AUTH_ID) — never the token — for at most ``CACHE_MAX_S``.
+
+The page's JS then calls our APIs with a **page bearer**:
+``p1.<expires>.<user_id>.<admin 0|1>.<hex>``, ``hex = HMAC-SHA256(key=application_token,
+msg="page:<member_id>:<expires>:<user_id>:<admin>")``. It proves the holder got it from us
+for this portal, who the viewer is and whether they are an admin, until ``expires``.
+:func:`verify_bearer` checks it in constant time; ``app.handlers.page_api`` wraps it for
+routes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from app.security import VerificationFailed, tokens_match, viewer_on_portal
+from app.widgets import WidgetContext, WidgetError, t
+
+log = logging.getLogger(__name__)
+
+CACHE_MAX_S = 600
+BEARER_TTL_S = 3600
+PREFIX = "p1"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The portal user looking at a page."""
+
+    user_id: int
+    name: str
+    admin: bool
+
+
+def _cache_key(member_id: str, auth_id: str) -> str:
+    digest = hashlib.sha256(f"{member_id}\0{auth_id}".encode()).hexdigest()
+    return f"b24:widget:viewer:{digest}"
+
+
+def viewer(ctx: WidgetContext) -> Viewer:
+    """The viewing user of ``ctx`` (asks the portal once per token; 401/502 WidgetError)."""
+    if not ctx.auth_id:
+        raise WidgetError(
+            t(ctx, "Откройте страницу из портала заново", "Reopen the page from the portal"), 401
+        )
+    key = _cache_key(ctx.member_id, ctx.auth_id)
+    cached = ctx.services.redis.get(key)
+    if cached:
+        data = json.loads(cached)
+        return Viewer(int(data["user_id"]), str(data["name"]), bool(data["admin"]))
+    try:
+        data = viewer_on_portal(ctx.services.settings, ctx.domain, ctx.auth_id)
+    except VerificationFailed as exc:
+        log.warning("viewer not identified: %s", exc)
+        if not exc.reachable:
+            raise WidgetError(
+                t(ctx, "Портал не отвечает, попробуйте позже", "The portal does not answer"), 502
+            ) from None
+        raise WidgetError(
+            t(ctx, "Не удалось определить пользователя", "Could not tell who you are"), 401
+        ) from None
+    ttl = min(CACHE_MAX_S, ctx.auth_expires or CACHE_MAX_S)
+    if ttl > 0:
+        ctx.services.redis.set(key, json.dumps(data), ex=ttl)
+    return Viewer(data["user_id"], data["name"], data["admin"])
+
+
+def _sign(app_token: str, member_id: str, expires: int, user_id: int, admin: bool) -> str:
+    msg = f"page:{member_id}:{expires}:{user_id}:{int(admin)}".encode()
+    return hmac.new(app_token.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def issue_bearer(
+    app_token: str, member_id: str, who: Viewer, *, ttl: int = BEARER_TTL_S, now=None
+) -> str:
+    """A page bearer for ``who`` on ``member_id``, valid ``ttl`` seconds."""
+    expires = int((now or time.time()) + ttl)
+    digest = _sign(app_token, member_id, expires, who.user_id, who.admin)
+    return f"{PREFIX}.{expires}.{who.user_id}.{int(who.admin)}.{digest}"
+
+
+def verify_bearer(
+    app_token: str | None, member_id: str, bearer: str | None, *, now=None
+) -> Viewer | None:
+    """The viewer a valid, unexpired page bearer names; None for anything else."""
+    if not app_token or not bearer:
+        return None
+    parts = bearer.split(".")
+    if len(parts) != 5 or parts[0] != PREFIX:
+        return None
+    _, expires, user_id, admin, digest = parts
+    if not (expires.isdigit() and user_id.isdigit() and admin in ("0", "1")):
+        return None
+    if int(expires) < (now or time.time()):
+        return None
+    expected = _sign(app_token, member_id, int(expires), int(user_id), admin == "1")
+    if not tokens_match(expected, digest):
+        return None
+    return Viewer(int(user_id), "", admin == "1")
+
+
+def page_bearer(ctx: WidgetContext, app_token: str) -> tuple[Viewer, str]:
+    """(viewer, bearer) for a page that needs to know its viewer."""
+    who = viewer(ctx)
+    return who, issue_bearer(app_token, ctx.member_id, who)
+
+
+def bearer_for(ctx: WidgetContext) -> tuple[Viewer, str]:
+    """(viewer, page bearer) of ``ctx``'s installation (its stored application token)."""
+    from app.store import installations
+
+    with ctx.services.session() as session:
+        row = installations.get(session, ctx.member_id)
+        app_token = row.application_token if row is not None else None
+    if not app_token:
+        raise WidgetError(t(ctx, "Приложение не установлено", "The app is not installed"), 403)
+    return page_bearer(ctx, app_token)
+
+
+__all__ = ["Viewer", "viewer", "issue_bearer", "verify_bearer", "bearer_for", "page_bearer"]
