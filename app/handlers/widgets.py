@@ -69,9 +69,14 @@ def _error(exc: WidgetError, lang: str, domain: str | None) -> Response:
 
 
 def _spec(code: str, playbooks, lang: str):
-    """(playbook, WidgetSpec) of ``code`` among the installed playbooks (404 otherwise)."""
+    """(playbook, WidgetSpec) of ``code`` among the installed playbooks, or (None, spec) for
+    one of the app's own pages (``app.playbooks.app_widgets``); 404 otherwise."""
     from app.playbooks import NAMES, load
+    from app.playbooks.app_widgets import APP_WIDGETS
 
+    for spec in APP_WIDGETS:
+        if spec.code == code:
+            return None, spec
     for name in playbooks:
         if name not in NAMES:
             continue
@@ -158,7 +163,8 @@ def open_widget(code: str) -> Response:
             auth_expires=_int(request.form.get("AUTH_EXPIRES")),
         )
         # another playbook's record: one quiet line, not the tab (app.widgets._ownership)
-        html = not_this_process(ctx, playbook, opener.playbooks) or render_page(ctx)
+        quiet = not_this_process(ctx, playbook, opener.playbooks) if playbook else None
+        html = quiet or render_page(ctx)
     except WidgetError as exc:
         return _error(exc, lang, domain)
     except Exception:  # noqa: BLE001 - the frame shows a readable page, the log the trace
