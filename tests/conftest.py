@@ -9,8 +9,21 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker gets a Redis database of its own (``/1``, ``/2`` …):
+    tests flush their database, and RQ queues and locks must not be shared between workers.
+    The rewritten ``TEST_REDIS_URL`` reaches the processes a test starts, too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("TEST_REDIS_URL", "")
+    match = re.fullmatch(r"gw(\d+)", worker)
+    if match and url.startswith("redis://"):
+        base = re.sub(r"/\d*$", "", url.split("?")[0])
+        os.environ["TEST_REDIS_URL"] = f"{base}/{1 + int(match.group(1)) % 15}"
 
 
 @pytest.fixture
