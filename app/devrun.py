@@ -197,6 +197,8 @@ def register_on_emulator(emu_base: str, app_base: str, creds: dict[str, str]) ->
     spec = {
         **creds,
         "installer_url": f"{app_base}/install",
+        # the app's main frame (placement DEFAULT): the settings page opens here
+        "handler_url": f"{app_base}/",
         "scopes": APP_SCOPES,
         # ONAPPINSTALL goes here after installFinish (update/uninstall: bound by the installer)
         "install_event_url": f"{app_base}/app-events",

@@ -150,12 +150,33 @@ def finish_install(portal: Portal, app: App) -> None:
 
 async def install(portal: Portal, client_id: str, user_id: int = 1) -> dict[str, Any]:
     """Install ``client_id`` as admin ``user_id``; returns what happened (for /_emu/)."""
+    app = begin_install(portal, client_id, user_id)
+    outcome: dict[str, Any] = {"client_id": client_id}
+    if app.installer_url:
+        frame = await open_frame(portal, app, app.installer_url, user_id)
+        outcome["installer"] = {"status": frame["status"], "delivery_id": frame["delivery_id"]}
+        if (
+            frame["status"] is not None
+            and 200 <= frame["status"] < 300
+            and "installFinish" in frame["body"]
+        ):
+            finish_install(portal, app)
+    else:
+        finish_install(portal, app)
+    outcome["installed"] = app.installed
+    outcome["application_token"] = app.application_token
+    return outcome
+
+
+def begin_install(portal: Portal, client_id: str, user_id: int = 1) -> App:
+    """What the portal does when an admin starts installing ``client_id``, before the
+    installer frame opens: the app is present, not yet installed (events wait for
+    ``installFinish``), its application token is set, the installer binding exists."""
     app = portal.core.apps[client_id]
     app.present = True
     app.installed = False  # (re)install: events wait for installFinish again
     app.installing_user = user_id
     app.application_token = application_token(portal, app)
-    outcome: dict[str, Any] = {"client_id": client_id}
     installer_bound = any(
         b.client_id == app.client_id
         and b.event == "ONAPPINSTALL"
@@ -172,20 +193,7 @@ async def install(portal: Portal, client_id: str, user_id: int = 1) -> dict[str,
                 auth_type=user_id,
             )
         )
-    if app.installer_url:
-        frame = await open_frame(portal, app, app.installer_url, user_id)
-        outcome["installer"] = {"status": frame["status"], "delivery_id": frame["delivery_id"]}
-        if (
-            frame["status"] is not None
-            and 200 <= frame["status"] < 300
-            and "installFinish" in frame["body"]
-        ):
-            finish_install(portal, app)
-    else:
-        finish_install(portal, app)
-    outcome["installed"] = app.installed
-    outcome["application_token"] = app.application_token
-    return outcome
+    return app
 
 
 def _drop_robots(portal: Portal, client_id: str) -> None:

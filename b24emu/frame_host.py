@@ -115,14 +115,23 @@ def host_page(portal: Portal, client_id: str, query: dict[str, str]) -> str:
 
     Query: ``placement`` (default ``DEFAULT``), ``options`` (JSON of PLACEMENT_OPTIONS),
     ``user_id`` (default 1), ``handler`` (choose among several handlers bound to one
-    placement by the end of their URL, e.g. ``measurement``), ``lang``, ``height``."""
+    placement by the end of their URL, e.g. ``measurement``), ``lang``, ``height``,
+    ``install=1`` (open the installer URL as an admin starting the installation does)."""
     app = portal.core.apps.get(client_id)
     if app is None:
         raise web.HTTPNotFound(text=f"no app {client_id}")
     placement = (query.get("placement") or "DEFAULT").upper()
     options = json.loads(query["options"]) if query.get("options") else None
     user_id = int(query.get("user_id") or 1)
-    target = _frame_target(portal, app, placement, None)
+    if query.get("install") in ("1", "Y", "true"):
+        # the admin clicked "install": the installer page opens in the frame and its own
+        # BX24.installFinish() (a postMessage to this page) finishes the installation
+        if not app.installer_url:
+            raise web.HTTPNotFound(text="app has no installer URL")
+        apps.begin_install(portal, client_id, user_id)
+        target = app.installer_url
+    else:
+        target = _frame_target(portal, app, placement, None)
     if query.get("handler"):
         matches = [
             p.handler

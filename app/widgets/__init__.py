@@ -135,6 +135,12 @@ BX24.fitWindow();});}}catch(e){}});
 """
 
 
+def bx24_js_url(services: Any) -> str:
+    """The BX24 library our pages load (``BX24_JS_URL``; the vendor's URL when unset)."""
+    settings = getattr(services, "settings", None)
+    return getattr(settings, "bx24_js_url", None) or "https://api.bitrix24.com/api/v1/"
+
+
 def page(ctx: WidgetContext, title: str, body_html: str) -> str:
     """The shared layout. ``title`` is escaped; ``body_html`` must come from :func:`render`
     (or other escaped output) — it is inserted as is."""
@@ -144,5 +150,5 @@ def page(ctx: WidgetContext, title: str, body_html: str) -> str:
         title=title,
         code=ctx.code,
         body=Markup(body_html),
-        bx24_js_url=ctx.services.settings.bx24_js_url,
+        bx24_js_url=bx24_js_url(ctx.services),
     )

@@ -19,6 +19,13 @@ from urllib.parse import urlencode
 
 import pytest
 
+# the app tier's store fixtures (a migrated database per backend, Services on it)
+from tests.app.conftest import (  # noqa: F401
+    _migrated_database,
+    database_url,
+    make_services,
+)
+
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
 
