@@ -105,7 +105,7 @@ def viewer_on_portal(settings, domain: str, access_token: str | None) -> dict:
     """Who holds ``access_token`` on ``domain``: ``{"user_id", "name", "admin"}``.
 
     The token must be OUR app's (``app.info``, as in :func:`verify_token_on_portal`); then
-    ``user.current`` (api-reference/users/user-current.md) names the user and ``user.admin``
+    ``user.current`` (api-reference/user/user-current.md) names the user and ``user.admin``
     (api-reference/common/users/user-admin.md) says whether they administer the portal. A
     page uses this to show an admin's controls and to record who changed what. Raises
     :class:`VerificationFailed`; never logs the token.

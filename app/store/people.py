@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.store.base import Base, UTCDateTime
@@ -38,11 +39,19 @@ def put(
     utc_offset: str | None,
     now: datetime,
 ) -> PortalPeople:
-    """Replace the portal's row (the caller commits)."""
+    """Replace the portal's row (the caller commits).
+
+    Two processes may read the people of a new portal at once (the web's first page and a
+    worker's first job): the second insert then loses to the unique ``member_id``, inside a
+    savepoint, and becomes an update of the row the first one wrote."""
     row = get(session, member_id)
     if row is None:
-        row = PortalPeople(member_id=member_id)
-        session.add(row)
+        try:
+            with session.begin_nested():
+                row = PortalPeople(member_id=member_id, users=users, fetched_at=now)
+                session.add(row)
+        except IntegrityError:
+            row = get(session, member_id)
     row.users, row.fetched_at = users, now
     if utc_offset:
         row.utc_offset = utc_offset

@@ -1,7 +1,7 @@
 """Who is looking at a page (user.current + user.admin with the frame's AUTH_ID) and the page
 bearer that carries it to our APIs (app.widgets._viewer, app.handlers.page_api).
 
-Docs: api-reference/users/user-current.md, api-reference/common/users/user-admin.md."""
+Docs: api-reference/user/user-current.md, api-reference/common/users/user-admin.md."""
 
 from __future__ import annotations
 
