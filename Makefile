@@ -21,10 +21,14 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m app.devrun
 
+# Tests wait on portals, workers and browsers more than they compute: three processes on two
+# cores finish in about half the serial time (each gets its own Redis database: tests/conftest.py)
+TEST_WORKERS ?= 3
+
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # PNGs of every page, in Russian and English, as the browser tests open them (var/ is ignored)
 screenshots: $(STAMP)
