@@ -62,7 +62,8 @@ def _number(value: Any) -> float | None:
 
 
 def points(spec: ChartSpec, table: Table) -> list[tuple[str, float]]:
-    """(label, value) pairs of ``table`` for ``spec``; rows without a number are left out."""
+    """(label, value) pairs of ``table`` for ``spec``, one per mark drawn: rows without a
+    number are left out, and so are a pie's zero slices."""
     try:
         li, vi = table.columns.index(spec.label), table.columns.index(spec.value)
     except ValueError:
@@ -70,7 +71,7 @@ def points(spec: ChartSpec, table: Table) -> list[tuple[str, float]]:
     out = []
     for row in table.rows[:MAX_POINTS]:
         value = _number(row[vi])
-        if value is not None:
+        if value is not None and (value > 0 or spec.kind != "pie"):  # a 0 slice is nothing
             out.append(("—" if row[li] in (None, "") else str(row[li]), value))
     return out
 
@@ -91,6 +92,10 @@ def _style():
         value_font_size=11,
         legend_font_size=12,
         title_font_size=14,
+        guide_stroke_color="#e6eaed",
+        major_guide_stroke_color="#d5dade",
+        guide_stroke_dasharray="0",
+        major_guide_stroke_dasharray="0",
     )
 
 
@@ -110,8 +115,10 @@ def _chart(spec: ChartSpec, data: list[tuple[str, float]], title: str):
     )
     if spec.kind == "hbar":
         chart = pygal.HorizontalBar(show_legend=False, **common)
-        chart.x_labels = [label for label, _ in data]
-        chart.add(spec.value, [value for _, value in data])
+        rows = data[::-1]  # pygal stacks bars bottom-up; the table's first row goes on top
+        chart.x_labels = [label for label, _ in rows]
+        chart.add(spec.value, [value for _, value in rows])
+        _whole_ticks(chart, data)
     elif spec.kind == "line":
         chart = pygal.Line(show_legend=False, **common)
         chart.x_labels = [label for label, _ in data]
@@ -124,6 +131,13 @@ def _chart(spec: ChartSpec, data: list[tuple[str, float]], title: str):
     else:  # pragma: no cover - CHARTS is ours
         raise ValueError(f"unknown chart kind {spec.kind!r}")
     return chart
+
+
+def _whole_ticks(chart, data: list[tuple[str, float]]) -> None:
+    """Counts (leads, orders) get ticks 0, 1, 2… instead of 0.2, 0.4…"""
+    top = max((value for _, value in data), default=0)
+    if all(float(value).is_integer() for _, value in data) and 0 < top <= 20:
+        chart.y_labels = list(range(0, int(top) + 1))
 
 
 def _without_scripts(markup: str) -> str:
@@ -143,11 +157,6 @@ def svg(spec: ChartSpec, table: Table, title: str = "") -> str | None:
     data = points(spec, table)
     if not data:
         return None
-    if spec.kind in ("pie", "funnel") and not any(value > 0 for _, value in data):
+    if spec.kind == "funnel" and not any(value > 0 for _, value in data):
         return None
     return _without_scripts(_chart(spec, data, title).render(is_unicode=True))
-
-
-def count_marks(spec: ChartSpec, table: Table) -> int:
-    """How many marks (bars, slices, funnel steps, points) :func:`svg` draws for ``table``."""
-    return len(points(spec, table))
