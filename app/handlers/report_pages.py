@@ -24,6 +24,7 @@ from app.reports import REPORTS, build, headings
 from app.reports import charts as report_charts
 from app.reports.export import to_csv
 from app.reports.filters import (
+    AS_OF,
     NO_PERIOD,
     FilterError,
     applicable,
@@ -108,6 +109,7 @@ def report_json(member_id: str, name: str):
                 "since": when.first_day,
                 "until": when.last_day,
                 "applies": name not in NO_PERIOD,
+                "as_of": name in AS_OF,
             },
             "manager": manager,
             "managers": managers,

@@ -120,6 +120,7 @@ BODY = """<style>
       var out = $("rp-result");
       out.textContent = "";
       if (!data.period.applies) out.appendChild(el("p", T.noperiod, "muted"));
+      if (data.period.as_of) out.appendChild(el("p", T.asof, "muted"));
       data.tables.forEach(function (tdata, i) {
         data.charts.filter(function (c) { return c.table === i; }).forEach(function (c) {
           var node = chart(c); if (node) out.appendChild(node);
@@ -186,6 +187,11 @@ def render_page(ctx: WidgetContext) -> str:
             ctx,
             "Период к этому отчёту не применяется: показано текущее состояние",
             "The period does not apply to this report: it shows the current state",
+        ),
+        "asof": t(
+            ctx,
+            "Отчёт на дату «по»: дата «с» к нему не применяется",
+            "The report is as of the 'until' date: the 'from' date does not apply",
         ),
         "saved": t(ctx, "Скачан файл", "Downloaded"),
     }

@@ -154,3 +154,41 @@ def test_csv_opens_in_excel_with_cyrillic_and_no_formulas(client):
     en_rows = list(csv.reader(io.StringIO(en)))
     assert en_rows[1][:2] == ["Manager", "Leads"] and en_rows[2][:2] == ["Анна Петрова", "2"]
     assert len([r for r in en_rows if r and r[0] == "Анна Петрова"]) == 1
+
+
+def test_period_days_are_inclusive_and_some_reports_take_only_part_of_it():
+    from datetime import timezone
+
+    from app.reports.filters import period
+
+    msk = timezone(timedelta(hours=3))
+    p = period("metal_managers", "2026-11-01", "2026-11-30", msk)
+    assert (p.since, p.until) == (
+        datetime(2026, 11, 1, tzinfo=msk),
+        datetime(2026, 12, 1, tzinfo=msk),
+    )
+    assert (p.first_day, p.last_day) == ("2026-11-01", "2026-11-30")
+    debts = period("b2b_debts", "2026-11-01", "2026-11-30", msk)  # debts as of the end
+    assert debts.since is None and debts.until == datetime(2026, 12, 1, tzinfo=msk)
+    standings = period("eshop_clients", "2026-11-01", "2026-11-30", msk)  # current standings
+    assert (standings.since, standings.until) == (None, None)
+    assert period("metal_managers", "", "", msk).since is None
+
+
+def test_a_portal_whose_playbooks_have_no_reports_sees_so_without_a_portal_call(services):
+    from app.widgets import WidgetContext
+    from app.widgets.reports import render_page
+
+    with services.session.begin() as s:
+        installations.upsert_verified(
+            s, "kitchens-only", domain="k.bitrix24.ru", client_endpoint="https://k.bitrix24.ru/rest/",
+            auth_mode="oauth", access_token="a", refresh_token="r", application_token=APP_TOKEN,
+            status="active", playbooks=["kitchens"],
+        )  # fmt: skip
+    ctx = WidgetContext(
+        member_id="kitchens-only", domain="k.bitrix24.ru", code="reports",
+        placement="CRM_ANALYTICS_MENU", record_id=None, options={}, lang="en", bearer="",
+        services=services, auth_id="",  # no AUTH_ID: asking the portal who looks would be a 401
+    )  # fmt: skip
+    html = render_page(ctx)
+    assert "The installed playbooks have no reports" in html and 'id="rp-report"' not in html
