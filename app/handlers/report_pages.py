@@ -119,7 +119,7 @@ def report_json(member_id: str, name: str):
                     "columns": list(t.columns),
                     "headers": [headings.column(c, lang) for c in t.columns],
                     "rows": [[_json_value(v) for v in row] for row in t.rows],
-                    "note": t.note,
+                    "note": headings.note(t.note, lang),
                     "by_manager": filtered,
                 }
                 for t, filtered in tables

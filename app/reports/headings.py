@@ -99,6 +99,34 @@ TITLES_RU: dict[str, str] = {
     "Where orders are lost": "Где теряются заказы",
 }
 
+# a table's note as the report writes it → ru (notes with counts in them stay as written)
+NOTES_RU: dict[str, str] = {
+    "Counts the tasks the app creates (stage tasks, follow-ups); tasks made by hand in the "
+    "portal are not in the store.": "Считаются задачи, которые ставит приложение (задачи "
+    "стадий, напоминания); задачи, созданные в портале вручную, сюда не попадают.",
+    "Leads counted by creation in the period; overdue to-dos and stalled leads as of now.": (
+        "Лиды считаются по дате создания в периоде; просроченные дела и зависшие лиды — "
+        "на текущий момент."
+    ),
+    "Managers the portal directory does not know yet are shown as #id.": (
+        "Менеджеры, которых ещё нет в справочнике портала, показаны как #id."
+    ),
+    "Open stays counted up to the period end.": "Незавершённые стадии считаются до конца периода.",
+    "Source codes as stored (sourceId); campaign from utmCampaign; sums from the deals made "
+    "from the leads (opportunity).": "Источник — код из лида (sourceId), кампания — "
+    "utmCampaign; суммы — по сделкам, созданным из лидов (opportunity).",
+    "The eshop playbook is not installed on this portal: no orders pipeline.": (
+        "Сценарий интернет-магазина на портале не установлен: нет воронки заказов."
+    ),
+    "The eshop playbook is not installed on this portal: no «Отменён» stage.": (
+        "Сценарий интернет-магазина на портале не установлен: нет стадии «Отменён»."
+    ),
+}
+
+
+def note(text: str, lang: str) -> str:
+    return text if lang == "en" else NOTES_RU.get(text, text)
+
 
 def column(name: str, lang: str) -> str:
     pair = COLUMNS.get(name)
@@ -117,5 +145,5 @@ def localized(table, lang: str):
         table_title(table.title, lang),
         tuple(column(c, lang) for c in table.columns),
         table.rows,
-        table.note,
+        note(table.note, lang),
     )

@@ -74,6 +74,7 @@ def test_a_manager_sees_the_report_with_a_bar_per_manager_and_the_period_in_port
     body = day2.get_json()
     table = body["tables"][0]
     assert table["headers"][:2] == ["Менеджер", "Лидов"]
+    assert table["note"].startswith("Лиды считаются по дате создания")
     leads = {row[0]: row[1] for row in table["rows"]}
     assert leads == {"Анна Петрова": 2, HOSTILE: 1}  # lead 4 is 3 Nov in the portal's zone
     assert body["managers"] == sorted(leads, key=str.casefold)
