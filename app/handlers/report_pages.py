@@ -57,7 +57,8 @@ class _Refusal(Exception):
 
 
 def _report(member_id: str, name: str):
-    """(spec, period, [(table, by_manager)], managers) for the request's filters."""
+    """(spec, period, [(table, by_manager)], manager choices, chosen manager) for the
+    request's filters; a refusal as :class:`_Refusal`."""
     from app.people import People
 
     lang = _lang()
