@@ -10,7 +10,10 @@ are installed. ``app.installers.desired.build`` adds them to every installation'
 
 from __future__ import annotations
 
-from app.playbooks.schema import WidgetSpec
+from app.playbooks.schema import Text, WidgetSpec
 
 # Each page adds its own entry (code, placement, title): one line per placement.
-APP_WIDGETS: tuple[WidgetSpec, ...] = ()
+APP_WIDGETS: tuple[WidgetSpec, ...] = (
+    # an item in CRM › Analytics (api-reference/widgets/crm/analytics-menu.md)
+    WidgetSpec("reports", "CRM_ANALYTICS_MENU", Text("Отчёты", "Reports")),
+)

@@ -1,0 +1,152 @@
+"""The reports page's APIs (``app.widgets.reports``), guarded by the page bearer.
+
+``GET /pages/<member_id>/reports/<name>?since=&until=&manager=&lang=`` → JSON: the report's
+tables (filtered, see ``app.reports.filters``), the manager choices, and SVG charts
+(``app.reports.charts``). ``GET /pages/<member_id>/reports/<name>/csv?…`` → the same tables
+as a CSV download (``app.reports.export``).
+
+Reading a report changes nothing, so any portal user who opened the page may call them
+(``page_api(admin=False)``): the reports menu is where heads of sales work, and they are
+rarely portal admins. A report of a playbook not installed on the portal is a 404, a bad
+filter a 400 with the message the page shows; data comes only from the store.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from app.handlers import services
+from app.handlers.page_api import page_api, refuse
+from app.reports import REPORTS, build, headings
+from app.reports import charts as report_charts
+from app.reports.export import to_csv
+from app.reports.filters import (
+    AS_OF,
+    NO_PERIOD,
+    FilterError,
+    applicable,
+    by_manager,
+    people_in,
+    period,
+    title,
+)
+from app.store import installations
+
+bp = Blueprint("report_pages", __name__)
+
+
+def _lang() -> str:
+    return "en" if request.args.get("lang") == "en" else "ru"
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, ru: str, en: str) -> None:
+        super().__init__(en)
+        self.status, self.ru, self.en = status, ru, en
+
+
+def _report(member_id: str, name: str):
+    """(spec, period, [(table, by_manager)], manager choices, chosen manager) for the
+    request's filters; a refusal as :class:`_Refusal`."""
+    from app.people import People
+
+    lang = _lang()
+    with services().session() as session:
+        row = installations.get(session, member_id)
+        playbooks = (row.playbooks if row else None) or services().settings.playbooks
+        spec = REPORTS.get(name)
+        if spec is None or spec not in applicable(playbooks):
+            raise _Refusal(
+                404,
+                "Такого отчёта нет среди установленных сценариев",
+                "No such report among the installed playbooks",
+            )
+        zone = People.load(session, member_id).zone
+        try:
+            when = period(
+                name, request.args.get("since", ""), request.args.get("until", ""), zone, lang
+            )
+        except FilterError as exc:
+            raise _Refusal(400, str(exc), str(exc)) from None
+        tables = build(name, session, member_id, since=when.since, until=when.until)
+    manager = (request.args.get("manager") or "").strip()
+    return spec, when, by_manager(tables, manager), people_in(tables), manager
+
+
+@bp.get("/pages/<member_id>/reports/<name>")
+@page_api(admin=False)
+def report_json(member_id: str, name: str):
+    """The report as JSON for the page (tables, manager choices, charts)."""
+    try:
+        spec, when, tables, managers, manager = _report(member_id, name)
+    except _Refusal as exc:
+        return refuse(exc.status, exc.ru, exc.en)
+    lang = _lang()
+    charts = []
+    for chart in report_charts.CHARTS.get(name, ()):
+        if chart.table >= len(tables):
+            continue
+        table = tables[chart.table][0]
+        markup = report_charts.svg(chart, table, headings.table_title(table.title, lang))
+        if markup:
+            marks = len(report_charts.points(chart, table))
+            charts.append({"table": chart.table, "kind": chart.kind, "marks": marks, "svg": markup})
+    return jsonify(
+        {
+            "report": name,
+            "title": title(spec, lang),
+            "period": {
+                "since": when.first_day,
+                "until": when.last_day,
+                "applies": name not in NO_PERIOD,
+                "as_of": name in AS_OF,
+            },
+            "manager": manager,
+            "managers": managers,
+            "tables": [
+                {
+                    "title": headings.table_title(t.title, lang),
+                    "columns": list(t.columns),
+                    "headers": [headings.column(c, lang) for c in t.columns],
+                    "rows": [[_json_value(v) for v in row] for row in t.rows],
+                    "note": headings.note(t.note, lang),
+                    "by_manager": filtered,
+                }
+                for t, filtered in tables
+            ],
+            "charts": charts,
+        }
+    )
+
+
+@bp.get("/pages/<member_id>/reports/<name>/csv")
+@page_api(admin=False)
+def report_csv(member_id: str, name: str):
+    """The report's (filtered) tables as a CSV download, UTF-8 with BOM."""
+    try:
+        _spec, when, tables, _managers, _manager = _report(member_id, name)
+    except _Refusal as exc:
+        return refuse(exc.status, exc.ru, exc.en)
+    days = "_".join(d for d in (when.first_day, when.last_day) if d) or "all"
+    lang = _lang()
+    body = to_csv([headings.localized(t, lang) for t, _ in tables], lang)
+    return Response(
+        body,
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}_{days}.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
