@@ -257,3 +257,29 @@ def test_only_an_intake_rule_acts_on_a_record_nobody_owns():
     assert may_act(intake, NOBODY)
     assert not may_act(intake, "metal") and not may_act(plain, "metal")
     assert may_act(plain, "eshop") and may_act(intake, SHARED)
+
+
+def test_a_rule_may_start_timers_only_on_its_own_record_or_a_client():
+    """#21: a timer on another lead/deal/item would fire later on a record whose owner the
+    engine never asked — a rule error (nothing of that rule applied); the client (contact,
+    company) is shared, and a record the same list creates is the rule's own."""
+    from app.rules.actions import Ref
+
+    def rule_starting(*refs):
+        starts = [A.StartTimer("metal.x", NOW, ref, key=f"t{i}") for i, ref in enumerate(refs)]
+        return Rule("r", "lead", on_created(), lambda ctx: starts, playbook="metal")
+
+    def run(rule):
+        table = dispatch.DispatchTable((rule,), ("metal",))
+        record = {"id": 9, "stageId": "NEW", "sourceId": "WEBFORM"}
+        changes = diff("m", "lead", 9, None, record, Portal())
+        return decide(
+            table, changes, record=record, related={}, settings={}, schema=Portal(), now=NOW
+        )
+
+    (ok,) = run(rule_starting(("lead", 9), ("contact", 4), ("company", 2), ("deal", Ref("d"))))
+    assert ok.error is None and len(ok.actions) == 4
+    for other in (("lead", 10), ("deal", 9), ("metal.object", 9)):
+        (bad,) = run(rule_starting(("lead", 9), other))
+        assert bad.error and "other records" in bad.error and str(other[0]) in bad.error
+        assert bad.actions == ()
