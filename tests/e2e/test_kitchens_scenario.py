@@ -178,6 +178,7 @@ def test_seed_flow_from_call_to_agreement(world):
         "measurer_id": MEASURER,
         "start": visit.isoformat(),
         "address": "Москва",
+        "wishes": "Фасады без ручек",  # the client's wishes come with the booking (#24)
     }
     made = api(w, "post", "bookings", body)
     assert made.status_code == 201
@@ -198,6 +199,7 @@ def test_seed_flow_from_call_to_agreement(world):
     assert card["stageId"] == w.stage("lead", "kitchens.lead.measurement")
     assert int(card[uf("UF_CRM_KT_MEASURER")]) == MEASURER
     assert datetime.fromisoformat(card[uf("UF_CRM_KT_MEASURE_AT")]) == visit
+    assert card[uf("UF_CRM_KT_WISHES")] == "Фасады без ручек"
 
     # 6b. rescheduled a day later: the booking, the lead and the reminder move with it
     booking_id = made.get_json()["booking"]["id"]
