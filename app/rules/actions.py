@@ -139,12 +139,14 @@ class CreateTask(Action):
 class UpdateTask(Action):
     """Change a task the app created (``tasks.task.update``): move its deadline, hand it to
     someone else, or set it aside (``defer``: status «Отложена» — not completed, so no
-    ``on_task_completed`` rule takes it for done). ``None`` leaves a field as it is."""
+    ``on_task_completed`` rule takes it for done). ``None`` leaves a field as it is.
+    ``renew``: bring a completed task back (``tasks.task.renew``, sent before the update)."""
 
     task_id: int
     deadline: datetime | None = None
     responsible_id: int | None = None
     defer: bool = False
+    renew: bool = False
     key: str = field(default="", kw_only=True)
 
 

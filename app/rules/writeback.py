@@ -88,4 +88,6 @@ def _updated_task_to_mirror(session, member_id: str, action: A.UpdateTask, task:
             fresh["responsibleId"] = str(action.responsible_id)
         if action.defer:
             fresh["status"] = "6"
+        elif action.renew:
+            fresh["status"] = "2"  # renewed: pending again (task.item.renew: "not executed")
     mirror.put(session, member_id, TASK_ENTITY, int(action.task_id), {**known, **fresh})
