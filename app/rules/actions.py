@@ -73,7 +73,12 @@ class CreateRecord(Action):
 
     ``link_from=("lead", 5)`` with ``link_field="UF_CRM_LEAD_OBJECT"`` writes the new id into
     that field of the lead; without ``link_field`` the parent relation is used (the new
-    record gets ``parentId{ETID of lead}`` = 5)."""
+    record gets ``parentId{ETID of lead}`` = 5).
+
+    ``run_rules``: the new record's ADD event runs the rules as for a record a person
+    created (it is not written to the mirror nor marked as ours), so it gets what every
+    record created in its pipeline gets — used where the app creates a record *for* a
+    process (an open-line lead's order) rather than as part of one rule's own work."""
 
     entity: str
     fields: dict[str, Any]
@@ -81,6 +86,7 @@ class CreateRecord(Action):
     link_field: str | None = None
     ref: str | None = None
     key: str = field(default="", kw_only=True)
+    run_rules: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -283,3 +283,26 @@ def test_a_rule_may_start_timers_only_on_its_own_record_or_a_client():
         (bad,) = run(rule_starting(("lead", 9), other))
         assert bad.error and "other records" in bad.error and str(other[0]) in bad.error
         assert bad.actions == ()
+
+
+def test_eshop_takes_a_new_lead_from_the_open_line_it_claims():
+    """#17: eshop has no lead stages but takes the leads of its own open line (its
+    ``lead_claims``) while they are new — when its claim is more specific than every lead
+    playbook's; a tie stays with the lead playbooks (furniture claims any line)."""
+    tg = [{"typeId": "IM", "valueType": "OPENLINE", "value": "imol|telegrambot|3|67|21"}]
+    other = [{"typeId": "IM", "valueType": "OPENLINE", "value": "imol|livechat|1|5|2"}]
+    claims = {**CLAIMS, "eshop": ["line:telegrambot|3"]}
+    assert owner(lead(fm=tg), claims=claims) == "eshop"
+    assert owner(lead(fm=other), claims=claims) == "furniture"  # not eshop's line
+    assert owner(lead(fm=tg)) == "furniture"  # eshop claims nothing by default
+    tie = {**CLAIMS, "eshop": ["line:"]}
+    assert owner(lead(fm=tg), claims=tie) == "furniture"
+    # alone with metal (which claims no line) or with no lead playbook at all
+    assert owner(lead(fm=tg), installed=("metal", "eshop"), claims=tie) == "eshop"
+    assert owner(lead(fm=tg), installed=("eshop",), claims=claims) == "eshop"
+    assert owner(lead(fm=tg), installed=("eshop",)) is None
+    # past the first stage the lead is the lead playbooks' again
+    worked = lead("furniture.lead.visited", fm=tg)
+    assert owner(worked, claims=claims) == "furniture"
+    converted = lead("metal.lead.converted", fm=tg)
+    assert owner(converted, claims=claims, here=CONVERTED, came=NEW) != "eshop"
