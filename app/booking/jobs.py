@@ -8,9 +8,13 @@ from app.rules import actions as A
 MEASUREMENT = "kitchens.lead.measurement"
 
 
-def write_booking(member_id: str, booking_id: int, version: int, state: str) -> dict:
+def write_booking(
+    member_id: str, booking_id: int, version: int, state: str, wishes: str = ""
+) -> dict:
     """Apply the booking's lead fields once per (booking, version, state): a replay of the
-    job claims the same idempotency keys and changes nothing."""
+    job claims the same idempotency keys and changes nothing. ``wishes``: the client's
+    wishes sent with the booking (job argument: the booking row has no column for them,
+    and they are written once, with the booking that brought them)."""
     from app.booking.service import lead_fields
     from app.playbooks.kitchens.rules_measurement import confirmation_timer, visit_task_changes
     from app.rules.apply import apply_with
@@ -28,7 +32,7 @@ def write_booking(member_id: str, booking_id: int, version: int, state: str) -> 
             return {"written": False, "reason": "no such booking"}
         if row.version != int(version) or row.state != state:
             return {"written": False, "reason": "superseded"}  # a later job writes the newer
-        fields, lead_id, start = lead_fields(row), row.lead_id, row.start
+        fields, lead_id, start = lead_fields(row, wishes), row.lead_id, row.start
         measurer = row.measurer_id
         tasks = open_task_rows(session, member_id, "lead", lead_id)  # as the rules see them
     settings = ctx.settings.get("kitchens") or {}

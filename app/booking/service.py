@@ -115,6 +115,44 @@ def lead_problems(session, member_id: str, lead_id: int) -> list[str]:
     return [str(p) for p in problems(record, MEASUREMENT, schema)]
 
 
+PLAYBOOK = "kitchens"
+
+
+def lead_owner(session, member_id: str, lead_id: int) -> str | None:
+    """The installed playbook the mirrored lead belongs to (``app.rules.ownership``): only a
+    kitchens lead can be booked for a measurement. ``SHARED`` (None) when the lead is not
+    mirrored (the caller answers 404 for that first)."""
+    from app.installers.mapping import resolve
+    from app.playbooks.settings import all_effective
+    from app.rules.changes import normalize
+    from app.rules.ownership import SHARED, record_owner
+    from app.store import installations, mirror
+
+    raw = mirror.get(session, member_id, "lead", lead_id)
+    row = installations.get(session, member_id)
+    if raw is None or row is None:
+        return SHARED
+    installed = [name for name in (row.playbooks or ()) if name]
+    schema = resolve(session, member_id)
+    try:
+        settings = all_effective(session, member_id, installed)
+    except (KeyError, ValueError):  # a playbook the catalogue no longer has: default claims
+        settings = {}
+    record = normalize("lead", raw, schema) or {}
+    return record_owner("lead", record, installed=installed, naming=schema, settings=settings)
+
+
+def not_kitchens(owner: str | None) -> list[str]:
+    """The readable refusal when a lead of another playbook is booked (empty: it may be)."""
+    if owner is None or owner == PLAYBOOK:
+        return []
+    whose = f"процессу «{owner}»" if owner else "ни одному установленному процессу"
+    return [
+        f"Лид относится к {whose}, а не к кухням: замер для него не бронируется "
+        "(the lead is not a kitchens lead)"
+    ]
+
+
 def book(
     session,
     member_id: str,
@@ -174,8 +212,13 @@ def reschedule(
         ) from exc
 
 
-def lead_fields(row: store.MeasurementBooking) -> dict[str, Any]:
-    """What the lead card shows of a booking (cleared when it is cancelled)."""
+WISHES = "UF_CRM_KT_WISHES"
+
+
+def lead_fields(row: store.MeasurementBooking, wishes: str = "") -> dict[str, Any]:
+    """What the lead card shows of a booking (cleared when it is cancelled); the client's
+    wishes given with the booking go to «Особые пожелания заказчика» (never cleared here:
+    they are the client's words, not the booking's)."""
     if row.state != store.ACTIVE:
         return {
             "UF_CRM_KT_MEASURE_AT": None,
@@ -188,6 +231,8 @@ def lead_fields(row: store.MeasurementBooking) -> dict[str, Any]:
     }
     if row.address:
         fields["UF_CRM_KT_ADDRESS"] = row.address
+    if wishes.strip():
+        fields[WISHES] = wishes.strip()
     if row.version > 1:
         fields["UF_CRM_KT_MEASURE_OK"] = "N"  # a new time must be confirmed again
     return fields

@@ -1,10 +1,12 @@
-"""``flask b24 playbooks --portal P list|add NAME|remove NAME [--yes]``: the playbooks a live
-portal runs (``app.installers.playbook_set``).
+"""``flask b24 playbooks --portal P list|add NAME|remove NAME [--purge] [--dry-run] [--yes]``:
+the playbooks a live portal runs (``app.installers.playbook_set``).
 
 ``add`` shows the installer's plan for the portal's set plus NAME, applies it, and only then
 adds NAME to the installation (its rules and tabs start working). ``remove`` shows what goes
 (tabs, robots, event bindings only NAME needed; its open timers) and what stays (its fields
-with their values, stages, pipelines, records), then stops it. Exit codes: 0 done,
+with their values, stages, pipelines, records), then stops it; with ``--purge`` it also
+deletes what only NAME created (``app.installers.playbook_purge``) after counting the
+values that would go. Exit codes: 0 done,
 1 refused or failed, 2 plan conflicts (nothing applied).
 """
 
@@ -106,24 +108,43 @@ def add_command(ctx: click.Context, name: str, yes: bool) -> None:
 @playbooks_group.command("remove")
 @with_appcontext
 @click.argument("name", type=click.Choice(NAMES))
+@click.option(
+    "--purge", is_flag=True, help="also delete NAME's own fields (and values), stages, pipelines"
+)
+@click.option("--dry-run", "dry_run", is_flag=True, help="only show what would go and stay")
 @click.option("--yes", is_flag=True, help="remove without asking")
 @click.pass_context
-def remove_command(ctx: click.Context, name: str, yes: bool) -> None:
-    """Stop NAME on the portal; every record and field value stays."""
+def remove_command(ctx: click.Context, name: str, purge: bool, dry_run: bool, yes: bool) -> None:
+    """Stop NAME on the portal; every record and field value stays. ``--purge`` also deletes
+    the fields, stages, pipelines and smart processes only NAME created, after counting the
+    values that would go (``--dry-run`` stops there)."""
+    from app.installers.playbook_purge import apply_purge, plan_purge
     from app.installers.playbook_set import PlaybookSetError, apply_removal, plan_removal
     from app.installers.run import base_url
+    from app.installers.uninstall import count_values
 
     services = _services()
     member_id = _member_id(services, ctx.obj["portal"])
+    client = services.portal(member_id)
     with services.session() as session:
         try:
             removal = plan_removal(session, member_id, name, base_url(services))
         except PlaybookSetError as exc:
             raise click.ClickException(str(exc)) from None
+        cleanup = plan_purge(session, member_id, name, removal.remaining) if purge else None
+        counts = count_values(session, client, member_id, cleanup.fields()) if cleanup else []
     click.echo(removal.render())
+    if cleanup is not None:
+        click.echo(cleanup.render())
+        values = sum(n for _, _, n in counts)
+        click.echo(f"--purge deletes {len(counts)} field(s) holding {values} value(s):")
+        for entity, code, n in counts:
+            click.echo(f"  {entity}:{code}  {n} record(s) with a value")
+    if dry_run:
+        raise SystemExit(0)
     if not yes:
-        click.confirm(f"Stop {name}?", abort=True)
-    client = services.portal(member_id)
+        what = " and delete its own fields (with their values)" if purge else ""
+        click.confirm(f"Stop {name}{what}?", abort=True)
     with services.session() as session:
         report = apply_removal(session, client, member_id, removal)
     click.echo(
@@ -132,7 +153,15 @@ def remove_command(ctx: click.Context, name: str, yes: bool) -> None:
     )
     for line in report.failed:
         click.echo(f"not unbound: {line}", err=True)
-    raise SystemExit(1 if report.failed else 0)
+    failed = bool(report.failed)
+    if cleanup is not None:
+        with services.session() as session:
+            purged = apply_purge(session, client, member_id, cleanup)
+        click.echo(f"Purged {len(purged.removed)} object(s) of {name}.")
+        for line in purged.failed:
+            click.echo(f"not deleted: {line}", err=True)
+        failed = failed or bool(purged.failed)
+    raise SystemExit(1 if failed else 0)
 
 
 def register(group: click.Group) -> None:

@@ -8,7 +8,10 @@ application token, with an expiry) or ``X-Application-Token: <application_token>
 
 * ``GET  /booking/<m>/slots?after=<ISO>&measurer_id=<id>&n=<1..20>`` → ``{"slots": [...]}``
 * ``POST /booking/<m>/bookings`` ``{"lead_id", "measurer_id", "start", "address",
-  "staff_contact"}`` → 201 ``{"booking"}``; refused → 409 ``{"problems", "offers"}``
+  "staff_contact", "wishes"}`` → 201 ``{"booking"}``; refused → 409 ``{"problems",
+  "offers"}`` (also for a lead another playbook owns: only kitchens leads are measured);
+  ``wishes`` (the client's special wishes) are written to the lead's
+  ``UF_CRM_KT_WISHES`` with the booking
 * ``POST /booking/<m>/bookings/<id>/reschedule`` ``{"start", "measurer_id"?}`` → 200 / 409
 * ``POST /booking/<m>/bookings/<id>/cancel`` → 200
 
@@ -40,6 +43,7 @@ class BookBody(Schema):
     start = Moment(required=True)
     address = fields.String(load_default="", validate=validate.Length(max=500))
     staff_contact = fields.String(load_default="", validate=validate.Length(max=200))
+    wishes = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class MoveBody(Schema):
@@ -82,7 +86,7 @@ def _policy(session, member_id: str) -> service.Policy:
     return service.Policy.from_settings(effective(session, member_id, "kitchens"))
 
 
-def _write(member_id: str, row: bookings.MeasurementBooking) -> None:
+def _write(member_id: str, row: bookings.MeasurementBooking, wishes: str = "") -> None:
     from app.queues import enqueue
 
     enqueue(
@@ -93,6 +97,7 @@ def _write(member_id: str, row: bookings.MeasurementBooking) -> None:
         row.id,
         row.version,
         row.state,
+        wishes,
         job_id=f"booking-{member_id}-{row.id}-{row.version}-{row.state}"[:120],
         description=f"write_booking {member_id} {row.id}",
     )
@@ -149,11 +154,15 @@ def create(member_id: str):
             # only a lead this portal has (its mirror copy) can be booked; one the mirror
             # has not seen yet is retried by the widget after the lead's event is processed
             return jsonify({"error": "lead not found on this portal"}), 404
+        foreign = service.not_kitchens(service.lead_owner(session, member_id, body["lead_id"]))
+        if foreign:  # another playbook's lead: no measurement, nothing reserved
+            return jsonify({"error": foreign[0], "problems": foreign, "offers": []}), 409
         gaps = service.lead_problems(session, member_id, body["lead_id"])
         if gaps:  # the lead may not enter «Замер назначен» yet: nothing is reserved
             return jsonify(
                 {"problems": ["Лид не готов к замеру: " + "; ".join(gaps)], "offers": []}
             ), 409
+        wishes = body.pop("wishes")
         try:
             row = service.book(
                 session, member_id, _policy(session, member_id), datetime.now(UTC), **body
@@ -163,7 +172,7 @@ def create(member_id: str):
             return _refused(exc)
         session.commit()
         out = _booking(row)
-        _write(member_id, row)
+        _write(member_id, row, wishes)
     return jsonify({"booking": out}), 201
 
 

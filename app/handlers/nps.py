@@ -4,7 +4,8 @@ The token is the only credential (``app.nps.token``): a tampered or unknown one 
 expired one 410, a deal already answered 409 — each with a short page, never a stack
 trace. A valid POST stores the answers (the row is what makes the link single-use) and
 enqueues ``app.jobs.nps.record_nps`` to write them to the portal; the page never calls the
-portal itself.
+portal itself. An answer whose job could not be queued (Redis down) is re-queued by the
+clock (``app.nps.requeue``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def show(token: str):
 
 @bp.post("/nps/<token>")
 def answer(token: str):
-    from app.queues import enqueue
+    from app.nps.requeue import enqueue_record
     from app.store import nps
     from app.store.base import utcnow
 
@@ -89,12 +90,8 @@ def answer(token: str):
         except nps.AlreadyAnswered:
             return _page(409, form=False, message="Спасибо, ответ уже получен.")
     try:
-        enqueue(
-            services(), "sync", "app.jobs.nps.record_nps", claim.member_id, claim.deal_id,
-            job_id=f"nps-{claim.member_id}-{claim.deal_id}"[:120],
-            description=f"record_nps {claim.member_id} {claim.deal_id}",
-        )  # fmt: skip
+        enqueue_record(services(), claim.member_id, claim.deal_id)
     except Exception:  # noqa: BLE001 - the answer is stored (written_at empty): the client
-        # is thanked; the job is idempotent and can be run again for rows never written
+        # is thanked; the clock's sweep (app.nps.requeue) enqueues the job later
         log.exception("survey answer of deal %s stored but not queued", claim.deal_id)
     return _page(200, form=False, message="Спасибо! Ваша оценка получена.")

@@ -77,7 +77,7 @@ def remove_owned(session, client, member_id: str, *, purge: bool = False) -> Uni
         for (k_kind, code), k in sorted(known.items()):
             if k_kind != kind or not k.owned:
                 continue
-            if kind == "stage" and _in_owned_container(k, known, owned_lists, owned_types):
+            if kind == "stage" and in_owned_container(k, known, owned_lists, owned_types):
                 continue  # removed with its pipeline / smart process
             command = removal_command(k, owned_types)
             if command:
@@ -126,9 +126,13 @@ def kept_lines(known: dict[tuple[str, str], Known], purge: bool) -> list[str]:
     return lines
 
 
-def count_values(session, client, member_id: str) -> list[tuple[str, str, int]]:
+def count_values(
+    session, client, member_id: str, only: set[str] | None = None
+) -> list[tuple[str, str, int]]:
     """(entity, field, records with a value) for each user field the app created — what
-    ``--purge`` would delete. Reads every record's value through ``crm.item.list``."""
+    ``--purge`` would delete (``only``: just these field keys ``entity:CODE``, what
+    ``playbooks remove --purge`` would delete). Reads every record's value through
+    ``crm.item.list``."""
     known = schema_objects.load(session, member_id)
     etids = dict(STANDARD_ETID)
     for (kind, code), k in known.items():
@@ -137,6 +141,8 @@ def count_values(session, client, member_id: str) -> list[tuple[str, str, int]]:
     by_entity: dict[str, list[tuple[str, str]]] = {}
     for (kind, code), k in sorted(known.items()):
         if kind != "field" or not k.owned or not k.real_name:
+            continue
+        if only is not None and code not in only:
             continue
         entity = str(k.meta.get("entity") or code.partition(":")[0])
         by_entity.setdefault(entity, []).append((code.partition(":")[2], camel_name(k.real_name)))
@@ -155,7 +161,8 @@ def count_values(session, client, member_id: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _in_owned_container(k: Known, known, owned_lists, owned_types) -> bool:
+def in_owned_container(k: Known, known, owned_lists, owned_types) -> bool:
+    """A stage of a pipeline / smart process the app created (it goes with its container)."""
     lst = str(k.meta.get("list", ""))
     for code in owned_lists:
         cat = known.get(("category", code))

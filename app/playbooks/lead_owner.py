@@ -29,6 +29,11 @@ like ``imol|livechat|1|67|21`` (``api-reference/crm/leads/crm-lead-get.md``). Th
 that value only as an example, without defining its parts, so a ``line:`` claim matches
 it by prefix (connector, then line) and a value of another shape matches no line claim.
 
+A playbook without lead stages may still take leads by its own claims (eshop: the open
+lines whose leads are orders — :func:`lead_takers`): while the lead is in the lead list's
+first stage (``NEW``, not moved there from another), the taker owns it when its claim is
+more specific than every lead playbook's; a tie stays with the lead playbooks.
+
 Two playbooks claiming a lead equally specifically: the first in NAMES order wins (the plan
 is deterministic; ``b24 playbooks`` shows the claims). With one lead playbook installed
 nothing is shared and it owns every lead. Pure: no I/O.
@@ -66,6 +71,57 @@ def lead_playbooks() -> tuple[str, ...]:
     from app.playbooks import NAMES, load
 
     return tuple(n for n in NAMES if load(n).lead_stages)
+
+
+@lru_cache(maxsize=1)
+def lead_takers() -> tuple[str, ...]:
+    """Playbooks without lead stages that still take some leads by an explicit claim
+    (eshop: the open lines whose leads are orders), in NAMES order."""
+    from app.playbooks import NAMES, load
+
+    return tuple(
+        n
+        for n in NAMES
+        if not load(n).lead_stages and any(s.key == CLAIMS for s in load(n).settings)
+    )
+
+
+@lru_cache(maxsize=1)
+def intake_codes() -> frozenset[str]:
+    """The codes of the lead list's first stage (STATUS_ID ``NEW``) in every playbook."""
+    from app.playbooks import NAMES, load
+
+    return frozenset(
+        s.code for n in NAMES for s in load(n).lead_stages if s.status_id == INTAKE_STATUS
+    )
+
+
+INTAKE_STATUS = "NEW"
+
+
+def _at_intake(stage_codes: Iterable[str], from_codes: Iterable[str]) -> bool:
+    """The lead is in the lead list's first stage and did not come there from another."""
+    intake = intake_codes() | {INTAKE_STATUS}
+    here, came = set(stage_codes), set(from_codes)
+    return here <= intake and came <= intake
+
+
+def _taken(
+    record: Mapping[str, Any],
+    takers: list[str],
+    order: list[str],
+    claims: Mapping[str, Iterable[str]],
+) -> str | None:
+    """The taker whose claim covers the lead more specifically than any lead playbook's
+    (a tie stays with the lead playbooks: their process is the lead list's own)."""
+    held = claimed_by(record, takers, claims)
+    best = max(held.values(), default=0)
+    if best < SOURCE:
+        return None
+    rivals = claimed_by(record, order, claims)
+    if best <= max(rivals.values(), default=0):
+        return None
+    return next(name for name in takers if held[name] == best)
 
 
 def _playbooks(codes: Iterable[str | None]) -> set[str]:
@@ -156,12 +212,18 @@ def owner_of_lead(
     """The installed playbook that owns the lead (see the module doc); None when no
     installed playbook has lead stages, or the lead is in a stage only playbooks that are
     not installed (any more) declare."""
-    order = [n for n in lead_playbooks() if n in set(installed)]
+    installed = set(installed)
+    order = [n for n in lead_playbooks() if n in installed]
+    record = record or {}
+    takers = [n for n in lead_takers() if n in installed]
+    if takers and _at_intake(stage_codes, from_codes):
+        taken = _taken(record, takers, order, claims or {})
+        if taken is not None:
+            return taken
     if not order:
         return None
     if len(order) == 1:
         return order[0]
-    record = record or {}
     named = _playbooks(stage_codes)
     here = named & set(order)
     if named and not here:

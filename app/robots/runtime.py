@@ -7,12 +7,14 @@
 2. Unless an answer is stored already: prove the event token with the portal
    (``bizproc.activity.log``; a refused token ends the run, nothing written, nothing sent),
    parse the document and the properties, ``load``,
+   check that the record belongs to the robot's playbook (:func:`foreign_record`),
    ``run`` (pure), refuse writes to fields the robot does not declare, apply the actions (keys derived from the event token, so effects are
    single even if this step is repeated), and store the answer.
 3. Send the stored answer with ``bizproc.event.send`` (skipped when the portal does not wait,
    ``use_subscription=N``).
 
-Errors: bad input, a missing record, a refused write or a robot bug become an error answer.
+Errors: bad input, a missing record, a record of another playbook, a refused write or a
+robot bug become an error answer.
 A retryable portal failure (rate limit, 5xx, timeout) is re-raised while a retry can still
 answer before the portal's ``timeout_duration`` runs out (``retry_in`` = seconds until RQ's
 next attempt, None when none is left); after that the error itself is answered. Answering
@@ -185,6 +187,9 @@ def _decide(ctx: Any, call: RobotCall, module: Any) -> answers.Answer:
         now=ctx.now(),
         user_id=call.user_id,
     )
+    refusal = foreign_record(ctx, spec.code, entity, document, loaded.record)
+    if refusal:
+        raise RobotInputError(refusal)
     result: RobotResult = module.run(inp)
     undeclared = sorted(
         {
@@ -215,6 +220,46 @@ def _decide(ctx: Any, call: RobotCall, module: Any) -> answers.Answer:
         if problems:
             return answers.failure(spec, "портал не принял изменения: " + "; ".join(problems))
     return answers.success(spec, result.returns, result.log)
+
+
+def robot_playbooks(code: str) -> frozenset[str]:
+    """The catalogue's playbooks that declare robot ``code`` (empty: a robot of no playbook,
+    e.g. one a test registers, which ownership does not govern)."""
+    from app.playbooks import NAMES, load
+
+    return frozenset(name for name in NAMES if code in load(name).robots)
+
+
+def foreign_record(
+    ctx: Any, code: str, entity: str, document: Any, record: dict[str, Any] | None
+) -> str:
+    """ "" when robot ``code`` may act on the document's record, else the refusal text.
+
+    The same ownership rule as the rules engine (``app.rules.ownership``): a robot of
+    playbook X placed (or left) on a pipeline/lead of installed playbook Y must not write
+    there. A
+    robot that loads no record of its own (``calc_area``) still writes to it, so the record
+    is read here."""
+    from app.rules.ownership import NOBODY, SHARED, SHARED_ENTITIES, record_owner
+
+    mine = robot_playbooks(code)
+    if not mine or entity in SHARED_ENTITIES:
+        return ""
+    if record is None:
+        record = load_document(ctx.client, ctx.naming, document).record
+    owner = record_owner(
+        entity, record, installed=ctx.playbooks, naming=ctx.naming, settings=ctx.settings
+    )
+    if owner is SHARED or owner == NOBODY or owner in mine:
+        # NOBODY: a pipeline no installed playbook runs (the portal's general one, a smart
+        # process of its own). No other playbook's process is there, and an admin placed
+        # the robot there on purpose — unlike a rule, a robot never acts uninvited.
+        return ""
+    return (
+        f"запись {document.wire} относится к процессу плейбука «{owner}», а робот «{code}» — "
+        f"к {', '.join(sorted(mine))}; ничего не изменено "
+        f"(record belongs to another playbook's process; nothing written)"
+    )
 
 
 def _deliver(

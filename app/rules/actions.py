@@ -73,7 +73,12 @@ class CreateRecord(Action):
 
     ``link_from=("lead", 5)`` with ``link_field="UF_CRM_LEAD_OBJECT"`` writes the new id into
     that field of the lead; without ``link_field`` the parent relation is used (the new
-    record gets ``parentId{ETID of lead}`` = 5)."""
+    record gets ``parentId{ETID of lead}`` = 5).
+
+    ``run_rules``: the new record's ADD event runs the rules as for a record a person
+    created (it is not written to the mirror nor marked as ours), so it gets what every
+    record created in its pipeline gets — used where the app creates a record *for* a
+    process (an open-line lead's order) rather than as part of one rule's own work."""
 
     entity: str
     fields: dict[str, Any]
@@ -81,6 +86,7 @@ class CreateRecord(Action):
     link_field: str | None = None
     ref: str | None = None
     key: str = field(default="", kw_only=True)
+    run_rules: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -139,12 +145,14 @@ class CreateTask(Action):
 class UpdateTask(Action):
     """Change a task the app created (``tasks.task.update``): move its deadline, hand it to
     someone else, or set it aside (``defer``: status «Отложена» — not completed, so no
-    ``on_task_completed`` rule takes it for done). ``None`` leaves a field as it is."""
+    ``on_task_completed`` rule takes it for done). ``None`` leaves a field as it is.
+    ``renew``: bring a completed task back (``tasks.task.renew``, sent before the update)."""
 
     task_id: int
     deadline: datetime | None = None
     responsible_id: int | None = None
     defer: bool = False
+    renew: bool = False
     key: str = field(default="", kw_only=True)
 
 

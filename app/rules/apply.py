@@ -163,7 +163,8 @@ def apply_groups(
                 _forget_gone_task(session, member_id, action, error)
             else:
                 status, result, error = DONE, summary(results.get(i)), None
-                to_mirror(session, member_id, action, results.get(i), naming)
+                if not _for_rules(items, i):
+                    to_mirror(session, member_id, action, results.get(i), naming)
             claim_status = audit.FAILED if status == FAILED else audit.DONE
             audit.settle(session, member_id, key, claim_status, result)
             outcomes[i] = ActionOutcome(action, key, status, result, error)
@@ -268,6 +269,30 @@ def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[in
     return results, errors
 
 
+def _for_rules(items, i: int) -> bool:
+    """True when action ``i`` writes to a record its group creates with ``run_rules``: the
+    mirror must not learn that record from the link's answer either, or its ADD event would
+    find nothing new and the rules would never see it."""
+    action = items[i].action
+    fresh = {
+        item.action.ref
+        for item in items
+        if item.group == items[i].group
+        and isinstance(item.action, A.CreateRecord)
+        and item.action.run_rules
+        and item.action.ref
+    }
+    if not fresh:
+        return False
+    if isinstance(action, A.LinkRecords):
+        targets = (action.child[1],)
+    elif isinstance(action, A.UpdateFields | A.MoveStage):
+        targets = (action.record_id,)
+    else:
+        return False
+    return any(isinstance(t, A.Ref) and t.name in fresh for t in targets)
+
+
 def _timer(session, member_id: str, action: A.Action, key: str) -> tuple[str, Any, str | None]:
     try:
         from app.timers import service
@@ -311,7 +336,7 @@ def created_records(reports: Sequence[ApplyReport], naming: Naming) -> list[tupl
                 continue
             if isinstance(o.action, A.CreateTodo):
                 out.append(("activity", int(rid)))
-            elif isinstance(o.action, A.CreateRecord):
+            elif isinstance(o.action, A.CreateRecord) and not o.action.run_rules:
                 out.append((event_entity(naming, o.action.entity), int(rid)))
     return out
 

@@ -174,10 +174,16 @@ def _commands(action: A.Action, i: int, naming: Naming, refs: Mapping[str, str])
             fields["RESPONSIBLE_ID"] = int(action.responsible_id)
         if action.defer:
             fields["STATUS"] = "6"  # «Отложена»
+        task = {"taskId": int(action.task_id)}
+        # tasks.task.renew: "renews a task after its completion" (api-reference/tasks/
+        # tasks-task-renew.md); first, so the update's answer is the task as it ends up
+        renew = [Command(label(i, 1 if fields else 0), "tasks.task.renew", task, i, not fields)]
         if not fields:
+            if action.renew:
+                return renew
             raise ValueError("UpdateTask changes nothing (no deadline, responsible or defer)")
-        params = {"taskId": int(action.task_id), "fields": fields}
-        return [Command(label(i), "tasks.task.update", params, i)]
+        update = Command(label(i), "tasks.task.update", {**task, "fields": fields}, i)
+        return [*renew, update] if action.renew else [update]
     if isinstance(action, A.CreateTodo):
         entity, rid = action.record
         params = {

@@ -6,7 +6,9 @@ whole change, and must not block unrelated rules).
 
 Ownership is enforced here, once for every rule: a change's record belongs to one installed
 playbook (``app.rules.ownership``) and only that playbook's rules see it; a rule may start
-only its own playbook's timers.
+only its own playbook's timers, and only on the change's own record or on a shared client
+(contact, company): a timer on another lead, deal or item would act later on a record
+whose owner was never asked.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.rules.actions import Action, StartTimer
+from app.rules.actions import Action, Ref, StartTimer
 from app.rules.dispatch import DispatchTable
 from app.rules.model import Change, Rule, RuleContext
-from app.rules.ownership import governed, may_act, record_owner
+from app.rules.ownership import SHARED_ENTITIES, governed, may_act, record_owner
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ def decide(
             if foreign:
                 out.append(Decision(rule, change, error=f"rule started foreign timers: {foreign}"))
                 continue
+            elsewhere = [a.record for a in actions if _timer_elsewhere(change, a)]
+            if elsewhere:
+                out.append(
+                    Decision(
+                        rule, change, error=f"rule started timers on other records: {elsewhere}"
+                    )
+                )
+                continue
             out.append(Decision(rule, change, tuple(actions)))
     return out
 
@@ -95,6 +105,23 @@ def _foreign_timer(rule: Rule, action: Action) -> bool:
     if not isinstance(action, StartTimer) or not governed(rule.playbook):
         return False
     return action.kind.split(".", 1)[0] != rule.playbook
+
+
+def _timer_elsewhere(change: Change, action: Action) -> bool:
+    """A StartTimer on a lead, deal or item that is not the change's own record.
+
+    Contacts and companies are shared by every playbook, so a timer on the client is
+    allowed; a record the same action list creates (a :class:`Ref`) is the rule's own."""
+    if not isinstance(action, StartTimer):
+        return False
+    entity, record_id = action.record
+    if entity in SHARED_ENTITIES or isinstance(record_id, Ref):
+        return False
+    try:
+        same = int(record_id) == int(change.record_id)
+    except (TypeError, ValueError):
+        same = False
+    return not (entity == change.entity and same)
 
 
 def needed_related(table: DispatchTable, entity: str) -> frozenset[str]:

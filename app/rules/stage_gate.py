@@ -73,6 +73,8 @@ class StageGate:
     multi_required: tuple[tuple[FieldRule, str, frozenset[str], str], ...] = ()
     # settings key whose table replaces a stage's list: {stage: [[field, label, kind?], …]}
     settings_key: str = ""
+    # settings key of the portal's wording of ``message`` (empty or unset: ``message``)
+    message_key: str = ""
 
     # -- what a stage needs ---------------------------------------------------------------
     def lists(self, settings: Mapping[str, Any] | None = None) -> Requirements:
@@ -190,7 +192,7 @@ class StageGate:
             return []
         rid = ctx.change.record_id
         back = ctx.change.stage_from or first or self.order[0]
-        text = self.message.format(title=record.get("title") or rid) + format_problems(found)
+        text = self.header(ctx.settings, record.get("title") or rid) + format_problems(found)
         out: list[A.Action] = [
             A.MoveStage(self.entity, rid, back),
             A.TimelineComment(self.entity, rid, text),
@@ -199,6 +201,18 @@ class StageGate:
         if who:
             out.append(A.Notify((int(who),), text))
         return out
+
+    def header(self, settings: Mapping[str, Any] | None, title: Any) -> str:
+        """The message's opening: the portal's wording (``message_key``) or ``message``, with
+        ``{title}``; other placeholders stay as written (a typo shows, it does not crash)."""
+        custom = str((settings or {}).get(self.message_key) or "") if self.message_key else ""
+        template = custom if custom.strip() else self.message
+
+        class _Keep(dict):
+            def __missing__(self, key: str) -> str:
+                return "{" + key + "}"
+
+        return template.format_map(_Keep(title=title))
 
     def controlled(self) -> tuple[str, ...]:
         """The stages whose entry is checked."""

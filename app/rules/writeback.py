@@ -23,6 +23,8 @@ def summary(value: Any) -> Any:
 
 def to_mirror(session, member_id: str, action: A.Action, value: Any, naming: Naming) -> None:
     item = value.get("item") if isinstance(value, dict) else None
+    if isinstance(action, A.CreateRecord) and action.run_rules:
+        return  # its ADD event is to run the rules: the mirror must not know it yet
     if isinstance(action, A.CreateRecord) and isinstance(item, dict) and item.get("id"):
         mirror.put(session, member_id, action.entity, int(item["id"]), item)
     elif isinstance(action, (A.UpdateFields, A.MoveStage)) and isinstance(action.record_id, int):
@@ -88,4 +90,6 @@ def _updated_task_to_mirror(session, member_id: str, action: A.UpdateTask, task:
             fresh["responsibleId"] = str(action.responsible_id)
         if action.defer:
             fresh["status"] = "6"
+        elif action.renew:
+            fresh["status"] = "2"  # renewed: pending again (task.item.renew: "not executed")
     mirror.put(session, member_id, TASK_ENTITY, int(action.task_id), {**known, **fresh})

@@ -64,3 +64,20 @@ def between(session: Session, member_id: str, start: datetime, end: datetime) ->
         .order_by(NpsAnswer.answered_at)
     )
     return list(session.scalars(q))
+
+
+def unwritten(
+    session: Session, answered_before: datetime, answered_after: datetime
+) -> list[tuple[str, int]]:
+    """(member_id, deal_id) of answers never written to the portal (``written_at`` empty),
+    given in ``[answered_after, answered_before)`` — oldest first."""
+    q = (
+        select(NpsAnswer.member_id, NpsAnswer.deal_id)
+        .where(
+            NpsAnswer.written_at.is_(None),
+            NpsAnswer.answered_at < answered_before,
+            NpsAnswer.answered_at >= answered_after,
+        )
+        .order_by(NpsAnswer.answered_at)
+    )
+    return [(str(m), int(d)) for m, d in session.execute(q)]

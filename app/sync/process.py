@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from app.rules.actions import MoveStage, UpdateFields
+from app.rules.actions import MoveStage, UpdateFields, UpdateTask
 from app.rules.apply import DONE, ActionGroup, apply_groups, created_records, event_entity
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
@@ -167,17 +167,22 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
 
 
 def _wrote_itself(reports, entity: str, record_id: int) -> bool:
-    """True when an update of this very record was applied in this pass."""
+    """True when an update of this very record was applied in this pass (a task renewed by
+    the rule its completion ran counts: its write-back is newer than the fetched task)."""
     for report in reports:
         for o in report.outcomes:
             action = o.action
+            if o.status != DONE:
+                continue
             if (
-                o.status == DONE
-                and isinstance(action, UpdateFields | MoveStage)
+                isinstance(action, UpdateFields | MoveStage)
                 and action.entity == entity
                 and action.record_id == record_id
             ):
                 return True
+            if isinstance(action, UpdateTask) and entity == TASK_ENTITY:
+                if action.task_id == record_id:
+                    return True
     return False
 
 

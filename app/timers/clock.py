@@ -11,7 +11,8 @@ every tick asks for offline catch-up and reconciliation (the function rate-limit
 portal), and start-up asks once with ``force=True`` so events missed while the app was down
 are drained at once instead of after the first interval. With them it replays the durable
 intake (robot calls, lifecycle events and jobs kept in SQL while Redis was down) and resumes
-installations stuck ``installing`` (:mod:`app.intake`).
+installations stuck ``installing`` (:mod:`app.intake`), and re-queues client messages
+(:mod:`app.channels.dispatch`) and survey answers (:mod:`app.nps.requeue`) whose job was lost.
 
 The clock also runs RQ's scheduler (delayed jobs and ``Retry(interval=...)`` retries):
 workers run it too (``--with-scheduler``), but only the worker holding RQ's per-queue lock
@@ -213,6 +214,7 @@ def run(
             durable_intake(services)
             schedule_due_jobs(scheduler)
             _outbox_sweep(services)
+            _nps_sweep(services)
         stop.wait(interval)
     if scheduler is not None:
         try:
@@ -224,6 +226,13 @@ def run(
 def _outbox_sweep(services: Any) -> None:
     """Client messages whose send job was lost go back on the queue (``app.channels``)."""
     from app.channels.dispatch import sweep
+
+    sweep(services)
+
+
+def _nps_sweep(services: Any) -> None:
+    """Survey answers whose write job was never queued go on the queue (``app.nps``)."""
+    from app.nps.requeue import sweep
 
     sweep(services)
 

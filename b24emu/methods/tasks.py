@@ -1,4 +1,4 @@
-"""``tasks.task.add/update/get/list``: UPPER input, camelCase output with string values.
+"""``tasks.task.add/update/renew/get/list``: UPPER input, camelCase output with string values.
 Fires ONTASKADD / ONTASKUPDATE (§5.6). Checklists live in ``tasks_checklist.py``."""
 
 from __future__ import annotations
@@ -191,6 +191,22 @@ def task_update(call: Call) -> dict[str, Any]:
     data = _input(call, fields)
     if "TITLE" in data and not str(data["TITLE"] or "").strip():
         raise task_error("TASKS_ERROR_EXCEPTION_#256; Title is not specified; 256/TE/WRONG_DATA")
+    return {"task": render(call, crm(call).update_task(task_id, data, call.auth.user_id))}
+
+
+@method("tasks.task.renew", scope="task")
+def task_renew(call: Call) -> dict[str, Any]:
+    """Renew a task after its completion (api-reference/tasks/tasks-task-renew.md): back to
+    "not executed" — pending, STATUS 2 — and only from Completed, as the method it replaces
+    says (api-reference/tasks/deprecated/task-item/task-item-renew.md). The answer is the
+    task, like the other status methods (tasks-task-complete.md); ONTASKUPDATE fires."""
+    task_id = _task_id(call)
+    row = task_row(call, task_id)
+    if int(row.get("STATUS") or 0) != 5:
+        raise task_error(
+            "TASKS_ERROR_EXCEPTION_#8; Action failed; 8/TE/ACTION_FAILED_TO_BE_PROCESSED"
+        )
+    data = {"STATUS": 2, "CLOSED_DATE": None}
     return {"task": render(call, crm(call).update_task(task_id, data, call.auth.user_id))}
 
 

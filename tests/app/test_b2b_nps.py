@@ -159,3 +159,49 @@ def test_the_link_over_http_valid_reused_expired_tampered(portal, redis_conn):
         from app.store import nps
 
         assert [r.deal_id for r in s.query(nps.NpsAnswer)] == [7]  # nothing else stored
+
+
+def test_an_answer_kept_while_redis_was_down_is_queued_by_the_clocks_sweep(
+    make_services, redis_url
+):
+    """#17: Redis down at submit — the client is thanked and the answer stored, but no job
+    exists. The clock's sweep (``app.nps.requeue``) queues it once it is stale, once per
+    gate interval; written answers and uninstalled portals are left alone."""
+    from datetime import timedelta
+
+    from app.nps.requeue import GIVE_UP_AFTER, STALE_AFTER, requeue_unwritten, sweep
+    from app.store import installations, nps
+    from app.store.base import utcnow
+    from app.web import create_app
+    from b24emu.testing import free_port
+
+    down = make_services(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    with down.session() as s:
+        for member in ("m1", "gone"):
+            installations.upsert_verified(
+                s, member, domain=f"{member}.bitrix24.ru", application_token=SECRET,
+                status="active" if member == "m1" else "deleted",
+            )  # fmt: skip
+        s.commit()
+    client = create_app(services=down).test_client()
+    token = issue(SECRET, "m1", 7, int(time.time()) + 3600)
+    ok = client.post(f"/nps/{token}", data={"delivery": "9", "packaging": "4", "shelf": "8"})
+    assert ok.status_code == 200 and "Спасибо" in ok.text
+    with down.session() as s:
+        row = nps.get(s, "m1", 7)
+        assert row.written_at is None
+        row.answered_at = utcnow() - STALE_AFTER - timedelta(minutes=5)  # the sweep's due
+        for deal, member, written in ((8, "m1", utcnow()), (9, "gone", None)):
+            s.add(NpsAnswer(member_id=member, deal_id=deal, delivery=1, packaging=1, shelf=1,
+                            answered_at=utcnow(), written_at=written))  # fmt: skip
+        s.commit()
+
+    later = utcnow() + STALE_AFTER + timedelta(minutes=1)
+    assert sweep(down, force=True) == 0  # due, but Redis still down: no exception, no loss
+    up = make_services()  # the same store, Redis back
+    assert requeue_unwritten(up, utcnow() - STALE_AFTER) == []  # fresh then: job on its way
+    assert requeue_unwritten(up, later) == [("m1", 7)]
+    (job,) = up.queue("sync").jobs
+    assert job.func_name == "app.jobs.nps.record_nps" and job.args == ["m1", 7]
+    assert requeue_unwritten(up, later) == []  # once per gate interval
+    assert requeue_unwritten(up, utcnow() + GIVE_UP_AFTER + timedelta(days=1)) == []

@@ -140,3 +140,58 @@ def test_huge_booking_ids_are_404_not_500(api):
     start = _slot_day().isoformat()
     assert api("post", f"bookings/{2**70}/reschedule", {"start": start}).status_code == 404
     assert api("post", f"bookings/{2**70}/cancel").status_code == 404
+
+
+def test_a_lead_of_another_playbook_is_refused_readably_and_nothing_is_reserved(
+    services, flask_client
+):
+    """#21: on a portal with metal and kitchens a web-form lead is metal's
+    (``app.rules.ownership``): the booking API answers 409 with a readable problem (the
+    widget shows ``problems``), nothing is reserved and no job is queued."""
+    from app.store import bookings
+
+    member = "member-kt-two"
+    with services.session() as s:
+        installations.upsert_verified(
+            s,
+            member,
+            domain=f"{member}.example",
+            auth_mode="webhook",
+            webhook_url="http://127.0.0.1:1/rest/1/x/",
+            status="active",
+            playbooks=["metal", "kitchens"],
+            application_token=TOKEN,
+        )
+        set_value(s, member, "kitchens", "measurer_user_ids", [9])
+        s.commit()
+    mirror_lead(services, member, 21, sourceId="WEBFORM")  # metal claims web forms
+    mirror_lead(services, member, 22, sourceId="CALL")  # kitchens claims calls
+    body = {"measurer_id": 9, "start": _slot_day().isoformat()}
+    headers = {"X-Application-Token": TOKEN}
+    url = f"/booking/{member}/bookings"
+    queued = services.queue("sync").count
+
+    refused = flask_client.post(url, json={**body, "lead_id": 21}, headers=headers)
+    assert refused.status_code == 409
+    reply = refused.get_json()
+    assert "metal" in reply["error"] and "не к кухням" in reply["problems"][0]
+    assert reply["offers"] == []
+    day = _slot_day()
+    with services.session() as s:
+        assert bookings.active_between(s, member, day, day + timedelta(days=1)) == []
+    assert services.queue("sync").count == queued
+
+    made = flask_client.post(url, json={**body, "lead_id": 22}, headers=headers)
+    assert made.status_code == 201, made.get_json()
+
+
+def test_wishes_go_to_the_job_and_are_bounded(api, services):
+    """#24: the client's wishes come with the booking and are handed to the job that writes
+    the lead (``UF_CRM_KT_WISHES``; written on the portal: tests/e2e/test_kitchens_scenario)."""
+    start = _slot_day().isoformat()
+    long = {"lead_id": 7, "measurer_id": 9, "start": start, "wishes": "x" * 2001}
+    assert api("post", "bookings", long).status_code == 400
+    made = api("post", "bookings", {**long, "wishes": "  Без ручек, фасады в цвет стен "})
+    assert made.status_code == 201
+    (job,) = [j for j in services.queue("sync").jobs if j.func_name.endswith("write_booking")]
+    assert job.args[-1] == "  Без ручек, фасады в цвет стен "

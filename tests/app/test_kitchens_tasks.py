@@ -114,8 +114,10 @@ def test_the_final_proposal_closes_only_with_an_outcome_else_it_comes_back():
     """Seed 002: «Задача закрывается только в случае» agreement, refusal or a pause."""
     early = task_ctx("kitchens.final", lead_in(MEASUREMENT))
     again, told, note = rules_tasks.final_closed(early)
-    assert again.tag == "kitchens.final" and again.responsible_id == MANAGER
-    assert again.bind_to == ("lead", 7) and again.once.endswith(f":task:{early.change.record_id}")
+    # the same task renewed with a new deadline (tasks.task.renew), not a second task
+    assert isinstance(again, A.UpdateTask) and again.renew
+    assert again.task_id == early.change.record_id and again.responsible_id == MANAGER
+    assert again.deadline == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     assert told.user_ids == (MANAGER,) and "закрыта без результата" in told.message
     assert note.entity == "lead" and note.record_id == 7
     for outcome in (AGREED, LOST, NEXT_CONTACT):
@@ -191,7 +193,7 @@ def _complete(ctx, task_id, status=5):
     ctx.client.call("tasks.task.update", {"taskId": task_id, "fields": {"STATUS": status}})
 
 
-def test_closing_the_visit_creates_the_final_proposal_exactly_once(world):
+def test_closing_the_visit_creates_the_final_proposal_exactly_once(world, emulator):
     ctx = world
     visit, _ = _create(ctx, "measurer", 5)
     with ctx.session_factory() as s:  # mirrored when created, with its plan step
@@ -219,17 +221,28 @@ def test_closing_the_visit_creates_the_final_proposal_exactly_once(world):
     assert process_record(ctx, "task", second).duplicates == 1
     assert _titles(ctx) == ["Замер", "Замер", "Финальное КП после замера"]
     # the final proposal (created by the rules' pass) closed later is seen as closed too —
-    # and, the lead having no outcome yet, it comes back as a new final-proposal task
+    # and, the lead having no outcome yet, the same task comes back: renewed, pending again
+    # (tasks.task.renew, api-reference/tasks/tasks-task-renew.md), not a second task
     final = next(t for t in _tasks(ctx)["tasks"] if t["title"].startswith("Финальное"))
     _complete(ctx, int(final["id"]))
     closed = process_record(ctx, "task", int(final["id"]))
     assert "task_completed" in closed.changes
     assert closed.rules == ["kitchens.final_needs_outcome"]
-    assert _titles(ctx).count("Финальное КП после замера") == 2
-    # the final proposal tasks were mirrored, tagged, so they are ours too
+    assert _titles(ctx).count("Финальное КП после замера") == 1
+    renewed = ctx.client.call("tasks.task.get", {"taskId": int(final["id"])})["task"]
+    assert renewed["status"] == "2" and renewed["deadline"]
+    # its echo is no new change; closed again without an outcome, it is renewed again
+    assert process_record(ctx, "task", int(final["id"])).changes == []
+    emulator.admin.clock(advance=120)  # closed again two minutes later
+    _complete(ctx, int(final["id"]))
+    twice = process_record(ctx, "task", int(final["id"]))
+    assert twice.rules == ["kitchens.final_needs_outcome"] and twice.actions_done >= 1
+    again = ctx.client.call("tasks.task.get", {"taskId": int(final["id"])})["task"]
+    assert again["status"] == "2" and _titles(ctx).count("Финальное КП после замера") == 1
+    # the final proposal task was mirrored, tagged, so it is ours too
     with ctx.session_factory() as s:
         tags = sorted(r.data.get(TAG) for r in mirror.records(s, M, "task"))
-    assert tags == ["kitchens.final", "kitchens.final", "kitchens.measurer", "kitchens.measurer"]
+    assert tags == ["kitchens.final", "kitchens.measurer", "kitchens.measurer"]
 
 
 def test_followup_once_whether_the_task_closes_or_the_lead_moves_first(world):

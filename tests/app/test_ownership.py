@@ -257,3 +257,52 @@ def test_only_an_intake_rule_acts_on_a_record_nobody_owns():
     assert may_act(intake, NOBODY)
     assert not may_act(intake, "metal") and not may_act(plain, "metal")
     assert may_act(plain, "eshop") and may_act(intake, SHARED)
+
+
+def test_a_rule_may_start_timers_only_on_its_own_record_or_a_client():
+    """#21: a timer on another lead/deal/item would fire later on a record whose owner the
+    engine never asked — a rule error (nothing of that rule applied); the client (contact,
+    company) is shared, and a record the same list creates is the rule's own."""
+    from app.rules.actions import Ref
+
+    def rule_starting(*refs):
+        starts = [A.StartTimer("metal.x", NOW, ref, key=f"t{i}") for i, ref in enumerate(refs)]
+        return Rule("r", "lead", on_created(), lambda ctx: starts, playbook="metal")
+
+    def run(rule):
+        table = dispatch.DispatchTable((rule,), ("metal",))
+        record = {"id": 9, "stageId": "NEW", "sourceId": "WEBFORM"}
+        changes = diff("m", "lead", 9, None, record, Portal())
+        return decide(
+            table, changes, record=record, related={}, settings={}, schema=Portal(), now=NOW
+        )
+
+    (ok,) = run(rule_starting(("lead", 9), ("contact", 4), ("company", 2), ("deal", Ref("d"))))
+    assert ok.error is None and len(ok.actions) == 4
+    for other in (("lead", 10), ("deal", 9), ("metal.object", 9)):
+        (bad,) = run(rule_starting(("lead", 9), other))
+        assert bad.error and "other records" in bad.error and str(other[0]) in bad.error
+        assert bad.actions == ()
+
+
+def test_eshop_takes_a_new_lead_from_the_open_line_it_claims():
+    """#17: eshop has no lead stages but takes the leads of its own open line (its
+    ``lead_claims``) while they are new — when its claim is more specific than every lead
+    playbook's; a tie stays with the lead playbooks (furniture claims any line)."""
+    tg = [{"typeId": "IM", "valueType": "OPENLINE", "value": "imol|telegrambot|3|67|21"}]
+    other = [{"typeId": "IM", "valueType": "OPENLINE", "value": "imol|livechat|1|5|2"}]
+    claims = {**CLAIMS, "eshop": ["line:telegrambot|3"]}
+    assert owner(lead(fm=tg), claims=claims) == "eshop"
+    assert owner(lead(fm=other), claims=claims) == "furniture"  # not eshop's line
+    assert owner(lead(fm=tg)) == "furniture"  # eshop claims nothing by default
+    tie = {**CLAIMS, "eshop": ["line:"]}
+    assert owner(lead(fm=tg), claims=tie) == "furniture"
+    # alone with metal (which claims no line) or with no lead playbook at all
+    assert owner(lead(fm=tg), installed=("metal", "eshop"), claims=tie) == "eshop"
+    assert owner(lead(fm=tg), installed=("eshop",), claims=claims) == "eshop"
+    assert owner(lead(fm=tg), installed=("eshop",)) is None
+    # past the first stage the lead is the lead playbooks' again
+    worked = lead("furniture.lead.visited", fm=tg)
+    assert owner(worked, claims=claims) == "furniture"
+    converted = lead("metal.lead.converted", fm=tg)
+    assert owner(converted, claims=claims, here=CONVERTED, came=NEW) != "eshop"

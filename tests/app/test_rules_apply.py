@@ -10,6 +10,7 @@ from app.rules import actions as A
 from app.rules.apply import DONE, DUPLICATE, FAILED, UNCERTAIN, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
+from app.store import task_links as _task_links  # noqa: F401 - a created task is linked
 from app.store import timers as _timers  # noqa: F401 - its table joins Base.metadata
 from app.store.base import Base
 from tests.app._events_fakes import FakePortal as _FakePortal
@@ -190,3 +191,26 @@ def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
         UNCERTAIN,
         UNCERTAIN,
     ]
+
+
+def test_a_record_created_for_the_rules_is_left_to_its_add_event(sessions):
+    """``CreateRecord(run_rules=True)`` (an open-line lead's order, #17): neither the mirror
+    nor the "ours" markers learn the new deal — not from its own answer, not from the link
+    written to it — so its ADD event runs the rules as for a deal a person created. A plain
+    CreateRecord next to it is mirrored as before."""
+    from app.rules.apply import created_records
+
+    portal = FakePortal()
+    acts = [
+        A.CreateRecord("deal", {"title": "Заказ"}, ref="d", key="d", run_rules=True),
+        A.CreateRecord("contact", {"name": "Олег"}, ref="c", key="c"),
+        A.LinkRecords(("deal", A.Ref("d")), ("contact", A.Ref("c")), via="contactId", key="l"),
+    ]
+    report = run(sessions, portal, acts)
+    assert [o.status for o in report.outcomes] == [DONE] * 3
+    deal_id, contact_id = (o.result["id"] for o in report.outcomes[:2])
+    assert portal.items[(2, deal_id)]["contactId"] == contact_id  # written on the portal
+    with sessions() as s:
+        assert mirror.get(s, M, "deal", deal_id) is None
+        assert mirror.get(s, M, "contact", contact_id)["name"] == "Олег"
+    assert created_records([report], NAMING) == [("contact", contact_id)]

@@ -68,3 +68,38 @@ def test_b2b_reorder_and_why_lost_todos():
     assert rules_repeat._text({}, "x", rules_repeat.REORDER_TODO, name="ООО Квартал") == (
         "Дозаказ: связаться с клиентом «ООО Квартал»"
     )
+
+
+def test_kitchens_control_and_work_plan_texts_are_settings():
+    """#24: the error control's message and the work plan's task titles and checklists are
+    kitchens settings (``control_returned_text``, ``stage_tasks``) whose defaults are the
+    texts the code used to hold."""
+    from app.playbooks.kitchens import rules_control, rules_workplan
+
+    base = defaults("kitchens")
+    assert base["control_returned_text"] == "Лид «{title}» возвращён на прежнюю стадию: "
+    assert base["stage_tasks"]["final"]["title"] == "Финальное КП после замера"
+    lead = {"title": "Кухня Анны", "assignedById": 4, "stageId": "kitchens.lead.assigned"}
+    default_task = rules_workplan.lead_task(base, "proposal", 7, lead, 4, NOW)
+    assert default_task.title == "Подготовить и отправить каталог и КП: Кухня Анны"
+    assert default_task.checklist[0] == "Подобрать каталог по ответам клиента"
+
+    own = {
+        **base,
+        "stage_tasks": {"proposal": {"title": "Каталог клиенту", "checklist": ["Выслать"]}},
+        "control_returned_text": "«{title}» назад, {who}: ",
+    }
+    custom = rules_workplan.lead_task(own, "proposal", 7, lead, 4, NOW)
+    assert (custom.title, custom.checklist) == ("Каталог клиенту: Кухня Анны", ("Выслать",))
+    # a step the portal did not reword keeps today's text
+    assert rules_workplan.lead_task(own, "final", 7, lead, 4, NOW).title.startswith("Финальное КП")
+
+    entered = {**lead, "stageId": "kitchens.lead.qualified"}
+    ch = Change("m", "lead", 7, STAGE_ENTERED, "c", after=entered,
+                stage_from="kitchens.lead.assigned", stage_to="kitchens.lead.qualified")  # fmt: skip
+    back = rules_control.control(RuleContext(ch, entered, {}, own, None, NOW))
+    (comment,) = [a for a in back if isinstance(a, A.TimelineComment)]
+    assert comment.text.startswith("«Кухня Анны» назад, {who}: ") and "Бюджет" in comment.text
+    plain = rules_control.control(RuleContext(ch, entered, {}, base, None, NOW))
+    (comment,) = [a for a in plain if isinstance(a, A.TimelineComment)]
+    assert comment.text.startswith("Лид «Кухня Анны» возвращён на прежнюю стадию: ")

@@ -178,6 +178,7 @@ def test_seed_flow_from_call_to_agreement(world):
         "measurer_id": MEASURER,
         "start": visit.isoformat(),
         "address": "Москва",
+        "wishes": "Фасады без ручек",  # the client's wishes come with the booking (#24)
     }
     made = api(w, "post", "bookings", body)
     assert made.status_code == 201
@@ -198,6 +199,7 @@ def test_seed_flow_from_call_to_agreement(world):
     assert card["stageId"] == w.stage("lead", "kitchens.lead.measurement")
     assert int(card[uf("UF_CRM_KT_MEASURER")]) == MEASURER
     assert datetime.fromisoformat(card[uf("UF_CRM_KT_MEASURE_AT")]) == visit
+    assert card[uf("UF_CRM_KT_WISHES")] == "Фасады без ручек"
 
     # 6b. rescheduled a day later: the booking, the lead and the reminder move with it
     booking_id = made.get_json()["booking"]["id"]
@@ -281,13 +283,16 @@ def test_seed_flow_from_call_to_agreement(world):
     w.settle()
     assert len([t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]) == 1
 
-    # 8c. the manager closes the final proposal with no outcome on the lead: it comes back,
+    # 8c. the manager closes the final proposal with no outcome on the lead: the same task
+    #     comes back renewed (tasks.task.renew, api-reference/tasks/tasks-task-renew.md),
     #     and the manager is told it closes only with agreement, refusal or a pause
     (final_task,) = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
     w.rest("tasks.task.update", {"taskId": final_task["id"], "fields": {"STATUS": 5}})
     w.settle()
     finals = [t for t in tasks(w, lid) if t["title"].startswith("Финальное КП")]
-    assert len(finals) == 2
+    assert [t["id"] for t in finals] == [final_task["id"]]
+    renewed = w.rest("tasks.task.get", {"taskId": final_task["id"]})["task"]
+    assert renewed["status"] == "2" and renewed["closedDate"] is None
     assert any("закрыта без результата" in n for n in w.notifications(MANAGER))
 
     # 9. agreed: a contact and a deal with the lead's fields

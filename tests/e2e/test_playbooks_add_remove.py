@@ -183,3 +183,61 @@ def test_b24_uninstall_keeps_values_cancels_timers_and_says_what_stays(world):
     assert timers(w, "metal.deferred")[0][1:] == ("cancelled", "uninstalled")
     assert float(w.item(LEAD, lead)[width]) == 12.5
     assert not w.emu.portal.core.placements  # the tabs are gone
+
+
+def _lead_statuses(w):
+    return {s["STATUS_ID"] for s in w.rest("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}})}
+
+
+def _pipelines(w):
+    return {c["id"] for c in w.rest("crm.category.list", {"entityTypeId": 2})["categories"]}
+
+
+def test_remove_purge_deletes_only_that_playbooks_own_objects_after_a_dry_run(world):
+    """#21: ``remove furniture --purge`` deletes furniture's own fields, lead stages and
+    pipelines; metal's, the shared lead stages (NEW, CONVERTED, JUNK) and every record stay.
+    The dry run counts the values that would go and changes nothing."""
+    w = world
+    assert cli(w, "add", "furniture", "--yes").exit_code == 0
+    refresh_naming(w)
+    city, width = w.uf("lead", "UF_CRM_FR_CITY"), w.uf("lead", "UF_CRM_MT_WIDTH")
+    own_stages = {w.stage("lead", "furniture.lead.visited"), "FR_ORDER_FORM", "FR_NOT_BACK"}
+    furniture_pipelines = {
+        w.naming.category(c) for c in ("furniture.sales", "furniture.reclamations")
+    }
+    metal_pipeline = w.naming.category("metal.deal")
+    assert own_stages <= _lead_statuses(w) and furniture_pipelines <= _pipelines(w)
+    lead = w.lead_from("webform", title="Ангар", name="Олег", phone="+79110000010")
+    w.settle()
+    w.rest(
+        "crm.item.update", {"entityTypeId": LEAD, "id": lead, "fields": {city: "Казань", width: 9}}
+    )
+    w.settle()
+
+    dry = cli(w, "remove", "furniture", "--purge", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "lead:UF_CRM_FR_CITY  1 record(s) with a value" in dry.output
+    assert "- delete category  furniture.sales" in dry.output
+    assert "- delete stage     furniture.lead.visited" in dry.output
+    deleting = [line for line in dry.output.splitlines() if line.startswith("- delete")]
+    assert not [line for line in deleting if "UF_CRM_MT" in line or "metal." in line]
+    assert not [line for line in deleting if line.endswith(("lead.new", "lead.contract"))]
+    assert runs(w) == ["metal", "furniture"]  # a dry run changes nothing
+    assert "UF_CRM_FR_CITY" in {f["FIELD_NAME"] for f in w.rest("crm.lead.userfield.list", {})}
+
+    done = cli(w, "remove", "furniture", "--purge", "--yes")
+    assert done.exit_code == 0, done.output
+    assert runs(w) == ["metal"]
+    names = {f["FIELD_NAME"] for f in w.rest("crm.lead.userfield.list", {})}
+    assert "UF_CRM_FR_CITY" not in names and "UF_CRM_MT_WIDTH" in names
+    statuses = _lead_statuses(w)
+    assert not own_stages & statuses and {"NEW", "CONVERTED", "JUNK"} <= statuses
+    assert w.stage("lead", "metal.lead.unprocessed") in statuses
+    pipelines = _pipelines(w)
+    assert not furniture_pipelines & pipelines and metal_pipeline in pipelines
+    assert float(w.item(LEAD, lead)[width]) == 9  # records and metal's values stay
+
+    # the store forgot what is gone: adding furniture again creates it afresh
+    again = cli(w, "add", "furniture", "--yes")
+    assert again.exit_code == 0, again.output
+    assert "+ add    category  deal pipeline furniture.sales" in again.output

@@ -166,3 +166,18 @@ def test_delete_fires_ontaskdelete(portal):
         "undefined",
     )
     assert error_of(portal, "tasks.task.get", {"taskId": task["id"]}).code == "ERROR_CORE"
+
+
+def test_renew_brings_a_completed_task_back_and_refuses_an_open_one(portal):
+    """tasks.task.renew "renews a task after its completion"
+    (api-reference/tasks/tasks-task-renew.md): "not executed" again — pending, status 2 —
+    and only from Completed (api-reference/tasks/deprecated/task-item/task-item-renew.md)."""
+    task = call(portal, "tasks.task.add", {"fields": {"TITLE": "КП", "RESPONSIBLE_ID": 5}})["task"]
+    refused = error_of(portal, "tasks.task.renew", {"taskId": task["id"]})
+    assert refused.code == "ERROR_CORE" and "ACTION_FAILED" in str(refused.description)
+    call(portal, "tasks.task.update", {"taskId": task["id"], "fields": {"STATUS": 5}})
+    renewed = call(portal, "tasks.task.renew", {"taskId": task["id"]}, user_id=5)["task"]
+    assert (renewed["id"], renewed["status"], renewed["closedDate"]) == (task["id"], "2", None)
+    name, data, user = portal.events[-1]
+    assert (name, data["FIELDS_AFTER"], user) == ("ONTASKUPDATE", {"ID": task["id"]}, 5)
+    assert error_of(portal, "tasks.task.renew", {"taskId": 404}).code == "ERROR_CORE"

@@ -108,11 +108,21 @@ PLAYBOOK = Playbook(
     fields=FIELDS,
     pipelines=(ORDERS,),
     robots=("segment_contact",),
-    events=crm_events("DEAL", "CONTACT"),
+    # LEAD: an open-line lead in eshop's line becomes an order (rules_via_open_lines)
+    events=crm_events("LEAD", "DEAL", "CONTACT"),
     widgets=(
         WidgetSpec("order_timing", "CRM_DEAL_DETAIL_TAB", t("Время по стадиям", "Stage timing")),
     ),
     settings=(
+        SettingSpec(
+            "lead_claims",
+            "table",
+            [],
+            t(
+                "Открытые линии, чьи лиды — заказы (line:канал|ID, напр. line:telegrambot|3)",
+                "Open lines whose leads are orders (line:connector|id)",
+            ),
+        ),
         SettingSpec(
             "open_line_sources",
             "table",

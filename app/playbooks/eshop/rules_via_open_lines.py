@@ -1,5 +1,6 @@
 """eshop (seed 004 item 8, spec §5 rule 10): orders from messengers arrive through open lines
-and run through the same rules as any other order.
+and run through the same rules as any other order — as deals (below) and as leads
+(:func:`lead_as_order`: a lead from an open line eshop claims becomes an order deal).
 
 A deal created by an open-line chat lands in whatever pipeline the open line is set to fill
 (usually the general one), where the eshop rules do not act. This rule recognises it — its
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.playbooks.conversion import lead_to_deal
 from app.playbooks.eshop import rules_clients, rules_hints, rules_stage_limits
+from app.playbooks.lead_owner import open_lines
 from app.rules import actions as A
 from app.rules.model import (
     CREATED,
@@ -27,6 +30,7 @@ from app.rules.model import (
     STAGE_FIELD,
     Rule,
     RuleContext,
+    on_created,
     on_stage_entered,
 )
 
@@ -102,6 +106,62 @@ def on_new_deal(ctx: RuleContext) -> list[A.Action]:
     return as_order(ctx) if ctx.change.before is None else []
 
 
+CONVERTED_STATUS = "CONVERTED"
+LEAD_NOTE = "Лид из мессенджера (открытая линия) оформлен заказом в «Заказы интернет-магазина»."
+
+
+def from_open_line_lead(ctx: RuleContext) -> bool:
+    """The lead came through an open line: its source is one of ``open_line_sources`` or it
+    carries an open-line messenger value (``imol|…``, api-reference/crm/leads/
+    crm-lead-get.md)."""
+    record = ctx.record or {}
+    sources = {str(s).upper() for s in ctx.settings.get("open_line_sources") or ("OPENLINE",)}
+    return str(record.get("sourceId") or "").upper() in sources or bool(open_lines(record))
+
+
+def _converted_stage(schema) -> str | None:
+    """A stable code of the lead list's success stage (``CONVERTED``) this portal maps —
+    the lead playbooks installed share it; None on a portal with no lead playbook."""
+    from app.playbooks import NAMES, load
+
+    for name in NAMES:
+        for stage in load(name).lead_stages:
+            if stage.status_id != CONVERTED_STATUS:
+                continue
+            try:
+                raw = schema.stage_id("lead", stage.code)
+            except (AttributeError, KeyError, ValueError):
+                continue
+            if raw and raw != stage.code:  # the naming passes an unmapped code through
+                return stage.code
+    return None
+
+
+def lead_as_order(ctx: RuleContext) -> list[A.Action]:
+    """A new lead from eshop's open line (the engine runs eshop's rules on a lead only when
+    eshop's ``lead_claims`` name its line: ``app.playbooks.lead_owner``) becomes an order:
+    a deal in «Новый заказ» of «Заказы интернет-магазина» with the lead's client, created so
+    that its ADD event runs the eshop rules exactly as for an order created there
+    (``CreateRecord.run_rules``); the lead is marked converted where the lead list has a
+    success stage, and says where its order went."""
+    if ctx.change.before is not None or not from_open_line_lead(ctx):
+        return []
+    actions = lead_to_deal(ctx, PIPELINE, NEW)
+    if not actions:
+        return []  # the orders pipeline is not installed
+    deal, *client = actions
+    rid = ctx.change.record_id
+    out: list[A.Action] = [
+        replace(deal, run_rules=True),
+        *client,
+        A.TimelineComment("lead", rid, LEAD_NOTE, key="lead_note"),
+    ]
+    converted = _converted_stage(ctx.schema)
+    if converted:
+        out.append(A.MoveStage("lead", rid, converted, key="converted"))
+    return out
+
+
 # takes_unowned: an open-line deal in the general pipeline is nobody's until this rule moves
 # it into «Заказы интернет-магазина» (app.rules.ownership.may_act)
 RULES = [
@@ -112,5 +172,6 @@ RULES = [
         on_new_deal,
         needs=NEEDS,
         takes_unowned=True,
-    )
+    ),
+    Rule("open_line_lead_order", "lead", on_created(), lead_as_order),
 ]

@@ -173,6 +173,50 @@ LEAD_STAGES = (
     stage("kitchens.lead.lost", "KT_LOST", "Не успешный", "Lost", "F", RED),
 )
 
+# The work plan's task texts per step (rules_workplan: the working days stay code): the
+# defaults of the ``stage_tasks`` setting, so a portal sees and rewords today's texts.
+WORK_PLAN_TEXTS = {
+    "proposal": {
+        "title": "Подготовить и отправить каталог и КП",
+        "checklist": [
+            "Подобрать каталог по ответам клиента",
+            "Подготовить КП",
+            "Отправить каталог и КП",
+        ],
+    },
+    "followup": {
+        "title": "Перезвонить клиенту по КП",
+        "checklist": ["Узнать впечатления от КП", "Ответить на вопросы", "Предложить замер"],
+    },
+    "confirm": {
+        "title": "Подтвердить замер с клиентом",
+        "checklist": ["Позвонить клиенту", "Подтвердить время"],
+    },
+    "measurer": {
+        "title": "Замер",
+        "checklist": [
+            "Позвонить клиенту за час до приезда",
+            "Сделать замер",
+            "Сделать дизайн-проект",
+            "Составить полную смету",
+        ],
+    },
+    "final": {
+        "title": "Финальное КП после замера",
+        "checklist": [
+            "Согласовать дизайн-проект",
+            "Отправить финальное КП",
+            "Получить согласие клиента",
+        ],
+    },
+    "next_contact": {
+        "title": "Связаться с клиентом в назначенную дату",
+        "checklist": ["Позвонить клиенту"],
+    },
+}
+# What the error control tells the manager before the list of gaps (rules_control).
+CONTROL_RETURNED_TEXT = "Лид «{title}» возвращён на прежнюю стадию: "
+
 PLAYBOOK = Playbook(
     name="kitchens",
     title=t("Кухни", "Kitchens"),
@@ -299,6 +343,24 @@ PLAYBOOK = Playbook(
         ),
         SettingSpec(
             "stage_checklists", "table", {}, t("Чек-листы по стадиям", "Checklists per stage")
+        ),
+        SettingSpec(
+            "stage_tasks",
+            "table",
+            WORK_PLAN_TEXTS,
+            t(
+                "Автозадачи по шагам: название и чек-лист ({шаг: {title, checklist}})",
+                "Work plan tasks: title and checklist per step",
+            ),
+        ),
+        SettingSpec(
+            "control_returned_text",
+            "str",
+            CONTROL_RETURNED_TEXT,
+            t(
+                "Контроль ошибок: начало сообщения менеджеру ({title}; дальше — что исправить)",
+                "Error control: the message to the manager ({title}; the gaps follow)",
+            ),
         ),
         SettingSpec(
             "sos_pool_user_ids", "table", [], t("Кто разбирает лиды (ID)", "SOS pool user ids")

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.domain.validation import FieldRule, Problem
+from app.playbooks.kitchens import CONTROL_RETURNED_TEXT
 from app.playbooks.lead_owner import owns
 from app.rules import actions as A
 from app.rules.model import Rule, RuleContext, on_stage_entered
@@ -81,11 +82,12 @@ PHONE = FieldRule("phone", "Телефон клиента", "phone")
 GATE = StageGate(
     "lead",
     P,
-    "Лид «{title}» возвращён на прежнюю стадию: ",
+    CONTROL_RETURNED_TEXT,
     ORDER,
     REQUIREMENTS,
     SIDE,
     formats=((EMAIL, "EMAIL"), (PHONE, "PHONE")),
+    message_key="control_returned_text",
     multi_required=(
         (EMAIL, "EMAIL", EMAIL_FROM, "не заполнено — каталог и КП отправляются по e-mail"),
     ),

@@ -11,9 +11,9 @@ The seed's chain, as the tasks the app created are closed (``on_task_completed``
 
 The final proposal closes only with an outcome (seed 002: «Задача закрывается только в
 случае …»): the lead agreed, lost (the error control already demands the reason) or
-paused. Closed while the lead is anywhere else, the task comes back — a new final-proposal
-task, due one working day later — and the manager is told why (``final_task_reopen_text``),
-on the task's lead timeline too.
+paused. Closed while the lead is anywhere else, the task comes back — the same task renewed
+(``tasks.task.renew``), due one working day later — and the manager is told why
+(``final_task_reopen_text``), on the task's lead timeline too.
 
 The confirmation task is not a link of this chain: the measurer's task follows the ticked
 «Замер подтверждён» (closing the confirmation task may as well mean "the client moved it").
@@ -87,10 +87,20 @@ def final_closed(ctx: RuleContext) -> list[A.Action]:
         return []
     lead_id = int(bound["id"])
     due = calendar(ctx.settings).add_working(ctx.now, PLAN["final"][1])
-    again = lead_task(
-        ctx.settings, "final", lead_id, lead, who, due,
-        once=f"kitchens.plan:final_again:task:{ctx.change.record_id}",
-    )  # fmt: skip
+    task = ctx.record or {}
+    handed = int(who) if str(who) != str(task.get("responsibleId") or "") else None
+    # every closing is its own (the change's cause is one per task, "task:completed"): the
+    # task's closing moment tells a second closing after a renewal from a replay of the first
+    closing = str(task.get("closedDate") or task.get("updatedTime") or "")
+    # the same task renewed (tasks.task.renew, api-reference/tasks/tasks-task-renew.md) with
+    # a new deadline: its history and checklist stay, no second final-proposal task appears
+    again = A.UpdateTask(
+        ctx.change.record_id,
+        deadline=due,
+        responsible_id=handed,
+        renew=True,
+        key=f"renew@{closing}",
+    )
     text = render(
         str(ctx.settings.get("final_task_reopen_text") or ""),
         ctx,
@@ -99,8 +109,8 @@ def final_closed(ctx: RuleContext) -> list[A.Action]:
     out: list[A.Action] = [again]
     if text:
         out += [
-            A.Notify((int(who),), text, key="told"),
-            A.TimelineComment("lead", lead_id, text, key="note"),
+            A.Notify((int(who),), text, key=f"told@{closing}"),
+            A.TimelineComment("lead", lead_id, text, key=f"note@{closing}"),
         ]
     return out
 

@@ -9,8 +9,8 @@
   ``rules_tasks``; all use the helpers here. Every task is tagged ``kitchens.<step>``.
 
 The deadline, date and move helpers are the generic work plan's (``app.rules.work_plan``).
-Checklists are data (:data:`PLAN`); the ``stage_checklists`` setting overrides a step's
-checklist by its key. A step whose task is still open is not asked for twice: its task is
+Task titles and checklists are the ``stage_tasks`` setting (defaults: today's texts,
+``WORK_PLAN_TEXTS``); the older ``stage_checklists`` still overrides a step's checklist. A step whose task is still open is not asked for twice: its task is
 moved (:func:`open_task`, :func:`move_task`) — a new contact date moves the waiting task. Stage work runs on forward moves only and never while the lead is
 blocked by the error control (``rules_control.blocked``/``forward``).
 """
@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from app.playbooks.kitchens import WORK_PLAN_TEXTS
 from app.playbooks.kitchens.rules_control import (
     NEXT_CONTACT,
     PROPOSAL,
@@ -50,40 +51,37 @@ MEASURE_AT, MEASURER, CONFIRMED = (
 )
 NEXT_DATE = "UF_CRM_KT_NEXT_CONTACT"
 
-# key → (title, working days to the deadline, checklist)
+# key → (title, working days to the deadline, checklist); the texts are the defaults of the
+# ``stage_tasks`` setting (``app.playbooks.kitchens.WORK_PLAN_TEXTS``), the days stay here.
+DAYS: Mapping[str, int] = {
+    "proposal": 1,
+    "followup": 2,
+    "confirm": 0,
+    "measurer": 0,
+    "final": 1,
+    "next_contact": 0,
+}
 PLAN: Mapping[str, tuple[str, int, tuple[str, ...]]] = {
-    "proposal": (
-        "Подготовить и отправить каталог и КП",
-        1,
-        ("Подобрать каталог по ответам клиента", "Подготовить КП", "Отправить каталог и КП"),
-    ),
-    "followup": (
-        "Перезвонить клиенту по КП",
-        2,
-        ("Узнать впечатления от КП", "Ответить на вопросы", "Предложить замер"),
-    ),
-    "confirm": ("Подтвердить замер с клиентом", 0, ("Позвонить клиенту", "Подтвердить время")),
-    "measurer": (
-        "Замер",
-        0,
-        (
-            "Позвонить клиенту за час до приезда",
-            "Сделать замер",
-            "Сделать дизайн-проект",
-            "Составить полную смету",
-        ),
-    ),
-    "final": (
-        "Финальное КП после замера",
-        1,
-        ("Согласовать дизайн-проект", "Отправить финальное КП", "Получить согласие клиента"),
-    ),
-    "next_contact": ("Связаться с клиентом в назначенную дату", 0, ("Позвонить клиенту",)),
+    key: (str(texts["title"]), DAYS[key], tuple(texts["checklist"]))
+    for key, texts in WORK_PLAN_TEXTS.items()
 }
 
 
+def _custom(settings: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    step = (settings.get("stage_tasks") or {}).get(key)
+    return step if isinstance(step, Mapping) else {}
+
+
+def title(settings: Mapping[str, Any], key: str) -> str:
+    """Step ``key``'s task title: the portal's ``stage_tasks`` wording, else today's."""
+    return str(_custom(settings, key).get("title") or "").strip() or PLAN[key][0]
+
+
 def checklist(settings: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    custom = (settings.get("stage_checklists") or {}).get(key)
+    """``stage_checklists`` (the older per-step override) first, then ``stage_tasks``."""
+    custom = (settings.get("stage_checklists") or {}).get(key) or _custom(settings, key).get(
+        "checklist"
+    )
     return tuple(str(i) for i in custom) if custom else PLAN[key][2]
 
 
@@ -103,9 +101,8 @@ def lead_task(
 ) -> A.CreateTask:
     """The plan step ``key`` as a task bound to lead ``lead_id``, tagged ``kitchens.<key>``
     (the completion rules of ``rules_tasks`` know the step by the tag)."""
-    title, _days, _items = PLAN[key]
     return A.CreateTask(
-        f"{title}: {(lead or {}).get('title') or lead_id}",
+        f"{title(settings, key)}: {(lead or {}).get('title') or lead_id}",
         int(who),
         deadline=deadline,
         checklist=checklist(settings, key),
