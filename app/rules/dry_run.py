@@ -16,7 +16,9 @@ responsible's profile, open activities) is absent, so a rule that needs it may d
 differently: the report says the counts are an estimate of that kind.
 
 Field edits other than stage moves are not in the mirror's history: rules on a field change
-are not replayed.
+are not replayed. Nor are the echoes of the playbook's own writes that come back as new
+records (an e-mail it sends, filed by the portal as an activity): the preview covers the
+records people made and moved.
 """
 
 from __future__ import annotations
