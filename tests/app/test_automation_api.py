@@ -1,0 +1,127 @@
+"""APIs of the «Автоматизация» tab and the dry-run page (app.handlers.automation): the page
+bearer decides who may call them; a cancelled timer is audited with its canceller and the
+clock never claims it; the dry-run refuses bad input readably and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.store import audit, installations, mirror
+from app.store.timers import CANCELLED, PENDING, Timer
+from app.timers import claims
+from app.timers import service as timers
+from app.widgets._viewer import Viewer, issue_bearer
+
+APP_TOKEN = "e" * 32
+MEMBER = "auto-member-1"
+OTHER = "auto-member-2"
+
+
+def _install(s, member, playbooks=("metal",)):
+    installations.upsert_verified(
+        s,
+        member,
+        domain=f"{member}.bitrix24.ru",
+        client_endpoint=f"https://{member}.bitrix24.ru/rest/",
+        auth_mode="oauth",
+        access_token="a",
+        refresh_token="r",
+        application_token=APP_TOKEN,
+        status="active",
+        playbooks=list(playbooks),
+    )
+
+
+@pytest.fixture
+def portal(services):
+    with services.session.begin() as s:
+        _install(s, MEMBER)
+        _install(s, OTHER)
+        due = datetime.now(UTC) + timedelta(hours=1)
+        ids = [
+            timers.start_timer(
+                s, member, kind="metal.untouched", due_at=due, record=("lead", 7), key=f"k-{member}"
+            )
+            for member in (MEMBER, OTHER)
+        ]
+    return ids
+
+
+def _auth(user_id, admin, member=MEMBER):
+    bearer = issue_bearer(APP_TOKEN, member, Viewer(user_id, "", admin))
+    return {"Authorization": f"Bearer {bearer}"}
+
+
+def _state(services, timer_id):
+    with services.session() as s:
+        return s.get(Timer, timer_id).state
+
+
+def test_only_an_admin_cancels_and_the_cancel_is_audited_and_final(services, flask_client, portal):
+    mine, theirs = portal
+    url = f"/pages/{MEMBER}/timers/{mine}/cancel?lang=en"
+    assert flask_client.post(url).status_code == 401
+    refused = flask_client.post(url, headers=_auth(2, False))
+    assert refused.status_code == 403 and "administrator" in refused.get_json()["error"]
+    assert _state(services, mine) == PENDING
+
+    done = flask_client.post(url, headers=_auth(1, True))
+    assert done.status_code == 200 and done.get_json() == {"cancelled": mine}
+    assert _state(services, mine) == CANCELLED
+    with services.session() as s:
+        (row,) = audit.for_record(s, MEMBER, "lead", 7)
+        assert (row.rule, row.action_type, row.status) == (
+            "app.timer_cancel",
+            "cancel_timer",
+            "done",
+        )
+        assert row.action == {"timer_id": mine, "kind": "metal.untouched", "by_user": 1}
+        # the clock, well past the due time, claims only the other portal's timer
+        later = datetime.now(UTC) + timedelta(days=2)
+        claimed = claims.claim_due(s, later, owner="test")
+        s.commit()
+    assert [c.timer_id for c in claimed] == [theirs]
+
+    again = flask_client.post(url, headers=_auth(1, True))
+    assert again.status_code == 409 and "no longer open" in again.get_json()["error"]
+    # another portal's timer is not reachable with this portal's bearer
+    foreign = flask_client.post(f"/pages/{MEMBER}/timers/{theirs}/cancel", headers=_auth(1, True))
+    assert foreign.status_code == 404
+    with services.session() as s:
+        assert len(audit.for_record(s, MEMBER, "lead", 7)) == 1
+
+
+def test_dry_run_api_is_for_admins_checks_its_input_and_counts(services, flask_client, portal):
+    created = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    with services.session.begin() as s:
+        raw = {"id": 5, "title": "Склад", "stageId": "NEW", "createdTime": created}
+        mirror.put(s, MEMBER, "lead", 5, raw)
+    base = f"/pages/{MEMBER}/dry-run?lang=en"
+    assert (
+        flask_client.get(f"{base}&playbook=metal&days=7", headers=_auth(2, False)).status_code
+        == 403
+    )
+    bad_days = flask_client.get(f"{base}&playbook=metal&days=abc", headers=_auth(1, True))
+    assert bad_days.status_code == 400 and "1 to 365" in bad_days.get_json()["error"]
+    too_many = flask_client.get(f"{base}&playbook=metal&days=400", headers=_auth(1, True))
+    assert too_many.status_code == 400
+    unknown = flask_client.get(f"{base}&playbook=nope&days=7", headers=_auth(1, True))
+    assert unknown.status_code == 400 and "Unknown playbook" in unknown.get_json()["error"]
+
+    answer = flask_client.get(f"{base}&playbook=metal&days=7", headers=_auth(1, True))
+    report = answer.get_json()
+    assert answer.status_code == 200
+    assert (report["playbook"], report["days"], report["steps"], report["records"]) == (
+        "metal",
+        7,
+        1,
+        1,
+    )
+    # one day back, the lead (created two days ago) is outside the window
+    short = flask_client.get(f"{base}&playbook=metal&days=1", headers=_auth(1, True)).get_json()
+    assert short["steps"] == 0 and short["rules"] == {}
+    with services.session() as s:  # nothing written: no audit, no timers beyond the fixture's
+        assert s.query(audit.AuditEntry).count() == 0
+        assert s.query(Timer).count() == 2
