@@ -125,3 +125,19 @@ def test_dry_run_api_is_for_admins_checks_its_input_and_counts(services, flask_c
     with services.session() as s:  # nothing written: no audit, no timers beyond the fixture's
         assert s.query(audit.AuditEntry).count() == 0
         assert s.query(Timer).count() == 2
+
+
+def test_cli_preview_prints_the_counts_and_writes_nothing(services, flask_app, portal):
+    created = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    with services.session.begin() as s:
+        mirror.put(s, MEMBER, "lead", 9, {"id": 9, "title": "Навес", "createdTime": created})
+    runner = flask_app.test_cli_runner()
+    args = ["b24", "playbooks", "--portal", MEMBER, "preview", "metal", "--days", "3"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("metal, last 3 day(s): 1 change(s) on 1 record(s)")
+    assert "rules (times acted):" in result.output and "timers started:" in result.output
+    refused = runner.invoke(args=[*args[:-1], "0"])
+    assert refused.exit_code != 0 and "0" in refused.output
+    with services.session() as s:
+        assert s.query(audit.AuditEntry).count() == 0

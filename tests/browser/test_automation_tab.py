@@ -118,6 +118,15 @@ def test_a_manager_sees_no_cancel_button_and_the_api_refuses_them(world, portal_
     assert answer.status_code == 403 and "administrator" in answer.json()["error"].lower()
     assert timer_id in [t[0] for t in _open_timers(w, lead)]
 
+    # metal's Object has the tab too, bound to the installed smart process's id
+    obj = w.add(w.object_etid, {"title": HOSTILE, "parentId1": lead}, user_id=2)
+    w.settle()
+    placement = f"CRM_DYNAMIC_{w.object_etid}_DETAIL_TAB"
+    tab = portal_page(w).open(placement, {"ID": str(obj)}, handler="automation_object", user_id=2)
+    tab.wait(lambda d: tab.all("#record"))
+    assert tab.css("#record").text == f"#{obj} «{HOSTILE}»"
+    assert browser.execute_script("return window.pwned === undefined")
+
 
 def test_dry_run_page_shows_the_counts_for_an_admin_only(world, portal_page, browser):
     w = world
