@@ -16,19 +16,16 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.store import audit, mirror, outbox
 from app.store.timers import OPEN_STATES
 from app.timers import service as timers
 from app.widgets import WidgetContext, WidgetError, page, register, render, t
-from app.widgets._store import naming, user_name
+from app.widgets._store import naming, people
 from app.widgets._viewer import bearer_for
 
 log = logging.getLogger(__name__)
-DEFAULT_TZ = "Europe/Moscow"
 MAX_ROWS = 200
 
 # widget code → the record's entity (the smart process's comes from the placement)
@@ -157,22 +154,21 @@ def record_entity(ctx: WidgetContext, session) -> str:
     raise WidgetError(t(ctx, "Виджет не найден", "Widget not found"), 404)
 
 
-def portal_zone(session, member_id: str) -> ZoneInfo:
-    """The portal's time zone: the ``time_zone`` setting of its first installed playbook."""
+def portal_people(session, member_id: str):
+    """The portal's people and clock (``app.people``): names, and times in the portal's
+    offset (``server.time``), else its first playbook's ``time_zone`` setting, else UTC."""
     from app.playbooks import NAMES
     from app.playbooks.settings import effective
     from app.store import installations
 
     row = installations.get(session, member_id)
+    fallback = None
     for name in (row.playbooks or ()) if row is not None else ():
         if name in NAMES:
-            zone = effective(session, member_id, name).get("time_zone")
-            if zone:
-                try:
-                    return ZoneInfo(str(zone))
-                except (ZoneInfoNotFoundError, ValueError):
-                    break
-    return ZoneInfo(DEFAULT_TZ)
+            fallback = effective(session, member_id, name).get("time_zone") or fallback
+            if fallback:
+                break
+    return people(session, member_id, fallback)
 
 
 def describe_cause(ctx: WidgetContext, cause: str, people) -> str:
@@ -225,10 +221,6 @@ def written(action: dict[str, Any] | None) -> list[tuple[str, str]]:
     return out
 
 
-def _when(moment: datetime | None, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M") if moment else ""
-
-
 def open_timers(session, member_id: str, entity: str, record_id: int) -> list:
     rows = timers.list_timers(
         session, member_id=member_id, record=(entity, record_id), limit=MAX_ROWS
@@ -239,15 +231,15 @@ def open_timers(session, member_id: str, entity: str, record_id: int) -> list:
 def _collect(ctx: WidgetContext) -> dict[str, Any]:
     with ctx.services.session() as session:
         entity = record_entity(ctx, session)
-        tz = portal_zone(session, ctx.member_id)
+        clock = portal_people(session, ctx.member_id)
 
         def person(user_id: Any) -> str:
-            return user_name(session, ctx.member_id, user_id) or str(user_id)
+            return clock.name(user_id) or str(user_id)
 
         rows = audit.for_record(session, ctx.member_id, entity, ctx.record_id)[-MAX_ROWS:]
         actions = [
             {
-                "at": _when(r.at, tz),
+                "at": clock.when(r.at),
                 "rule": r.rule,
                 "cause": describe_cause(ctx, r.cause, person),
                 "type": r.action_type,
@@ -259,7 +251,7 @@ def _collect(ctx: WidgetContext) -> dict[str, Any]:
         ]
         messages = [
             {
-                "at": _when(m.created_at, tz),
+                "at": clock.when(m.created_at),
                 "rule": m.rule,
                 "channel": m.channel or m.wanted,
                 "recipient": m.recipient or "",
@@ -269,7 +261,7 @@ def _collect(ctx: WidgetContext) -> dict[str, Any]:
             for m in outbox.for_record(session, ctx.member_id, entity, ctx.record_id)
         ]
         pending = [
-            {"id": tm.id, "kind": tm.kind, "due": _when(tm.due_at, tz), "by": tm.created_by or "—"}
+            {"id": tm.id, "kind": tm.kind, "due": clock.when(tm.due_at), "by": tm.created_by or "—"}
             for tm in open_timers(session, ctx.member_id, entity, ctx.record_id)
         ]
         title = record_title(mirror.get(session, ctx.member_id, entity, ctx.record_id))
@@ -278,7 +270,7 @@ def _collect(ctx: WidgetContext) -> dict[str, Any]:
         "actions": actions,
         "messages": messages,
         "timers": pending,
-        "tz": tz.key,
+        "tz": clock.label(),
         "record_label": label,
     }
 

@@ -141,3 +141,64 @@ def test_cli_preview_prints_the_counts_and_writes_nothing(services, flask_app, p
     assert refused.exit_code != 0 and "0" in refused.output
     with services.session() as s:
         assert s.query(audit.AuditEntry).count() == 0
+
+
+def test_contact_tab_shows_messages_and_timers_in_the_portal_zone_read_only_without_viewer(
+    services, portal
+):
+    """Rendered from the store: when the portal cannot name the viewer (no AUTH_ID here) the
+    history still shows, without cancel buttons; times are in the portal's own offset."""
+    from app.store import outbox, people
+    from app.widgets import WidgetContext
+    from app.widgets.automation import render_tab
+
+    due = datetime(2026, 12, 24, 7, 30, tzinfo=UTC)
+    with services.session.begin() as s:
+        # the portal's clock as sync read it (server.time) and its people's names
+        people.put(s, MEMBER, {"5": {"name": "Анна Ли"}}, "+05:00", datetime.now(UTC))
+        mirror.put(s, MEMBER, "contact", 3, {"id": 3, "name": "<b>Иван</b>", "lastName": "Ким"})
+        timers.start_timer(
+            s, MEMBER, kind="metal.deferred", due_at=due, record=("contact", 3), key="c3"
+        )
+        outbox.record(
+            s,
+            MEMBER,
+            "msg-1",
+            rule="metal.lead_refusal_letter",
+            entity="contact",
+            record_id=3,
+            wanted="email",
+            channel="sms",
+            state=outbox.REFUSED,
+            error="no phone",
+        )
+        audit.record(
+            s,
+            member_id=MEMBER,
+            entity="contact",
+            record_id=3,
+            rule="metal.contact_created",
+            cause="created",
+            action_type="UpdateFields",
+            action={"entity": "contact", "record_id": 3, "fields": {"assignedById": 5}},
+            status="done",
+        )
+    ctx = WidgetContext(
+        MEMBER,
+        f"{MEMBER}.bitrix24.ru",
+        "automation_contact",
+        "CRM_CONTACT_DETAIL_TAB",
+        3,
+        {},
+        "en",
+        "",
+        services,
+    )
+    html = str(render_tab(ctx))
+    assert "Ким &lt;b&gt;Иван&lt;/b&gt;" in html  # the name, escaped
+    assert "metal.contact_created" in html and "The record was created" in html
+    assert "assignedById" in html and "= 5" in html
+    assert '<td class="channel">sms</td>' in html and "refused" in html and "no phone" in html
+    assert "24.12.2026 12:30" in html and "UTC+05:00" in html  # 07:30 UTC at UTC+5
+    assert "metal.deferred" in html and 'class="secondary cancel-timer"' not in html
+    assert 'id="no-viewer"' in html
