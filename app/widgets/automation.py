@@ -37,7 +37,21 @@ ENTITIES = {
 }
 _DYNAMIC = re.compile(r"^CRM_DYNAMIC_(\d+)_DETAIL_TAB$")
 # action values that only repeat the record or the bookkeeping: not "what it wrote"
-_NOT_WRITTEN = frozenset({"entity", "record_id", "key", "action_type"})
+# (a timer's payload is the app's own bookkeeping too: its due time and kind say it all)
+_NOT_WRITTEN = frozenset({"entity", "record_id", "key", "action_type", "payload"})
+# how an action (app.rules.outcomes) or a message (app.store.outbox) ended, in both languages
+_STATES = {
+    "done": ("выполнено", "done"),
+    "skipped": ("пропущено", "skipped"),
+    "failed": ("ошибка", "failed"),
+    "duplicate": ("уже было", "already done"),
+    "uncertain": ("неизвестно", "uncertain"),
+    "error": ("ошибка правила", "rule error"),
+    "queued": ("в очереди", "queued"),
+    "sending": ("отправляется", "sending"),
+    "sent": ("отправлено", "sent"),
+    "refused": ("не отправлено", "not sent"),
+}
 
 BODY = """
 <style>
@@ -55,7 +69,7 @@ BODY = """
 <td>{{ a.at }}</td><td class="rule">{{ a.rule }}</td><td class="cause">{{ a.cause }}</td>
 <td class="wrote"><b>{{ a.type }}</b>{% for k, v in a.wrote %}<br><code>{{ k }}</code> = {{ v }}
 {% endfor %}</td>
-<td class="st-{{ a.status }}">{{ a.status }}{% if a.error %}<br>{{ a.error }}{% endif %}</td>
+<td class="st-{{ a.status }}">{{ state(a.status) }}{% if a.error %}<br>{{ a.error }}{% endif %}</td>
 </tr>{% endfor %}
 </table>
 {% else %}<div class="empty" id="no-audit">{{ L.no_actions }}</div>{% endif %}
@@ -67,7 +81,7 @@ BODY = """
 {% for m in messages %}<tr class="message-row">
 <td>{{ m.at }}</td><td>{{ m.rule }}</td><td class="channel">{{ m.channel }}</td>
 <td>{{ m.recipient }}</td>
-<td class="st-{{ m.state }}">{{ m.state }}{% if m.error %}<br>{{ m.error }}{% endif %}</td>
+<td class="st-{{ m.state }}">{{ state(m.state) }}{% if m.error %}<br>{{ m.error }}{% endif %}</td>
 </tr>{% endfor %}
 </table>
 {% else %}<div class="empty" id="no-messages">{{ L.no_messages }}</div>{% endif %}
@@ -171,13 +185,25 @@ def portal_people(session, member_id: str):
     return people(session, member_id, fallback)
 
 
-def describe_cause(ctx: WidgetContext, cause: str, people) -> str:
-    """The change that triggered a rule, readable (the raw cause when not recognised)."""
+def stage_titles(lang: str) -> dict[str, str]:
+    """Every playbook stage's title in ``lang``, by stable code (``metal.lead.declined``)."""
+    from app.playbooks import NAMES, load
+
+    return {
+        s.code: getattr(s.name, lang, s.name.ru) for name in NAMES for s in load(name).all_stages()
+    }
+
+
+def describe_cause(ctx: WidgetContext, cause: str, people, stage=None) -> str:
+    """The change that triggered a rule, readable (the raw cause when not recognised);
+    ``stage(code)`` names a stage (default: the code itself)."""
+    stage = stage or (lambda code: code)
     head, _, _ = cause.partition("@")
     if cause == "created":
         return t(ctx, "Запись создана", "The record was created")
     if head.startswith("stage:"):
         old, _, new = head[len("stage:") :].partition(">")
+        old, new = (stage(old) if old else ""), stage(new)
         if not old:
             return t(ctx, f"Создана на стадии {new}", f"Created in stage {new}")
         return t(ctx, f"Стадия: {old} → {new}", f"Stage: {old} → {new}")
@@ -208,13 +234,16 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def written(action: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """(name, value) pairs of what an action wrote, flattening its ``fields``."""
+def written(action: dict[str, Any] | None, stage=None) -> list[tuple[str, str]]:
+    """(name, value) pairs of what an action wrote, flattening its ``fields``; a stage move's
+    target named by ``stage(code)`` when given."""
     out: list[tuple[str, str]] = []
     for key, value in (action or {}).items():
         if key in _NOT_WRITTEN or value in (None, "", [], {}):
             continue
-        if isinstance(value, dict) and key == "fields":
+        if key == "stage" and isinstance(value, str) and stage is not None:
+            out.append((key, stage(value)))
+        elif isinstance(value, dict) and key == "fields":
             out.extend((str(k), _value(v)) for k, v in value.items())
         else:
             out.append((key, _value(value)))
@@ -222,10 +251,15 @@ def written(action: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 
 def open_timers(session, member_id: str, entity: str, record_id: int) -> list:
-    rows = timers.list_timers(
-        session, member_id=member_id, record=(entity, record_id), limit=MAX_ROWS
-    )
-    return [r for r in rows if r.state in OPEN_STATES]
+    """The record's pending and enqueued timers, by due time."""
+    rows = [
+        row
+        for state in OPEN_STATES
+        for row in timers.list_timers(
+            session, member_id=member_id, state=state, record=(entity, record_id), limit=MAX_ROWS
+        )
+    ]
+    return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
 def _collect(ctx: WidgetContext) -> dict[str, Any]:
@@ -233,17 +267,22 @@ def _collect(ctx: WidgetContext) -> dict[str, Any]:
         entity = record_entity(ctx, session)
         clock = portal_people(session, ctx.member_id)
 
+        titles = stage_titles(ctx.lang)
+
         def person(user_id: Any) -> str:
             return clock.name(user_id) or str(user_id)
+
+        def stage(code: str) -> str:
+            return f"«{titles[code]}»" if code in titles else code
 
         rows = audit.for_record(session, ctx.member_id, entity, ctx.record_id)[-MAX_ROWS:]
         actions = [
             {
                 "at": clock.when(r.at),
                 "rule": r.rule,
-                "cause": describe_cause(ctx, r.cause, person),
+                "cause": describe_cause(ctx, r.cause, person, stage),
                 "type": r.action_type,
-                "wrote": written(r.action),
+                "wrote": written(r.action, stage),
                 "status": r.status,
                 "error": r.error or "",
             }
@@ -302,7 +341,15 @@ def render_tab(ctx: WidgetContext) -> str:
         "labels": _script_labels(ctx),
     }
     admin = bool(who and who.admin)
-    body = render(BODY, L=_labels(ctx), admin=admin, anonymous=who is None, cfg=cfg, **data)
+    body = render(
+        BODY,
+        L=_labels(ctx),
+        admin=admin,
+        anonymous=who is None,
+        cfg=cfg,
+        state=lambda code: t(ctx, *_STATES[code]) if code in _STATES else code,
+        **data,
+    )
     return page(ctx, t(ctx, "Автоматизация", "Automation"), body)
 
 

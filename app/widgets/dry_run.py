@@ -60,7 +60,8 @@ function show(d){var box=$("dr-result");box.textContent="";
  box.appendChild(table("dr-rules",L.rules,[L.rule,L.times,L.actions],
   Object.keys(d.rules).map(function(k){return [k,d.rules[k],d.actions[k]||0];})));
  box.appendChild(table("dr-messages",L.messages,[L.channel,L.count],pairs(d.messages)));
- box.appendChild(table("dr-moves",L.moves,[L.stage,L.count],pairs(d.moves)));
+ box.appendChild(table("dr-moves",L.moves,[L.stage,L.count],pairs(d.moves).map(function(p){
+  return [cfg.stages[p[0]]||p[0],p[1]];})));
  box.appendChild(table("dr-timers",L.timers,[L.timer,L.count],pairs(d.timers)));
  if(Object.keys(d.errors).length)box.appendChild(table("dr-errors",L.errors,[L.rule,L.count],
   pairs(d.errors)));
@@ -128,11 +129,14 @@ def section(ctx: WidgetContext, bearer: str, chosen: str = "") -> Markup:
     """The preview form and its results area, for any page holding an admin's page bearer
     (``app.widgets._viewer.bearer_for``). Element ids start with ``dr-``."""
     playbooks = [(name, getattr(load(name).title, ctx.lang, name)) for name in NAMES]
+    from app.widgets.automation import stage_titles
+
     cfg = {
         "member": ctx.member_id,
         "bearer": bearer,
         "lang": ctx.lang,
         "labels": _script_labels(ctx),
+        "stages": stage_titles(ctx.lang),
     }
     return render(
         SECTION,

@@ -198,7 +198,7 @@ def test_contact_tab_shows_messages_and_timers_in_the_portal_zone_read_only_with
     assert "Ким &lt;b&gt;Иван&lt;/b&gt;" in html  # the name, escaped
     assert "metal.contact_created" in html and "The record was created" in html
     assert "assignedById" in html and "= 5" in html
-    assert '<td class="channel">sms</td>' in html and "refused" in html and "no phone" in html
+    assert '<td class="channel">sms</td>' in html and "not sent" in html and "no phone" in html
     assert "24.12.2026 12:30" in html and "UTC+05:00" in html  # 07:30 UTC at UTC+5
     assert "metal.deferred" in html and 'class="secondary cancel-timer"' not in html
     assert 'id="no-viewer"' in html

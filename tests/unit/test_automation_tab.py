@@ -3,7 +3,7 @@ app.widgets.automation); the causes are the ones app.rules.changes / app.timers.
 
 from app.rules.changes import diff
 from app.widgets import WidgetContext
-from app.widgets.automation import describe_cause, record_title, written
+from app.widgets.automation import describe_cause, record_title, stage_titles, written
 
 
 def _ctx(lang):
@@ -31,6 +31,12 @@ def test_causes_read_as_what_happened_in_both_languages():
     assert describe_cause(en, "timer:42", _people) == "Timer #42 fired"
     assert describe_cause(ru, "user:7", _people) == "Действие пользователя Анна Петрова"
     assert describe_cause(en, "something-new", _people) == "something-new"
+    titles = stage_titles("en")
+    named = describe_cause(
+        en, "stage:metal.lead.unprocessed>metal.lead.declined@t", _people, titles.get
+    )
+    assert named == f"Stage: {titles['metal.lead.unprocessed']} → {titles['metal.lead.declined']}"
+    assert stage_titles("ru")["metal.lead.declined"] != titles["metal.lead.declined"]
 
 
 def test_written_lists_the_fields_and_values_not_the_bookkeeping():
@@ -42,11 +48,15 @@ def test_written_lists_the_fields_and_values_not_the_bookkeeping():
         "stage": "",
     }
     assert written(action) == [("UF_CRM_MT_AREA", "300.0"), ("title", "<b>Склад</b>")]
-    assert written({"kind": "metal.untouched", "record": ["lead", 5]}) == [
+    timer = {"kind": "metal.untouched", "record": ["lead", 5], "payload": {"stage": "x"}}
+    assert written(timer) == [
         ("kind", "metal.untouched"),
         ("record", '["lead", 5]'),
     ]
     assert written(None) == []
+    assert written({"stage": "metal.lead.declined"}, {"metal.lead.declined": "Declined"}.get) == [
+        ("stage", "Declined")
+    ]
 
 
 def test_record_title_is_the_title_or_the_persons_name():
