@@ -1,5 +1,8 @@
-"""``flask b24 playbooks --portal P list|add NAME|remove NAME [--purge] [--dry-run] [--yes]``:
-the playbooks a live portal runs (``app.installers.playbook_set``).
+"""``flask b24 playbooks --portal P list|add NAME|remove NAME [--purge] [--dry-run] [--yes]|
+preview NAME [--days N]``: the playbooks a live portal runs (``app.installers.playbook_set``).
+
+``preview`` is the dry run (``app.rules.dry_run``): what NAME would have done over the last
+N days of the mirror — rules, messages, stage moves, timers — without writing anything.
 
 ``add`` shows the installer's plan for the portal's set plus NAME, applies it, and only then
 adds NAME to the installation (its rules and tabs start working). ``remove`` shows what goes
@@ -162,6 +165,37 @@ def remove_command(ctx: click.Context, name: str, purge: bool, dry_run: bool, ye
             click.echo(f"not deleted: {line}", err=True)
         failed = failed or bool(purged.failed)
     raise SystemExit(1 if failed else 0)
+
+
+@playbooks_group.command("preview")
+@with_appcontext
+@click.argument("name", type=click.Choice(NAMES))
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True)
+@click.pass_context
+def preview_command(ctx: click.Context, name: str, days: int) -> None:
+    """What NAME would have done over the last DAYS days of the mirror (writes nothing)."""
+    from app.rules.dry_run import preview_portal
+
+    services = _services()
+    member_id = _member_id(services, ctx.obj["portal"])
+    report = preview_portal(services, member_id, name, days).as_dict()
+    click.echo(
+        f"{name}, last {days} day(s): {report['steps']} change(s) on {report['records']} "
+        f"record(s); {report['moved_records']} record(s) would move."
+    )
+    sections = (
+        ("rules (times acted)", "rules"),
+        ("client messages by channel", "messages"),
+        ("stage moves by target stage", "moves"),
+        ("timers started", "timers"),
+        ("rule errors", "errors"),
+    )
+    for title, key in sections:
+        click.echo(f"{title}:")
+        for label, count in report[key].items():
+            click.echo(f"  {count:>6}  {label}")
+        if not report[key]:
+            click.echo("  none")
 
 
 def register(group: click.Group) -> None:

@@ -150,14 +150,14 @@ def build(playbook_names, lang: str = "ru", stage_names_from: str | None = None)
         for e in book.events:
             prior = events.get(e.name)
             events[e.name] = EventSpec(e.name, e.offline or bool(prior and prior.offline))
-    from app.playbooks.app_widgets import APP_WIDGETS
+    from app.playbooks.app_widgets import app_widgets_for
 
     widgets: dict[tuple[str, str], WidgetSpec] = {}
     for book in books:
         for w in book.widgets:
             widgets.setdefault((w.code, w.placement), w)
     if books:  # the app's own pages come with any installation (app.playbooks.app_widgets)
-        for w in APP_WIDGETS:
+        for w in app_widgets_for(b.name for b in books):
             widgets.setdefault((w.code, w.placement), w)
     return Desired(
         playbooks=tuple(b.name for b in books),

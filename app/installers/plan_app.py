@@ -144,8 +144,11 @@ def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, la
         return
     have = {(row.get("placement"), row.get("handler")) for row in current}
     if len(desired.playbooks) > 1:
+        from app.playbooks.app_widgets import APP_WIDGETS
+
         for w in desired.widgets:
-            if w.placement in SHARED_TABS:
+            # the app's own tabs are meant for every card: no note for them
+            if w.placement in SHARED_TABS and w not in APP_WIDGETS:
                 plan.notes.append(SHARED_TAB_NOTE.format(code=w.code, placement=w.placement))
     for w in desired.widgets:
         handler = f"{base_url}/widgets/{w.code}"

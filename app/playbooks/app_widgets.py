@@ -10,10 +10,37 @@ are installed. ``app.installers.desired.build`` adds them to every installation'
 
 from __future__ import annotations
 
+import re
+
 from app.playbooks.schema import Text, WidgetSpec
 
+_AUTOMATION = Text("Автоматизация", "Automation")
+
 # Each page adds its own entry (code, placement, title): one line per placement.
+# The record's «Автоматизация» tab (app.widgets.automation): one code per placement, as the
+# widget route finds a page by its code. Placement codes: api-reference/widgets/crm/
+# detail-tab.md (CRM_XXX_DETAIL_TAB, CRM_DYNAMIC_XXX_DETAIL_TAB with the smart process's id).
 APP_WIDGETS: tuple[WidgetSpec, ...] = (
-    # an item in CRM › Analytics (api-reference/widgets/crm/analytics-menu.md)
+    WidgetSpec("automation_lead", "CRM_LEAD_DETAIL_TAB", _AUTOMATION),
+    WidgetSpec("automation_deal", "CRM_DEAL_DETAIL_TAB", _AUTOMATION),
+    WidgetSpec("automation_contact", "CRM_CONTACT_DETAIL_TAB", _AUTOMATION),
+    WidgetSpec("automation_company", "CRM_COMPANY_DETAIL_TAB", _AUTOMATION),
+    WidgetSpec("automation_object", "CRM_DYNAMIC_{metal.object}_DETAIL_TAB", _AUTOMATION),
+    # the admins' dry-run preview of a playbook (app.widgets.dry_run), in the CRM analytics
+    # menu: api-reference/widgets/crm/analytics-menu.md (CRM_ANALYTICS_MENU)
+    WidgetSpec("dry_run", "CRM_ANALYTICS_MENU", Text("Предпросмотр сценария", "Playbook dry run")),
+    # the reports page (app.widgets.reports), also an item in CRM › Analytics
     WidgetSpec("reports", "CRM_ANALYTICS_MENU", Text("Отчёты", "Reports")),
 )
+
+_REF = re.compile(r"\{([a-z0-9_]+)\.[a-z0-9_.]+\}")
+
+
+def app_widgets_for(playbooks) -> tuple[WidgetSpec, ...]:
+    """The app-wide pages a portal running ``playbooks`` gets: an entry whose placement names
+    a playbook's smart process (``{metal.object}``) only when that playbook is installed —
+    otherwise there is no such tab to bind, and its step would wait forever."""
+    installed = set(playbooks)
+    return tuple(
+        w for w in APP_WIDGETS if all(ref in installed for ref in _REF.findall(w.placement))
+    )

@@ -60,10 +60,16 @@ def _object(w, *, site, tonnage=None, lead=None):
 
 def test_installer_binds_every_widget_to_a_route_that_answers(world):
     w = world
-    bound = {p.placement: p.handler for p in w.emu.portal.core.placements}
-    lead_tabs = ("/widgets/lead_object", "/widgets/measurement", "/widgets/training")
-    assert bound["CRM_LEAD_DETAIL_TAB"].endswith(lead_tabs)
-    assert bound[f"CRM_DYNAMIC_{w.object_etid}_DETAIL_TAB"].endswith("/widgets/object_merge")
+    bound: dict[str, set[str]] = {}
+    for p in w.emu.portal.core.placements:
+        bound.setdefault(p.placement, set()).add(p.handler.rsplit("/widgets/", 1)[1])
+    # the playbooks' lead tabs and the app's own «Автоматизация» tab (app.playbooks.app_widgets)
+    lead_tabs = {"lead_object", "measurement", "training", "automation_lead"}
+    assert bound["CRM_LEAD_DETAIL_TAB"] == lead_tabs
+    object_tabs = {"object_merge", "automation_object"}
+    assert bound[f"CRM_DYNAMIC_{w.object_etid}_DETAIL_TAB"] == object_tabs
+    for entity in ("DEAL", "CONTACT", "COMPANY"):
+        assert f"automation_{entity.lower()}" in bound[f"CRM_{entity}_DETAIL_TAB"]
     handlers = {p.handler.rsplit("/", 1)[1] for p in w.emu.portal.core.placements}
     assert {"lead_object", "measurement", "object_merge"} <= handlers
 

@@ -1,0 +1,266 @@
+"""Dry run: what a playbook would have done over the last N days of the mirror. Writes nothing.
+
+The mirror keeps each record's current snapshot and its stage history
+(``app.store.mirror``). From them the history of the window is rebuilt, oldest first:
+
+* a record created in the window → the "new record" diff (``created`` + the ``stage_entered``
+  of its first stage), with the record as it is now but in its first stage;
+* each later stage stay that began in the window → the stage move from the previous stay.
+
+Each step goes through the same pure pieces a real job uses — ``changes.diff`` and
+``engine.decide`` with the playbook's dispatch table, the portal's naming and the
+playbook's effective settings, ``now`` = when the step happened — and the actions are
+counted, never applied. Related records come from the mirror (company, contacts) and the
+store's providers (``app.sync.gather``); what only the portal knows at event time (the
+responsible's profile, open activities) is absent, so a rule that needs it may decide
+differently: the report says the counts are an estimate of that kind.
+
+Field edits other than stage moves are not in the mirror's history: rules on a field change
+are not replayed. Nor are the echoes of the playbook's own writes that come back as new
+records (an e-mail it sends, filed by the portal as an activity): the preview covers the
+records people made and moved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.rules import actions as act
+from app.rules.changes import diff
+from app.rules.dispatch import DispatchTable, table_for
+from app.rules.engine import decide, needed_related
+from app.store import mirror
+
+MAX_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Step:
+    """One historical moment of one record: ``before`` → ``after`` (raw snapshots) at ``at``."""
+
+    at: datetime
+    entity: str
+    record_id: int
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any]
+
+
+@dataclass
+class Preview:
+    """Counts of what the playbook would have done."""
+
+    playbook: str
+    days: int
+    since: datetime
+    steps: int = 0  # historical changes replayed
+    records: int = 0  # distinct records they touched
+    rules: Counter = field(default_factory=Counter)  # rule → times it acted
+    actions: Counter = field(default_factory=Counter)  # rule → actions it returned
+    action_types: Counter = field(default_factory=Counter)  # action type → how many
+    messages: Counter = field(default_factory=Counter)  # channel → client messages
+    moves: Counter = field(default_factory=Counter)  # target stage → records moved there
+    moved_records: set = field(default_factory=set)  # (entity, id) moved by the playbook
+    timers: Counter = field(default_factory=Counter)  # timer kind → started
+    errors: Counter = field(default_factory=Counter)  # rule → times it raised
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "playbook": self.playbook,
+            "days": self.days,
+            "since": self.since.isoformat(),
+            "steps": self.steps,
+            "records": self.records,
+            "rules": dict(self.rules.most_common()),
+            "actions": dict(self.actions.most_common()),
+            "action_types": dict(self.action_types.most_common()),
+            "messages": dict(self.messages.most_common()),
+            "moves": dict(self.moves.most_common()),
+            "moved_records": len(self.moved_records),
+            "timers": dict(self.timers.most_common()),
+            "errors": dict(self.errors.most_common()),
+        }
+
+
+def history(session, member_id: str, entities: Iterable[str], since: datetime) -> list[Step]:
+    """The mirror's history of ``entities`` from ``since`` on, oldest first (see module doc)."""
+    steps: list[Step] = []
+    for entity in sorted(set(entities)):
+        stays_of = _stays(session, member_id, entity)
+        for row in mirror.records(session, member_id, entity):
+            steps.extend(_record_steps(entity, row, stays_of.get(row.record_id, []), since))
+    steps.sort(key=lambda s: (s.at, s.entity, s.record_id))
+    return steps
+
+
+def _stays(session, member_id: str, entity: str) -> dict[int, list]:
+    from sqlalchemy import select
+
+    q = (
+        select(mirror.StageStay)
+        .where(mirror.StageStay.member_id == member_id, mirror.StageStay.entity == entity)
+        .order_by(mirror.StageStay.record_id, mirror.StageStay.entered_at, mirror.StageStay.id)
+    )
+    out: dict[int, list] = defaultdict(list)
+    for stay in session.scalars(q):
+        out[stay.record_id].append(stay)
+    return out
+
+
+def _record_steps(entity: str, row, stays: list, since: datetime) -> list[Step]:
+    current = dict(row.data)
+    created = mirror.parse_time(current.get("createdTime"))
+    first_stage = stays[0].stage if stays else current.get("stageId")
+    snapshot = _at_stage(current, first_stage, stays[0].entered_at if stays else None)
+    out: list[Step] = []
+    if created is not None and created >= since:
+        out.append(Step(created, entity, row.record_id, None, snapshot))
+    previous = snapshot
+    for stay in stays[1:]:
+        after = _at_stage(current, stay.stage, stay.entered_at)
+        if _aware(stay.entered_at) >= since:
+            out.append(Step(_aware(stay.entered_at), entity, row.record_id, previous, after))
+        previous = after
+    return out
+
+
+def _at_stage(current: Mapping[str, Any], stage: Any, at: datetime | None) -> dict[str, Any]:
+    """The record as it is now, put back into ``stage`` (moved at ``at``)."""
+    out = dict(current)
+    if stage is not None and "stageId" in current:
+        out["stageId"] = stage
+        if at is not None:
+            out["movedTime"] = _aware(at).isoformat()
+    return out
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def preview(
+    session_factory: Callable[[], Any],
+    member_id: str,
+    playbook: str,
+    days: int,
+    *,
+    naming: Any,
+    settings: Mapping[str, Mapping[str, Any]],
+    installed: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Preview:
+    """Replay the last ``days`` of the mirror of ``member_id`` through ``playbook``'s rules.
+
+    ``installed``: the playbooks already on the portal (record ownership chooses among them
+    and ``playbook``); ``settings`` by playbook. Reads only; returns the counts."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be 1..{MAX_DAYS}")
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    others = table_for(set(installed) | {playbook})
+    table = DispatchTable(
+        tuple(r for r in others.rules if r.playbook == playbook), others.playbooks
+    )
+    report = Preview(playbook, days, since)
+    with session_factory() as session:
+        steps = history(session, member_id, table.entities(), since)
+    report.steps = len(steps)
+    report.records = len({(s.entity, s.record_id) for s in steps})
+    for step in steps:
+        _replay(report, table, session_factory, member_id, step, naming, settings)
+    return report
+
+
+def _replay(report, table, session_factory, member_id, step: Step, naming, settings) -> None:
+    from app.sync.gather import gather
+
+    changes = diff(member_id, step.entity, step.record_id, step.before, step.after, naming)
+    if not changes:
+        return
+    needs = needed_related(table, step.entity)
+    related = _mirror_related(session_factory, member_id, step.after, needs)
+    related.update(
+        gather(
+            session_factory,
+            member_id,
+            naming,
+            step.entity,
+            step.record_id,
+            step.after,
+            related,
+            needs,
+        )
+    )
+    decisions = decide(
+        table,
+        changes,
+        record=changes[0].after,
+        related=related,
+        settings=settings,
+        schema=naming,
+        now=step.at,
+    )
+    for d in decisions:
+        rule = d.rule.qualified_name()
+        if d.error:
+            report.errors[rule] += 1
+            continue
+        if not d.actions:
+            continue
+        report.rules[rule] += 1
+        report.actions[rule] += len(d.actions)
+        for a in d.actions:
+            _count(report, a)
+
+
+def _count(report: Preview, a: act.Action) -> None:
+    report.action_types[a.action_type] += 1
+    if isinstance(a, act.MessageClient):
+        report.messages[a.channel] += 1
+    elif isinstance(a, act.MoveStage):
+        report.moves[a.stage] += 1
+        report.moved_records.add((a.entity, str(a.record_id)))
+    elif isinstance(a, act.StartTimer):
+        report.timers[a.kind] += 1
+
+
+def _mirror_related(session_factory, member_id: str, raw, needs) -> dict[str, Any]:
+    """The related records the portal fetch would add, as the mirror holds them."""
+    out: dict[str, Any] = {}
+    with session_factory() as session:
+        for need in needs:
+            if need == "company":
+                cid = raw.get("companyId")
+                out[need] = mirror.get(session, member_id, "company", int(cid)) if cid else None
+            elif need == "contacts":
+                ids = raw.get("contactIds") or []
+                found = [mirror.get(session, member_id, "contact", int(i)) for i in ids]
+                out[need] = [c for c in found if c is not None]
+    return out
+
+
+def preview_portal(services: Any, member_id: str, playbook: str, days: int) -> Preview:
+    """:func:`preview` with the installation's naming, installed playbooks and settings."""
+    from app.installers.mapping import resolve
+    from app.playbooks.settings import effective
+    from app.rules.naming import naming_for
+    from app.store import installations
+
+    with services.session() as session:
+        row = installations.get(session, member_id)
+        if row is None:
+            raise installations.InstallationNotFound(member_id)
+        installed = tuple(row.playbooks or ())
+        settings = {pb: effective(session, member_id, pb) for pb in {*installed, playbook}}
+        naming = naming_for(resolve(session, member_id))
+    return preview(
+        services.session,
+        member_id,
+        playbook,
+        days,
+        naming=naming,
+        settings=settings,
+        installed=installed,
+    )
