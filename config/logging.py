@@ -5,7 +5,7 @@
 ``member_id`` and ``job_id`` (from :func:`log_context` / the current RQ job) and has its
 message, arguments and exception text scrubbed of: OAuth tokens (``access_token``,
 ``refresh_token``, ``application_token``, ``AUTH_ID``, ``REFRESH_ID``, ``auth`` in JSON
-bodies), every ``auth[...]`` form value, client secrets, and the code part of
+bodies, our page ``BEARER`` and any ``Bearer <token>`` credential), every ``auth[...]`` form value, client secrets, and the code part of
 ``/rest/{user}/{code}/`` webhook URLs. ``LOG_JSON=true`` switches to one JSON object a line.
 
 Quiet at INFO (:class:`QuietFilter`): RQ's housekeeping (registry cleaning every maintenance
@@ -29,7 +29,7 @@ from collections.abc import Iterator
 MASK = "***"
 _KEYS = (
     r"access_token|refresh_token|application_token|auth_id|refresh_id|client_secret|"
-    r"b24_client_secret|webhook_url|password|event_token|auth"
+    r"b24_client_secret|webhook_url|password|event_token|auth|bearer"
 )
 _PATTERNS = [
     # webhook secret: /rest/<user>/<code>/ (the code is the credential)
@@ -41,6 +41,8 @@ _PATTERNS = [
         re.compile(r"(?i)(['\"]auth\[[^\]]*\]['\"]\s*:\s*)(['\"])[^'\"]*\2"),
         r"\1\2" + MASK + r"\2",
     ),
+    # an HTTP credential: "Bearer <token>" (our page bearers, OAuth tokens in headers)
+    (re.compile(r"(?i)(?<![A-Za-z0-9])(bearer\s+)[^\s'\"&,;]{8,}"), r"\1" + MASK),
     # key=value / "key": "value" / 'key': 'value' for every secret key
     (
         re.compile(

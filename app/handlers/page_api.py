@@ -2,7 +2,8 @@
 
 A page rendered in a portal frame calls ``/pages/<member_id>/…`` with
 ``Authorization: Bearer p1.…``. :func:`page_api` checks it against the installation's
-stored application token (constant time, unexpired, this portal only) and, for
+page key (``app.widgets._viewer.page_key``: derived from its stored application token and a
+server-only secret; constant time, unexpired, this portal only) and, for
 ``admin=True``, that the viewer is a portal administrator — anything that changes the
 installation or cancels the app's work needs one. The route then reads ``g.viewer``
 (:class:`app.widgets._viewer.Viewer`) and ``g.member_id``. Refusals are JSON with a readable
@@ -19,7 +20,7 @@ from flask import g, jsonify, request
 
 from app.handlers import services
 from app.store import installations
-from app.widgets._viewer import verify_bearer
+from app.widgets._viewer import page_key, verify_bearer
 
 
 def _msg(ru: str, en: str) -> str:
@@ -42,7 +43,8 @@ def page_api(*, admin: bool = False) -> Callable:
             with services().session() as session:
                 row = installations.get(session, member_id)
                 app_token = row.application_token if row and row.status == "active" else None
-            who = verify_bearer(app_token, member_id, bearer)
+            key = page_key(services().redis, member_id, app_token) if app_token else None
+            who = verify_bearer(key, member_id, bearer)
             if who is None:
                 return refuse(
                     401,

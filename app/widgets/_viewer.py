@@ -8,11 +8,18 @@ user's token, so ``user.current`` and ``user.admin`` on the STORED domain answer
 (member_id, AUTH_ID) — never the token — for at most ``CACHE_MAX_S``.
 
 The page's JS then calls our APIs with a **page bearer**:
-``p1.<expires>.<user_id>.<admin 0|1>.<hex>``, ``hex = HMAC-SHA256(key=application_token,
+``p1.<expires>.<user_id>.<admin 0|1>.<hex>``, ``hex = HMAC-SHA256(key=page key,
 msg="page:<member_id>:<expires>:<user_id>:<admin>")``. It proves the holder got it from us
 for this portal, who the viewer is and whether they are an admin, until ``expires``.
 :func:`verify_bearer` checks it in constant time; ``app.handlers.page_api`` wraps it for
 routes.
+
+The page key (:func:`page_key`) is NOT the application token: newer portals post
+``APPLICATION_TOKEN`` in every frame form (docs/bitrix24-protocol §3.2), so every user who
+opens a tab holds it and could sign themselves an admin bearer. The key is an HMAC of the
+installation's application token under a random secret that only the server knows (kept in
+Redis, made on first use): reinstalling (a new token) still voids old bearers, and losing
+Redis only makes open pages ask to be reopened.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -32,6 +40,7 @@ log = logging.getLogger(__name__)
 CACHE_MAX_S = 600
 BEARER_TTL_S = 3600
 PREFIX = "p1"
+SEED_AT = "b24:page:seed"  # Redis: the server-only secret page keys derive from
 
 
 @dataclass(frozen=True)
@@ -76,25 +85,38 @@ def viewer(ctx: WidgetContext) -> Viewer:
     return Viewer(data["user_id"], data["name"], data["admin"])
 
 
-def _sign(app_token: str, member_id: str, expires: int, user_id: int, admin: bool) -> str:
+def page_key(redis, member_id: str, app_token: str) -> str:
+    """The key ``member_id``'s page bearers are signed with (see module docstring)."""
+    secret = redis.get(SEED_AT)
+    if secret is None:  # first use: several workers may race, NX keeps the first one's
+        redis.set(SEED_AT, secrets.token_hex(32), nx=True)
+        secret = redis.get(SEED_AT)
+    if isinstance(secret, bytes):
+        secret = secret.decode()
+    msg = f"page-key:{member_id}:{app_token}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def _sign(key: str, member_id: str, expires: int, user_id: int, admin: bool) -> str:
     msg = f"page:{member_id}:{expires}:{user_id}:{int(admin)}".encode()
-    return hmac.new(app_token.encode(), msg, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), msg, hashlib.sha256).hexdigest()
 
 
 def issue_bearer(
-    app_token: str, member_id: str, who: Viewer, *, ttl: int = BEARER_TTL_S, now=None
+    key: str, member_id: str, who: Viewer, *, ttl: int = BEARER_TTL_S, now=None
 ) -> str:
-    """A page bearer for ``who`` on ``member_id``, valid ``ttl`` seconds."""
+    """A page bearer for ``who`` on ``member_id``, valid ``ttl`` seconds (``key``:
+    :func:`page_key`)."""
     expires = int((now or time.time()) + ttl)
-    digest = _sign(app_token, member_id, expires, who.user_id, who.admin)
+    digest = _sign(key, member_id, expires, who.user_id, who.admin)
     return f"{PREFIX}.{expires}.{who.user_id}.{int(who.admin)}.{digest}"
 
 
 def verify_bearer(
-    app_token: str | None, member_id: str, bearer: str | None, *, now=None
+    key: str | None, member_id: str, bearer: str | None, *, now=None
 ) -> Viewer | None:
     """The viewer a valid, unexpired page bearer names; None for anything else."""
-    if not app_token or not bearer:
+    if not key or not bearer:
         return None
     parts = bearer.split(".")
     if len(parts) != 5 or parts[0] != PREFIX:
@@ -104,7 +126,7 @@ def verify_bearer(
         return None
     if int(expires) < (now or time.time()):
         return None
-    expected = _sign(app_token, member_id, int(expires), int(user_id), admin == "1")
+    expected = _sign(key, member_id, int(expires), int(user_id), admin == "1")
     if not tokens_match(expected, digest):
         return None
     return Viewer(int(user_id), "", admin == "1")
@@ -113,7 +135,8 @@ def verify_bearer(
 def page_bearer(ctx: WidgetContext, app_token: str) -> tuple[Viewer, str]:
     """(viewer, bearer) for a page that needs to know its viewer."""
     who = viewer(ctx)
-    return who, issue_bearer(app_token, ctx.member_id, who)
+    key = page_key(ctx.services.redis, ctx.member_id, app_token)
+    return who, issue_bearer(key, ctx.member_id, who)
 
 
 def bearer_for(ctx: WidgetContext) -> tuple[Viewer, str]:
@@ -128,4 +151,12 @@ def bearer_for(ctx: WidgetContext) -> tuple[Viewer, str]:
     return page_bearer(ctx, app_token)
 
 
-__all__ = ["Viewer", "viewer", "issue_bearer", "verify_bearer", "bearer_for", "page_bearer"]
+__all__ = [
+    "Viewer",
+    "viewer",
+    "page_key",
+    "issue_bearer",
+    "verify_bearer",
+    "bearer_for",
+    "page_bearer",
+]

@@ -12,7 +12,7 @@ from app.store import audit, installations, mirror
 from app.store.timers import CANCELLED, PENDING, Timer
 from app.timers import claims
 from app.timers import service as timers
-from app.widgets._viewer import Viewer, issue_bearer
+from app.widgets._viewer import Viewer, issue_bearer, page_key
 
 APP_TOKEN = "e" * 32
 MEMBER = "auto-member-1"
@@ -49,8 +49,9 @@ def portal(services):
     return ids
 
 
-def _auth(user_id, admin, member=MEMBER):
-    bearer = issue_bearer(APP_TOKEN, member, Viewer(user_id, "", admin))
+def _auth(services, user_id, admin, member=MEMBER):
+    key = page_key(services.redis, member, APP_TOKEN)
+    bearer = issue_bearer(key, member, Viewer(user_id, "", admin))
     return {"Authorization": f"Bearer {bearer}"}
 
 
@@ -63,11 +64,11 @@ def test_only_an_admin_cancels_and_the_cancel_is_audited_and_final(services, fla
     mine, theirs = portal
     url = f"/pages/{MEMBER}/timers/{mine}/cancel?lang=en"
     assert flask_client.post(url).status_code == 401
-    refused = flask_client.post(url, headers=_auth(2, False))
+    refused = flask_client.post(url, headers=_auth(services, 2, False))
     assert refused.status_code == 403 and "administrator" in refused.get_json()["error"]
     assert _state(services, mine) == PENDING
 
-    done = flask_client.post(url, headers=_auth(1, True))
+    done = flask_client.post(url, headers=_auth(services, 1, True))
     assert done.status_code == 200 and done.get_json() == {"cancelled": mine}
     assert _state(services, mine) == CANCELLED
     with services.session() as s:
@@ -84,10 +85,12 @@ def test_only_an_admin_cancels_and_the_cancel_is_audited_and_final(services, fla
         s.commit()
     assert [c.timer_id for c in claimed] == [theirs]
 
-    again = flask_client.post(url, headers=_auth(1, True))
+    again = flask_client.post(url, headers=_auth(services, 1, True))
     assert again.status_code == 409 and "no longer open" in again.get_json()["error"]
     # another portal's timer is not reachable with this portal's bearer
-    foreign = flask_client.post(f"/pages/{MEMBER}/timers/{theirs}/cancel", headers=_auth(1, True))
+    foreign = flask_client.post(
+        f"/pages/{MEMBER}/timers/{theirs}/cancel", headers=_auth(services, 1, True)
+    )
     assert foreign.status_code == 404
     with services.session() as s:
         assert len(audit.for_record(s, MEMBER, "lead", 7)) == 1
@@ -100,17 +103,19 @@ def test_dry_run_api_is_for_admins_checks_its_input_and_counts(services, flask_c
         mirror.put(s, MEMBER, "lead", 5, raw)
     base = f"/pages/{MEMBER}/dry-run?lang=en"
     assert (
-        flask_client.get(f"{base}&playbook=metal&days=7", headers=_auth(2, False)).status_code
+        flask_client.get(
+            f"{base}&playbook=metal&days=7", headers=_auth(services, 2, False)
+        ).status_code
         == 403
     )
-    bad_days = flask_client.get(f"{base}&playbook=metal&days=abc", headers=_auth(1, True))
+    bad_days = flask_client.get(f"{base}&playbook=metal&days=abc", headers=_auth(services, 1, True))
     assert bad_days.status_code == 400 and "1 to 365" in bad_days.get_json()["error"]
-    too_many = flask_client.get(f"{base}&playbook=metal&days=400", headers=_auth(1, True))
+    too_many = flask_client.get(f"{base}&playbook=metal&days=400", headers=_auth(services, 1, True))
     assert too_many.status_code == 400
-    unknown = flask_client.get(f"{base}&playbook=nope&days=7", headers=_auth(1, True))
+    unknown = flask_client.get(f"{base}&playbook=nope&days=7", headers=_auth(services, 1, True))
     assert unknown.status_code == 400 and "Unknown playbook" in unknown.get_json()["error"]
 
-    answer = flask_client.get(f"{base}&playbook=metal&days=7", headers=_auth(1, True))
+    answer = flask_client.get(f"{base}&playbook=metal&days=7", headers=_auth(services, 1, True))
     report = answer.get_json()
     assert answer.status_code == 200
     assert (report["playbook"], report["days"], report["steps"], report["records"]) == (
@@ -120,7 +125,9 @@ def test_dry_run_api_is_for_admins_checks_its_input_and_counts(services, flask_c
         1,
     )
     # one day back, the lead (created two days ago) is outside the window
-    short = flask_client.get(f"{base}&playbook=metal&days=1", headers=_auth(1, True)).get_json()
+    short = flask_client.get(
+        f"{base}&playbook=metal&days=1", headers=_auth(services, 1, True)
+    ).get_json()
     assert short["steps"] == 0 and short["rules"] == {}
     with services.session() as s:  # nothing written: no audit, no timers beyond the fixture's
         assert s.query(audit.AuditEntry).count() == 0

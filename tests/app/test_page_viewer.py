@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify
 
 from app.store import installations
 from app.widgets import WidgetContext, WidgetError
-from app.widgets._viewer import Viewer, issue_bearer, verify_bearer, viewer
+from app.widgets._viewer import Viewer, issue_bearer, page_key, verify_bearer, viewer
 from b24emu.testing import running_emulator
 
 APP_TOKEN = "f" * 32
@@ -112,8 +112,9 @@ def test_page_api_needs_a_valid_bearer_and_an_admin_for_changes(services):
     app = create_app(services=services)
     app.register_blueprint(bp)
     client = app.test_client()
-    staff = issue_bearer(APP_TOKEN, MEMBER, Viewer(2, "", False))
-    admin = issue_bearer(APP_TOKEN, MEMBER, Viewer(1, "", True))
+    key = page_key(services.redis, MEMBER, APP_TOKEN)
+    staff = issue_bearer(key, MEMBER, Viewer(2, "", False))
+    admin = issue_bearer(key, MEMBER, Viewer(1, "", True))
 
     def auth(b):
         return {"Authorization": f"Bearer {b}"}

@@ -15,7 +15,7 @@ import pytest
 
 from app.reports.filters import applicable
 from app.store import installations, mirror, people
-from app.widgets._viewer import Viewer, issue_bearer
+from app.widgets._viewer import Viewer, issue_bearer, page_key
 
 M = "member-report-pages"
 APP_TOKEN = "e" * 32
@@ -60,7 +60,8 @@ def client(services, flask_client):
 
 
 def _get(client, path, *, user=2, admin=False, member=M):
-    bearer = issue_bearer(APP_TOKEN, member, Viewer(user, "", admin))
+    key = page_key(client.application.extensions["services"].redis, member, APP_TOKEN)
+    bearer = issue_bearer(key, member, Viewer(user, "", admin))
     return client.get(path, headers={"Authorization": f"Bearer {bearer}"})
 
 
