@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, g, jsonify, request
 
 from app.handlers import services
+from app.handlers.bounds import valid_id
 from app.handlers.page_api import page_api, refuse
 from app.ratelimit import guard
 from app.store import audit
@@ -29,6 +32,8 @@ CANCEL_RULE = "app.timer_cancel"
 def cancel_timer(member_id: str, timer_id: int):
     """Cancel one open timer of this portal, audited with the admin who did it."""
     who = g.viewer
+    if valid_id(timer_id) is None:  # a huge id would overflow the store's integer
+        return refuse(404, "Таймер не найден", "No such timer")
     with services().session() as session:
         row = timers.get(session, timer_id)
         if row is None or row.member_id != member_id:  # another portal's timer: not here
@@ -63,7 +68,7 @@ def dry_run(member_id: str):
     raw_days = request.args.get("days", "30")
     if name not in NAMES:
         return refuse(400, "Неизвестный сценарий", "Unknown playbook")
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+    if not re.fullmatch(r"[0-9]{1,3}", raw_days) or not 1 <= int(raw_days) <= MAX_DAYS:
         return refuse(
             400,
             f"Число дней — целое от 1 до {MAX_DAYS}",

@@ -36,7 +36,8 @@ def valid_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > len(str(MAX_ID)):
+    # ASCII only: "²".isdigit() is True but int("²") raises
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
         return None
     number = int(text)
     return number if 1 <= number <= MAX_ID else None

@@ -8,6 +8,11 @@ server-only secret; constant time, unexpired, this portal only) and, for
 installation or cancels the app's work needs one. The route then reads ``g.viewer``
 (:class:`app.widgets._viewer.Viewer`) and ``g.member_id``. Refusals are JSON with a readable
 ``error`` in the page's language (``?lang=en``), never a traceback.
+
+Everything under ``/pages/`` is such an API (:data:`PREFIX`), so this module's ``bp`` makes
+the app answer there as the pages expect: an unknown path, a wrong method or a crash is a
+JSON ``error`` (the page's script shows ``error``; an HTML error page would be a "JSON parse"
+failure), and no answer is cached by the browser or sniffed into another type.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from app.handlers import services
 from app.store import installations
 from app.widgets._viewer import page_key, verify_bearer
+
+PREFIX = "/pages/"
+bp = Blueprint("page_api", __name__)
 
 
 def _msg(ru: str, en: str) -> str:
@@ -63,3 +72,31 @@ def page_api(*, admin: bool = False) -> Callable:
         return guarded
 
     return wrap
+
+
+_ERRORS = {
+    404: ("Нет такого адреса", "No such address"),
+    405: ("Этот адрес так не вызывают", "Method not allowed here"),
+    500: ("Внутренняя ошибка, попробуйте позже", "Internal error; try again later"),
+}
+
+
+def _json_error(exc: HTTPException):
+    """Our pages' APIs answer errors as JSON; every other path keeps Flask's answer."""
+    if not request.path.startswith(PREFIX):
+        return exc
+    ru, en = _ERRORS[exc.code or 500]
+    return refuse(exc.code or 500, ru, en)
+
+
+for _code in _ERRORS:
+    bp.app_errorhandler(_code)(_json_error)
+
+
+@bp.after_app_request
+def _no_store(response):
+    """A page API's answer names people and deals: never cached; its type is as declared."""
+    if request.path.startswith(PREFIX):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -123,7 +123,7 @@ def _placement(services, member_id: str, template: str, posted: str, lang: str) 
 
 def _int(raw) -> int:
     text = str(raw or "")
-    return int(text) if text.isdigit() and len(text) < 10 else 0
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
 @bp.post("/widgets/<code>")

@@ -49,6 +49,8 @@ def allowed(
     if not bearer or "." not in bearer:
         return False
     expires, _, _ = bearer.partition(".")
-    if not expires.isdigit() or int(expires) < (now or time.time()):
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
+        return False  # "²" or 5000 digits: int() would raise
+    if int(expires) < (now or time.time()):
         return False
     return tokens_match(sign(application_token, member_id, int(expires)), bearer)

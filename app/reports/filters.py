@@ -83,6 +83,8 @@ def _bad(value: str, name: str, lang: str):
 def period(report: str, since: str, until: str, zone: tzinfo, lang: str = "ru") -> Period:
     """The report's period from the page's two days (see module docstring)."""
     first, last = _day(since, "since", lang), _day(until, "until", lang)
+    if last is not None and last >= date.max:  # the report's end (the day after) overflows
+        _bad(last.isoformat(), "until", lang)
     if first and last and first > last:
         raise FilterError(
             _msg(

@@ -122,7 +122,7 @@ def verify_bearer(
     if len(parts) != 5 or parts[0] != PREFIX:
         return None
     _, expires, user_id, admin, digest = parts
-    if not (expires.isdigit() and user_id.isdigit() and admin in ("0", "1")):
+    if not (_number(expires) and _number(user_id) and admin in ("0", "1")):
         return None
     if int(expires) < (now or time.time()):
         return None
@@ -130,6 +130,12 @@ def verify_bearer(
     if not tokens_match(expected, digest):
         return None
     return Viewer(int(user_id), "", admin == "1")
+
+
+def _number(text: str) -> bool:
+    """ASCII digits of a sane length: ``"²".isdigit()`` is True but ``int("²")`` raises, and
+    ``int`` refuses strings over 4300 digits — a forged bearer must be a 401, never a 500."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 def page_bearer(ctx: WidgetContext, app_token: str) -> tuple[Viewer, str]:

@@ -131,3 +131,101 @@ def test_a_bearer_that_reaches_a_log_line_is_redacted():
     ]
     for line in lines:
         assert "c" * 64 not in redact(line) and "***" in redact(line), line
+
+
+@pytest.mark.parametrize(
+    "bearer",
+    [
+        "p1.\u00b2.1.1." + "0" * 64,  # "²".isdigit() but int("²") raises
+        "p1.1999999999.\u00b9.1." + "0" * 64,
+        "p1." + "9" * 5000 + ".1.1.x",
+        "p1....",
+        "p1.1999999999.1.1.\u00e9",
+    ],
+)
+def test_a_garbage_bearer_is_a_json_401_never_a_500(services, flask_client, portals, bearer):
+    mine, _ = portals
+    resp = flask_client.post(f"/pages/{MEMBER}/timers/{mine}/cancel", headers=_auth(bearer))
+    assert resp.status_code == 401 and resp.is_json
+
+
+@pytest.mark.parametrize("days", ["\u00b2", "\uff13", "-1", "0", "1e3", "99999999999999999999"])
+def test_garbage_dry_run_days_are_a_clean_400(services, flask_client, portals, days):
+    admin = _bearer(services, MEMBER, APP_TOKEN)
+    url = f"/pages/{MEMBER}/dry-run?playbook=metal&days={days}&lang=en"
+    resp = flask_client.get(url, headers=_auth(admin))
+    assert resp.status_code == 400 and "Days" in resp.get_json()["error"]
+
+
+def test_a_huge_timer_id_is_a_404_not_a_store_error(services, flask_client, portals):
+    admin = _bearer(services, MEMBER, APP_TOKEN)
+    resp = flask_client.post(
+        f"/pages/{MEMBER}/timers/{'9' * 30}/cancel?lang=en", headers=_auth(admin)
+    )
+    assert resp.status_code == 404 and resp.is_json
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=9999-12-31&until=9999-12-31",  # the day after overflows
+        "since=0001-01-01&until=0001-01-01",
+        "since=2026-01-01&until=2026-02-30",
+        "since=" + "2" * 5000,
+        "manager=" + "x" * 5000,
+    ],
+)
+def test_garbage_report_filters_are_a_clean_answer(services, flask_client, portals, query):
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    for tail in ("", "/csv"):
+        resp = flask_client.get(
+            f"/pages/{MEMBER}/reports/metal_managers{tail}?{query}&lang=en", headers=_auth(staff)
+        )
+        assert resp.status_code in (200, 400), resp.get_data(as_text=True)[:300]
+        if resp.status_code == 400:
+            assert resp.is_json and resp.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/pages/{m}/timers/{t}/cancel"),  # wrong method
+        ("post", "/pages/{m}/dry-run"),
+        ("get", "/pages/{m}/no-such-api"),
+        ("get", "/pages/{m}/timers/abc/cancel"),
+    ],
+)
+def test_page_api_errors_are_json_not_html(services, flask_client, portals, method, path):
+    mine, _ = portals
+    admin = _bearer(services, MEMBER, APP_TOKEN)
+    resp = getattr(flask_client, method)(path.format(m=MEMBER, t=mine), headers=_auth(admin))
+    assert resp.status_code in (404, 405) and resp.is_json, resp.get_data(as_text=True)[:200]
+
+
+def test_page_api_answers_are_never_cached_nor_sniffed(services, flask_client, portals):
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    for path in (
+        f"/pages/{MEMBER}/reports/metal_managers",
+        f"/pages/{MEMBER}/reports/metal_managers/csv",
+        f"/pages/{MEMBER}/dry-run?playbook=metal&days=1",  # a refusal (403) too
+        f"/pages/{MEMBER}/reports/metal_managers?since=bad",
+    ):
+        resp = flask_client.get(path, headers=_auth(staff))
+        assert resp.headers.get("Cache-Control") == "no-store", path
+        assert resp.headers.get("X-Content-Type-Options") == "nosniff", path
+
+
+def test_a_crash_in_a_page_api_is_a_json_500_and_other_paths_keep_their_errors(
+    services, flask_client, portals, monkeypatch
+):
+    import app.handlers.report_pages as report_pages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report_pages, "build", broken)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
+    assert resp.status_code == 500 and resp.is_json and "boom" not in resp.get_data(as_text=True)
+    elsewhere = flask_client.get("/no-such-path")
+    assert elsewhere.status_code == 404 and not elsewhere.is_json
