@@ -5,7 +5,9 @@
   fired job re-reads the state, so it never fires) and the cancel is audited on the timer's
   record with who did it.
 * ``GET /pages/<member_id>/dry-run?playbook=NAME&days=N`` — what ``NAME`` would have done
-  over the last ``N`` days of the mirror (``app.rules.dry_run``); nothing is written.
+  over the last ``N`` days of the mirror (``app.rules.dry_run``); nothing is written. At
+  most ``PAGE_MAX_STEPS`` of the latest changes are replayed, one preview per portal at a
+  time (429 while one runs).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ bp = Blueprint("automation", __name__)
 bp.before_request(guard("widgets"))
 
 CANCEL_RULE = "app.timer_cancel"
+DRY_RUN_LOCK_S = 300  # a crashed worker's lock goes by itself
 
 
 @bp.post("/pages/<member_id>/timers/<int:timer_id>/cancel")
@@ -62,7 +65,7 @@ def cancel_timer(member_id: str, timer_id: int):
 def dry_run(member_id: str):
     """The preview of ``?playbook=`` over ``?days=`` (1..365) as JSON."""
     from app.playbooks import NAMES
-    from app.rules.dry_run import MAX_DAYS, preview_portal
+    from app.rules.dry_run import MAX_DAYS, PAGE_MAX_STEPS, preview_portal
 
     name = request.args.get("playbook", "")
     raw_days = request.args.get("days", "30")
@@ -74,5 +77,16 @@ def dry_run(member_id: str):
             f"Число дней — целое от 1 до {MAX_DAYS}",
             f"Days must be a whole number from 1 to {MAX_DAYS}",
         )
-    report = preview_portal(services(), member_id, name, int(raw_days))
+    # one preview at a time per portal: each holds a web worker (bounded by PAGE_MAX_STEPS)
+    lock = f"b24:dry-run:running:{member_id}"
+    if not services().redis.set(lock, "1", nx=True, ex=DRY_RUN_LOCK_S):
+        return refuse(
+            429,
+            "Предпросмотр уже считается, подождите минуту",
+            "A preview is already running; wait a minute",
+        )
+    try:
+        report = preview_portal(services(), member_id, name, int(raw_days), PAGE_MAX_STEPS)
+    finally:
+        services().redis.delete(lock)
     return jsonify(report.as_dict())

@@ -36,6 +36,10 @@ from app.rules.engine import decide, needed_related
 from app.store import mirror
 
 MAX_DAYS = 365
+# what one page request replays at most: each change costs a few store reads and the rules'
+# run, so a year of a big mirror would hold a web worker for minutes; the page then shows
+# the latest changes only and says so (the CLI replays everything)
+PAGE_MAX_STEPS = 3000
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Preview:
     moved_records: set = field(default_factory=set)  # (entity, id) moved by the playbook
     timers: Counter = field(default_factory=Counter)  # timer kind → started
     errors: Counter = field(default_factory=Counter)  # rule → times it raised
+    truncated: bool = False  # only the latest ``max_steps`` changes were replayed
+    covered_since: datetime | None = None  # the oldest change replayed (when truncated)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +88,8 @@ class Preview:
             "moved_records": len(self.moved_records),
             "timers": dict(self.timers.most_common()),
             "errors": dict(self.errors.most_common()),
+            "truncated": self.truncated,
+            "covered_since": self.covered_since.isoformat() if self.covered_since else None,
         }
 
 
@@ -151,11 +159,13 @@ def preview(
     settings: Mapping[str, Mapping[str, Any]],
     installed: Iterable[str] = (),
     now: datetime | None = None,
+    max_steps: int | None = None,
 ) -> Preview:
     """Replay the last ``days`` of the mirror of ``member_id`` through ``playbook``'s rules.
 
     ``installed``: the playbooks already on the portal (record ownership chooses among them
-    and ``playbook``); ``settings`` by playbook. Reads only; returns the counts."""
+    and ``playbook``); ``settings`` by playbook; ``max_steps``: replay only that many of the
+    latest changes (the report says so). Reads only; returns the counts."""
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1..{MAX_DAYS}")
     since = (now or datetime.now(UTC)) - timedelta(days=days)
@@ -166,6 +176,9 @@ def preview(
     report = Preview(playbook, days, since)
     with session_factory() as session:
         steps = history(session, member_id, table.entities(), since)
+    if max_steps is not None and len(steps) > max_steps:
+        steps = steps[-max_steps:]
+        report.truncated, report.covered_since = True, steps[0].at
     report.steps = len(steps)
     report.records = len({(s.entity, s.record_id) for s in steps})
     for step in steps:
@@ -241,7 +254,9 @@ def _mirror_related(session_factory, member_id: str, raw, needs) -> dict[str, An
     return out
 
 
-def preview_portal(services: Any, member_id: str, playbook: str, days: int) -> Preview:
+def preview_portal(
+    services: Any, member_id: str, playbook: str, days: int, max_steps: int | None = None
+) -> Preview:
     """:func:`preview` with the installation's naming, installed playbooks and settings."""
     from app.installers.mapping import resolve
     from app.playbooks.settings import effective
@@ -263,4 +278,5 @@ def preview_portal(services: Any, member_id: str, playbook: str, days: int) -> P
         naming=naming,
         settings=settings,
         installed=installed,
+        max_steps=max_steps,
     )

@@ -57,6 +57,8 @@ function show(d){var box=$("dr-result");box.textContent="";
  var s=document.createElement("p");s.id="dr-summary";
  s.textContent=L.summary.replace("{steps}",d.steps).replace("{records}",d.records)
   .replace("{moved}",d.moved_records);box.appendChild(s);
+ if(d.truncated){var n=document.createElement("p");n.id="dr-truncated";n.className="muted";
+  n.textContent=L.truncated.replace("{since}",d.covered_since.slice(0,10));box.appendChild(n);}
  box.appendChild(table("dr-rules",L.rules,[L.rule,L.times,L.actions],
   Object.keys(d.rules).map(function(k){return [k,d.rules[k],d.actions[k]||0];})));
  box.appendChild(table("dr-messages",L.messages,[L.channel,L.count],pairs(d.messages)));
@@ -122,6 +124,11 @@ def _script_labels(ctx: WidgetContext) -> dict[str, str]:
         "timers": t(ctx, "Таймеры", "Timers"),
         "timer": t(ctx, "Таймер", "Timer"),
         "errors": t(ctx, "Ошибки правил", "Rule errors"),
+        "truncated": t(
+            ctx,
+            "Истории слишком много для одного запроса: посчитаны последние изменения, с {since}.",
+            "Too much history for one request: only the latest changes, since {since}, count.",
+        ),
     }
 
 

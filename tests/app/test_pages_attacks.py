@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.store import installations
+from app.store import installations, mirror
 from app.store.timers import PENDING, Timer
 from app.timers import service as timers
 from app.widgets._viewer import Viewer, issue_bearer, page_key
@@ -229,3 +229,46 @@ def test_a_crash_in_a_page_api_is_a_json_500_and_other_paths_keep_their_errors(
     assert resp.status_code == 500 and resp.is_json and "boom" not in resp.get_data(as_text=True)
     elsewhere = flask_client.get("/no-such-path")
     assert elsewhere.status_code == 404 and not elsewhere.is_json
+
+
+def _leads_in_window(services, count):
+    created = datetime.now(UTC) - timedelta(days=2)
+    with services.session.begin() as s:
+        for rid in range(1, count + 1):
+            raw = {
+                "id": rid,
+                "title": f"Lead {rid}",
+                "stageId": "NEW",
+                "createdTime": (created + timedelta(minutes=rid)).isoformat(),
+            }
+            mirror.put(s, MEMBER, "lead", rid, raw)
+
+
+def test_a_years_dry_run_on_a_big_mirror_replays_a_bounded_number_of_changes(
+    services, flask_client, portals, monkeypatch
+):
+    import app.rules.dry_run as dry_run
+
+    monkeypatch.setattr(dry_run, "PAGE_MAX_STEPS", 2)
+    _leads_in_window(services, 3)
+    admin = _bearer(services, MEMBER, APP_TOKEN)
+    resp = flask_client.get(
+        f"/pages/{MEMBER}/dry-run?playbook=metal&days=365", headers=_auth(admin)
+    )
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["truncated"] is True
+    assert (body["steps"], body["records"]) == (2, 2)  # the two latest leads only
+    oldest_kept = datetime.now(UTC) - timedelta(days=2) + timedelta(minutes=2)
+    assert body["covered_since"][:16] == oldest_kept.isoformat()[:16]
+
+
+def test_a_second_dry_run_while_one_runs_is_refused(services, flask_client, portals):
+    admin = _bearer(services, MEMBER, APP_TOKEN)
+    services.redis.set(f"b24:dry-run:running:{MEMBER}", "1", ex=60)
+    url = f"/pages/{MEMBER}/dry-run?playbook=metal&days=7&lang=en"
+    busy = flask_client.get(url, headers=_auth(admin))
+    assert busy.status_code == 429 and "already running" in busy.get_json()["error"]
+    services.redis.delete(f"b24:dry-run:running:{MEMBER}")
+    done = flask_client.get(url, headers=_auth(admin))
+    assert done.status_code == 200 and done.get_json()["truncated"] is False
+    assert services.redis.get(f"b24:dry-run:running:{MEMBER}") is None  # released
