@@ -9,6 +9,7 @@ staff member an admin of our pages.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -272,3 +273,125 @@ def test_a_second_dry_run_while_one_runs_is_refused(services, flask_client, port
     done = flask_client.get(url, headers=_auth(admin))
     assert done.status_code == 200 and done.get_json()["truncated"] is False
     assert services.redis.get(f"b24:dry-run:running:{MEMBER}") is None  # released
+
+
+HOSTILE = [
+    "<script>window.pwned=1</script>",
+    '"><img src=x onerror=window.pwned=1>',
+    "</script><script>window.pwned=1</script>",
+    "javascript:window.pwned=1",
+]
+
+
+def test_hostile_titles_names_causes_and_errors_render_as_text_on_the_automation_tab(
+    services, portals
+):
+    from app.store import audit, outbox, people
+    from app.widgets import WidgetContext
+    from app.widgets.automation import render_tab
+
+    evil = " | ".join(HOSTILE)
+    with services.session.begin() as s:
+        people.put(s, MEMBER, {"5": {"name": evil}}, "+03:00", datetime.now(UTC))
+        mirror.put(s, MEMBER, "lead", 7, {"id": 7, "title": evil, "stageId": evil})
+        audit.record(
+            s,
+            member_id=MEMBER,
+            entity="lead",
+            record_id=7,
+            rule=evil,
+            cause=f"stage:{evil}>{evil}",
+            action_type=evil,
+            action={"fields": {evil: evil}, "stage": evil},
+            status=evil,
+            error=evil,
+        )
+        audit.record(
+            s,
+            member_id=MEMBER,
+            entity="lead",
+            record_id=7,
+            rule="metal.x",
+            cause="responsible:5",
+            action_type="UpdateFields",
+            action={},
+            status="done",
+        )
+        outbox.record(
+            s,
+            MEMBER,
+            "m-1",
+            rule=evil,
+            entity="lead",
+            record_id=7,
+            wanted=evil,
+            channel=evil,
+            recipient=evil,
+            state=evil,
+            error=evil,
+        )
+    ctx = WidgetContext(
+        MEMBER, f"{MEMBER}.bitrix24.ru", "automation_lead", "CRM_LEAD_DETAIL_TAB", 7, {}, "en",
+        "", services,
+    )  # fmt: skip
+    html = str(render_tab(ctx))
+    assert "window.pwned" in html  # the values are on the page ...
+    for raw in ("<script>window", "<img", "</script><script>", 'onerror=window"'):
+        assert raw not in html  # ... but never as markup
+    # every <script> block is ours: the config JSON carries no record value
+    blocks = re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S)
+    assert blocks and not any("pwned" in block for block in blocks)
+
+
+def test_hostile_manager_names_in_a_chart_are_text_without_handlers_or_links(
+    services, flask_client, portals
+):
+    import xml.etree.ElementTree as ET
+
+    created = datetime.now(UTC) - timedelta(hours=1)
+    with services.session.begin() as s:
+        from app.store import people
+
+        users = {str(i + 1): {"name": name} for i, name in enumerate(HOSTILE)}
+        people.put(s, MEMBER, users, "+00:00", datetime.now(UTC))
+        for i in range(len(HOSTILE)):
+            raw = {
+                "id": i + 1,
+                "stageId": "NEW",
+                "assignedById": str(i + 1),
+                "createdTime": created.isoformat(),
+            }
+            mirror.put(s, MEMBER, "lead", i + 1, raw, at=created)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    body = flask_client.get(
+        f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff)
+    ).get_json()
+    assert {row[0] for row in body["tables"][0]["rows"]} >= set(HOSTILE)
+    (chart,) = body["charts"]
+    root = ET.fromstring(chart["svg"])
+    for node in root.iter():
+        assert not node.tag.endswith("script") and not node.tag.endswith("foreignObject")
+        for name, value in node.attrib.items():
+            assert not name.lower().startswith("on"), (node.tag, name)
+            assert not value.strip().lower().startswith("javascript:"), (node.tag, name)
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_csv_cell_never_starts_a_formula(services, flask_client, portals, prefix):
+    import csv
+    import io
+
+    from app.store import people
+
+    name = f'{prefix}HYPERLINK("http://evil","x")'
+    created = datetime.now(UTC) - timedelta(hours=1)
+    with services.session.begin() as s:
+        people.put(s, MEMBER, {"1": {"name": name}}, "+00:00", datetime.now(UTC))
+        raw = {"id": 1, "stageId": "NEW", "assignedById": "1", "createdTime": created.isoformat()}
+        mirror.put(s, MEMBER, "lead", 1, raw, at=created)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers/csv", headers=_auth(staff))
+    rows = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig")), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + name in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
