@@ -10,7 +10,11 @@ are installed. ``app.installers.desired.build`` adds them to every installation'
 
 from __future__ import annotations
 
-from app.playbooks.schema import WidgetSpec
+from app.playbooks.schema import Text, WidgetSpec
+
+# The app's main frame (placement DEFAULT): the portal posts it to the app's handler URL
+# (``POST /``, app.handlers.pages), which renders this page; it is never bound.
+HOME = WidgetSpec("settings", "DEFAULT", Text("Настройки", "Settings"))
 
 # Each page adds its own entry (code, placement, title): one line per placement.
 APP_WIDGETS: tuple[WidgetSpec, ...] = ()

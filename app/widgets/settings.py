@@ -1,0 +1,433 @@
+"""The app's home in the portal (placement ``DEFAULT``): playbooks, their settings, install
+progress and the audit of setting changes.
+
+Server side (store only): the installed playbooks, each one's settings as a form
+(``app.playbooks.settings_form.fields``), the install progress
+(``app.handlers.settings_api.status_of``) and the recent setting changes
+(``app.store.setting_changes``). The viewer (``app.widgets._viewer``) decides what is
+editable: a portal admin gets the forms, the enable/disable and retry buttons; anyone else
+sees the same values read-only (and the API refuses them with 403 anyway). The page's
+script posts a whole form to ``app.handlers.settings_api`` with the page bearer and puts
+each refusal next to its field; every dynamic value goes in with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.playbooks import NAMES, load
+from app.widgets import WidgetContext, page, register, render, t
+from app.widgets._viewer import BEARER_TTL_S, bearer_for
+
+CODE = "settings"
+
+BODY = """
+<div class="ui-alert" id="role-note">{{ L.role_note }}</div>
+<div class="ui-tabs" role="tablist">
+<button type="button" class="ui-tab is-active" data-tab="playbooks">{{ L.playbooks }}</button>
+{% for book in books %}
+<button type="button" class="ui-tab" data-tab="pb-{{ book.name }}">{{ book.title }}</button>
+{% endfor %}
+<button type="button" class="ui-tab" data-tab="history">{{ L.history }}</button>
+</div>
+
+<section class="ui-tab-panel is-active" id="tab-playbooks">
+<table class="ui-table" id="playbooks">
+<thead><tr><th>{{ L.playbook }}</th><th>{{ L.state }}</th><th></th></tr></thead>
+<tbody>
+{% for row in catalogue %}
+<tr data-playbook="{{ row.name }}"><td>{{ row.title }} <span class="muted">{{ row.name }}</span></td>
+<td><span class="ui-label {{ 'ui-label-success' if row.on else '' }} pb-state">
+{{ L.on if row.on else L.off }}</span></td>
+<td>{% if admin %}{% if row.on %}
+<button type="button" class="ui-btn ui-btn-xs ui-btn-light-border pb-toggle" data-action="disable"
+{% if only_one %}disabled{% endif %}>{{ L.disable }}</button>
+{% else %}
+<button type="button" class="ui-btn ui-btn-xs pb-toggle" data-action="enable">{{ L.enable }}</button>
+{% endif %}{% endif %}</td></tr>
+{% endfor %}
+</tbody></table>
+<h2>{{ L.progress }}</h2>
+<div id="install">
+<div class="ui-progress"><div class="ui-progress-bar" id="install-bar"></div></div>
+<div id="install-state"></div>
+<div class="ui-alert ui-alert-danger" id="install-error"></div>
+<ol class="muted" id="install-steps"></ol>
+{% if admin %}<button type="button" class="ui-btn ui-btn-sm ui-btn-light-border" id="retry"
+hidden>{{ L.retry }}</button>{% endif %}
+</div>
+</section>
+
+{% for book in books %}
+<section class="ui-tab-panel" id="tab-pb-{{ book.name }}">
+<form class="settings-form" data-playbook="{{ book.name }}" novalidate>
+{% for f in book.fields %}
+<div class="ui-form-row" data-key="{{ f.key }}" data-kind="{{ f.kind }}" data-shape="{{ f.shape }}">
+<label class="ui-form-label" for="f-{{ book.name }}-{{ f.key }}">{{ f.label }}
+{% if f.overridden %}<span class="ui-label" title="{{ L.changed_hint }}">{{ L.changed }}</span>{% endif %}
+</label>
+<div class="ui-form-content">
+{% if f.kind == "bool" %}
+<label><input type="checkbox" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}"
+{% if f.value %}checked{% endif %} {{ ro }}> {{ L.yes }}</label>
+{% elif f.kind in ("number", "int") %}
+<input type="text" inputmode="decimal" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}"
+value="{{ f.shown }}" {{ ro }}> <span class="muted">{{ f.unit }}</span>
+{% elif f.kind == "table" and f.shape != "json" %}
+<table class="ui-table edit-table" id="f-{{ book.name }}-{{ f.key }}">
+<thead><tr>{% for c in f.heads %}<th>{{ c }}</th>{% endfor %}<th></th></tr></thead>
+<tbody>{% for row in f.rows %}<tr>{% for cell in row %}<td><input type="text"
+value="{{ cell }}" {{ ro }}></td>{% endfor %}<td>{% if admin %}<button type="button"
+class="ui-btn ui-btn-xs ui-btn-link row-del" title="{{ L.del_row }}">×</button>{% endif %}</td></tr>
+{% endfor %}</tbody></table>
+{% if admin %}<button type="button" class="ui-btn ui-btn-xs ui-btn-light-border row-add">
++ {{ L.add_row }}</button>{% endif %}
+{% elif f.kind == "table" %}
+<textarea id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" rows="4" {{ ro }}>{{ f.shown }}</textarea>
+<div class="ui-form-hint">JSON</div>
+{% elif f.secret %}
+<input type="password" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" value=""
+placeholder="{{ L.secret }}" autocomplete="off" {{ ro }}>
+{% elif f.kind == "template" or (f.shown|length) > 60 %}
+<textarea id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" rows="2" {{ ro }}>{{ f.shown }}</textarea>
+{% else %}
+<input type="text" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" value="{{ f.shown }}"
+style="width:100%" {{ ro }}>
+{% endif %}
+{% if f.placeholders %}<div class="ui-form-hint">{{ L.fields }}: {% for p in f.placeholders
+%}{{ "{" ~ p ~ "}" }}{% if not loop.last %}, {% endif %}{% endfor %}</div>{% endif %}
+<div class="ui-form-error" data-error-for="{{ f.key }}"></div>
+</div></div>
+{% endfor %}
+<div class="ui-alert form-status" role="status"></div>
+{% if admin %}<p><button type="submit" class="ui-btn ui-btn-success save">{{ L.save }}</button></p>{% endif %}
+</form>
+</section>
+{% endfor %}
+
+<section class="ui-tab-panel" id="tab-history">
+<table class="ui-table" id="history">
+<thead><tr><th>{{ L.when }}</th><th>{{ L.who }}</th><th>{{ L.playbook }}</th>
+<th>{{ L.setting }}</th><th>{{ L.was }}</th><th>{{ L.now }}</th></tr></thead>
+<tbody>{% for h in history %}<tr><td>{{ h.when }}</td><td>{{ h.who }}</td>
+<td>{{ h.playbook }}</td><td>{{ h.key }}</td><td>{{ h.old }}</td><td>{{ h.new }}</td></tr>
+{% endfor %}</tbody></table>
+<div class="empty" id="history-empty" {% if history %}hidden{% endif %}>{{ L.no_history }}</div>
+</section>
+
+<script type="application/json" id="cfg">{{ cfg|tojson }}</script>
+<script>
+(function(){
+var cfg=JSON.parse(document.getElementById("cfg").textContent),L=cfg.labels;
+var base="/pages/"+encodeURIComponent(cfg.member)+"/",q="?lang="+cfg.lang;
+function $(s,root){return (root||document).querySelector(s);}
+function all(s,root){return Array.prototype.slice.call((root||document).querySelectorAll(s));}
+function fit(){try{if(window.BX24){BX24.fitWindow();}}catch(e){}}
+function api(method,path,body){
+  return fetch(base+path+q,{method:method,headers:{"Authorization":"Bearer "+cfg.bearer,
+    "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
+  .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
+    return {status:r.status,data:d};});});
+}
+all(".ui-tab").forEach(function(tab){tab.addEventListener("click",function(){
+  all(".ui-tab").forEach(function(x){x.classList.toggle("is-active",x===tab);});
+  all(".ui-tab-panel").forEach(function(p){
+    p.classList.toggle("is-active",p.id==="tab-"+tab.getAttribute("data-tab"));});
+  fit();
+});});
+function cells(row){return all("td input",row).map(function(i){return i.value;});}
+function collect(form){
+  var values={};
+  all(".ui-form-row",form).forEach(function(row){
+    var key=row.getAttribute("data-key"),kind=row.getAttribute("data-kind");
+    var shape=row.getAttribute("data-shape");
+    if(kind==="table"&&shape!=="json"){
+      values[key]={rows:all("tbody tr",row).map(cells)};
+    }else{
+      var input=$("[name]",row);
+      values[key]=input.type==="checkbox"?input.checked:input.value;
+    }
+  });
+  return values;
+}
+function showErrors(form,errors){
+  all(".ui-form-error",form).forEach(function(el){
+    var key=el.getAttribute("data-error-for"),msg=errors[key]||"";
+    el.textContent=msg;
+    all("input,textarea",el.parentNode).forEach(function(i){
+      i.classList.toggle("ui-ctl-invalid",!!msg);});
+  });
+}
+function status(form,text,cls){var el=$(".form-status",form);el.textContent=text;
+  el.className="ui-alert form-status "+(cls||"");}
+function history(rows){
+  var body=$("#history tbody");if(!rows||!body){return;}
+  body.textContent="";
+  rows.forEach(function(h){var tr=document.createElement("tr");
+    [h.when,h.who,h.playbook,h.key,h.old,h.new].forEach(function(v){
+      var td=document.createElement("td");td.textContent=v;tr.appendChild(td);});
+    body.appendChild(tr);});
+  $("#history-empty").hidden=rows.length>0;
+}
+all("form.settings-form").forEach(function(form){
+  form.addEventListener("submit",function(ev){
+    ev.preventDefault();
+    var button=$(".save",form);if(button){button.disabled=true;}
+    status(form,L.saving,"");
+    api("POST","settings/"+encodeURIComponent(form.getAttribute("data-playbook")),
+        {values:collect(form)}).then(function(res){
+      if(button){button.disabled=false;}
+      if(res.status===422){showErrors(form,res.data.errors||{});
+        status(form,L.not_saved,"ui-alert-danger");}
+      else if(res.status===200){showErrors(form,{});
+        var n=Object.keys(res.data.changed||{}).length;
+        status(form,n?L.saved+": "+n:L.nothing,"ui-alert-success");history(res.data.history);}
+      else{status(form,(res.data&&res.data.error)||L.failed,"ui-alert-danger");}
+      fit();
+    },function(){if(button){button.disabled=false;}status(form,L.failed,"ui-alert-danger");});
+  });
+});
+document.addEventListener("click",function(ev){
+  var t=ev.target;
+  if(t.classList.contains("row-del")){var tr=t.closest("tr");tr.parentNode.removeChild(tr);fit();}
+  if(t.classList.contains("row-add")){
+    var table=t.previousElementSibling,n=all("thead th",table).length-1;
+    var tr=document.createElement("tr");
+    for(var i=0;i<n;i++){var td=document.createElement("td"),inp=document.createElement("input");
+      inp.type="text";td.appendChild(inp);tr.appendChild(td);}
+    var td=document.createElement("td"),del=document.createElement("button");
+    del.type="button";del.className="ui-btn ui-btn-xs ui-btn-link row-del";del.textContent="×";
+    td.appendChild(del);tr.appendChild(td);$("tbody",table).appendChild(tr);fit();
+  }
+});
+var polling=null;
+function showInstall(s){
+  var bar=$("#install-bar"),state=$("#install-state"),err=$("#install-error");
+  var steps=$("#install-steps"),retry=$("#retry");
+  var pct=s.done?100:(s.step?Math.round(100*s.step[0]/Math.max(1,s.step[1])):(s.failed?0:10));
+  bar.style.width=pct+"%";
+  state.textContent=s.done?L.done:(s.failed?L.failed_install:(s.progress||"—"));
+  state.setAttribute("data-state",s.done?"done":(s.failed?"failed":"running"));
+  err.textContent=s.failed?(s.error||""):"";
+  steps.textContent="";
+  (s.steps||[]).forEach(function(x){var li=document.createElement("li");li.textContent=x;
+    steps.appendChild(li);});
+  if(retry){retry.hidden=!s.failed;}
+  all("#playbooks tr[data-playbook]").forEach(function(tr){
+    var on=(s.playbooks||[]).indexOf(tr.getAttribute("data-playbook"))>=0;
+    var label=$(".pb-state",tr);label.textContent=on?L.on:L.off;
+    label.className="ui-label pb-state"+(on?" ui-label-success":"");
+  });
+  fit();
+  return s.done||s.failed;
+}
+function poll(){
+  api("GET","install/status").then(function(res){
+    if(res.status!==200){return;}
+    if(showInstall(res.data)&&polling){clearInterval(polling);polling=null;}
+  });
+}
+function startPolling(){if(!polling){polling=setInterval(poll,1000);}poll();}
+all(".pb-toggle").forEach(function(b){b.addEventListener("click",function(){
+  var tr=b.closest("tr"),name=tr.getAttribute("data-playbook");
+  b.disabled=true;
+  api("POST","playbooks/"+encodeURIComponent(name)+"/"+b.getAttribute("data-action"))
+  .then(function(res){
+    if(res.status===202){$("#install-state").textContent=L.queued;startPolling();}
+    else{b.disabled=false;$("#install-error").textContent=(res.data&&res.data.error)||L.failed;}
+  });
+});});
+var retry=$("#retry");
+if(retry){retry.addEventListener("click",function(){retry.disabled=true;
+  api("POST","install/retry").then(function(res){retry.disabled=false;
+    if(res.status===202){$("#install-state").textContent=L.queued;startPolling();}});});}
+showInstall(cfg.install);
+if(!cfg.install.done&&!cfg.install.failed&&cfg.install.progress){startPolling();}
+})();
+</script>
+"""
+
+
+def _labels(ctx: WidgetContext, admin: bool) -> dict[str, str]:
+    def L(ru: str, en: str) -> str:
+        return t(ctx, ru, en)
+
+    return {
+        "role_note": L(
+            "Вы администратор портала: настройки можно менять.",
+            "You are a portal administrator: you can change the settings.",
+        )
+        if admin
+        else L(
+            "Настройки может менять только администратор портала; вам они показаны для чтения.",
+            "Only a portal administrator can change the settings; you see them read-only.",
+        ),
+        "playbooks": L("Сценарии", "Playbooks"),
+        "history": L("История изменений", "Change history"),
+        "playbook": L("Сценарий", "Playbook"),
+        "state": L("Состояние", "State"),
+        "on": L("Включён", "Enabled"),
+        "off": L("Выключен", "Disabled"),
+        "enable": L("Включить", "Enable"),
+        "disable": L("Отключить", "Disable"),
+        "progress": L("Установка и обновление", "Install and update"),
+        "retry": L("Повторить установку", "Retry the install"),
+        "changed": L("изменено", "changed"),
+        "changed_hint": L("Значение изменено на этом портале", "Changed on this portal"),
+        "yes": L("да", "yes"),
+        "del_row": L("Удалить строку", "Delete the row"),
+        "add_row": L("строка", "row"),
+        "secret": L("задан — введите новый, чтобы заменить", "set — type a new one to replace"),
+        "fields": L("Поля", "Fields"),
+        "save": L("Сохранить", "Save"),
+        "when": L("Когда", "When"),
+        "who": L("Кто", "Who"),
+        "setting": L("Настройка", "Setting"),
+        "was": L("Было", "Was"),
+        "now": L("Стало", "Now"),
+        "no_history": L("Настройки ещё не менялись", "No setting has been changed yet"),
+        "saving": L("Сохраняем…", "Saving…"),
+        "saved": L("Сохранено изменений", "Changes saved"),
+        "nothing": L("Изменений нет", "Nothing changed"),
+        "not_saved": L(
+            "Ничего не сохранено: исправьте отмеченные поля",
+            "Nothing was saved: fix the marked fields",
+        ),
+        "failed": L("Не удалось сохранить", "Could not save"),
+        "queued": L("Поставлено в очередь…", "Queued…"),
+        "done": L("Готово", "Done"),
+        "failed_install": L("Установка не завершена", "The install did not finish"),
+    }
+
+
+def _shown(value: Any, lang: str) -> str:
+    """A value as the form shows it: numbers with the page's decimal mark, tables as JSON."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, int | float):
+        text = str(value)
+        return text.replace(".", ",") if lang == "ru" else text
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return str(value)
+
+
+def _cell(value: Any, lang: str) -> str:
+    if isinstance(value, list):
+        return ", ".join(_cell(v, lang) for v in value)
+    return _shown(value, lang) if not isinstance(value, str) else value
+
+
+def _grid(field, lang: str) -> tuple[list[str], list[list[str]]]:
+    """Column heads and cell texts of a table field's editor."""
+    value = field.value
+    if field.shape == "map":
+        heads = [t_key(lang), t_value(lang)]
+        return heads, [[str(k), _cell(v, lang)] for k, v in (value or {}).items()]
+    if field.shape == "list":
+        return [t_value(lang)], [[_cell(v, lang)] for v in (value or [])]
+    names = [name for name, _ in field.columns]
+    rows = [[_cell(r.get(n), lang) for n in names] for r in (value or []) if isinstance(r, dict)]
+    return names, rows
+
+
+def t_key(lang: str) -> str:
+    return "Key" if lang == "en" else "Ключ"
+
+
+def t_value(lang: str) -> str:
+    return "Value" if lang == "en" else "Значение"
+
+
+def history_rows(session, member_id: str, lang: str) -> list[dict[str, str]]:
+    """The recent setting changes as the page's table shows them."""
+    from app.store import setting_changes
+
+    def short(value: Any) -> str:
+        text = _cell(value, lang) if not isinstance(value, dict) else _shown(value, lang)
+        text = "—" if text == "" and value in (None, "") else text
+        if isinstance(value, bool):
+            text = ("да" if value else "нет") if lang == "ru" else ("yes" if value else "no")
+        return text if len(text) <= 120 else text[:117] + "…"
+
+    out = []
+    for row in setting_changes.recent(session, member_id):
+        secret = row.key in _secret_keys()
+        out.append(
+            {
+                "when": row.changed_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "who": row.user_name + (f" (#{row.user_id})" if row.user_id is not None else ""),
+                "playbook": row.playbook,
+                "key": row.key,
+                "old": "***" if secret else short(row.old_value),
+                "new": "***" if secret else short(row.new_value),
+            }
+        )
+    return out
+
+
+def _secret_keys():
+    from app.channels.settings import SECRET_KEYS
+
+    return SECRET_KEYS
+
+
+@register(CODE)
+def render_settings(ctx: WidgetContext) -> str:
+    from app.handlers.settings_api import NAME_TTL_S, name_key, status_of
+    from app.installers.playbook_set import installed
+    from app.playbooks.settings_form import fields
+
+    who, bearer = bearer_for(ctx)
+    admin = who.admin
+    # the audit names the viewer as the portal did (the bearer carries only the id)
+    ctx.services.redis.set(
+        name_key(ctx.member_id, who.user_id), who.name, ex=max(BEARER_TTL_S, NAME_TTL_S)
+    )
+    with ctx.services.session() as session:
+        names = installed(session, ctx.member_id)
+        books = []
+        for name in names:
+            book_fields = []
+            for f in fields(session, ctx.member_id, name, ctx.lang):
+                heads, rows = _grid(f, ctx.lang) if f.kind == "table" else ([], [])
+                book_fields.append(
+                    {**f.__dict__, "shown": _shown(f.value, ctx.lang), "heads": heads, "rows": rows}
+                )
+            title = load(name).title
+            books.append(
+                {
+                    "name": name,
+                    "title": title.en if ctx.lang == "en" else title.ru,
+                    "fields": book_fields,
+                }
+            )
+        history = history_rows(session, ctx.member_id, ctx.lang)
+    catalogue = []
+    for name in NAMES:
+        title = load(name).title
+        catalogue.append(
+            {"name": name, "title": title.en if ctx.lang == "en" else title.ru, "on": name in names}
+        )
+    labels = _labels(ctx, admin)
+    cfg = {
+        "member": ctx.member_id,
+        "bearer": bearer,
+        "lang": ctx.lang,
+        "admin": admin,
+        "labels": labels,
+        "install": status_of(ctx.services, ctx.member_id),
+    }
+    body = render(
+        BODY,
+        L=labels,
+        books=books,
+        catalogue=catalogue,
+        only_one=len(names) <= 1,
+        admin=admin,
+        ro="" if admin else "disabled",
+        history=history,
+        cfg=cfg,
+    )
+    return page(ctx, t(ctx, "Автоматизация продаж: настройки", "Sales automation: settings"), body)
