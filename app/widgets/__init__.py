@@ -139,6 +139,7 @@ th{color:#828b95;font-weight:normal;width:35%}
 .muted{color:#828b95}.error{color:#c0392b}.ok{color:#2e7d32}
 .empty{padding:24px 0;color:#828b95;text-align:center}
 .msg{margin:8px 0;min-height:1em}
+[hidden]{display:none!important}
 button,.ui-btn{display:inline-flex;align-items:center;justify-content:center;height:34px;
 padding:0 18px;margin:0 6px 6px 0;border:1px solid #3bc8f5;border-radius:2px;
 background:#3bc8f5;color:#fff;font:700 12px/32px "Helvetica Neue",Helvetica,Arial,sans-serif;
@@ -170,6 +171,7 @@ input:disabled,select:disabled,textarea:disabled{background:#f5f7f8;color:#828b9
 text-transform:uppercase;border-bottom:1px solid #e7eaec}
 .ui-table td{border-bottom:1px solid #edeef0}
 .ui-table tbody tr:hover td{background:#f9fbfb}
+.edit-table td{padding:4px 6px}.edit-table input{width:100%}
 .ui-form-row{display:flex;flex-wrap:wrap;align-items:flex-start;padding:10px 0;
 border-bottom:1px solid #f0f2f3}
 .ui-form-label{flex:0 0 34%;padding:7px 16px 0 0;color:#535c69;box-sizing:border-box}

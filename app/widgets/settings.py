@@ -53,6 +53,7 @@ BODY = """
 <div class="ui-progress"><div class="ui-progress-bar" id="install-bar"></div></div>
 <div id="install-state"></div>
 <div class="ui-alert ui-alert-danger" id="install-error"></div>
+<div class="ui-alert ui-alert-success" id="reopen" hidden>{{ L.reopen }}</div>
 <ol class="muted" id="install-steps"></ol>
 {% if admin %}<button type="button" class="ui-btn ui-btn-sm ui-btn-light-border" id="retry"
 hidden>{{ L.retry }}</button>{% endif %}
@@ -88,7 +89,7 @@ class="ui-btn ui-btn-xs ui-btn-link row-del" title="{{ L.del_row }}">×</button>
 <div class="ui-form-hint">JSON</div>
 {% elif f.secret %}
 <input type="password" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" value=""
-placeholder="{{ L.secret }}" autocomplete="off" {{ ro }}>
+placeholder="{{ L.secret if f.overridden else '' }}" autocomplete="off" style="width:100%" {{ ro }}>
 {% elif f.kind == "template" or (f.shown|length) > 60 %}
 <textarea id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" rows="2" {{ ro }}>{{ f.shown }}</textarea>
 {% else %}
@@ -214,11 +215,19 @@ function showInstall(s){
   (s.steps||[]).forEach(function(x){var li=document.createElement("li");li.textContent=x;
     steps.appendChild(li);});
   if(retry){retry.hidden=!s.failed;}
+  var running=!s.done&&!s.failed&&!!s.progress,count=(s.playbooks||[]).length;
   all("#playbooks tr[data-playbook]").forEach(function(tr){
     var on=(s.playbooks||[]).indexOf(tr.getAttribute("data-playbook"))>=0;
-    var label=$(".pb-state",tr);label.textContent=on?L.on:L.off;
+    var label=$(".pb-state",tr),b=$(".pb-toggle",tr);
+    label.textContent=on?L.on:L.off;
     label.className="ui-label pb-state"+(on?" ui-label-success":"");
+    if(b){b.setAttribute("data-action",on?"disable":"enable");
+      b.textContent=on?L.disable:L.enable;
+      b.className="ui-btn ui-btn-xs pb-toggle"+(on?" ui-btn-light-border":"");
+      b.disabled=running||(on&&count<=1);}
   });
+  var fresh=(s.playbooks||[]).filter(function(n){return cfg.shown.indexOf(n)<0;});
+  $("#reopen").hidden=!(s.done&&fresh.length);
   fit();
   return s.done||s.failed;
 }
@@ -298,6 +307,10 @@ def _labels(ctx: WidgetContext, admin: bool) -> dict[str, str]:
         "queued": L("Поставлено в очередь…", "Queued…"),
         "done": L("Готово", "Done"),
         "failed_install": L("Установка не завершена", "The install did not finish"),
+        "reopen": L(
+            "Сценарий включён: откройте приложение заново, чтобы увидеть его настройки.",
+            "The playbook is enabled: reopen the app to see its settings.",
+        ),
     }
 
 
@@ -418,6 +431,7 @@ def render_settings(ctx: WidgetContext) -> str:
         "admin": admin,
         "labels": labels,
         "install": status_of(ctx.services, ctx.member_id),
+        "shown": names,
     }
     body = render(
         BODY,
