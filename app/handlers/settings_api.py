@@ -6,7 +6,8 @@
   viewer (``app.store.setting_changes``) → 200 ``{"changed": {key: value}}``.
 * ``POST /pages/<member_id>/playbooks/<name>/enable|disable`` (admin): enqueue the
   ``app.jobs.playbook_set`` job (what ``flask b24 playbooks add|remove`` does) → 202.
-* ``POST /pages/<member_id>/install/retry`` (admin): enqueue ``install_portal`` again → 202.
+* ``POST /pages/<member_id>/install/retry`` (admin): enqueue the add that failed again, else
+  ``install_portal`` (the portal's playbooks) → 202.
 * ``GET /pages/<member_id>/install/status``: the install progress the page polls.
 
 The playbook must be one the portal runs (404 otherwise). Messages follow ``?lang=en``.
@@ -119,7 +120,11 @@ def change_playbooks(member_id: str, name: str, action: str):
 @page_api(admin=True)
 def retry_install(member_id: str):
     from app.handlers.install import INSTALL_JOB
+    from app.jobs.playbook_set import ADD_JOB, pending_add
 
+    name = pending_add(services().redis, member_id)
+    if name and name not in _installed(member_id):  # the add that failed, again
+        return _enqueue(ADD_JOB, member_id, name)
     return _enqueue(INSTALL_JOB, member_id)
 
 

@@ -6,6 +6,8 @@ the installation row and in the step log (``app.jobs.install_steps``), so the pa
 succeeded is NAME added to the installation (its rules start then, never half-way).
 Conflicts or failed writes leave the set as it was, with the reason as the last error.
 ``remove_playbook``: stop NAME (records and field values stay; see the installer module).
+A failed add stays *pending* (:func:`pending_add`) until it succeeds, so the page's retry
+button runs that add again rather than only the playbooks already there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ log = logging.getLogger(__name__)
 QUEUE = "sync"
 ADD_JOB = "app.jobs.playbook_set.add_playbook"
 REMOVE_JOB = "app.jobs.playbook_set.remove_playbook"
+PENDING_TTL_S = 7 * 24 * 3600
+
+
+def _pending_key(member_id: str) -> str:
+    return f"b24:pages:pending-add:{member_id}"
+
+
+def pending_add(redis, member_id: str) -> str | None:
+    """The playbook whose add has not succeeded yet (None: nothing pending)."""
+    raw = redis.get(_pending_key(member_id))
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def add_playbook(member_id: str, name: str) -> dict[str, Any]:
@@ -44,6 +57,7 @@ def add_playbook(member_id: str, name: str) -> dict[str, Any]:
             _progress(svc, member_id, f"{name} not added", error=str(exc))
             return {"outcome": "refused"}
         install_steps.clear(svc.redis, member_id)
+        svc.redis.set(_pending_key(member_id), name, ex=PENDING_TTL_S)
         _progress(svc, member_id, f"adding {name}: installing {', '.join(names)}", error="")
         try:
             summary = install_playbooks(
@@ -58,6 +72,7 @@ def add_playbook(member_id: str, name: str) -> dict[str, Any]:
             return {"outcome": "conflicts", "conflicts": summary["conflicts"]}
         with svc.session.begin() as session:
             now = set_playbooks(session, member_id, names)
+        svc.redis.delete(_pending_key(member_id))
         _progress(svc, member_id, "done", error="")
         log.info("playbook %s added; the portal runs %s", name, now)
         return {"outcome": "ok", "playbooks": now}

@@ -209,3 +209,45 @@ def test_a_frame_post_to_the_home_address_is_authenticated_like_a_widget(client)
         data={"member_id": MEMBER, "AUTH_ID": "x", "PLACEMENT": "DEFAULT"},
     )
     assert other.status_code == 403
+
+
+def test_a_failed_add_shows_what_failed_and_retry_runs_that_add_again(client, services):
+    from app.handlers.settings_api import status_of
+    from app.installers.playbook_set import installed
+    from app.jobs.playbook_set import add_playbook
+
+    # the portal cannot be reached (its domain is not allow-listed here): the add fails
+    with pytest.raises(Exception):  # noqa: B017 - whatever the gateway raises, it is recorded
+        add_playbook(MEMBER, "kitchens")
+    status = status_of(services, MEMBER)
+    assert status["failed"] and not status["done"] and status["error"]
+    assert status["steps"][0] == "adding kitchens: installing metal, kitchens"
+    assert status["steps"][-1].startswith("failed — ")
+    with services.session() as s:
+        assert installed(s, MEMBER) == ["metal"]  # never half-way: the set is unchanged
+    seen = _post_get(client, "install/status", STAFF).get_json()
+    assert seen["failed"] and seen["error"] == status["error"]
+    # retry re-enqueues the add that failed, not only the playbooks already there
+    assert _post(client, "install/retry").status_code == 202
+    (job,) = services.queue("sync").get_jobs()
+    assert (job.func_name, tuple(job.args)) == (
+        "app.jobs.playbook_set.add_playbook",
+        (MEMBER, "kitchens"),
+    )
+
+
+def test_stage_limits_are_a_key_value_table_with_decimal_commas(services):
+    install(services, playbooks=("eshop",))
+    client = create_app(services=services).test_client()
+    rows = [["eshop.order.new", "1,5"], ["eshop.order.confirmed", "12"]]
+    resp = _post(client, "settings/eshop", {"values": {"stage_limits_hours": {"rows": rows}}})
+    assert resp.status_code == 200, resp.get_json()
+    with services.session() as s:
+        limits = effective(s, MEMBER, "eshop")["stage_limits_hours"]
+    assert limits == {"eshop.order.new": 1.5, "eshop.order.confirmed": 12}
+    twice = [["eshop.order.new", "1"], ["eshop.order.new", "2"]]
+    refused = _post(client, "settings/eshop", {"values": {"stage_limits_hours": {"rows": twice}}})
+    assert (
+        refused.status_code == 422
+        and "повторяется" in refused.get_json()["errors"]["stage_limits_hours"]
+    )
