@@ -84,7 +84,10 @@ def save_settings(member_id: str, playbook: str):
 
     with services().session() as session:
         history = history_rows(session, member_id, _lang())
-    return jsonify({"changed": changed, "history": history})
+    from app.playbooks.settings_form import SECRET_KEYS
+
+    shown = {k: ("***" if k in SECRET_KEYS else v) for k, v in changed.items()}
+    return jsonify({"changed": shown, "history": history})
 
 
 def _enqueue(func: str, *args):

@@ -51,7 +51,12 @@ class SettingChange(Base):
 def record(
     session: Session, member_id: str, playbook: str, key: str, old: Any, new: Any, actor: Actor
 ) -> SettingChange:
-    """Add one audit line (the caller's transaction commits it with the change)."""
+    """Add one audit line (the caller's transaction commits it with the change). A secret
+    (an SMS provider's key) is recorded as changed, never by value."""
+    from app.channels.settings import SECRET_KEYS
+
+    if key in SECRET_KEYS:
+        old, new = ("***" if old else None), ("***" if new else None)
     row = SettingChange(
         member_id=member_id,
         playbook=playbook,

@@ -373,8 +373,8 @@ def history_rows(session, member_id: str, lang: str) -> list[dict[str, str]]:
                 "who": row.user_name + (f" (#{row.user_id})" if row.user_id is not None else ""),
                 "playbook": row.playbook,
                 "key": row.key,
-                "old": "***" if secret else short(row.old_value),
-                "new": "***" if secret else short(row.new_value),
+                "old": ("***" if row.old_value else "—") if secret else short(row.old_value),
+                "new": ("***" if row.new_value else "—") if secret else short(row.new_value),
             }
         )
     return out

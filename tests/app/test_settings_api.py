@@ -125,6 +125,16 @@ def test_tables_come_as_rows_of_cells(client, services):
     assert "ответственный" in refused.get_json()["errors"]["routing_table"]
 
 
+def test_a_secret_is_audited_as_changed_never_by_value(client, services):
+    resp = _post(client, "settings/metal", {"values": {"sms_api_id": "new-secret-key"}})
+    assert resp.status_code == 200
+    assert _audit(services) == [(1, ADMIN.name, "metal", "sms_api_id", None, "***")]
+    assert "new-secret-key" not in resp.get_data(as_text=True)
+    # an empty secret field keeps the stored key (the page never shows it)
+    assert _post(client, "settings/metal", {"values": {"sms_api_id": ""}}).status_code == 200
+    assert _settings(services)["sms_api_id"] == "new-secret-key"
+
+
 def test_reset_goes_back_to_the_default_and_is_audited(client, services):
     _post(client, "settings/metal", {"values": {"untouched_alert_hours": "5"}})
     resp = _post(client, "settings/metal", {"reset": ["untouched_alert_hours"]})
