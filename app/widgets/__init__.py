@@ -177,6 +177,7 @@ border-bottom:1px solid #f0f2f3}
 .ui-form-label{flex:0 0 34%;padding:7px 16px 0 0;color:#535c69;box-sizing:border-box}
 .ui-form-content{flex:1 1 60%;min-width:240px}
 .ui-form-hint{color:#a8adb4;font-size:12px;margin-top:4px}
+details.ui-form-hint summary{cursor:pointer;color:#2067b0}
 .ui-form-error{color:#d0021b;font-size:13px;margin-top:4px}
 .ui-form-error:empty{display:none}
 .ui-alert{padding:11px 16px;margin:0 0 14px;border-radius:2px;background:#e5f9ff;

@@ -63,7 +63,9 @@ hidden>{{ L.retry }}</button>{% endif %}
 {% for book in books %}
 <section class="ui-tab-panel" id="tab-pb-{{ book.name }}">
 <form class="settings-form" data-playbook="{{ book.name }}" novalidate>
-{% for f in book.fields %}
+{% for section in book.sections %}
+<h3>{{ section.title }}</h3>
+{% for f in section.fields %}
 <div class="ui-form-row" data-key="{{ f.key }}" data-kind="{{ f.kind }}" data-shape="{{ f.shape }}">
 <label class="ui-form-label" for="f-{{ book.name }}-{{ f.key }}">{{ f.label }}
 {% if f.overridden %}<span class="ui-label" title="{{ L.changed_hint }}">{{ L.changed }}</span>{% endif %}
@@ -96,10 +98,12 @@ placeholder="{{ L.secret if f.overridden else '' }}" autocomplete="off" style="w
 <input type="text" id="f-{{ book.name }}-{{ f.key }}" name="{{ f.key }}" value="{{ f.shown }}"
 style="width:100%" {{ ro }}>
 {% endif %}
-{% if f.placeholders %}<div class="ui-form-hint">{{ L.fields }}: {% for p in f.placeholders
-%}{{ "{" ~ p ~ "}" }}{% if not loop.last %}, {% endif %}{% endfor %}</div>{% endif %}
+{% if f.placeholders %}<details class="ui-form-hint"><summary>{{ L.fields }}
+({{ f.placeholders|length }})</summary>{% for p in f.placeholders
+%}{{ "{" ~ p ~ "}" }}{% if not loop.last %}, {% endif %}{% endfor %}</details>{% endif %}
 <div class="ui-form-error" data-error-for="{{ f.key }}"></div>
 </div></div>
+{% endfor %}
 {% endfor %}
 <div class="ui-alert form-status" role="status"></div>
 {% if admin %}<p><button type="submit" class="ui-btn ui-btn-success save">{{ L.save }}</button></p>{% endif %}
@@ -288,7 +292,7 @@ def _labels(ctx: WidgetContext, admin: bool) -> dict[str, str]:
         "del_row": L("Удалить строку", "Delete the row"),
         "add_row": L("строка", "row"),
         "secret": L("задан — введите новый, чтобы заменить", "set — type a new one to replace"),
-        "fields": L("Поля", "Fields"),
+        "fields": L("Поля, которые можно подставить", "Fields you can use"),
         "save": L("Сохранить", "Save"),
         "when": L("Когда", "When"),
         "who": L("Кто", "Who"),
@@ -386,6 +390,34 @@ def _secret_keys():
     return SECRET_KEYS
 
 
+def _section_of(field: dict) -> str:
+    """Which part of the form a setting goes in (all parts are saved together)."""
+    from app.channels.settings import SPECS
+
+    if field["key"] in {spec.key for spec in SPECS}:  # what every playbook shares
+        return "channels"
+    if field["kind"] == "table":
+        return "tables"
+    if field["kind"] in ("template", "text"):
+        return "texts"
+    return "main"
+
+
+def _sections(ctx: WidgetContext, book_fields: list[dict]) -> list[dict]:
+    titles = {
+        "main": t(ctx, "Сроки, числа и переключатели", "Durations, numbers and switches"),
+        "tables": t(ctx, "Таблицы", "Tables"),
+        "texts": t(ctx, "Тексты и шаблоны", "Texts and templates"),
+        "channels": t(ctx, "Каналы связи с клиентами", "Client channels"),
+    }
+    out = []
+    for code, title in titles.items():
+        chosen = [f for f in book_fields if _section_of(f) == code]
+        if chosen:
+            out.append({"title": title, "fields": chosen})
+    return out
+
+
 @register(CODE)
 def render_settings(ctx: WidgetContext) -> str:
     from app.handlers.settings_api import NAME_TTL_S, name_key, status_of
@@ -413,7 +445,7 @@ def render_settings(ctx: WidgetContext) -> str:
                 {
                     "name": name,
                     "title": title.en if ctx.lang == "en" else title.ru,
-                    "fields": book_fields,
+                    "sections": _sections(ctx, book_fields),
                 }
             )
         history = history_rows(session, ctx.member_id, ctx.lang)
