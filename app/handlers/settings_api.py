@@ -91,9 +91,18 @@ def save_settings(member_id: str, playbook: str):
 
 
 def _enqueue(func: str, *args):
+    """Queue the job and mark the install as queued, so the page's progress is this job's
+    from now on (not the last one's "done")."""
     from app.intake import enqueue_or_keep
+    from app.jobs import install_steps
+    from app.store import installations
 
-    enqueue_or_keep(services(), g.member_id, "sync", func, *args)
+    svc = services()
+    with svc.session.begin() as session:
+        installations.set_progress(session, g.member_id, "queued", error="")
+    install_steps.clear(svc.redis, g.member_id)
+    install_steps.add(svc.redis, g.member_id, "queued")
+    enqueue_or_keep(svc, g.member_id, "sync", func, *args)
     return jsonify({"enqueued": True}), 202
 
 

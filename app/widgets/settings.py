@@ -212,7 +212,8 @@ function showInstall(s){
   var steps=$("#install-steps"),retry=$("#retry");
   var pct=s.done?100:(s.step?Math.round(100*s.step[0]/Math.max(1,s.step[1])):(s.failed?0:10));
   bar.style.width=pct+"%";
-  state.textContent=s.done?L.done:(s.failed?L.failed_install:(s.progress||"—"));
+  state.textContent=s.done?L.done:(s.failed?L.failed_install:
+    (s.progress==="queued"?L.queued:(s.progress||"—")));
   state.setAttribute("data-state",s.done?"done":(s.failed?"failed":"running"));
   err.textContent=s.failed?(s.error||""):"";
   steps.textContent="";
@@ -241,20 +242,22 @@ function poll(){
     if(showInstall(res.data)&&polling){clearInterval(polling);polling=null;}
   });
 }
+function queued(){var st=$("#install-state");st.textContent=L.queued;
+  st.setAttribute("data-state","running");}
 function startPolling(){if(!polling){polling=setInterval(poll,1000);}poll();}
 all(".pb-toggle").forEach(function(b){b.addEventListener("click",function(){
   var tr=b.closest("tr"),name=tr.getAttribute("data-playbook");
   b.disabled=true;
   api("POST","playbooks/"+encodeURIComponent(name)+"/"+b.getAttribute("data-action"))
   .then(function(res){
-    if(res.status===202){$("#install-state").textContent=L.queued;startPolling();}
+    if(res.status===202){queued();startPolling();}
     else{b.disabled=false;$("#install-error").textContent=(res.data&&res.data.error)||L.failed;}
   });
 });});
 var retry=$("#retry");
 if(retry){retry.addEventListener("click",function(){retry.disabled=true;
   api("POST","install/retry").then(function(res){retry.disabled=false;
-    if(res.status===202){$("#install-state").textContent=L.queued;startPolling();}});});}
+    if(res.status===202){queued();startPolling();}});});}
 showInstall(cfg.install);
 if(!cfg.install.done&&!cfg.install.failed&&cfg.install.progress){startPolling();}
 })();

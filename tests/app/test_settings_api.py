@@ -171,6 +171,9 @@ def _post_get(client, path, who):
 def test_enable_and_retry_enqueue_the_install_jobs(client, services):
     queue = services.queue("sync")
     assert _post(client, "playbooks/kitchens/enable").status_code == 202
+    # the page's progress is this job's from now on, not the last install's "done"
+    status = _post_get(client, "install/status", ADMIN).get_json()
+    assert status["progress"] == "queued" and not status["done"] and not status["failed"]
     assert _post(client, "install/retry").status_code == 202
     jobs = [(j.func_name, tuple(j.args)) for j in queue.get_jobs()]
     assert jobs == [

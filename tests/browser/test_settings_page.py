@@ -148,8 +148,21 @@ def test_enabling_a_second_playbook_shows_its_install_to_the_end(world, portal_p
     assert "откройте приложение заново" in page.css("#reopen").text
     assert page.css("#install-bar").get_attribute("style").replace(" ", "") == "width:100%;"
     assert page.all("#install-steps li")  # the plan's steps as they ran
-    with w.services.session() as s:
-        from app.installers.playbook_set import installed
-
-        assert installed(s, w.member_id) == ["metal", "kitchens"]
+    assert _installed(w) == ["metal", "kitchens"]
     page.screenshot("settings_playbooks_ru")
+
+    # and disabled again: its rules stop, its records and fields stay
+    page.css(f"{row} .pb-toggle").click()
+    page.wait(lambda d: page.css("#install-state").get_attribute("data-state") == "running")
+    w.settle(rounds=8)
+    page.wait(
+        lambda d: page.css("#install-state").get_attribute("data-state") == "done", timeout=30
+    )
+    assert "Выключен" in _text(page, row) and _installed(w) == ["metal"]
+
+
+def _installed(w):
+    from app.installers.playbook_set import installed
+
+    with w.services.session() as s:
+        return installed(s, w.member_id)
