@@ -13,7 +13,9 @@ from __future__ import annotations
 from app.playbooks.schema import Text, WidgetSpec
 
 # The app's main frame (placement DEFAULT): the portal posts it to the app's handler URL
-# (``POST /``, app.handlers.pages), which renders this page; it is never bound.
+# (``POST /``, app.handlers.pages), which renders this page. It is never bound: "An
+# application item in the main menu is not a widget. No handler is registered for it: the
+# item opens the main application URL" (api-reference/widgets/index.md).
 HOME = WidgetSpec("settings", "DEFAULT", Text("Настройки", "Settings"))
 
 # Each page adds its own entry (code, placement, title): one line per placement.

@@ -124,8 +124,11 @@ BX24.fitWindow();});}}catch(e){}});
 """
 
 # Bitrix24's UI conventions (the portal's own "ui" kit: ui-btn, ui-ctl, ui-alert, ui-tabs),
-# written here as our own small stylesheet — no CDN, the frame must work offline. The bare
-# element rules keep the older pages (plain <button>, <table>) in the same look.
+# written here as our own small stylesheet — no CDN, the frame must work offline. The
+# vendor's UI Kit (api-reference/widgets/ui-kit/index.md) is a Vue/Tailwind library that
+# needs a build; its design principles (ui-kit/design.md: consistent spacing, colours,
+# typography, button shapes, visible focus) are what these rules follow. The bare element
+# rules keep the older pages (plain <button>, <table>) in the same look.
 CSS = """
 body{font:14px/1.5 "Helvetica Neue",Helvetica,Arial,sans-serif;margin:0;padding:18px 20px;
 color:#333;background:#fff;-webkit-font-smoothing:antialiased}
@@ -157,6 +160,7 @@ button.secondary:hover,.ui-btn-light-border:hover{background:#cfd4d8;border-colo
 .ui-btn-xs{height:26px;line-height:24px;padding:0 10px;font-size:11px}
 .ui-btn-sm{height:30px;line-height:28px;padding:0 14px}
 button:disabled,.ui-btn:disabled{opacity:.45;cursor:default}
+button:focus-visible,.ui-btn:focus-visible{outline:2px solid #2fc6f6;outline-offset:1px}
 input,select,textarea{font:14px "Helvetica Neue",Helvetica,Arial,sans-serif;color:#333;
 padding:0 10px;height:34px;border:1px solid #c6cdd3;border-radius:2px;background:#fff;
 box-sizing:border-box;outline:none;transition:border-color .2s}

@@ -25,14 +25,17 @@ CODE = "settings"
 BODY = """
 <div class="ui-alert" id="role-note">{{ L.role_note }}</div>
 <div class="ui-tabs" role="tablist">
-<button type="button" class="ui-tab is-active" data-tab="playbooks">{{ L.playbooks }}</button>
+<button type="button" class="ui-tab is-active" role="tab" aria-selected="true"
+data-tab="playbooks">{{ L.playbooks }}</button>
 {% for book in books %}
-<button type="button" class="ui-tab" data-tab="pb-{{ book.name }}">{{ book.title }}</button>
+<button type="button" class="ui-tab" role="tab" aria-selected="false"
+data-tab="pb-{{ book.name }}">{{ book.title }}</button>
 {% endfor %}
-<button type="button" class="ui-tab" data-tab="history">{{ L.history }}</button>
+<button type="button" class="ui-tab" role="tab" aria-selected="false"
+data-tab="history">{{ L.history }}</button>
 </div>
 
-<section class="ui-tab-panel is-active" id="tab-playbooks">
+<section role="tabpanel" class="ui-tab-panel is-active" id="tab-playbooks">
 <table class="ui-table" id="playbooks">
 <thead><tr><th>{{ L.playbook }}</th><th>{{ L.state }}</th><th></th></tr></thead>
 <tbody>
@@ -61,7 +64,7 @@ hidden>{{ L.retry }}</button>{% endif %}
 </section>
 
 {% for book in books %}
-<section class="ui-tab-panel" id="tab-pb-{{ book.name }}">
+<section role="tabpanel" class="ui-tab-panel" id="tab-pb-{{ book.name }}">
 <form class="settings-form" data-playbook="{{ book.name }}" novalidate>
 {% for section in book.sections %}
 <h3>{{ section.title }}</h3>
@@ -111,7 +114,7 @@ style="width:100%" {{ ro }}>
 </section>
 {% endfor %}
 
-<section class="ui-tab-panel" id="tab-history">
+<section role="tabpanel" class="ui-tab-panel" id="tab-history">
 <table class="ui-table" id="history">
 <thead><tr><th>{{ L.when }}</th><th>{{ L.who }}</th><th>{{ L.playbook }}</th>
 <th>{{ L.setting }}</th><th>{{ L.was }}</th><th>{{ L.now }}</th></tr></thead>
@@ -136,7 +139,8 @@ function api(method,path,body){
     return {status:r.status,data:d};});});
 }
 all(".ui-tab").forEach(function(tab){tab.addEventListener("click",function(){
-  all(".ui-tab").forEach(function(x){x.classList.toggle("is-active",x===tab);});
+  all(".ui-tab").forEach(function(x){x.classList.toggle("is-active",x===tab);
+    x.setAttribute("aria-selected",x===tab?"true":"false");});
   all(".ui-tab-panel").forEach(function(p){
     p.classList.toggle("is-active",p.id==="tab-"+tab.getAttribute("data-tab"));});
   fit();
