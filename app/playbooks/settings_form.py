@@ -260,14 +260,22 @@ def read(playbook: str, spec: SettingSpec, raw: Any, lang: str) -> Any:
         value = raw if isinstance(raw, str) else None
     try:
         value = coerce(spec, value)
+    except ValueError as exc:
+        if spec.type in ("bool", "str"):
+            raise ValueError(_msg(lang, "Значение не подходит", "Not a valid value")) from exc
+        raise
+    try:
         setting_templates.check(playbook, spec.key, value)
     except ValueError as exc:
-        if spec.type == "bool" or spec.type == "str":
-            raise ValueError(
-                _msg(lang, "Значение не подходит: ", "Not a valid value: ") + str(exc)
-            ) from None
-        raise
+        raise ValueError(_template_problem(spec.key, str(exc), lang)) from None
     return value
+
+
+def _template_problem(key: str, text: str, lang: str) -> str:
+    """The template check's reason without the key and the (long) list of valid fields,
+    which the form shows under the field anyway."""
+    reason = text.removeprefix(f"{key}: ").split("; valid:")[0]
+    return _msg(lang, "Шаблон не подойдёт: ", "The template will not work: ") + reason
 
 
 def save(

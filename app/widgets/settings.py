@@ -375,12 +375,15 @@ def history_rows(session, member_id: str, lang: str) -> list[dict[str, str]]:
             text = ("да" if value else "нет") if lang == "ru" else ("yes" if value else "no")
         return text if len(text) <= 120 else text[:117] + "…"
 
+    from app.widgets._store import people
+
+    clock = people(session, member_id)  # the portal's time, said with its offset
     out = []
     for row in setting_changes.recent(session, member_id):
         secret = row.key in _secret_keys()
         out.append(
             {
-                "when": row.changed_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "when": f"{clock.when(row.changed_at)} ({clock.label()})",
                 "who": row.user_name + (f" (#{row.user_id})" if row.user_id is not None else ""),
                 "playbook": row.playbook,
                 "key": row.key,

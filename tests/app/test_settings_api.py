@@ -90,7 +90,8 @@ def test_one_bad_field_saves_nothing_and_says_why_next_to_it(client, services):
     errors = resp.get_json()["errors"]
     assert set(errors) == {"steel_density_t_per_m2", "title_template", "head_of_sales_id"}
     assert "not a number" in errors["steel_density_t_per_m2"]
-    assert "nosuchfield" in errors["title_template"]
+    assert errors["title_template"].startswith("The template will not work: unknown field")
+    assert "nosuchfield" in errors["title_template"] and "valid:" not in errors["title_template"]
     assert "whole number" in errors["head_of_sales_id"]
     assert _settings(services) == before and _audit(services) == []
     ru = _post(client, "settings/metal", {"values": {"steel_density_t_per_m2": "abc"}})
