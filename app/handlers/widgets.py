@@ -34,8 +34,8 @@ BEARER_TTL_S = 3600
 
 ERROR_PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
-padding:24px;color:#333}h1{font-size:18px;margin:0 0 8px}p{color:#828b95}</style></head>
+<style>body{font:14px/1.5 "Helvetica Neue",Helvetica,Arial,sans-serif;margin:0;
+padding:24px;color:#333}h1{font-size:22px;font-weight:400;margin:0 0 8px}p{color:#828b95}</style></head>
 <body><h1>{{ title }}</h1><p>{{ message }}</p></body></html>
 """
 
