@@ -249,12 +249,21 @@ def history_rows(session, member_id: str, lang: str) -> list[dict[str, str]]:
                 "when": f"{clock.when(row.changed_at)} ({clock.label()})",
                 "who": row.user_name + (f" (#{row.user_id})" if row.user_id is not None else ""),
                 "playbook": row.playbook,
-                "key": row.key,
+                "key": _setting_label(row.playbook, row.key, lang),
                 "old": ("***" if row.old_value else "—") if secret else short(row.old_value),
                 "new": ("***" if row.new_value else "—") if secret else short(row.new_value),
             }
         )
     return out
+
+
+def _setting_label(playbook: str, key: str, lang: str) -> str:
+    """«Шаблон названия (title_template)»; the bare key for a setting no longer declared."""
+    try:
+        label = load(playbook).setting(key).label
+    except (KeyError, ValueError):
+        return key
+    return f"{label.en if lang == 'en' else label.ru} ({key})"
 
 
 def _secret_keys():
