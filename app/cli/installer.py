@@ -176,12 +176,14 @@ def settings_command(
     """Show a playbook's settings on the portal (label, unit, example), or change some.
 
     --set KEY=VALUE overrides one (typed; JSON values allowed; a template's placeholders
-    are checked); --reset KEY restores its default. All changes apply together or none.
+    are checked); --reset KEY restores its default. All changes apply together or none,
+    each audited as made by "CLI" (shown on the app's settings page).
     """
     import json
 
     from app.cli.common import readable
     from app.playbooks.settings import describe, reset, set_value
+    from app.store.setting_changes import CLI
 
     services = _services()
     member_id = _member_id(services, portal)
@@ -195,9 +197,9 @@ def settings_command(
                     value = json.loads(raw)
                 except ValueError:
                     value = raw
-                set_value(session, member_id, playbook, key.strip(), value)
+                set_value(session, member_id, playbook, key.strip(), value, actor=CLI)
             for key in resets:
-                reset(session, member_id, playbook, key.strip())
+                reset(session, member_id, playbook, key.strip(), actor=CLI)
         except (KeyError, ValueError) as exc:
             # the transaction rolls back: nothing of this command is half-applied
             raise click.ClickException(readable(exc)) from None

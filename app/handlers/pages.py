@@ -4,13 +4,15 @@ A browser opening the app's address (or the installer URL that ``make run`` prin
 get a bare 404 or ``405 Method Not Allowed``. These pages say what the app is and how a
 portal opens it. They read only the configuration, never the store or a portal, and show
 no secret. ``POST /install`` (the portal's installer frame) stays in ``install.py``; this
-module registers only GET on that URL. ``POST /`` answers the same page: a portal opening
-the app's main frame (placement ``DEFAULT``, §3.2) sees what the app is, nothing more.
+module registers only GET on that URL. ``POST /`` is the app's main frame (placement
+``DEFAULT``, §3.2): a portal frame open (``member_id`` with ``AUTH_ID`` or
+``APPLICATION_TOKEN``) is authenticated exactly like a widget and shows the settings page
+(``app.widgets.settings``); any other POST gets the same page as ``GET /``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template_string
+from flask import Blueprint, Response, render_template_string, request
 
 from app.handlers import services
 
@@ -19,7 +21,12 @@ bp = Blueprint("pages", __name__)
 
 @bp.route("/", methods=["GET", "POST"])
 def home() -> Response:
-    """What the app is and how a portal opens it."""
+    """What the app is and how a portal opens it; the settings page for a portal frame."""
+    if request.method == "POST":
+        from app.handlers.widgets import is_frame_open, open_home
+
+        if is_frame_open(request.form):
+            return open_home()
     return _page(installer=False)
 
 

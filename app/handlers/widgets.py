@@ -34,8 +34,8 @@ BEARER_TTL_S = 3600
 
 ERROR_PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
-padding:24px;color:#333}h1{font-size:18px;margin:0 0 8px}p{color:#828b95}</style></head>
+<style>body{font:14px/1.5 "Helvetica Neue",Helvetica,Arial,sans-serif;margin:0;
+padding:24px;color:#333}h1{font-size:22px;font-weight:400;margin:0 0 8px}p{color:#828b95}</style></head>
 <body><h1>{{ title }}</h1><p>{{ message }}</p></body></html>
 """
 
@@ -129,6 +129,27 @@ def _int(raw) -> int:
 @bp.post("/widgets/<code>")
 def open_widget(code: str) -> Response:
     """Authenticate the frame POST and render the widget page (see module docstring)."""
+    return _open(code)
+
+
+def is_frame_open(form) -> bool:
+    """A portal frame POST (member_id plus the viewer's or the app's token), as opposed to a
+    person's browser or a bare POST to the app's address."""
+    return bool(form.get("member_id")) and bool(
+        form.get("AUTH_ID") or form.get("APPLICATION_TOKEN")
+    )
+
+
+def open_home() -> Response:
+    """The app's main frame (placement DEFAULT, ``POST /``): the settings page, authenticated
+    exactly like a widget."""
+    from app.playbooks.app_widgets import HOME
+
+    limited = guard("widgets")()  # unauthenticated like every widget open: same limit
+    return limited or _open(HOME.code, home=HOME)
+
+
+def _open(code: str, home=None) -> Response:
     svc = current_services()
     lang = gate.lang_of(request.args)
     domain = None
@@ -139,7 +160,7 @@ def open_widget(code: str) -> Response:
         domain = opener.domain
         gate.authenticate(svc, opener, request.form, lang)
         render_page = renderer(code)
-        playbook, spec = _spec(code, opener.playbooks, lang)
+        playbook, spec = (None, home) if home else _spec(code, opener.playbooks, lang)
         if render_page is None:
             raise WidgetError(gate.msg(lang, "Виджет не найден", "Widget not found"), 404)
         posted = str(request.form.get("PLACEMENT") or "")

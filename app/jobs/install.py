@@ -33,8 +33,11 @@ def stash_key(member_id: str, stash_id: str) -> str:
 
 
 def _progress(svc, member_id: str, text: str, error: str | None = None) -> None:
+    from app.jobs import install_steps
+
     with svc.session.begin() as session:
         installations.set_progress(session, member_id, text, error=error)
+    install_steps.add(svc.redis, member_id, f"{text} — {error}" if error else text)
 
 
 def install_portal(member_id: str) -> dict[str, Any]:
@@ -54,6 +57,9 @@ def install_portal(member_id: str) -> dict[str, Any]:
         # one line at the start as at the end: with RQ's per-job lines at DEBUG, the log
         # otherwise shows no install in progress
         log.info("installing playbooks: %s", names)
+        from app.jobs import install_steps
+
+        install_steps.clear(svc.redis, member_id)
         _progress(svc, member_id, f"installing playbooks: {', '.join(names)}", error="")
         try:
             from app.installers.run import install_playbooks
@@ -78,6 +84,7 @@ def install_portal(member_id: str) -> dict[str, Any]:
                 row.status = "active"
                 resumed = _resume_timers(session, member_id)  # a reinstall in time resumes
             row.install_progress, row.last_error = "done", ""
+        install_steps.add(svc.redis, member_id, "done")
         log.info("playbooks installed: %s; timers resumed/expired: %s", names, resumed)
         return {"outcome": "ok", "playbooks": names, "result": _plain(result)}
 

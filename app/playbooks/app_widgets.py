@@ -16,6 +16,12 @@ from app.playbooks.schema import Text, WidgetSpec
 
 _AUTOMATION = Text("Автоматизация", "Automation")
 
+# The app's main frame (placement DEFAULT): the portal posts it to the app's handler URL
+# (``POST /``, app.handlers.pages), which renders this page. It is never bound: "An
+# application item in the main menu is not a widget. No handler is registered for it: the
+# item opens the main application URL" (api-reference/widgets/index.md).
+HOME = WidgetSpec("settings", "DEFAULT", Text("Настройки", "Settings"))
+
 # Each page adds its own entry (code, placement, title): one line per placement.
 # The record's «Автоматизация» tab (app.widgets.automation): one code per placement, as the
 # widget route finds a page by its code. Placement codes: api-reference/widgets/crm/

@@ -4,6 +4,8 @@
 type (and a template's placeholders, ``setting_templates``) before storing, so a bad value
 never reaches a rule; ``reset`` drops an override so the default applies again;
 ``describe`` lists every setting with its label, unit and an example of its shape.
+Given an ``actor`` (``app.store.setting_changes.Actor``), ``set_value`` and ``reset`` also
+write the audit line (old → new) in the caller's transaction, so both land or neither.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from app.playbooks import load, setting_templates
 from app.playbooks.schema import SettingSpec
-from app.store import portal_settings
+from app.store import portal_settings, setting_changes
 
 _NUMERIC = {"int": int, "hours": (int, float), "days": (int, float), "minutes": (int, float)}
 
@@ -67,20 +69,33 @@ def effective(session, member_id: str, playbook: str) -> dict[str, Any]:
     return out
 
 
-def set_value(session, member_id: str, playbook: str, key: str, value: Any) -> Any:
-    """Validate and store one override; returns the stored (coerced) value."""
+def set_value(session, member_id: str, playbook: str, key: str, value: Any, *, actor=None) -> Any:
+    """Validate and store one override; returns the stored (coerced) value. With ``actor``
+    a change (not a re-save of the same value) is audited."""
     spec = load(playbook).setting(key)
     coerced = coerce(spec, value)
     setting_templates.check(playbook, key, coerced)
+    old = _current(session, member_id, playbook, spec)
     portal_settings.put(session, member_id, playbook, key, coerced)
+    if actor is not None and old != coerced:
+        setting_changes.record(session, member_id, playbook, key, old, coerced, actor)
     return coerced
 
 
-def reset(session, member_id: str, playbook: str, key: str) -> Any:
-    """Drop this portal's override of ``key``; returns the default that applies again."""
+def reset(session, member_id: str, playbook: str, key: str, *, actor=None) -> Any:
+    """Drop this portal's override of ``key``; returns the default that applies again.
+    With ``actor`` a reset that changes the effective value is audited."""
     spec = load(playbook).setting(key)  # KeyError for unknown keys
+    old = _current(session, member_id, playbook, spec)
     portal_settings.drop(session, member_id, playbook, key)
+    if actor is not None and old != spec.default:
+        setting_changes.record(session, member_id, playbook, key, old, spec.default, actor)
     return spec.default
+
+
+def _current(session, member_id: str, playbook: str, spec: SettingSpec) -> Any:
+    """The value in effect now (the override, else the default)."""
+    return portal_settings.overrides(session, member_id, playbook).get(spec.key, spec.default)
 
 
 UNITS = {"hours": "hours", "days": "days", "minutes": "minutes"}

@@ -19,36 +19,49 @@ from app.widgets._store import people
 RECENT = 5
 
 BODY = """
+<style>
+.merge-object{display:flex;flex-wrap:wrap;gap:4px 18px;padding:12px 16px;margin:0 0 8px;
+background:#f5f7f8;border-radius:2px}
+.merge-object b{font-weight:600;color:#333}
+.merge-actions{margin:12px 0 0}
+#plan>div{padding:6px 0;border-bottom:1px solid #f0f2f3}#plan label{margin-right:14px}
+.journal{padding:8px 10px;border-bottom:1px solid #edeef0}
+#candidates td:first-child,#candidates th:first-child{width:32px}
+</style>
 {% if obj is none %}
 <div class="empty" id="no-object">{{ L.missing }}</div>
 {% else %}
-<p>#{{ obj.id }} {{ obj.title }} · {{ obj.site or "—" }} · {{ obj.area }} м²
-· {{ obj.purpose or "—" }}</p>
+<div class="merge-object"><b>#{{ obj.id }} {{ obj.title }}</b>
+<span>{{ obj.site or "—" }}</span><span>{{ obj.area }} м²</span>
+<span class="muted">{{ obj.purpose or "—" }}</span></div>
 <h2>{{ L.candidates }}</h2>
 {% if not candidates %}
 <div class="empty" id="no-candidates">{{ L.none }}</div>
 {% else %}
-<table id="candidates">
-<tr><th></th><th>{{ L.object }}</th><th>{{ L.site }}</th><th>{{ L.area }}</th>
-<th>{{ L.responsible }}</th></tr>
+<table id="candidates" class="ui-table">
+<thead><tr><th></th><th>{{ L.object }}</th><th>{{ L.site }}</th><th>{{ L.area }}</th>
+<th>{{ L.responsible }}</th></tr></thead>
 {% for c in candidates %}
 <tr><td><input type="checkbox" class="dup" value="{{ c.id }}" checked></td>
 <td>#{{ c.id }} {{ c.title }}</td><td>{{ c.site }}</td><td>{{ c.area }}</td>
 <td>{{ c.responsible }}</td></tr>
 {% endfor %}
 </table>
-<p><button id="preview" type="button">{{ L.preview }}</button>
-<button id="merge" type="button" disabled>{{ L.merge }}</button></p>
+<p class="merge-actions">
+<button id="preview" type="button" class="ui-btn ui-btn-light-border">{{ L.preview }}</button>
+<button id="merge" type="button" class="ui-btn ui-btn-success" disabled>{{ L.merge }}</button></p>
 {% endif %}
-<div class="msg" id="msg" role="status"></div>
+<div class="msg ui-alert" id="msg" role="status"></div>
 <div id="plan"></div>
 <h2>{{ L.journal }}</h2>
 <div id="journal">
 {% for j in journals %}
 <div class="journal" data-key="{{ j.key }}" data-state="{{ j.state }}">
-{{ j.created }} · {{ L.states.get(j.state, j.state) }}{% if j.error %}:
+{{ j.created }} · <span class="ui-label{% if j.state == 'applied' %} ui-label-success{% elif
+j.state in ('failed', 'refused') %} ui-label-danger{% endif %}">{{ L.states.get(j.state, j.state)
+}}</span>{% if j.error %}:
 <span class="error">{{ j.error }}</span>{% endif %}</div>
-{% else %}<div class="muted">{{ L.no_journal }}</div>{% endfor %}
+{% else %}<div class="empty">{{ L.no_journal }}</div>{% endfor %}
 </div>
 {% endif %}
 <script type="application/json" id="cfg">{{ cfg|tojson }}</script>
@@ -57,8 +70,10 @@ BODY = """
 var cfg=JSON.parse(document.getElementById("cfg").textContent),L=cfg.labels;
 var $=function(id){return document.getElementById(id);};
 var base="/objects/"+encodeURIComponent(cfg.member)+"/merge",choices={},planned=false;
+var ALERT={error:"ui-alert-danger",ok:"ui-alert-success"};
 function say(text,cls){var m=$("msg");if(!m)return;m.textContent=text||"";
-m.className="msg "+(cls||"");}
+m.className="msg ui-alert "+(cls?ALERT[cls]+" "+cls:"");fit();}
+function fit(){try{if(window.BX24){BX24.fitWindow();}}catch(e){}}
 function api(method,url,body){
  return fetch(url,{method:method,headers:{"Authorization":"Bearer "+cfg.bearer,
  "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
@@ -79,7 +94,8 @@ function showPlan(p){var box=$("plan");box.textContent="";
   r=document.createElement("input");r.type="radio";r.name="c_"+c.field;r.value=v[0];
   r.checked=(choices[c.field]||c.kept_from)===v[0];
   r.onchange=function(){choices[c.field]=v[0];};l.appendChild(r);
-  l.appendChild(document.createTextNode(" #"+v[0]+": "+v[1]+"  "));d.appendChild(l);});});}
+  l.appendChild(document.createTextNode(" #"+v[0]+": "+v[1]+"  "));d.appendChild(l);});});
+ fit();}
 function poll(key,waited){waited=waited||0;
  api("GET",base+"/"+encodeURIComponent(key)).then(function(j){
  var done=j.steps.filter(function(s){return s.state==="applied";}).length;
