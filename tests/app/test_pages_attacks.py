@@ -395,3 +395,15 @@ def test_a_csv_cell_never_starts_a_formula(services, flask_client, portals, pref
     cells = [cell for row in rows for cell in row]
     assert "'" + name in cells
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_a_forged_admin_bearer_cannot_change_settings_or_playbooks(services, flask_client, portals):
+    from app.playbooks.settings import effective
+
+    forged = issue_bearer(APP_TOKEN, MEMBER, Viewer(2, "", True))  # signed with the frame's token
+    body = {"values": {"untouched_alert_hours": "1"}}
+    saved = flask_client.post(f"/pages/{MEMBER}/settings/metal", json=body, headers=_auth(forged))
+    disabled = flask_client.post(f"/pages/{MEMBER}/install/retry", headers=_auth(forged))
+    assert (saved.status_code, disabled.status_code) == (401, 401)
+    with services.session() as s:
+        assert effective(s, MEMBER, "metal")["untouched_alert_hours"] == 24

@@ -11,7 +11,7 @@ from app.playbooks.settings import effective
 from app.store import setting_changes
 from app.store.setting_changes import SettingChange
 from app.web import create_app
-from app.widgets._viewer import Viewer, issue_bearer
+from app.widgets._viewer import Viewer, issue_bearer, page_key
 from tests.app._widgets_world import APP_TOKEN, MEMBER, install
 
 ADMIN = Viewer(1, "Анна Админова", admin=True)
@@ -25,8 +25,13 @@ def client(services):
     return create_app(services=services).test_client()
 
 
+def _bearer(client, member, who):
+    key = page_key(client.application.extensions["services"].redis, member, APP_TOKEN)
+    return issue_bearer(key, member, who)
+
+
 def _post(client, path, body=None, who=ADMIN, member=MEMBER, lang="ru"):
-    bearer = issue_bearer(APP_TOKEN, member, who) if who else ""
+    bearer = _bearer(client, member, who) if who else ""
     return client.post(
         f"/pages/{member}/{path}?lang={lang}",
         json=body,
@@ -165,7 +170,7 @@ def test_guards_401_without_a_valid_bearer_and_403_for_a_non_admin(client, servi
 
 
 def _post_get(client, path, who):
-    bearer = issue_bearer(APP_TOKEN, MEMBER, who)
+    bearer = _bearer(client, MEMBER, who)
     return client.get(f"/pages/{MEMBER}/{path}", headers={"Authorization": f"Bearer {bearer}"})
 
 
