@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.handlers import services
 from app.handlers.page_api import page_api, refuse
+from app.ratelimit import guard
 from app.reports import REPORTS, build, headings
 from app.reports import charts as report_charts
 from app.reports.export import to_csv
@@ -36,6 +37,9 @@ from app.reports.filters import (
 from app.store import installations
 
 bp = Blueprint("report_pages", __name__)
+# each call builds a whole report from the store: a page (or a script holding its bearer)
+# reloading in a loop gets 429s, not the store's full attention
+bp.before_request(guard("pages"))
 
 
 def _lang() -> str:

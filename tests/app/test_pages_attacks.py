@@ -407,3 +407,16 @@ def test_a_forged_admin_bearer_cannot_change_settings_or_playbooks(services, fla
     assert (saved.status_code, disabled.status_code) == (401, 401)
     with services.session() as s:
         assert effective(s, MEMBER, "metal")["untouched_alert_hours"] == 24
+
+
+def test_a_report_reloaded_in_a_loop_is_limited(services, flask_client, portals):
+    import time
+
+    from app.ratelimit import LIMIT, WINDOW_S
+
+    slot = int(time.time()) // WINDOW_S
+    for s in (slot, slot + 1):  # the client has used up this window (and the next, if it turns)
+        services.redis.set(f"b24:rl:pages:127.0.0.1:{s}", LIMIT, ex=WINDOW_S * 3)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
+    assert resp.status_code == 429
