@@ -420,3 +420,42 @@ def test_a_report_reloaded_in_a_loop_is_limited(services, flask_client, portals)
     staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
     resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
     assert resp.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "code, placement, options",
+    [
+        ("reports", "CRM_ANALYTICS_MENU", {}),
+        ("dry_run", None, {}),
+        ("automation_lead", "CRM_LEAD_DETAIL_TAB", {"ID": "7"}),
+    ],
+)
+def test_forged_frame_posts_never_open_a_new_page(services, code, placement, options):
+    """No token, portal B's application token for portal A, A's member_id with B's
+    DOMAIN: refused before anything is read, framable by nobody but the stored portal."""
+    from app.playbooks.app_widgets import APP_WIDGETS
+    from app.web import create_app
+    from tests.app._widgets_world import APP_TOKEN as A_TOKEN
+    from tests.app._widgets_world import install, open_widget
+
+    install(services)
+    install(services, member="widgets-member-b", domain="b.bitrix24.ru", app_token="9" * 32)
+    client = create_app(services=services).test_client()
+    placement = placement or next(s.placement for s in APP_WIDGETS if s.code == code)
+    tries = {
+        "no token": dict(APPLICATION_TOKEN=None, AUTH_ID=None),
+        "B's token": dict(APPLICATION_TOKEN="9" * 32),
+        "A's token, B's member": dict(member_id="widgets-member-b", domain="b.bitrix24.ru"),
+    }
+    for what, form in tries.items():
+        resp = open_widget(client, code, placement=placement, options=options, **form)
+        assert resp.status_code == 401, what
+        assert "frame-ancestors" in resp.headers["Content-Security-Policy"]
+        assert resp.headers["Cache-Control"] == "no-store", what
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", what
+    mismatch = open_widget(
+        client, code, placement=placement, options=options, domain="b.bitrix24.ru"
+    )
+    assert mismatch.status_code == 403
+    assert mismatch.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert A_TOKEN not in mismatch.get_data(as_text=True)
