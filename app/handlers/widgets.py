@@ -17,6 +17,7 @@ import re
 
 from flask import Blueprint, Response, request
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from app.handlers import services as current_services
 from app.objects import access
@@ -188,6 +189,9 @@ def _open(code: str, home=None) -> Response:
         html = quiet or render_page(ctx)
     except WidgetError as exc:
         return _error(exc, lang, domain)
+    except HTTPException as exc:  # werkzeug's own refusal, e.g. a form past MAX_CONTENT_LENGTH
+        refusal = gate.msg(lang, "Некорректный запрос", "Malformed request")
+        return _error(WidgetError(refusal, exc.code or 400), lang, domain)
     except Exception:  # noqa: BLE001 - the frame shows a readable page, the log the trace
         log.exception("widget %s failed to render", code)
         failure = WidgetError(

@@ -162,7 +162,7 @@ def options(form: Any, lang: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # "[[[[…" nested past the parser's depth
         value = None
     if value == []:
         return {}

@@ -459,3 +459,17 @@ def test_forged_frame_posts_never_open_a_new_page(services, code, placement, opt
     assert mismatch.status_code == 403
     assert mismatch.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert A_TOKEN not in mismatch.get_data(as_text=True)
+
+
+def test_placement_options_nested_past_the_parsers_depth_are_a_400(services):
+    from app.web import create_app
+    from tests.app._widgets_world import install, open_widget
+
+    install(services)
+    client = create_app(services=services).test_client()
+    deep = "[" * 100_000 + "]" * 100_000
+    resp = open_widget(client, "automation_lead", placement="CRM_LEAD_DETAIL_TAB", options=deep)
+    assert resp.status_code == 400 and "PLACEMENT_OPTIONS" in resp.get_data(as_text=True)
+    # a form past the app's MAX_CONTENT_LENGTH (1 MiB) is werkzeug's 413, shown as a page
+    huge = open_widget(client, "automation_lead", placement="CRM_LEAD_DETAIL_TAB", x="y" * 2**20)
+    assert huge.status_code == 413 and "Traceback" not in huge.get_data(as_text=True)
