@@ -63,7 +63,7 @@ class _Refusal(Exception):
 def _report(member_id: str, name: str):
     """(spec, period, [(table, by_manager)], manager choices, chosen manager) for the
     request's filters; a refusal as :class:`_Refusal`."""
-    from app.people import People
+    from app.widgets.automation import portal_people
 
     lang = _lang()
     with services().session() as session:
@@ -76,7 +76,8 @@ def _report(member_id: str, name: str):
                 "Такого отчёта нет среди установленных сценариев",
                 "No such report among the installed playbooks",
             )
-        zone = People.load(session, member_id).zone
+        # the portal's clock, else its playbooks' time_zone setting (as every page shows it)
+        zone = portal_people(session, member_id).zone
         try:
             when = period(
                 name, request.args.get("since", ""), request.args.get("until", ""), zone, lang

@@ -164,10 +164,10 @@ def _installed(ctx: WidgetContext) -> list[str]:
 
 
 def _today(ctx: WidgetContext):
-    from app.people import People
+    from app.widgets.automation import portal_people
 
     with ctx.services.session() as session:
-        zone = People.load(session, ctx.member_id).zone
+        zone = portal_people(session, ctx.member_id).zone
     return datetime.now(zone).date()
 
 

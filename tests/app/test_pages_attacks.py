@@ -473,3 +473,23 @@ def test_placement_options_nested_past_the_parsers_depth_are_a_400(services):
     # a form past the app's MAX_CONTENT_LENGTH (1 MiB) is werkzeug's 413, shown as a page
     huge = open_widget(client, "automation_lead", placement="CRM_LEAD_DETAIL_TAB", x="y" * 2**20)
     assert huge.status_code == 413 and "Traceback" not in huge.get_data(as_text=True)
+
+
+def test_before_the_portals_clock_is_cached_report_days_follow_the_time_zone_setting(
+    services, flask_client
+):
+    """No people row yet (first sync not done): the days are cut in the playbooks'
+    ``time_zone`` (Europe/Moscow by default), as the automation tab shows times, not UTC."""
+    with services.session.begin() as s:
+        installations.upsert_verified(
+            s, MEMBER, domain="m.bitrix24.ru", client_endpoint="https://m.bitrix24.ru/rest/",
+            auth_mode="oauth", access_token="a", refresh_token="r", application_token=APP_TOKEN,
+            status="active", playbooks=["metal", "eshop"],
+        )  # fmt: skip
+        late = datetime(2026, 11, 2, 22, 30, tzinfo=UTC)  # 3 Nov 01:30 in Moscow
+        raw = {"id": 1, "stageId": "NEW", "assignedById": "1", "createdTime": late.isoformat()}
+        mirror.put(s, MEMBER, "lead", 1, raw, at=late)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    url = f"/pages/{MEMBER}/reports/metal_managers?since=2026-11-03&until=2026-11-03"
+    body = flask_client.get(url, headers=_auth(staff)).get_json()
+    assert [row[:2] for row in body["tables"][0]["rows"]] == [["#1", 1]]
