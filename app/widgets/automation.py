@@ -297,7 +297,8 @@ def _collect(ctx: WidgetContext) -> dict[str, Any]:
                 "state": m.state,
                 "error": m.error or "",
             }
-            for m in outbox.for_record(session, ctx.member_id, entity, ctx.record_id)
+            # the latest MAX_ROWS, as for the audit: a record in a message loop stays readable
+            for m in outbox.for_record(session, ctx.member_id, entity, ctx.record_id)[-MAX_ROWS:]
         ]
         pending = [
             {"id": tm.id, "kind": tm.kind, "due": clock.when(tm.due_at), "by": tm.created_by or "—"}

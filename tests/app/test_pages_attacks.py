@@ -493,3 +493,23 @@ def test_before_the_portals_clock_is_cached_report_days_follow_the_time_zone_set
     url = f"/pages/{MEMBER}/reports/metal_managers?since=2026-11-03&until=2026-11-03"
     body = flask_client.get(url, headers=_auth(staff)).get_json()
     assert [row[:2] for row in body["tables"][0]["rows"]] == [["#1", 1]]
+
+
+def test_a_record_with_endless_messages_shows_the_latest_max_rows(services, portals):
+    from app.store import outbox
+    from app.widgets import WidgetContext
+    from app.widgets.automation import MAX_ROWS, render_tab
+
+    with services.session.begin() as s:
+        for n in range(MAX_ROWS + 5):
+            outbox.record(
+                s, MEMBER, f"m-{n}", rule=f"rule-{n}", entity="lead", record_id=7,
+                wanted="email", channel="email", recipient="a@b.c", state=outbox.SENT,
+            )  # fmt: skip
+    ctx = WidgetContext(
+        MEMBER, f"{MEMBER}.bitrix24.ru", "automation_lead", "CRM_LEAD_DETAIL_TAB", 7, {}, "en",
+        "", services,
+    )  # fmt: skip
+    html = str(render_tab(ctx))
+    assert html.count('class="message-row"') == MAX_ROWS
+    assert f"rule-{MAX_ROWS + 4}<" in html and "rule-0<" not in html
