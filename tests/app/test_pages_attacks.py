@@ -513,3 +513,34 @@ def test_a_record_with_endless_messages_shows_the_latest_max_rows(services, port
     html = str(render_tab(ctx))
     assert html.count('class="message-row"') == MAX_ROWS
     assert f"rule-{MAX_ROWS + 4}<" in html and "rule-0<" not in html
+
+
+def test_hostile_setting_values_and_install_errors_render_as_text_on_the_settings_page(
+    services, portals
+):
+    import hashlib
+    import json
+
+    from app.playbooks.settings import set_value
+    from app.widgets import WidgetContext
+    from app.widgets.settings import render_settings
+
+    evil = " | ".join(HOSTILE)
+    with services.session.begin() as s:
+        set_value(s, MEMBER, "metal", "resume_task_text", evil)
+        set_value(s, MEMBER, "metal", "routing_table", {evil: evil})
+        installations.set_progress(s, MEMBER, "failed", error=evil)
+    # who looks, as the portal said moments ago (the viewer cache; no portal call here)
+    digest = hashlib.sha256(f"{MEMBER}\0viewer-token".encode()).hexdigest()
+    who = {"user_id": 1, "name": evil, "admin": True}
+    services.redis.set(f"b24:widget:viewer:{digest}", json.dumps(who), ex=60)
+    ctx = WidgetContext(
+        MEMBER, f"{MEMBER}.bitrix24.ru", "settings", "DEFAULT", None, {}, "en", "", services,
+        auth_id="viewer-token", auth_expires=3600,
+    )  # fmt: skip
+    html = str(render_settings(ctx))
+    assert "window.pwned" in html
+    for raw in ("<script>window", "<img", "</script><script>", 'onerror=window"'):
+        assert raw not in html
+    blocks = re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S)
+    assert blocks and not any("<img" in b or "<script" in b for b in blocks)
