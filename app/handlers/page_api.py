@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.handlers import services
@@ -52,7 +53,14 @@ def page_api(*, admin: bool = False) -> Callable:
             with services().session() as session:
                 row = installations.get(session, member_id)
                 app_token = row.application_token if row and row.status == "active" else None
-            key = page_key(services().redis, member_id, app_token) if app_token else None
+            try:
+                key = page_key(services().redis, member_id, app_token) if app_token else None
+            except RedisError:  # the key's seed lives in Redis: "try again", not a crash
+                return refuse(
+                    503,
+                    "Сервис временно недоступен, попробуйте через минуту",
+                    "The service is briefly unavailable; try again in a minute",
+                )
             who = verify_bearer(key, member_id, bearer)
             if who is None:
                 return refuse(

@@ -544,3 +544,18 @@ def test_hostile_setting_values_and_install_errors_render_as_text_on_the_setting
         assert raw not in html
     blocks = re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S)
     assert blocks and not any("<img" in b or "<script" in b for b in blocks)
+
+
+def test_page_apis_during_a_redis_outage_say_try_again(
+    services, flask_client, portals, monkeypatch
+):
+    import redis
+
+    bearer = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(type(services.redis), "get", down)
+    resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(bearer))
+    assert resp.status_code == 503 and resp.is_json
