@@ -44,13 +44,27 @@ PAGE_MAX_STEPS = 3000
 
 @dataclass(frozen=True)
 class Step:
-    """One historical moment of one record: ``before`` → ``after`` (raw snapshots) at ``at``."""
+    """One historical moment of one record: ``before`` → ``after`` (raw snapshots) at ``at``.
+
+    The snapshots are made on demand from the record as it is now (``current``, shared by
+    the record's steps) and the stays it moved between (``(stage, entered_at)``; ``was`` is
+    None when the record was created): a year of a big mirror then holds one copy of each
+    changed record, not two per change."""
 
     at: datetime
     entity: str
     record_id: int
-    before: Mapping[str, Any] | None
-    after: Mapping[str, Any]
+    current: Mapping[str, Any] = field(repr=False)
+    was: tuple[Any, datetime | None] | None
+    now: tuple[Any, datetime | None]
+
+    @property
+    def before(self) -> dict[str, Any] | None:
+        return None if self.was is None else _at_stage(self.current, *self.was)
+
+    @property
+    def after(self) -> dict[str, Any]:
+        return _at_stage(self.current, *self.now)
 
 
 @dataclass
@@ -119,19 +133,22 @@ def _stays(session, member_id: str, entity: str) -> dict[int, list]:
 
 
 def _record_steps(entity: str, row, stays: list, since: datetime) -> list[Step]:
-    current = dict(row.data)
-    created = mirror.parse_time(current.get("createdTime"))
-    first_stage = stays[0].stage if stays else current.get("stageId")
-    snapshot = _at_stage(current, first_stage, stays[0].entered_at if stays else None)
+    data = row.data or {}
+    created = mirror.parse_time(data.get("createdTime"))
+    first = (stays[0].stage, stays[0].entered_at) if stays else (data.get("stageId"), None)
+    moves = [(stay.stage, _aware(stay.entered_at)) for stay in stays[1:]]
+    born_here = created is not None and created >= since
+    if not born_here and not any(at >= since for _, at in moves):
+        return []  # nothing of this record in the window: no copy of it kept
+    current = dict(data)
     out: list[Step] = []
-    if created is not None and created >= since:
-        out.append(Step(created, entity, row.record_id, None, snapshot))
-    previous = snapshot
-    for stay in stays[1:]:
-        after = _at_stage(current, stay.stage, stay.entered_at)
-        if _aware(stay.entered_at) >= since:
-            out.append(Step(_aware(stay.entered_at), entity, row.record_id, previous, after))
-        previous = after
+    if born_here:
+        out.append(Step(created, entity, row.record_id, current, None, first))
+    previous = first
+    for move in moves:
+        if move[1] >= since:
+            out.append(Step(move[1], entity, row.record_id, current, previous, move))
+        previous = move
     return out
 
 
@@ -189,11 +206,12 @@ def preview(
 def _replay(report, table, session_factory, member_id, step: Step, naming, settings) -> None:
     from app.sync.gather import gather
 
-    changes = diff(member_id, step.entity, step.record_id, step.before, step.after, naming)
+    after = step.after  # made once: the snapshots are built on demand
+    changes = diff(member_id, step.entity, step.record_id, step.before, after, naming)
     if not changes:
         return
     needs = needed_related(table, step.entity)
-    related = _mirror_related(session_factory, member_id, step.after, needs)
+    related = _mirror_related(session_factory, member_id, after, needs)
     related.update(
         gather(
             session_factory,
@@ -201,7 +219,7 @@ def _replay(report, table, session_factory, member_id, step: Step, naming, setti
             naming,
             step.entity,
             step.record_id,
-            step.after,
+            after,
             related,
             needs,
         )

@@ -559,3 +559,28 @@ def test_page_apis_during_a_redis_outage_say_try_again(
     monkeypatch.setattr(type(services.redis), "get", down)
     resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(bearer))
     assert resp.status_code == 503 and resp.is_json
+
+
+def test_dry_run_history_keeps_one_copy_per_changed_record_and_none_of_the_rest(services):
+    from app.rules.dry_run import history
+
+    now = datetime.now(UTC)
+    t0 = now - timedelta(days=3)
+    with services.session.begin() as s:
+        for n, stage in enumerate(("NEW", "IN_PROCESS", "CONVERTED")):
+            raw = {"id": 1, "stageId": stage, "createdTime": t0.isoformat()}
+            mirror.put(s, MEMBER, "lead", 1, raw, at=t0 + timedelta(hours=n))
+        old = now - timedelta(days=400)
+        mirror.put(
+            s, MEMBER, "lead", 2, {"id": 2, "stageId": "NEW", "createdTime": old.isoformat()}
+        )
+    with services.session() as s:
+        steps = history(s, MEMBER, ["lead"], now - timedelta(days=7))
+    assert [
+        (st.record_id, (st.before or {}).get("stageId"), st.after["stageId"]) for st in steps
+    ] == [
+        (1, None, "NEW"),
+        (1, "NEW", "IN_PROCESS"),
+        (1, "IN_PROCESS", "CONVERTED"),
+    ]
+    assert len({id(st.current) for st in steps}) == 1  # one shared copy of lead 1
