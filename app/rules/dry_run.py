@@ -112,10 +112,27 @@ def history(session, member_id: str, entities: Iterable[str], since: datetime) -
     steps: list[Step] = []
     for entity in sorted(set(entities)):
         stays_of = _stays(session, member_id, entity)
-        for row in mirror.records(session, member_id, entity):
+        for row in _streamed(session, member_id, entity):
             steps.extend(_record_steps(entity, row, stays_of.get(row.record_id, []), since))
     steps.sort(key=lambda s: (s.at, s.entity, s.record_id))
     return steps
+
+
+def _streamed(session, member_id: str, entity: str):
+    """``mirror.records`` read in batches: rows outside the window are dropped as they go
+    (the identity map keeps unmodified rows only weakly), not held all at once."""
+    from sqlalchemy import select
+
+    q = (
+        select(mirror.MirrorRecord)
+        .where(
+            mirror.MirrorRecord.member_id == member_id,
+            mirror.MirrorRecord.entity == entity,
+            mirror.MirrorRecord.deleted.is_(False),
+        )
+        .execution_options(yield_per=500)
+    )
+    return session.scalars(q)
 
 
 def _stays(session, member_id: str, entity: str) -> dict[int, list]:
