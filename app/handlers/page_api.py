@@ -9,8 +9,9 @@ installation or cancels the app's work needs one. The route then reads ``g.viewe
 (:class:`app.widgets._viewer.Viewer`) and ``g.member_id``. Refusals are JSON with a readable
 ``error`` in the page's language (``?lang=en``), never a traceback.
 
-Everything under ``/pages/`` is such an API (:data:`PREFIX`), so this module's ``bp`` makes
-the app answer there as the pages expect: an unknown path, a wrong method or a crash is a
+Everything under ``/pages/`` is such an API, and ``/booking/`` and ``/objects/`` are the
+JSON APIs of the older widget pages (:data:`JSON_APIS`), so this module's ``bp`` makes the
+app answer there as the pages expect: an unknown path, a wrong method or a crash is a
 JSON ``error`` (the page's script shows ``error``; an HTML error page would be a "JSON parse"
 failure), and no answer is cached by the browser or sniffed into another type.
 """
@@ -29,7 +30,7 @@ from app.handlers import services
 from app.store import installations
 from app.widgets._viewer import page_key, verify_bearer
 
-PREFIX = "/pages/"
+JSON_APIS = ("/pages/", "/booking/", "/objects/")
 bp = Blueprint("page_api", __name__)
 
 
@@ -91,7 +92,7 @@ _ERRORS = {
 
 def _json_error(exc: HTTPException):
     """Our pages' APIs answer errors as JSON; every other path keeps Flask's answer."""
-    if not request.path.startswith(PREFIX):
+    if not request.path.startswith(JSON_APIS):
         return exc
     ru, en = _ERRORS[exc.code or 500]
     return refuse(exc.code or 500, ru, en)
@@ -104,7 +105,7 @@ for _code in _ERRORS:
 @bp.after_app_request
 def _no_store(response):
     """A page API's answer names people and deals: never cached; its type is as declared."""
-    if request.path.startswith(PREFIX):
+    if request.path.startswith(JSON_APIS):
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response

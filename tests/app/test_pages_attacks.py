@@ -585,3 +585,18 @@ def test_dry_run_history_keeps_one_copy_per_changed_record_and_none_of_the_rest(
         (1, "IN_PROCESS", "CONVERTED"),
     ]
     assert len({id(st.current) for st in steps}) == 1  # one shared copy of lead 1
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/booking/{m}/bookings"),  # POST only
+        ("get", "/booking/{m}/no-such-api"),
+        ("put", "/objects/{m}/merge"),
+        ("get", "/objects/{m}/abc/candidates"),
+    ],
+)
+def test_the_older_widget_apis_answer_errors_as_json_too(flask_client, portals, method, path):
+    resp = getattr(flask_client, method)(path.format(m=MEMBER))
+    assert resp.status_code in (404, 405) and resp.is_json
+    assert resp.headers["Cache-Control"] == "no-store"
