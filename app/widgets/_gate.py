@@ -148,9 +148,7 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
             ) from None
         raise denied from None
     expires = str(form.get("AUTH_EXPIRES") or "")
-    # ASCII only: "²".isdigit() is True, int("²") raises
-    valid = expires.isascii() and expires.isdigit() and len(expires) < 10
-    ttl = min(int(expires), AUTH_CACHE_MAX_S) if valid else AUTH_CACHE_MAX_S
+    ttl = min(int(expires), AUTH_CACHE_MAX_S) if expires.isdigit() else AUTH_CACHE_MAX_S
     if ttl > 0:
         services.redis.set(key, b"1", ex=ttl)
 
