@@ -25,8 +25,8 @@ WINDOW_S = 60
 
 
 def client_address() -> str:
-    """The peer address (a reverse proxy must be configured with ProxyFix to pass the
-    client's; headers are not trusted here)."""
+    """The client's address: the peer's, or behind ``TRUSTED_PROXIES`` reverse proxies the
+    one they forwarded (``create_app`` installs ProxyFix; headers are not read here)."""
     return request.remote_addr or "-"
 
 
