@@ -186,3 +186,45 @@ def test_a_failed_answer_is_retried_by_rq_with_the_same_answer_and_no_new_write(
     assert done["status"] == "completed" and done["return_values"]["title"] == f"Hall #{lead_id}"
     calls = world.emu.admin.get("requests")["calls"]
     assert calls.get("crm.item.update") == 1
+
+
+# -- the call's own access token (api-reference/bizproc/bizproc-robot/bizproc-robot-add.md:
+# AUTH_USER_ID is "the user whose token will be passed to the application") ---------------
+
+
+def _app_info_calls(world):
+    return world.emu.admin.get("requests")["http"].get("app.info", 0)  # refused ones too
+
+
+def test_another_apps_token_on_the_same_portal_is_refused(world):
+    """An attacker holding the portal's application token (it is in every event and frame
+    POST) and a live token of ANOTHER app installed on the portal: nothing is enqueued."""
+    other = world.emu.register_app(scopes=["crm", "bizproc"])
+    world.emu.admin.post(f"apps/{other['client_id']}/install", {"user_id": 1})
+    foreign = world.emu.admin.post(f"apps/{other['client_id']}/tokens", {"user_id": 1})
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"]["access_token"] = foreign["access_token"]
+    assert world.post("title_by_template", body).status_code == 401
+    assert world.queued() == 0
+
+
+def test_a_forged_or_missing_access_token_is_refused_and_the_refusal_cached(world):
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"]["access_token"] = "forged-token-0123456789"
+    before = _app_info_calls(world)
+    assert world.post("title_by_template", body).status_code == 401
+    assert _app_info_calls(world) == before + 1  # proved on the portal (the stored domain)
+    assert world.post("title_by_template", body).status_code == 401
+    assert _app_info_calls(world) == before + 1  # a replayed forgery does not ask again
+    del body["auth"]["access_token"]
+    assert world.post("title_by_template", body).status_code == 401
+    assert world.queued() == 0
+
+
+def test_our_apps_token_is_proved_once_and_then_cached(world):
+    before = _app_info_calls(world)
+    for item in (1, 2):
+        run, body = _title_call(world, ["crm", "CCrmDocumentLead", f"LEAD_{item}"], 1, item)
+        assert world.post("title_by_template", body).status_code == 200
+    assert world.queued() == 2
+    assert _app_info_calls(world) == before + 1
