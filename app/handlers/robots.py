@@ -4,7 +4,8 @@ Verify, parse, claim, enqueue on the ``robots`` queue (the highest priority), an
 the portal is never called from here; the ``run_robot`` job answers with
 ``bizproc.event.send``. Authentication is the one the event inbox uses (same helpers): the
 installation of ``auth[member_id]`` must exist and ``auth[application_token]`` match it in
-constant time (401), and ``auth[domain]`` must be its domain (403). Then the call's own
+constant time (401); an ``auth[domain]`` other than the stored one (a renamed portal) only
+schedules the verified address check ``/events`` uses. Then the call's own
 ``auth[access_token]`` — the token of the robot's ``AUTH_USER_ID`` the portal passes to the
 application (api-reference/bizproc/bizproc-robot/bizproc-robot-add.md) — must be OUR app's
 on the STORED domain (``app.info``, cached per token hash: ``app.token_proof``; 401, or 503
@@ -27,6 +28,7 @@ from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 
 from app.handlers import services as current_services
+from app.handlers.events import _enqueue as _enqueue_event_job
 from app.handlers.events import _find
 from app.handlers.forms import FormError, parse_body
 from app.intake import REDIS_DOWN, keep
@@ -34,7 +36,7 @@ from app.robots.call import RobotCall, load_call
 from app.robots.registry import get_spec
 from app.security import VerificationFailed, tokens_match
 from app.store import inbox, robot_runs
-from app.sync.intake import _same_host, _verified
+from app.sync.intake import _same_host, _verified, confirm_address
 from app.token_proof import prove_cached
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,10 @@ def robot_call(code: str) -> Response:
         and auth.get("domain")
         and not _same_host(installation.domain, auth["domain"])
     ):
-        log.warning("robot %s refused for %s: domain mismatch", call.code, call.member_id)
-        return _answer(403, "forbidden")
+        # proved by the application token: a renamed portal names its new domain. Not used;
+        # the address is confirmed from the OAuth server, as for events (app.sync.intake)
+        confirm_address(svc.redis, lambda job, *args: _enqueue_event_job(svc, job, *args),
+                        call.member_id)  # fmt: skip
     refused = _prove_access_token(svc, installation, call, auth)
     if refused is not None:
         return refused
