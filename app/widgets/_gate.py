@@ -15,9 +15,9 @@ The frame form is browser-originated, so nothing in it is trusted until proved:
   min(AUTH_EXPIRES, 600) s, refused for 30 s), so reopening tabs does not call the portal
   each time and a flood of forged opens costs the portal one call.
 
-A page of ours that posts back to itself (the b2b reports period form) proves itself with
-``BEARER``, the HMAC-signed, expiring token the page was rendered with
-(``app.objects.access``).
+No page of ours posts its frame back to itself any more (the old b2b reports period form
+did, with a ``BEARER`` field): pages call their APIs with the page bearer in a header, so a
+frame POST proves itself only with what the portal sends.
 
 Raises :class:`app.widgets.WidgetError` with the HTTP status of the refusal.
 """
@@ -102,16 +102,6 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
     if app_token:
         if not tokens_match(opener.application_token, app_token):
             log.warning("widget open refused: application token mismatch")
-            raise denied
-        return
-    bearer = form.get("BEARER") or ""
-    if bearer:  # a page of ours re-posting itself (b2b period form): our signed bearer
-        from app.objects import access
-
-        if not opener.application_token or not access.allowed(
-            opener.application_token, opener.member_id, bearer=bearer, header_token=None
-        ):
-            log.warning("widget open refused: bearer not valid")
             raise denied
         return
     auth_id = form.get("AUTH_ID") or ""
