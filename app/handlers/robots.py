@@ -1,7 +1,8 @@
 """``POST /robots/<code>``: a robot call from the portal's automation (protocol §6.2).
 
 Verify, parse, claim, enqueue on the ``robots`` queue (the highest priority), answer 200 —
-the portal is never called from here; the ``run_robot`` job answers with
+the portal is called from here only to prove the call's access token (below); the
+``run_robot`` job answers with
 ``bizproc.event.send``. Authentication is the one the event inbox uses (same helpers): the
 installation of ``auth[member_id]`` must exist and ``auth[application_token]`` match it in
 constant time (401); an ``auth[domain]`` other than the stored one (a renamed portal) only
@@ -13,8 +14,7 @@ when the portal does not answer the check). This is the one portal call the hand
 the application token is shared by every event and frame of the portal, and a
 ``use_subscription=N`` call has no event-token proof at all (the job's
 ``bizproc.activity.log`` needs a waiting activity); the token is never queued or logged.
-A replayed POST while the
-first is still queued is not enqueued again; after that the job itself sees it was answered.
+A replayed POST while the first is still queued is not enqueued again; after that the job itself sees it was answered.
 With Redis down the verified call is kept in the SQL store (``app.intake``) and still
 answered 200; the clock replays it when Redis is back.
 """
@@ -84,8 +84,11 @@ def robot_call(code: str) -> Response:
     ):
         # proved by the application token: a renamed portal names its new domain. Not used;
         # the address is confirmed from the OAuth server, as for events (app.sync.intake)
-        confirm_address(svc.redis, lambda job, *args: _enqueue_event_job(svc, job, *args),
-                        call.member_id)  # fmt: skip
+        try:
+            confirm_address(svc.redis, lambda job, *args: _enqueue_event_job(svc, job, *args),
+                            call.member_id)  # fmt: skip
+        except REDIS_DOWN:
+            pass  # the call itself is kept below; a later call schedules the check
     refused = _prove_access_token(svc, installation, call, auth)
     if refused is not None:
         return refused
