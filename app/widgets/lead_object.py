@@ -15,7 +15,7 @@ from app.objects.choice import lead_choice
 from app.objects.keys import linked_object
 from app.rules.changes import normalize
 from app.store import mirror
-from app.widgets import WidgetContext, page, register, render, t
+from app.widgets import WidgetContext, WidgetError, page, register, render, t
 from app.widgets._metal import load_object
 from app.widgets._store import naming
 
@@ -159,7 +159,10 @@ def _choice(ctx: WidgetContext, session, found) -> str:
     from app.objects.choice import KEY_LABELS
     from app.widgets._viewer import bearer_for
 
-    _, bearer = bearer_for(ctx)
+    try:
+        _, bearer = bearer_for(ctx)
+    except WidgetError as exc:  # who is looking is unknown: the tab still shows the lead
+        return render('<p class="muted" id="choice-unavailable">{{ text }}</p>', text=str(exc))
     candidates = [
         view
         for view in (load_object(session, ctx.member_id, i, ctx.lang) for i in found.candidates)

@@ -118,3 +118,15 @@ class _Naming:
 
     def __getattr__(self, name):
         raise AttributeError(name)
+
+
+def test_the_tab_still_shows_the_lead_when_the_viewer_cannot_be_told(api, flask_client):
+    """The choice needs to know who is looking (the portal is not reachable here): the tab
+    says so instead of failing, and shows no controls."""
+    from tests.app._widgets_world import open_widget
+
+    page = open_widget(
+        flask_client, "lead_object", placement="CRM_LEAD_DETAIL_TAB", options={"ID": "7"}
+    ).get_data(as_text=True)
+    assert 'id="no-object"' in page and 'id="choice-unavailable"' in page
+    assert 'id="create"' not in page and "Bearer" not in page
