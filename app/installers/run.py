@@ -62,8 +62,14 @@ def stage_names_from(session, member_id: str, names) -> str | None:
 
 
 def _desired(services, member_id: str, names):
+    from app.installers.language import installed_language
+
     with services.session() as session:
-        return build(names, stage_names_from=stage_names_from(session, member_id, names))
+        return build(
+            names,
+            lang=installed_language(session, member_id),
+            stage_names_from=stage_names_from(session, member_id, names),
+        )
 
 
 def keep_widgets(session, member_id: str, names) -> tuple:
