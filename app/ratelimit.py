@@ -5,8 +5,9 @@ that prove nothing yet, and some of them make the app call the portal (``app.inf
 Each client address gets ``LIMIT`` requests per ``WINDOW_S`` seconds per endpoint group
 (a Redis counter, ``INCR`` + ``EXPIRE``: one round trip, shared by every web worker);
 beyond it the answer is 429 with ``Retry-After`` and nothing is done. Portals deliver
-events and robot calls to ``/events`` and ``/robots`` from their own servers in bursts and
-those routes make no outbound call, so they are not limited here.
+events and robot calls to ``/events`` and ``/robots`` from their own servers in bursts, so
+they are not limited here: ``/events`` makes no outbound call, and ``/robots`` makes one
+(``app.info``, cached per token) only for a caller that proved the application token.
 
 If Redis is unreachable the limiter lets the request through (the handler then fails or
 succeeds on its own terms): a Redis outage must not lock out the portal's admin.
@@ -25,8 +26,8 @@ WINDOW_S = 60
 
 
 def client_address() -> str:
-    """The peer address (a reverse proxy must be configured with ProxyFix to pass the
-    client's; headers are not trusted here)."""
+    """The client's address: the peer's, or behind ``TRUSTED_PROXIES`` reverse proxies the
+    one they forwarded (``create_app`` installs ProxyFix; headers are not read here)."""
     return request.remote_addr or "-"
 
 

@@ -46,6 +46,7 @@ def create_app(
         require_current(services.engine)
 
     app = Flask("app")
+    _trust_proxies(app, settings.trusted_proxies)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["services"] = services
     app.extensions["settings"] = settings
@@ -56,6 +57,23 @@ def create_app(
     _instrument(app)
     _store_errors(app)
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies, take the client's address and scheme from the
+    last ``count`` X-Forwarded-For / -Proto entries those proxies appended.
+
+    Without it every request has the proxy's address and the per-client rate limit
+    (``app.ratelimit``) becomes one bucket for everybody. With ``count`` = 0 nothing is
+    read from headers: anyone can send X-Forwarded-For, so it is believed only as far as
+    the operator says proxies really stand in front. The host is not taken from headers:
+    handler URLs come from APP_BASE_URL.
+    """
+    if count <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _store_errors(app: Flask) -> None:

@@ -106,6 +106,24 @@ def set_config(portal: Portal, body: dict[str, Any], request: web.Request) -> di
     return portal.core.config.as_dict()
 
 
+def rename_portal(portal: Portal, body: dict[str, Any], request: web.Request) -> dict[str, Any]:
+    """The portal's address changes (an admin renamed it, e.g. ``old.bitrix24.ru`` →
+    ``new.bitrix24.ru``): from now on events, robot calls, frames and token answers name the
+    new ``domain`` / ``client_endpoint``; the member_id, apps and tokens stay. ``domain`` is
+    ``host[:port]`` and must still reach this server for REST calls to work."""
+    import re
+
+    domain = str(body.get("domain") or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9.-]{1,253}(:\d{1,5})?", domain):
+        raise ValueError("domain must be host[:port]")
+    previous, portal.domain = portal.domain, domain
+    return {
+        "previous": previous,
+        "domain": portal.domain,
+        "client_endpoint": portal.client_endpoint,
+    }
+
+
 def reset(portal: Portal, body: dict[str, Any], request: web.Request) -> dict[str, Any]:
     """Forget everything except the config (and webhooks when ``keep_webhooks``)."""
     from b24emu.faults import Faults
@@ -447,6 +465,7 @@ def setup(app: web.Application) -> None:
         ("GET", "config", lambda p, b, r: p.core.config.as_dict()),
         ("POST", "config", set_config),
         ("POST", "reset", reset),
+        ("POST", "portal/rename", rename_portal),
         ("POST", "clock", clock),
         ("GET", "faults", faults),
         ("POST", "faults", faults),

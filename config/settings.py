@@ -17,7 +17,7 @@ APP_BASE_URL, DATABASE_URL, REDIS_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_APP
 B24_WEBHOOK_URL,
 ALLOWED_PORTAL_DOMAINS, ALLOWED_OAUTH_SERVERS, EMULATOR_ADDRESS, RATE_BURST,
 RATE_DRAIN_PER_S, OPERATING_LIMIT_S, PLAYBOOKS, LOG_LEVEL, LOG_JSON, WORKER_COUNT,
-GUNICORN_WORKERS, VAR_DIR.
+GUNICORN_WORKERS, TRUSTED_PROXIES, VAR_DIR.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ class Settings:
     log_json: bool = False
     worker_count: int = 2
     gunicorn_workers: int = 2
+    # Reverse proxies in front of the web app whose X-Forwarded-* headers are believed
+    # (werkzeug's ProxyFix); 0 = the peer address is the client's, headers are ignored
+    trusted_proxies: int = 0
     var_dir: str = "var"
 
     def __repr__(self) -> str:
@@ -180,6 +183,13 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _count(raw: str) -> int:
+    value = int(raw.strip() or "0")
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
 def _http_url(raw: str) -> str:
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -261,6 +271,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LOG_JSON": ("log_json", _bool),
     "WORKER_COUNT": ("worker_count", _positive(int)),
     "GUNICORN_WORKERS": ("gunicorn_workers", _positive(int)),
+    "TRUSTED_PROXIES": ("trusted_proxies", _count),
     "VAR_DIR": ("var_dir", _optional),
 }
 ENV_VARS = tuple(_PARSERS)

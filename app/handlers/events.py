@@ -29,6 +29,7 @@ JOBS = {
     "drain_changes": ("events", "app.jobs.events.drain_changes"),
     "process_change": ("events", "app.jobs.events.process_change"),
     "catch_up_offline": ("sync", "app.jobs.events.catch_up_offline"),
+    "confirm_address": ("sync", "app.jobs.events.confirm_portal_address"),
 }
 
 # (id of the Services, member_id) → (read at, installation): one web process serves one

@@ -29,6 +29,7 @@ from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from app.allowlist import is_allowed_oauth_server, is_allowed_portal, portal_base_url
 from app.handlers import services
+from app.installers.language import portal_language
 from app.intake import enqueue_or_keep
 from app.ratelimit import guard
 from app.security import NotAdmin, VerificationFailed, bind_member_id, verify_token_on_portal
@@ -151,6 +152,8 @@ def _store(svc, member_id, domain, server_endpoint, info, tokens, form, known: b
             app_version=str(info.get("VERSION")) if info.get("VERSION") is not None else None,
             status="installing",
             install_progress="queued",
+            # stage, pipeline and list names are installed in the portal's language
+            lang=portal_language(info.get("LANGUAGE_ID"), request.args.get("LANG")),
             last_error="",
             playbooks=None if known else list(svc.settings.playbooks),
         )

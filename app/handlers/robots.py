@@ -1,11 +1,20 @@
 """``POST /robots/<code>``: a robot call from the portal's automation (protocol §6.2).
 
 Verify, parse, claim, enqueue on the ``robots`` queue (the highest priority), answer 200 —
-the portal is never called from here; the ``run_robot`` job answers with
+the portal is called from here only to prove the call's access token (below); the
+``run_robot`` job answers with
 ``bizproc.event.send``. Authentication is the one the event inbox uses (same helpers): the
 installation of ``auth[member_id]`` must exist and ``auth[application_token]`` match it in
-constant time (401), and ``auth[domain]`` must be its domain (403). A replayed POST while the
-first is still queued is not enqueued again; after that the job itself sees it was answered.
+constant time (401); an ``auth[domain]`` other than the stored one (a renamed portal) only
+schedules the verified address check ``/events`` uses. Then the call's own
+``auth[access_token]`` — the token of the robot's ``AUTH_USER_ID`` the portal passes to the
+application (api-reference/bizproc/bizproc-robot/bizproc-robot-add.md) — must be OUR app's
+on the STORED domain (``app.info``, cached per token hash: ``app.token_proof``; 401, or 503
+when the portal does not answer the check). This is the one portal call the handler makes:
+the application token is shared by every event and frame of the portal, and a
+``use_subscription=N`` call has no event-token proof at all (the job's
+``bizproc.activity.log`` needs a waiting activity); the token is never queued or logged.
+A replayed POST while the first is still queued is not enqueued again; after that the job itself sees it was answered.
 With Redis down the verified call is kept in the SQL store (``app.intake``) and still
 answered 200; the clock replays it when Redis is back.
 """
@@ -19,14 +28,16 @@ from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 
 from app.handlers import services as current_services
+from app.handlers.events import _enqueue as _enqueue_event_job
 from app.handlers.events import _find
 from app.handlers.forms import FormError, parse_body
 from app.intake import REDIS_DOWN, keep
 from app.robots.call import RobotCall, load_call
 from app.robots.registry import get_spec
-from app.security import tokens_match
+from app.security import VerificationFailed, tokens_match
 from app.store import inbox, robot_runs
-from app.sync.intake import _same_host, _verified
+from app.sync.intake import _same_host, _verified, confirm_address
+from app.token_proof import prove_cached
 
 log = logging.getLogger(__name__)
 bp = Blueprint("robots", __name__)
@@ -71,8 +82,16 @@ def robot_call(code: str) -> Response:
         and auth.get("domain")
         and not _same_host(installation.domain, auth["domain"])
     ):
-        log.warning("robot %s refused for %s: domain mismatch", call.code, call.member_id)
-        return _answer(403, "forbidden")
+        # proved by the application token: a renamed portal names its new domain. Not used;
+        # the address is confirmed from the OAuth server, as for events (app.sync.intake)
+        try:
+            confirm_address(svc.redis, lambda job, *args: _enqueue_event_job(svc, job, *args),
+                            call.member_id)  # fmt: skip
+        except REDIS_DOWN:
+            pass  # the call itself is kept below; a later call schedules the check
+    refused = _prove_access_token(svc, installation, call, auth)
+    if refused is not None:
+        return refused
     try:
         hand_over(svc, call)
     except REDIS_DOWN:
@@ -80,6 +99,28 @@ def robot_call(code: str) -> Response:
         # answering 500 left the workflow waiting for an answer that never came
         keep(svc, call.member_id, "robot", call.to_job())
     return _answer(200, "OK")
+
+
+def _prove_access_token(
+    svc: Any, installation: Any, call: RobotCall, auth: dict
+) -> Response | None:
+    """None when the call's access token is our app's on the stored domain; else the answer."""
+    try:
+        prove_cached(
+            svc,
+            "robot",
+            call.member_id,
+            installation.domain,
+            token if isinstance(token := auth.get("access_token"), str) else "",
+            lifetime=auth.get("expires_in"),
+        )
+    except VerificationFailed as exc:
+        log.warning("robot %s refused for %s: access token not proved (%s)",
+                    call.code, call.member_id, exc)  # fmt: skip
+        if not exc.reachable:
+            return _answer(503, "the portal did not answer the token check; try again")
+        return _answer(401, "unauthorized")
+    return None
 
 
 def hand_over(svc: Any, call: RobotCall, *, replay: bool = False) -> None:

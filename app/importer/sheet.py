@@ -27,12 +27,15 @@ def read(
     path: str | Path, sheet: str | None = None
 ) -> tuple[list[object], Iterator[tuple[int, tuple]]]:
     """(headers, iterator of (row number, cells)) of the active sheet (or ``sheet``)."""
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(str(path), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
+        # an .xlsx is a zip: any other file (a renamed .xls, a text) fails as a bad zip
         raise SheetError(f"{path}: not a readable .xlsx file ({exc})") from exc
     if sheet is not None and sheet not in book.sheetnames:
         raise SheetError(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}")

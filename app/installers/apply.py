@@ -72,7 +72,8 @@ def execute(client, steps: list[Step]) -> tuple[list[Known], list[tuple[Step, Po
     for i, step in enumerate(steps):
         key = f"s{i}"
         if key in out.results:
-            rec = _extract(step, out.results[key])
+            # a delete's record is forgotten by the caller (apply), not stored again
+            rec = _extract(step, out.results[key]) if step.op != "delete" else None
             records.extend([rec] if rec else [])
         elif key in out.errors and already_there(out.errors[key]) and step.on_exists:
             if step.on_exists[0]:
@@ -103,15 +104,17 @@ def apply(
     robot_specs: dict,
     progress: Progress | None = None,
     robot_user: int = 1,
+    keep_widgets=None,
 ) -> ApplyReport:
-    """Converge the portal to ``desired``; raises :class:`ApplyFailed` after recording."""
+    """Converge the portal to ``desired``; raises :class:`ApplyFailed` after recording.
+    ``keep_widgets``: see :func:`app.installers.plan.plan`."""
     report = ApplyReport()
     done = 0
     for _ in range(MAX_ROUNDS):
         known = schema_objects.load(session, member_id)
         snap = read(client, desired, known)
         report.requests += snap.requests
-        current = make_plan(desired, snap, known, base_url, robot_specs, robot_user)
+        current = make_plan(desired, snap, known, base_url, robot_specs, robot_user, keep_widgets)
         report.rounds += 1
         if report.rounds == 1:
             report.adopted = list(current.adopted)
@@ -132,8 +135,10 @@ def apply(
         records, failures, requests = execute(client, todo)
         report.requests += requests
         schema_objects.record(session, member_id, records)
-        session.commit()
         failed = {id(step) for step, _ in failures}
+        gone = [s.record for s in todo if s.op == "delete" and s.record and id(s) not in failed]
+        schema_objects.forget(session, member_id, [(k.kind, k.code) for k in gone])
+        session.commit()
         for s in (s for s in todo if id(s) not in failed):
             label = f"{s.op} {s.kind}"
             report.written[label] = report.written.get(label, 0) + 1

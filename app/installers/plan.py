@@ -143,8 +143,13 @@ def plan(
     base_url: str,
     robot_specs: dict,
     robot_user: int = 1,
+    keep_widgets=None,
 ) -> Plan:
-    """Everything needed to bring the portal to ``desired`` (see module doc)."""
+    """Everything needed to bring the portal to ``desired`` (see module doc).
+
+    ``keep_widgets``: the widgets the installation wants as a whole (its own playbooks and
+    the app's pages) when ``desired`` is only a part of it; our bindings outside it are
+    unbound (default: ``desired.widgets``)."""
     out = Plan(conflicts=list(desired.conflicts), funnel=lead_funnel(desired))
     types = _types(out, desired, snap, known)
     pipelines = _pipelines(out, desired, snap, known)
@@ -198,5 +203,5 @@ def plan(
     plan_fields(out, desired.fields, snap.fields, known, type_ids, etids, desired.lang)
     plan_robots(out, desired, snap.robots, known, base_url, robot_specs, robot_user)
     plan_events(out, desired, snap.events, base_url)
-    plan_widgets(out, desired, snap.placements, base_url, etids, desired.lang)
+    plan_widgets(out, desired, snap.placements, base_url, etids, desired.lang, known, keep_widgets)
     return out

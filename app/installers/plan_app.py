@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from app.installers.desired import APP_EVENTS, Desired
-from app.installers.plan_model import CONTENT, Plan, Step
+from app.installers.plan_model import CLEANUP, CONTENT, Plan, Step
 from app.store.schema_objects import Known
 
 NO_APP_CONTEXT = "{what} not checked: the portal answers them only in app context (OAuth install)"
@@ -137,7 +137,12 @@ SHARED_TAB_NOTE = (
 )
 
 
-def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, lang) -> None:
+def plan_widgets(
+    plan: Plan, desired: Desired, current, base_url: str, etids, lang, known=None, keep=None
+) -> None:
+    """Bind the widgets ``desired`` wants; unbind our stale ones (:func:`plan_stale_widgets`,
+    judged against ``keep``: every widget the installation's whole playbook set and the app
+    want — default ``desired.widgets``)."""
     if current is None:
         if desired.widgets:
             plan.notes.append(NO_APP_CONTEXT.format(what="widgets"))
@@ -153,10 +158,7 @@ def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, la
     for w in desired.widgets:
         handler = f"{base_url}/widgets/{w.code}"
         refs = re.findall(r"\{([a-z0-9_.]+)\}", w.placement)
-        placement = w.placement
-        for ref in refs:
-            if ref in etids:
-                placement = placement.replace(f"{{{ref}}}", str(etids[ref]))
+        placement = _resolved(w.placement, etids)
         code = f"{w.code}|{w.placement}"
         if "{" in placement:
             plan.steps.append(
@@ -186,5 +188,69 @@ def plan_widgets(plan: Plan, desired: Desired, current, base_url: str, etids, la
                 CONTENT,
                 Known("placement", code, None, placement, True, {"handler": handler}),
                 on_exists=("", {}),
+            )
+        )
+    plan_stale_widgets(plan, current, base_url, etids, desired.widgets if keep is None else keep,
+                       known or {})  # fmt: skip
+
+
+def _resolved(placement: str, etids) -> str:
+    """``CRM_DYNAMIC_{metal.object}_DETAIL_TAB`` with the smart process's id, when known."""
+    for ref in re.findall(r"\{([a-z0-9_.]+)\}", placement):
+        if ref in etids:
+            placement = placement.replace(f"{{{ref}}}", str(etids[ref]))
+    return placement
+
+
+def plan_stale_widgets(plan: Plan, current, base_url: str, etids, keep, known) -> None:
+    """``placement.unbind`` (PLACEMENT + HANDLER: without HANDLER it would remove every
+    handler of the placement — api-reference/widgets/placement-unbind.md) for each binding
+    ``placement.get`` lists whose handler is under OUR ``{base_url}/widgets/`` but that no
+    widget in ``keep`` wants any more: a page a playbook or the app dropped (an update), or
+    a tab left on a placement it moved from.
+
+    Never touched: handlers elsewhere (another deployment or app; ``placement.get`` answers
+    only the calling app's, and the handler must be ours besides), bindings made for one
+    user (``userId``: the app binds for everybody), and any binding of a widget whose
+    placement still waits for its smart process's id (it cannot be judged yet)."""
+    ours = f"{base_url}/widgets/"
+    wanted: set[tuple[str, str]] = set()
+    undecided: set[str] = set()
+    for w in keep:
+        placement = _resolved(w.placement, etids)
+        if "{" in placement:
+            undecided.add(ours + w.code)
+        else:
+            wanted.add((placement, ours + w.code))
+    for row in current:
+        placement = str(row.get("placement") or "")
+        handler = str(row.get("handler") or "")
+        if not placement or not handler.startswith(ours) or str(row.get("userId") or 0) != "0":
+            continue
+        if (placement, handler) in wanted or handler in undecided:
+            continue
+        widget = handler[len(ours) :]
+        record = next(
+            (
+                k
+                for (kind, _), k in known.items()
+                if kind == "placement"
+                and k.real_name == placement
+                and (k.meta or {}).get("handler") == handler
+            ),
+            Known(
+                "placement", f"{widget}|{placement}", None, placement, True, {"handler": handler}
+            ),
+        )
+        plan.steps.append(
+            Step(
+                "placement",
+                "delete",
+                record.code,
+                f"{placement} → {handler} (no installed playbook or app page wants it)",
+                "placement.unbind",
+                {"PLACEMENT": placement, "HANDLER": handler},
+                CLEANUP,
+                record,
             )
         )

@@ -62,8 +62,29 @@ def stage_names_from(session, member_id: str, names) -> str | None:
 
 
 def _desired(services, member_id: str, names):
+    from app.installers.language import installed_language
+
     with services.session() as session:
-        return build(names, stage_names_from=stage_names_from(session, member_id, names))
+        return build(
+            names,
+            lang=installed_language(session, member_id),
+            stage_names_from=stage_names_from(session, member_id, names),
+        )
+
+
+def keep_widgets(session, member_id: str, names) -> tuple:
+    """Every widget the installation wants: its own playbooks' (``b24 playbooks`` keeps the
+    set) plus ``names`` being applied, and the app's pages. A binding of ours outside it is
+    stale and the plan unbinds it; applying one playbook of several never unbinds the
+    others' tabs."""
+    from app.installers.playbook_set import installed
+    from app.store.installations import InstallationNotFound
+
+    try:
+        own = installed(session, member_id)
+    except InstallationNotFound:  # planned before the installation is stored (tests, CLI)
+        own = []
+    return build(list(dict.fromkeys([*own, *names]))).widgets
 
 
 def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
@@ -73,8 +94,9 @@ def plan_playbooks(services, member_id: str, names, client=None) -> Plan:
     with services.session() as session:
         known = schema_objects.load(session, member_id)
         user = robot_user(session, member_id)
+        keep = keep_widgets(session, member_id, desired.playbooks)
     snap = read(client, desired, known)
-    return plan(desired, snap, known, base_url(services), all_specs(), user)
+    return plan(desired, snap, known, base_url(services), all_specs(), user, keep)
 
 
 def summarize(names, report: ApplyReport, to_fill=()) -> dict[str, Any]:
@@ -104,6 +126,7 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
             all_specs(),
             progress=_progress_adapter(progress),
             robot_user=robot_user(session, member_id),
+            keep_widgets=keep_widgets(session, member_id, desired.playbooks),
         )
         to_fill = _to_fill(session, member_id, desired.playbooks)
     return summarize(desired.playbooks, report, to_fill)

@@ -1,5 +1,5 @@
 """RQ jobs of the event inbox: ``drain_changes``, ``process_change``, ``catch_up_offline``,
-``reconcile``.
+``confirm_portal_address``, ``reconcile``.
 
 Arguments are plain values; each job builds the portal's context from the worker's
 Services, re-reads state, is safe to run twice and raises on failure (RQ retries it).
@@ -105,6 +105,31 @@ def catch_up_offline(member_id: str) -> dict[str, Any]:
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
     result = offline.catch_up(portal_context(services, member_id))
     return asdict(result)
+
+
+def confirm_portal_address(member_id: str) -> dict[str, Any]:
+    """An event proved by the application token named another domain than the stored one:
+    the portal may have been renamed. Learn its address the verified way — a token refresh at
+    the stored OAuth server, whose answer names the portal's ``client_endpoint`` (adopted by
+    the refresher only for this member_id and an allow-listed host) — never from the event.
+    """
+    services = _services()
+    before = _stored_domain(services, member_id)
+    services.portal(member_id).refresh_now()
+    after = _stored_domain(services, member_id)
+    if after != before:
+        log.info("portal %s renamed: the stored domain follows the OAuth answer", member_id)
+    else:
+        log.info("portal %s: the OAuth answer names the stored domain; nothing changed", member_id)
+    return {"changed": after != before}
+
+
+def _stored_domain(services: Any, member_id: str) -> str | None:
+    from app.store import installations
+
+    with services.session() as session:
+        row = installations.get(session, member_id)
+        return row.domain if row is not None else None
 
 
 def reconcile(member_id: str) -> dict[str, Any]:

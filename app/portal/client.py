@@ -84,6 +84,20 @@ class PortalClient:
         """``method(params)`` → the envelope's ``result``; raises a typed PortalError."""
         return self._send(method, params or {}, priority).get("result")
 
+    def refresh_now(self) -> Credentials:
+        """Exchange the stored refresh token now, at the stored OAuth server, and return the
+        credentials afterwards (a webhook installation is returned as it is).
+
+        The token answer names the portal's current ``client_endpoint``; when the portal was
+        renamed the refresher stores it and the new domain (``TokenRefresher._moved_endpoint``)
+        — the one verified way to learn a new portal address (settings/oauth/index.md)."""
+        creds = self._store.load(self.member_id)
+        if creds.auth_mode == "webhook" or not creds.refresh_token:
+            return creds
+        self._creds = None
+        self._creds = self._refresher.refresh(creds.access_token)
+        return self._creds
+
     def call_list_page(
         self, method: str, params: dict | None = None, *, priority: str = "events"
     ) -> ListPage:

@@ -48,6 +48,8 @@ class Installation(Base):
     playbooks: Mapped[list[str] | None] = mapped_column(JSON)
     playbook_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     install_progress: Mapped[str | None] = mapped_column(Text)
+    # "ru" / "en": the portal's language at install time (app.installers.language)
+    lang: Mapped[str | None] = mapped_column(String(8))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

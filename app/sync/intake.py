@@ -7,7 +7,8 @@ into ``process_change`` jobs (``app/jobs/events.py``).
 
 The HTTP handler (``app/handlers/events.py``) parses the bracket form into a dict and calls
 :func:`accept`. Nothing here talks to the portal, and nothing uses the domain or endpoints
-from the request for anything but a consistency check against the stored installation.
+from the request: a domain other than the stored one (a renamed portal) only schedules
+``confirm_portal_address``, which learns the address from the OAuth server.
 """
 
 from __future__ import annotations
@@ -159,8 +160,11 @@ def accept(
         and auth["domain"]
         and not _same_host(installation.domain, auth["domain"])
     ):
-        log.warning("refused %s for %s: domain mismatch", event["event"], auth["member_id"])
-        return Verdict(403, "forbidden")
+        # The application token and member_id proved the portal; the domain is only its
+        # claim (a renamed portal names its new one). Nothing here uses it: the event is
+        # accepted and the address is confirmed the verified way (an OAuth refresh at the
+        # stored server, app.jobs.events.confirm_portal_address), at most once a cooldown.
+        confirm_address(redis, enqueue, installation.member_id)
 
     name = event["event"].upper()
     member_id = installation.member_id
@@ -193,6 +197,23 @@ def accept(
             raise
     marked = outcome in (dirty.ALREADY_SCHEDULED, dirty.SCHEDULE)
     return Verdict(200, "OK", marked=marked, enqueued=outcome == dirty.SCHEDULE)
+
+
+ADDRESS_CHECK_COOLDOWN_S = 600
+
+
+def confirm_address(redis: Any, enqueue: Enqueue, member_id: str) -> None:
+    """Schedule one address confirmation per portal and cooldown: a burst of events (or a
+    holder of the application token sending made-up domains) costs one token refresh."""
+    key = f"b24:address-check:{member_id}"
+    if not redis.set(key, b"1", nx=True, ex=ADDRESS_CHECK_COOLDOWN_S):
+        return
+    log.info("event for %s names another domain than the stored one: confirming", member_id)
+    try:
+        enqueue("confirm_address", member_id)
+    except Exception:
+        redis.delete(key)  # the next event tries again
+        raise
 
 
 def _verified(

@@ -10,37 +10,34 @@ The frame form is browser-originated, so nothing in it is trusted until proved:
   on the portal received is refused — api-reference/common/system/app-info.md) — the same
   documented exception to "handlers never call the portal" as
   ``app.handlers.install``: nothing else can tell a forged form from a real open, and the
-  user is waiting in the frame for exactly this answer. A positive answer is cached in Redis
-  under a SHA-256 of (member_id, AUTH_ID) — never the token — for min(AUTH_EXPIRES, 600) s,
-  so reopening tabs does not call the portal each time; a refusal is cached the same way
-  for ``DENY_CACHE_S`` seconds, so a flood of forged opens costs the portal one call.
+  user is waiting in the frame for exactly this answer. The answer is cached
+  (``app.token_proof``: a SHA-256 of the token, never the token; proved for
+  min(AUTH_EXPIRES, 600) s, refused for 30 s), so reopening tabs does not call the portal
+  each time and a flood of forged opens costs the portal one call.
 
-A page of ours that posts back to itself (the b2b reports period form) proves itself with
-``BEARER``, the HMAC-signed, expiring token the page was rendered with
-(``app.objects.access``).
+No page of ours posts its frame back to itself any more (the old b2b reports period form
+did, with a ``BEARER`` field): pages call their APIs with the page bearer in a header, so a
+frame POST proves itself only with what the portal sends.
 
 Raises :class:`app.widgets.WidgetError` with the HTTP status of the refusal.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.security import VerificationFailed, tokens_match, verify_token_on_portal
+from app.security import VerificationFailed, tokens_match
 from app.store import installations
+from app.token_proof import prove_cached
 from app.widgets import WidgetError
 
 log = logging.getLogger(__name__)
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-AUTH_CACHE_MAX_S = 600
-DENY_CACHE_S = 30  # a refused AUTH_ID is refused again without asking the portal, briefly
-DENIED = b"denied"
 _DETAIL = re.compile(r"_DETAIL_TAB$")
 
 
@@ -91,11 +88,6 @@ def installation(services: Any, form: Any, args: Any, lang: str) -> Opener:
     return opener
 
 
-def _auth_key(member_id: str, auth_id: str) -> str:
-    digest = hashlib.sha256(f"{member_id}\0{auth_id}".encode()).hexdigest()
-    return f"b24:widget:auth:{digest}"
-
-
 def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
     """Prove the open came from the portal (APPLICATION_TOKEN, else AUTH_ID); 401 if not."""
     denied = WidgetError(
@@ -112,31 +104,20 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
             log.warning("widget open refused: application token mismatch")
             raise denied
         return
-    bearer = form.get("BEARER") or ""
-    if bearer:  # a page of ours re-posting itself (b2b period form): our signed bearer
-        from app.objects import access
-
-        if not opener.application_token or not access.allowed(
-            opener.application_token, opener.member_id, bearer=bearer, header_token=None
-        ):
-            log.warning("widget open refused: bearer not valid")
-            raise denied
-        return
     auth_id = form.get("AUTH_ID") or ""
     if not auth_id:
         raise denied
-    key = _auth_key(opener.member_id, auth_id)
-    cached = services.redis.get(key)
-    if cached == DENIED:
-        raise denied  # refused moments ago: do not make the portal answer again
-    if cached:
-        return
     try:
-        verify_token_on_portal(services.settings, opener.domain, auth_id)
+        prove_cached(
+            services,
+            "widget",
+            opener.member_id,
+            opener.domain,
+            auth_id,
+            lifetime=form.get("AUTH_EXPIRES"),
+        )
     except VerificationFailed as exc:
         log.warning("widget open refused: AUTH_ID not verified (%s)", exc)
-        if exc.reachable:
-            services.redis.set(key, DENIED, ex=DENY_CACHE_S)
         if not exc.reachable:
             raise WidgetError(
                 msg(
@@ -147,10 +128,6 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
                 502,
             ) from None
         raise denied from None
-    expires = str(form.get("AUTH_EXPIRES") or "")
-    ttl = min(int(expires), AUTH_CACHE_MAX_S) if expires.isdigit() else AUTH_CACHE_MAX_S
-    if ttl > 0:
-        services.redis.set(key, b"1", ex=ttl)
 
 
 def options(form: Any, lang: str) -> dict[str, Any]:

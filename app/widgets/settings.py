@@ -36,6 +36,10 @@ data-tab="pb-{{ book.name }}">{{ book.title }}</button>
 {% endfor %}
 <button type="button" class="ui-tab" role="tab" aria-selected="false"
 data-tab="history">{{ L.history }}</button>
+{% if preview %}<button type="button" class="ui-tab" role="tab" aria-selected="false"
+data-tab="preview">{{ L.preview }}</button>{% endif %}
+{% if importer %}<button type="button" class="ui-tab" role="tab" aria-selected="false"
+data-tab="import">{{ L.importer }}</button>{% endif %}
 </div>
 
 <section role="tabpanel" class="ui-tab-panel is-active" id="tab-playbooks">
@@ -126,6 +130,8 @@ style="width:100%" {{ ro }}>
 {% endfor %}</tbody></table>
 <div class="empty" id="history-empty" {% if history %}hidden{% endif %}>{{ L.no_history }}</div>
 </section>
+{% if preview %}<section role="tabpanel" class="ui-tab-panel" id="tab-preview">{{ preview }}</section>{% endif %}
+{% if importer %}<section role="tabpanel" class="ui-tab-panel" id="tab-import">{{ importer }}</section>{% endif %}
 
 <script type="application/json" id="cfg">{{ cfg|tojson }}</script>
 {{ script }}
@@ -148,6 +154,8 @@ def _labels(ctx: WidgetContext, admin: bool) -> dict[str, str]:
         ),
         "playbooks": L("Сценарии", "Playbooks"),
         "history": L("История изменений", "Change history"),
+        "preview": L("Предпросмотр", "Dry run"),
+        "importer": L("Импорт из Excel", "Excel import"),
         "playbook": L("Сценарий", "Playbook"),
         "state": L("Состояние", "State"),
         "on": L("Включён", "Enabled"),
@@ -338,6 +346,18 @@ def render_settings(ctx: WidgetContext) -> str:
             {"name": name, "title": title.en if ctx.lang == "en" else title.ru, "on": name in names}
         )
     labels = _labels(ctx, admin)
+    # admins' tools on their own tabs: what a playbook would have done (app.widgets.dry_run)
+    # and metal's client import from Excel (app.widgets._import_section)
+    preview = importer = ""
+    if admin:
+        from app.widgets._import_section import render_import_section
+        from app.widgets.dry_run import section as dry_run_section
+
+        preview = dry_run_section(
+            ctx, bearer, chosen=next((n for n in NAMES if n not in names), "")
+        )
+        if "metal" in names:
+            importer = render_import_section(ctx, bearer)
     cfg = {
         "member": ctx.member_id,
         "bearer": bearer,
@@ -356,6 +376,8 @@ def render_settings(ctx: WidgetContext) -> str:
         admin=admin,
         ro="" if admin else "disabled",
         history=history,
+        preview=Markup(preview),
+        importer=Markup(importer),
         cfg=cfg,
         script=Markup(SCRIPT),
     )

@@ -98,6 +98,8 @@ class RobotWorld:
             application_token=self.app_state.application_token,
             domain=self.emu.domain,
             client_endpoint=self.emu.rest_url,
+            access_token=self.token,  # the robot user's token the portal passes (AUTH_USER_ID)
+            expires_in="3600",
         )
         data.update(overrides)
         return data

@@ -55,7 +55,7 @@ json_keys = st.sampled_from(
      "duplicate_ids", "choices", "requested_by"]
 )  # fmt: skip
 path_text = st.one_of(
-    st.sampled_from([MEMBER, "lead_object", "measurement", "b2b_reports", "order_timing",
+    st.sampled_from([MEMBER, "lead_object", "measurement", "reports", "order_timing",
                      "object_merge", "calc_area", "route_lead", "title_by_template",
                      "abc_score", "..", "%2e%2e", "x" * 300, "0"]),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#"),

@@ -107,3 +107,53 @@ def test_mapping_resolves_real_names_and_enum_ids(client):
     assert schema.enum_id("UF_CRM_MT_PURPOSE", "warehouse", entity="lead") == int(want)
     assert schema.stage("metal.lead.data_complete") == "MT_DATA_OK"
     assert schema.stage_id("lead", "kitchens.lead.unprocessed") == "kitchens.lead.unprocessed"
+
+
+def test_an_updated_b2b_portal_ends_with_one_reports_item_and_others_untouched(emulator, client):
+    """The b2b playbook used to bind its own «Отчёты B2B» (``b2b_reports``) in CRM ›
+    Analytics; its reports moved to the app's «Отчёты» page. After the app update the plan
+    unbinds that stale binding (placement.unbind with PLACEMENT + HANDLER,
+    api-reference/widgets/placement-unbind.md) — and nothing of another app or handler."""
+    import requests
+
+    from tests.app.test_installer_support import BASE, CLIENT_ID
+
+    session = new_session()
+    install(session, client, ["b2b"])
+    menu = "CRM_ANALYTICS_MENU"
+    old = {"PLACEMENT": menu, "HANDLER": f"{BASE}/widgets/b2b_reports", "TITLE": "Отчёты B2B"}
+    client.call("placement.bind", old)  # what the previous version left
+    elsewhere = {
+        "PLACEMENT": menu,
+        "HANDLER": "http://127.0.0.1:9/legacy/b2b_reports",
+        "TITLE": "L",
+    }
+    client.call("placement.bind", elsewhere)  # ours, but not under our widgets URL
+    other = emulator.register_app(scopes=["placement", "crm"])
+    emulator.admin.post(f"apps/{other['client_id']}/install", {"user_id": 1})
+    token = emulator.admin.post(f"apps/{other['client_id']}/tokens", {"user_id": 1})
+    foreign = {"PLACEMENT": menu, "HANDLER": f"{BASE}/widgets/b2b_reports", "TITLE": "Their"}
+    bound = requests.post(
+        emulator.rest_url + "placement.bind", json={**foreign, "auth": token["access_token"]}
+    )
+    assert bound.status_code == 200, bound.text
+
+    emulator.admin.post(f"apps/{CLIENT_ID}/update", {"version": 2})
+    reset_counts(emulator)
+    report = install(session, client, ["b2b"])
+    assert report.written.get("delete placement") == 1
+    assert write_calls(emulator).get("placement.unbind") == 1
+    ours = {(w["placement"], w["handler"]) for w in client.call("placement.get", {})}
+    in_menu = sorted(h for p, h in ours if p == menu)
+    assert in_menu == sorted(
+        [f"{BASE}/widgets/dry_run", f"{BASE}/widgets/reports", elsewhere["HANDLER"]]
+    )
+    widgets = [h for h in in_menu if h.startswith(f"{BASE}/widgets/")]
+    assert [h for h in widgets if h.endswith("reports")] == [f"{BASE}/widgets/reports"]
+    theirs = requests.post(
+        emulator.rest_url + "placement.get", json={"auth": token["access_token"]}
+    )
+    assert [(r["placement"], r["handler"]) for r in theirs.json()["result"]] == [
+        (menu, foreign["HANDLER"])
+    ]
+    assert install(session, client, ["b2b"]).final_plan.empty  # nothing left to unbind

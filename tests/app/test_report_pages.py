@@ -194,3 +194,26 @@ def test_a_portal_whose_playbooks_have_no_reports_sees_so_without_a_portal_call(
     )  # fmt: skip
     html = render_page(ctx)
     assert "The installed playbooks have no reports" in html and 'id="rp-report"' not in html
+
+
+def test_every_report_of_the_old_b2b_page_is_on_the_reports_page(client, services):
+    """The b2b playbook's own «Отчёты B2B» page (removed) showed every b2b report with a
+    period; the app's «Отчёты» page lists each of them for a b2b portal and answers them for
+    a period (moved here from the old page's test)."""
+    from app.reports import REPORTS
+
+    with services.session.begin() as s:
+        installations.get(s, M).playbooks = ["b2b"]
+    old_page = {name for name, spec in REPORTS.items() if spec.playbook == "b2b"}
+    assert old_page and old_page <= {s.name for s in applicable(["b2b"])}
+    for name in sorted(old_page):
+        resp = _get(client, f"/pages/{M}/reports/{name}?since=2026-11-01&until=2026-11-30&lang=en")
+        assert resp.status_code == 200, (name, resp.get_data(as_text=True))
+    conversion = _get(
+        client, f"/pages/{M}/reports/b2b_conversion?since=2026-11-01&until=2026-11-30&lang=en"
+    ).get_json()
+    assert conversion["tables"][0]["title"] == "Lead → deal conversion per manager"
+    assert (conversion["period"]["since"], conversion["period"]["until"]) == (
+        "2026-11-01",
+        "2026-11-30",
+    )

@@ -1,4 +1,5 @@
-"""Report widget pages render store data, escaped (order_timing tab, b2b analytics menu)."""
+"""Report widget pages render store data, escaped (order_timing tab). The b2b reports are on
+the app's reports page: tests/app/test_report_pages.py."""
 
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.store import mirror
 from app.store.base import Base
 from app.store.migrate import import_models
-from app.widgets import WidgetContext, WidgetError, b2b_reports, order_timing
+from app.widgets import WidgetContext, WidgetError, order_timing
 
 M = "member-1"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -52,12 +53,3 @@ def test_order_timing_tab_escapes_stage_names(services):
 def test_order_timing_needs_a_deal(services):
     with pytest.raises(WidgetError):
         order_timing.render(_ctx(services, "order_timing"))
-
-
-def test_b2b_page_has_period_form_and_tables(services):
-    html = b2b_reports.render_page(
-        _ctx(services, "b2b_reports", options={"since": "2026-11-01", "until": "bad"})
-    )
-    assert 'name="since" value="2026-11-01"' in html
-    assert 'name="until" value=""' in html
-    assert "Lead → deal conversion per manager" in html

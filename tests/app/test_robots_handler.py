@@ -58,7 +58,6 @@ def test_the_raw_documented_body_is_accepted_and_answered(world):
     [
         ({"application_token": "forged"}, 401),
         ({"member_id": "someone-else"}, 401),
-        ({"domain": "evil.bitrix24.com"}, 403),
     ],
 )
 def test_forged_or_unknown_callers_are_refused_with_nothing_enqueued(world, change, status):
@@ -67,6 +66,22 @@ def test_forged_or_unknown_callers_are_refused_with_nothing_enqueued(world, chan
     assert world.post("title_by_template", body).status_code == status
     assert world.queued() == 0
     assert world.emu.admin.get("requests")["calls"].get("bizproc.event.send") is None
+
+
+def test_a_proved_call_naming_another_domain_is_run_and_only_schedules_an_address_check(world):
+    """A renamed portal's robot call names its new domain: the application token proved the
+    portal, so the call runs; the domain is confirmed from the OAuth server (as for /events,
+    tests/app/test_portal_rename.py), never taken from the call."""
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"]["domain"] = "renamed.bitrix24.com"
+    assert world.post("title_by_template", body).status_code == 200
+    assert world.queued() == 1
+    jobs = [j.func_name for j in world.services.queue("sync").get_jobs()]
+    assert jobs == ["app.jobs.events.confirm_portal_address"]
+    with world.services.session() as s:
+        from app.store import installations
+
+        assert installations.get(s, world.member_id).domain == world.emu.domain
 
 
 def test_unknown_robot_is_404_and_malformed_calls_are_400(world):
@@ -186,3 +201,45 @@ def test_a_failed_answer_is_retried_by_rq_with_the_same_answer_and_no_new_write(
     assert done["status"] == "completed" and done["return_values"]["title"] == f"Hall #{lead_id}"
     calls = world.emu.admin.get("requests")["calls"]
     assert calls.get("crm.item.update") == 1
+
+
+# -- the call's own access token (api-reference/bizproc/bizproc-robot/bizproc-robot-add.md:
+# AUTH_USER_ID is "the user whose token will be passed to the application") ---------------
+
+
+def _app_info_calls(world):
+    return world.emu.admin.get("requests")["http"].get("app.info", 0)  # refused ones too
+
+
+def test_another_apps_token_on_the_same_portal_is_refused(world):
+    """An attacker holding the portal's application token (it is in every event and frame
+    POST) and a live token of ANOTHER app installed on the portal: nothing is enqueued."""
+    other = world.emu.register_app(scopes=["crm", "bizproc"])
+    world.emu.admin.post(f"apps/{other['client_id']}/install", {"user_id": 1})
+    foreign = world.emu.admin.post(f"apps/{other['client_id']}/tokens", {"user_id": 1})
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"]["access_token"] = foreign["access_token"]
+    assert world.post("title_by_template", body).status_code == 401
+    assert world.queued() == 0
+
+
+def test_a_forged_or_missing_access_token_is_refused_and_the_refusal_cached(world):
+    run, body = _title_call(world, ["crm", "CCrmDocumentLead", "LEAD_1"], 1, 1)
+    body["auth"]["access_token"] = "forged-token-0123456789"
+    before = _app_info_calls(world)
+    assert world.post("title_by_template", body).status_code == 401
+    assert _app_info_calls(world) == before + 1  # proved on the portal (the stored domain)
+    assert world.post("title_by_template", body).status_code == 401
+    assert _app_info_calls(world) == before + 1  # a replayed forgery does not ask again
+    del body["auth"]["access_token"]
+    assert world.post("title_by_template", body).status_code == 401
+    assert world.queued() == 0
+
+
+def test_our_apps_token_is_proved_once_and_then_cached(world):
+    before = _app_info_calls(world)
+    for item in (1, 2):
+        run, body = _title_call(world, ["crm", "CCrmDocumentLead", f"LEAD_{item}"], 1, item)
+        assert world.post("title_by_template", body).status_code == 200
+    assert world.queued() == 2
+    assert _app_info_calls(world) == before + 1

@@ -296,29 +296,20 @@ def test_tokens_never_reach_the_log(emu, emu_world, caplog):
     assert APP_TOKEN not in text
 
 
-def test_b2b_reports_period_form_posts_back_and_is_answered(services):
-    """Issue #20: the b2b reports page's date filter always answered 403 — its form posted
-    since/until without anything that names the portal. The form now carries member_id,
-    the placement and the page's signed bearer; a forged or foreign bearer stays 401."""
-    import re
+def test_a_page_bearer_is_not_a_frame_proof(services):
+    """The old b2b reports page re-posted its frame with the page's signed bearer
+    (``BEARER``); that page is gone (its reports are on the app's «Отчёты» page, which calls
+    its API with the bearer in a header), and so is the form path: a frame POST holding only
+    a valid page bearer — no APPLICATION_TOKEN, no AUTH_ID — is refused."""
+    from app.objects import access
 
     install(services, playbooks=("b2b",))
     client = create_app(services=services).test_client()
-    page = open_widget(client, "b2b_reports", placement="CRM_ANALYTICS_MENU")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
-    assert set(hidden) == {"member_id", "PLACEMENT", "BEARER"}
-    assert APP_TOKEN not in html  # the application token never reaches the browser
-    query = {"DOMAIN": DOMAIN, "LANG": "ru", "PROTOCOL": "1"}
-    resp = client.post(
-        "/widgets/b2b_reports", query_string=query,
-        data={**hidden, "since": "2026-11-01", "until": "2026-11-30"},
+    bearer = access.issue(APP_TOKEN, MEMBER, ttl=600)
+    resp = open_widget(
+        client, "reports", placement="CRM_ANALYTICS_MENU",
+        APPLICATION_TOKEN=None, AUTH_ID=None, BEARER=bearer,
     )  # fmt: skip
-    assert resp.status_code == 200
-    assert 'name="since" value="2026-11-01"' in resp.get_data(as_text=True)
-    forged = client.post(
-        "/widgets/b2b_reports", query_string=query,
-        data={**hidden, "BEARER": hidden["BEARER"][:-2] + "xx", "since": "2026-11-01"},
-    )  # fmt: skip
-    assert forged.status_code == 401
+    assert resp.status_code == 401
+    gone = open_widget(client, "b2b_reports", placement="CRM_ANALYTICS_MENU")
+    assert gone.status_code == 404

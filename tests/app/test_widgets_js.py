@@ -99,11 +99,16 @@ def _bookings(services, lead_id):
         ]
 
 
+def _posts(state):
+    """The page's writes (it also reads the calendar and the free slots)."""
+    return [f for f in state["fetches"] if f["method"] == "POST"]
+
+
 def test_measurement_script_books_the_clicked_slot_with_the_bearer(served, services):
     client, base = served
     page = open_widget(client, "measurement", placement=LEAD_TAB, options={"ID": "7"})
     state = run_page(page.get_data(as_text=True), base, [["click", "#slots .slot"]])
-    (call,) = state["fetches"]
+    (call,) = _posts(state)
     assert (call["method"], call["url"], call["status"]) == (
         "POST",
         f"/booking/{MEMBER}/bookings",
@@ -112,7 +117,10 @@ def test_measurement_script_books_the_clicked_slot_with_the_bearer(served, servi
     assert call["auth"].startswith("Bearer ") and json.loads(call["body"])["lead_id"] == 7
     assert state["msg"] == "Замер назначен." and "ok" in state["msgClass"]
     assert _bookings(services, 7) == [(7, "active")]
-    assert state["pendingTimers"] == 1  # the page reloads to show the booking
+    # no reload (the frame came from the portal's POST): the page asks for the new state
+    assert state["reloads"] == 0
+    after = [f["url"].split("?")[0] for f in state["fetches"][-2:]]
+    assert after == [f"/booking/{MEMBER}/slots", f"/booking/{MEMBER}/calendar"]
 
 
 def test_measurement_script_shows_a_clash_with_clickable_offers(served, services):
@@ -124,7 +132,7 @@ def test_measurement_script_shows_a_clash_with_clickable_offers(served, services
     other = open_widget(client, "measurement", placement=LEAD_TAB, options={"ID": "8"})
     run_page(other.get_data(as_text=True), base, [["click", "#slots .slot"]])
     state = run_page(page, base, [["click", "#slots .slot"]])
-    assert state["fetches"][0]["status"] == 409
+    assert _posts(state)[0]["status"] == 409
     assert "error" in state["msgClass"] and state["msg"]
     assert state["offers"], "the free slots offered instead are shown"
     assert _bookings(services, 7) == []
@@ -136,7 +144,7 @@ def test_measurement_script_cancels_the_booking(served, services):
     run_page(first.get_data(as_text=True), base, [["click", "#slots .slot"]])
     page = open_widget(client, "measurement", placement=LEAD_TAB, options={"ID": "7"})
     state = run_page(page.get_data(as_text=True), base, [["click", "#cancel"]])
-    assert state["fetches"][-1]["url"].endswith("/cancel") and state["msg"] == "Замер отменён."
+    assert _posts(state)[-1]["url"].endswith("/cancel") and state["msg"] == "Замер отменён."
     assert _bookings(services, 7) == [(7, "cancelled")]
 
 

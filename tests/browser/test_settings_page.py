@@ -166,3 +166,26 @@ def _installed(w):
 
     with w.services.session() as s:
         return installed(s, w.member_id)
+
+
+def test_the_admins_tools_sit_on_the_settings_page_and_work_there(world, portal_page):
+    """The dry run and metal's Excel import are tabs of the settings page for an admin (the
+    sections of app.widgets.dry_run and app.widgets._import_section); a manager has neither."""
+    from selenium.webdriver.support.ui import Select
+
+    w = world
+    w.lead_from("manual", title="Склад", phone="+79001112233")
+    w.settle()
+    page = portal_page(w).open("DEFAULT", lang="en", user_id=1)
+    page.wait(lambda d: page.all("[data-tab='preview']"))
+    page.css("[data-tab='preview']").click()
+    Select(page.css("#dr-playbook")).select_by_value("metal")
+    page.css("#dr-run").click()
+    page.wait(lambda d: page.all("#dr-summary"))
+    assert page.css("#tab-preview").is_displayed() and "1" in page.css("#dr-summary").text
+    page.css("[data-tab='import']").click()
+    assert page.css("#imp-upload").is_displayed()
+
+    staff = portal_page(w).open("DEFAULT", lang="en", user_id=2)
+    staff.wait(lambda d: staff.all("[data-tab='history']"))
+    assert staff.all("[data-tab='preview']") == [] and staff.all("[data-tab='import']") == []

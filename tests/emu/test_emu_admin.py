@@ -243,3 +243,20 @@ def test_delivery_log_keeps_only_the_newest(emulator, installed_app, receiver):
     emulator.wait_deliveries()
     kept = [d["fields"] for d in emulator.admin.get("deliveries")]
     assert [dict(map(tuple, f))["data[FIELDS][ID]"] for f in kept] == ["2", "3", "4"]
+
+
+def test_a_renamed_portal_names_its_new_address_everywhere(emulator):
+    """/_emu/portal/rename: the member_id and tokens stay; the token answer's
+    client_endpoint and the events' auth[domain] name the new address."""
+    app = emulator.register_app()
+    emulator.admin.post(f"apps/{app['client_id']}/install", {"user_id": 1})
+    new = f"localhost:{emulator.port}"
+    done = emulator.admin.post("portal/rename", {"domain": new})
+    assert done == {"previous": emulator.domain, "domain": new,
+                    "client_endpoint": f"http://{new}/rest/"}  # fmt: skip
+    tokens = emulator.admin.post(f"apps/{app['client_id']}/tokens", {"user_id": 1})
+    assert tokens["client_endpoint"] == f"http://{new}/rest/"
+    assert tokens["member_id"] == emulator.portal.member_id
+    assert emulator.admin.get("info")["domain"] == new
+    bad = requests.post(emulator.base_url + "/_emu/portal/rename", json={"domain": "a/b"})
+    assert bad.status_code == 400

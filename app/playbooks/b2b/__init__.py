@@ -23,7 +23,6 @@ from app.playbooks.schema import (
     PipelineSpec,
     Playbook,
     SettingSpec,
-    WidgetSpec,
     stage,
 )
 
@@ -152,7 +151,8 @@ PLAYBOOK = Playbook(
     lead_stages=LEAD_STAGES,
     pipelines=(SALES, REPEAT, COLD),
     robots=("next_step_guard",),
-    widgets=(WidgetSpec("b2b_reports", "CRM_ANALYTICS_MENU", t("Отчёты B2B", "B2B reports")),),
+    # no page of its own: its reports are on the app's «Отчёты» page (app.widgets.reports);
+    # the old «Отчёты B2B» item is unbound on update as a stale binding (plan_stale_widgets)
     # ONTASKUPDATE: a closed stage task creates the next (rules_stage_tasks)
     events=(
         *crm_events("LEAD", "DEAL", "CONTACT", "COMPANY"),
