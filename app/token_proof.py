@@ -58,7 +58,8 @@ def prove_cached(
             _set(services.redis, key, DENIED, DENY_CACHE_S)
         raise
     raw = str(lifetime or "")
-    ttl = min(int(raw), PROVED_CACHE_MAX_S) if raw.isdigit() else PROVED_CACHE_MAX_S
+    number = raw.isascii() and raw.isdigit() and len(raw) < 10  # "²".isdigit() too; int() not
+    ttl = min(int(raw), PROVED_CACHE_MAX_S) if number else PROVED_CACHE_MAX_S
     if ttl > 0:
         _set(services.redis, key, b"1", ttl)
 

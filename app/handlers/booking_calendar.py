@@ -48,7 +48,9 @@ def measurers_calendar(member_id: str):
         first = _day(request.args.get("from"), today)
         if (
             first is None
-            or not (days_text.isdigit() and 1 <= int(days_text) <= calendar.MAX_DAYS)
+            # ASCII and short: "²".isdigit() is True and int() refuses 5000 digits
+            or not (days_text.isascii() and days_text.isdigit() and len(days_text) <= 3)
+            or not 1 <= int(days_text) <= calendar.MAX_DAYS
             or (lead_text is not None and lead_id is None)
         ):
             return jsonify(

@@ -108,7 +108,17 @@ def test_credentials_are_checked_per_portal(api):
 
 
 @pytest.mark.parametrize(
-    "query", ["from=2026-13-01", "from=yesterday", "days=0", "days=15", "days=x", "lead_id=-1"]
+    "query",
+    [
+        "from=2026-13-01",
+        "from=yesterday",
+        "days=0",
+        "days=15",
+        "days=x",
+        "lead_id=-1",
+        "days=\u00b2",  # "²".isdigit() is True, int("²") raises
+        "days=" + "9" * 5000,  # int() refuses more than 4300 digits
+    ],
 )
 def test_bad_parameters_are_refused_with_what_is_expected(api, query):
     answer = api("get", f"calendar?{query}")

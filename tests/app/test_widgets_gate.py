@@ -313,3 +313,23 @@ def test_a_page_bearer_is_not_a_frame_proof(services):
     assert resp.status_code == 401
     gone = open_widget(client, "b2b_reports", placement="CRM_ANALYTICS_MENU")
     assert gone.status_code == 404
+
+
+def test_a_garbage_auth_expires_is_the_cache_maximum_not_a_500(emu, emu_world):
+    svc, client, tokens = emu_world
+    for expires in ("\u00b2", "9" * 5000):  # "²".isdigit() is True; int() refuses 5000 digits
+        svc.redis.flushdb()
+        resp = open_widget(
+            client,
+            "lead_object",
+            placement=LEAD_TAB,
+            options={"ID": "7"},
+            domain=emu.domain,
+            member_id=tokens["member_id"],
+            APPLICATION_TOKEN=None,
+            AUTH_ID=tokens["access_token"],
+            AUTH_EXPIRES=expires,
+        )
+        assert resp.status_code == 200
+        (key,) = svc.redis.keys("b24:widget:auth:*")
+        assert 0 < svc.redis.ttl(key) <= 600
