@@ -9,8 +9,8 @@ installation or cancels the app's work needs one. The route then reads ``g.viewe
 (:class:`app.widgets._viewer.Viewer`) and ``g.member_id``. Refusals are JSON with a readable
 ``error`` in the page's language (``?lang=en``), never a traceback.
 
-Everything under ``/pages/`` is such an API, and ``/booking/`` and ``/objects/`` are the
-JSON APIs of the older widget pages (:data:`JSON_APIS`), so this module's ``bp`` makes the
+Everything under ``/pages/`` and ``/imports/`` is such an API, and ``/booking/`` and
+``/objects/`` are the JSON APIs of the older widget pages (:data:`JSON_APIS`), so this module's ``bp`` makes the
 app answer there as the pages expect: an unknown path, a wrong method or a crash is a
 JSON ``error`` (the page's script shows ``error``; an HTML error page would be a "JSON parse"
 failure), and no answer is cached by the browser or sniffed into another type.
@@ -30,7 +30,7 @@ from app.handlers import services
 from app.store import installations
 from app.widgets._viewer import page_key, verify_bearer
 
-JSON_APIS = ("/pages/", "/booking/", "/objects/")
+JSON_APIS = ("/pages/", "/imports/", "/booking/", "/objects/")
 bp = Blueprint("page_api", __name__)
 
 

@@ -594,6 +594,8 @@ def test_dry_run_history_keeps_one_copy_per_changed_record_and_none_of_the_rest(
         ("get", "/booking/{m}/no-such-api"),
         ("put", "/objects/{m}/merge"),
         ("get", "/objects/{m}/abc/candidates"),
+        ("get", "/imports/{m}/uploads"),  # POST only
+        ("get", "/imports/{m}/runs/%C2%B2/report.csv"),
     ],
 )
 def test_the_older_widget_apis_answer_errors_as_json_too(flask_client, portals, method, path):

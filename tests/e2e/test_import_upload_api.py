@@ -11,7 +11,7 @@ import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from app.widgets._viewer import Viewer, issue_bearer
+from app.widgets._viewer import Viewer, issue_bearer, page_key
 from tests.e2e._metal_world import MetalWorld, portal_world
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,8 @@ def _xlsx(rows=ROWS) -> bytes:
 
 
 def _api(w, admin=True):
-    bearer = issue_bearer(w.app_token, w.member_id, Viewer(1 if admin else 2, "", admin))
+    key = page_key(w.services.redis, w.member_id, w.app_token)
+    bearer = issue_bearer(key, w.member_id, Viewer(1 if admin else 2, "", admin))
     client = w.app.test_client()
     headers = {"Authorization": f"Bearer {bearer}"}
     base = f"/imports/{w.member_id}"
