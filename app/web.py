@@ -85,6 +85,10 @@ def _store_errors(app: Flask) -> None:
     def _store_unavailable(exc):
         cause = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
         log.error("store error on %s %s: %s", request.method, request.path, cause)
+        from app.handlers.page_api import JSON_APIS
+
+        if request.path.startswith(JSON_APIS):  # the pages' scripts read {"error"}
+            return {"error": "store unavailable, try again later"}, 503
         return "store unavailable, try again later", 503, {"Content-Type": "text/plain"}
 
 

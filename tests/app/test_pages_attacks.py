@@ -602,3 +602,20 @@ def test_the_older_widget_apis_answer_errors_as_json_too(flask_client, portals, 
     resp = getattr(flask_client, method)(path.format(m=MEMBER))
     assert resp.status_code in (404, 405) and resp.is_json
     assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_a_store_error_behind_a_page_api_is_a_json_503(
+    services, flask_client, portals, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    import app.handlers.report_pages as report_pages
+
+    def store_down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(report_pages, "build", store_down)
+    staff = _bearer(services, MEMBER, APP_TOKEN, user=2, admin=False)
+    resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
+    assert resp.status_code == 503 and resp.is_json and resp.get_json()["error"]
+    assert resp.headers["Cache-Control"] == "no-store"
