@@ -55,8 +55,10 @@ def page_api(*, admin: bool = False) -> Callable:
                 row = installations.get(session, member_id)
                 app_token = row.application_token if row and row.status == "active" else None
             try:
-                key = page_key(services().redis, member_id, app_token) if app_token else None
-            except RedisError:  # the key's seed lives in Redis: "try again", not a crash
+                key = page_key(services(), member_id, app_token) if app_token else None
+            except (
+                RedisError
+            ):  # no client secret: the key's seed lives in Redis; "try again", not a crash
                 return refuse(
                     503,
                     "Сервис временно недоступен, попробуйте через минуту",

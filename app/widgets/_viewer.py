@@ -17,9 +17,10 @@ routes.
 The page key (:func:`page_key`) is NOT the application token: newer portals post
 ``APPLICATION_TOKEN`` in every frame form (docs/bitrix24-protocol §3.2), so every user who
 opens a tab holds it and could sign themselves an admin bearer. The key is an HMAC of the
-installation's application token under a random secret that only the server knows (kept in
-Redis, made on first use): reinstalling (a new token) still voids old bearers, and losing
-Redis only makes open pages ask to be reopened.
+installation's application token under a secret only the server knows: the OAuth app's
+client secret (``B24_CLIENT_SECRET``), else a random seed kept in Redis (made on first use;
+losing it only makes open pages ask to be reopened). Reinstalling (a new token) still voids
+old bearers.
 """
 
 from __future__ import annotations
@@ -85,16 +86,20 @@ def viewer(ctx: WidgetContext) -> Viewer:
     return Viewer(data["user_id"], data["name"], data["admin"])
 
 
-def page_key(redis, member_id: str, app_token: str) -> str:
+def page_key(services, member_id: str, app_token: str) -> str:
     """The key ``member_id``'s page bearers are signed with (see module docstring)."""
-    secret = redis.get(SEED_AT)
-    if secret is None:  # first use: several workers may race, NX keeps the first one's
-        redis.set(SEED_AT, secrets.token_hex(32), nx=True)
-        secret = redis.get(SEED_AT)
-    if isinstance(secret, bytes):
-        secret = secret.decode()
+    secret = getattr(services.settings, "b24_client_secret", None) or _seed(services.redis)
     msg = f"page-key:{member_id}:{app_token}".encode()
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def _seed(redis) -> str:
+    """A random server-only secret kept in Redis, for deployments without a client secret."""
+    seed = redis.get(SEED_AT)
+    if seed is None:  # first use: several workers may race, NX keeps the first one's
+        redis.set(SEED_AT, secrets.token_hex(32), nx=True)
+        seed = redis.get(SEED_AT)
+    return seed.decode() if isinstance(seed, bytes) else seed
 
 
 def _sign(key: str, member_id: str, expires: int, user_id: int, admin: bool) -> str:
@@ -141,7 +146,7 @@ def _number(text: str) -> bool:
 def page_bearer(ctx: WidgetContext, app_token: str) -> tuple[Viewer, str]:
     """(viewer, bearer) for a page that needs to know its viewer."""
     who = viewer(ctx)
-    key = page_key(ctx.services.redis, ctx.member_id, app_token)
+    key = page_key(ctx.services, ctx.member_id, app_token)
     return who, issue_bearer(key, ctx.member_id, who)
 
 

@@ -50,7 +50,7 @@ def portal(services):
 
 
 def _auth(services, user_id, admin, member=MEMBER):
-    key = page_key(services.redis, member, APP_TOKEN)
+    key = page_key(services, member, APP_TOKEN)
     bearer = issue_bearer(key, member, Viewer(user_id, "", admin))
     return {"Authorization": f"Bearer {bearer}"}
 

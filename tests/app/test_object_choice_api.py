@@ -45,7 +45,7 @@ def api(services, flask_client):
         no_height = {k: v for k, v in DIMS.items() if k != "UF_CRM_MT_HEIGHT"}
         mirror.put(s, MEMBER, "lead", 8, {"title": "Без высоты", **no_height})
         mirror.put(s, MEMBER, "lead", 9, {"title": "Уже есть", "UF_CRM_MT_OBJECT": 32, **DIMS})
-    bearer = issue_bearer(page_key(services.redis, MEMBER, APP_TOKEN), MEMBER, Viewer(2, "", False))
+    bearer = issue_bearer(page_key(services, MEMBER, APP_TOKEN), MEMBER, Viewer(2, "", False))
 
     def call(method, lead, body=None, token=bearer, lang="ru", member=MEMBER):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -78,7 +78,7 @@ def test_refusals_say_why_in_the_page_language(api):
 def test_the_page_bearer_is_checked_per_portal(api, services):
     assert api("get", 7, token=None).status_code == 401
     assert api("post", 7, {"action": "create"}, token="p1.1.2.0.abc").status_code == 401
-    key = page_key(services.redis, "other-member", "other-app")
+    key = page_key(services, "other-member", "other-app")
     other = issue_bearer(key, "other-member", Viewer(2, "", False))
     assert api("get", 7, token=other).status_code == 401  # another portal's bearer
     assert api("get", 7, token=other, member="other-member").status_code == 404  # its own: no lead

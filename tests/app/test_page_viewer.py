@@ -112,7 +112,7 @@ def test_page_api_needs_a_valid_bearer_and_an_admin_for_changes(services):
     app = create_app(services=services)
     app.register_blueprint(bp)
     client = app.test_client()
-    key = page_key(services.redis, MEMBER, APP_TOKEN)
+    key = page_key(services, MEMBER, APP_TOKEN)
     staff = issue_bearer(key, MEMBER, Viewer(2, "", False))
     admin = issue_bearer(key, MEMBER, Viewer(1, "", True))
 

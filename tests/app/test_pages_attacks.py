@@ -56,7 +56,7 @@ def portals(services):
 
 
 def _bearer(services, member, token, *, user=1, admin=True, ttl=3600):
-    key = page_key(services.redis, member, token)
+    key = page_key(services, member, token)
     return issue_bearer(key, member, Viewer(user, "", admin), ttl=ttl)
 
 
@@ -619,3 +619,26 @@ def test_a_store_error_behind_a_page_api_is_a_json_503(
     resp = flask_client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
     assert resp.status_code == 503 and resp.is_json and resp.get_json()["error"]
     assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_with_a_client_secret_page_keys_need_no_redis_and_outlive_its_loss(
+    make_services, monkeypatch
+):
+    import redis
+
+    from app.web import create_app
+
+    svc = make_services(b24_client_id="local.1.2", b24_client_secret="server-only-secret")
+    with svc.session.begin() as s:
+        _install(s, MEMBER, APP_TOKEN)
+    client = create_app(services=svc).test_client()
+    staff = issue_bearer(page_key(svc, MEMBER, APP_TOKEN), MEMBER, Viewer(2, "", False))
+    svc.redis.flushdb()  # Redis lost its data: the bearer still holds
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(type(svc.redis), "get", down)
+    resp = client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert page_key(svc, MEMBER, APP_TOKEN) != page_key(svc, MEMBER, OTHER_TOKEN)

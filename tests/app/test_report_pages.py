@@ -60,7 +60,7 @@ def client(services, flask_client):
 
 
 def _get(client, path, *, user=2, admin=False, member=M):
-    key = page_key(client.application.extensions["services"].redis, member, APP_TOKEN)
+    key = page_key(client.application.extensions["services"], member, APP_TOKEN)
     bearer = issue_bearer(key, member, Viewer(user, "", admin))
     return client.get(path, headers={"Authorization": f"Bearer {bearer}"})
 

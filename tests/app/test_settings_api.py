@@ -26,7 +26,7 @@ def client(services):
 
 
 def _bearer(client, member, who):
-    key = page_key(client.application.extensions["services"].redis, member, APP_TOKEN)
+    key = page_key(client.application.extensions["services"], member, APP_TOKEN)
     return issue_bearer(key, member, who)
 
 

@@ -45,7 +45,7 @@ def _xlsx(rows=ROWS) -> bytes:
 
 
 def _api(w, admin=True):
-    key = page_key(w.services.redis, w.member_id, w.app_token)
+    key = page_key(w.services, w.member_id, w.app_token)
     bearer = issue_bearer(key, w.member_id, Viewer(1 if admin else 2, "", admin))
     client = w.app.test_client()
     headers = {"Authorization": f"Bearer {bearer}"}
