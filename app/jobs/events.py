@@ -100,9 +100,12 @@ def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any
 
 
 def catch_up_offline(member_id: str) -> dict[str, Any]:
-    """Drain the portal's offline-event queue (scheduled, on ONOFFLINEEVENT, at start-up)."""
+    """Drain the portal's offline-event queue (the clock: after an ONOFFLINEEVENT notice,
+    the fallback interval, start-up). The announcement is taken before draining, so a
+    notice arriving meanwhile asks for the next slot."""
     services = _services()
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
+    services.redis.delete(dirty.announced_key(member_id))
     result = offline.catch_up(portal_context(services, member_id))
     return asdict(result)
 
@@ -135,8 +138,11 @@ def refresh_people(ctx) -> None:
         log.warning("portal people not refreshed: %s", exc)
 
 
-# How often the clock may enqueue each safety-net job per portal (seconds).
+# How often the clock may enqueue each safety-net job per portal (seconds). The offline
+# catch-up runs that often only when the portal announced rows (ONOFFLINEEVENT), otherwise
+# every OFFLINE_FALLBACK (a lost notice, the web down while the clock ran).
 EVERY = {"catch_up_offline": 60, "reconcile": 15 * 60}
+OFFLINE_FALLBACK = 15 * 60
 QUEUE = "sync"
 _MARK = {"catch_up_offline": "offline", "reconcile": "reconcile"}  # pending-marker names
 
@@ -176,7 +182,13 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
             gate = f"b24:every:{job}:{member_id}"
             if force:
                 services.redis.set(gate, b"1", ex=every)
-            elif not services.redis.set(gate, b"1", nx=True, ex=every):
+                if job == "catch_up_offline":
+                    services.redis.set(_fallback_gate(member_id), b"1", ex=OFFLINE_FALLBACK)
+            elif job == "catch_up_offline" and not _offline_due(services.redis, member_id):
+                continue
+            elif job != "catch_up_offline" and not services.redis.set(
+                gate, b"1", nx=True, ex=every
+            ):
                 continue
             if not inbox.mark_pending(
                 services.redis, inbox.pending_key(member_id, _MARK[job], "-", 0)
@@ -185,6 +197,20 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
             enqueue(services, QUEUE, f"app.jobs.events.{job}", member_id)
             out.append((job, member_id))
     return out
+
+
+def _fallback_gate(member_id: str) -> str:
+    return f"b24:every:offline_fallback:{member_id}"
+
+
+def _offline_due(redis: Any, member_id: str) -> bool:
+    """Announced rows: at most once per ``EVERY["catch_up_offline"]``; none announced:
+    once per :data:`OFFLINE_FALLBACK` (each gate a ``SET NX EX``)."""
+    if redis.exists(dirty.announced_key(member_id)):
+        gate, every = f"b24:every:catch_up_offline:{member_id}", EVERY["catch_up_offline"]
+    else:
+        gate, every = _fallback_gate(member_id), OFFLINE_FALLBACK
+    return bool(redis.set(gate, b"1", nx=True, ex=every))
 
 
 def _services() -> Any:

@@ -25,9 +25,11 @@ from app.rules.apply import DONE, ActionGroup, apply_groups, created_records, ev
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
 from app.rules.model import TASK_ENTITY, TASK_TAG
+from app.rules.naming import resolve_entity
 from app.store import audit, inbox, mirror
 from app.sync import dirty
 from app.sync.context import PortalContext
+from app.sync.echoes import EchoAwareClient
 from app.sync.fetch import Fetched, fetch_record
 from app.sync.gather import gather
 
@@ -150,11 +152,14 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
             _audit_rule_error(ctx, entity, record_id, rule, d.change.cause, d.error)
         elif d.actions:
             groups.append(ActionGroup(rule, d.change.cause, d.actions))
-    # every rule's actions on this record go out in one batch
+    # every rule's actions on this record go out in one batch; the writer notes the echoes
+    # of its updates so the inbox takes them without a read (app.sync.echoes)
+    writer = EchoAwareClient(ctx.client, ctx.redis, member_id)
     reports = apply_groups(
-        ctx.session_factory, ctx.client, ctx.naming, member_id, groups, record=(entity, record_id)
+        ctx.session_factory, writer, ctx.naming, member_id, groups, record=(entity, record_id)
     )
     dirty.remember_created(ctx.redis, member_id, created_records(reports, ctx.naming))
+    _mirror_written(ctx, writer.written)
     for group, report in zip(groups, reports, strict=True):
         result.actions_done += len(report.done)
         result.duplicates += len(report.duplicates)
@@ -164,6 +169,19 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
     # else: apply stored the record as our write returned it — newer than what we fetched,
     # though both may carry the same whole-second updatedTime (put_if_newer cannot tell)
     return result
+
+
+def _mirror_written(ctx: PortalContext, written: dict[tuple[str, int], dict]) -> None:
+    """Every record an update of this pass answered, as the portal holds it now (a link
+    written into a record is not an action's primary result, so ``apply`` did not store
+    it): the echoes the inbox swallows must leave nothing unmirrored."""
+    if not written:
+        return
+    with ctx.session_factory() as session:
+        for (event_name, rid), item in written.items():
+            entity = resolve_entity(ctx.naming, event_name)
+            mirror.put_if_newer(session, ctx.member_id, entity, rid, item)
+        session.commit()
 
 
 def _wrote_itself(reports, entity: str, record_id: int) -> bool:
