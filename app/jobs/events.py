@@ -21,34 +21,67 @@ from app.sync.process import JOB, process_record
 log = logging.getLogger(__name__)
 
 
-DRAIN_BATCH = 200  # dirty records read per round (one pipeline of jobs each)
-DRAIN_ROUNDS = 50  # then a fresh drain job continues: no job runs unbounded under load
+DRAIN_BATCH = 50  # dirty records taken per round: read together, written back together
+DRAIN_ROUNDS = 4  # then a fresh drain job continues at the back of the queue (fairness)
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
-    """Turn the portal's dirty records into ``process_change`` jobs (the inbox's drain).
+    """Process the portal's dirty records, a group per round (the inbox's drain).
 
-    Scheduled by the inbox when no drain is (see ``app.sync.dirty``). Per record, the
-    ``change`` pending marker still decides: while a job for the record is queued and has not
-    started, the record's newer events are covered by it and nothing more is enqueued.
-    Entries are removed only after their jobs are enqueued, and only if no event arrived
-    meanwhile; a crash leaves them dirty for the next drain."""
+    Scheduled by the inbox when no drain is (see ``app.sync.dirty``); at most one runs per
+    portal. Each round takes up to :data:`DRAIN_BATCH` dirty records — whatever arrived
+    together, or one lead alone, at once — and processes them as a group
+    (``app.sync.group``: one read per ~50 commands, the write-backs together). Entries
+    are removed only after processing, and only if no event arrived meanwhile; a crash
+    leaves them dirty for the next drain. After :data:`DRAIN_ROUNDS` rounds the drain
+    re-enqueues itself behind the other portals' drains: one portal's burst holds one
+    worker at a time and takes turns with the others (docs/events.md)."""
     services = _services()
     redis = services.redis
-    enqueued = records = 0
+    processed = records = 0
+    ctx = None
     for _ in range(DRAIN_ROUNDS):
         taken = dirty.take(redis, member_id, DRAIN_BATCH)
         if not taken:
             if dirty.finish(redis, member_id):
-                return {"records": records, "enqueued": enqueued, "continued": False}
+                return {"records": records, "processed": processed, "continued": False}
             continue  # an event landed between take and finish
-        enqueued += _enqueue_changes(services, member_id, taken)
+        ctx = ctx or portal_context(services, member_id)
+        left = _process_taken(services, ctx, taken)
+        processed += len(taken) - len(left)
         records += len(taken)
-        dirty.done(redis, member_id, taken)
+        # a deferred record stays dirty with its old score: first in the next round
+        dirty.done(redis, member_id, [t for t in taken if t not in left])
+    if dirty.finish(redis, member_id):  # the last round took the last of them
+        return {"records": records, "processed": processed, "continued": False}
     from app.queues import enqueue
 
     enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
-    return {"records": records, "enqueued": enqueued, "continued": True}
+    return {"records": records, "processed": processed, "continued": True}
+
+
+def _process_taken(services: Any, ctx, taken: list[tuple[str, int, str]]) -> list:
+    """Process one round's records together; returns the taken entries deferred to the
+    next round (read before this round's writes touched them). A record that failed alone
+    (its read, its lock held by another job) is handed to its own ``process_change`` job,
+    which retries it. A failure of the whole group raises: the entries stay dirty, RQ
+    retries the drain."""
+    from app.sync.group import DEFERRED, process_records
+
+    by_stable = {(resolve_entity(ctx.naming, t[0]), int(t[1])): t for t in taken}
+    outcomes = process_records(ctx, list(by_stable))
+    failed, left = [], []
+    for key, outcome in outcomes.items():
+        if outcome is DEFERRED:
+            left.append(by_stable[key])
+        elif isinstance(outcome, Exception):
+            log.warning("drain %s %s: %s; retried alone", ctx.member_id, key, outcome)
+            failed.append(by_stable[key])
+        elif outcome.errors:
+            log.warning("process %s %s: %s", ctx.member_id, key, outcome.errors)
+    if failed:
+        _enqueue_changes(services, ctx.member_id, failed)
+    return left
 
 
 def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, str]]) -> int:
