@@ -135,11 +135,16 @@ def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any
 def catch_up_offline(member_id: str) -> dict[str, Any]:
     """Drain the portal's offline-event queue (the clock: after an ONOFFLINEEVENT notice,
     the fallback interval, start-up). The announcement is taken before draining, so a
-    notice arriving meanwhile asks for the next slot."""
+    notice arriving meanwhile asks for the next slot; so does a drain that found rows."""
     services = _services()
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
     services.redis.delete(dirty.announced_key(member_id))
     result = offline.catch_up(portal_context(services, member_id))
+    if result.rows:
+        # rows queued after our read may have come within the portal's notice throttle
+        # (minTimeout) and go unannounced: look once more at the next slot; a drain that
+        # finds the queue empty ends the episode
+        dirty.announce_offline(services.redis, member_id)
     return asdict(result)
 
 
