@@ -29,7 +29,13 @@ from app.sync.process import process_record
 
 log = logging.getLogger(__name__)
 
-LIMIT = 50
+# Rows per event.offline.get. The method's limit defaults to 50 and has no documented
+# maximum (b24restdocs api-reference/events/event-offline-get.md: "limit — number of
+# records to select, default 50"). Every event is bound online and offline, so a burst
+# leaves ~3 rows per lead, nearly all covered: 500 a page clears a 300-lead burst in two
+# get/clear pairs instead of eighteen. A portal that answers fewer per page only makes the
+# loop stop early; the drain that found rows asks for the next slot (app.jobs.events).
+LIMIT = 500
 MAX_ROUNDS = 200  # 10,000 rows per run; the schedule runs it again
 
 
