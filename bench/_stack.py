@@ -91,13 +91,64 @@ def requests_since_reset(portal: Portal) -> tuple[int, list[str]]:
     return int(log.get("total_http") or 0), [row["method"] for row in log.get("log") or []]
 
 
+class RemoteEmu:
+    """An emulator in its own process (``python -m b24emu serve``): a busy portal's CPU
+    (its batches, its thousands of event POSTs) must not starve the other emulated portals
+    sharing this process's interpreter — on a real cloud they are separate servers."""
+
+    def __init__(self, workdir: Path) -> None:
+        import subprocess
+        import sys
+
+        from b24emu.testing import AdminClient, free_port
+
+        self.port = free_port()
+        self.domain = f"127.0.0.1:{self.port}"
+        self.base_url = f"http://{self.domain}"
+        log = (workdir / f"emu-{self.port}.log").open("a")
+        argv = [sys.executable, "-m", "b24emu", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(  # noqa: S603
+            [*argv, "--limits", "standard"], stdout=log, stderr=log, start_new_session=True
+        )
+        self.admin = AdminClient(self.base_url)
+        self.portal = None
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.member_id = self.admin.get("info")["member_id"]
+                break
+            except Exception:  # noqa: BLE001 - still starting
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def visible_remote(portal: Portal, lead_ids: list[int]) -> bool:
+    """:func:`visible` for every lead of a portal served by a :class:`RemoteEmu`."""
+    rows = {int(r["id"]): r for r in portal.emu.admin.get("crm/items", entity_type_id=1)}
+    return all(
+        (row := rows.get(i)) is not None
+        and row.get("stageId") == portal.data_complete
+        and str(row.get("title") or "").startswith("Веб-форма")
+        for i in lead_ids
+    )
+
+
 @contextmanager
-def running_stack(workdir: Path, *, portals: int = 1, workers: int = 2, playbooks="metal"):
-    """Start everything, install the app on ``portals`` emulated portals; yields a Stack."""
+def running_stack(
+    workdir: Path, *, portals: int = 1, workers: int = 2, playbooks="metal", remote: int = 0
+):
+    """Start everything, install the app on ``portals`` emulated portals (the first
+    ``remote`` of them each in its own process); yields a Stack."""
     from app.devrun import install_on_emulator, register_on_emulator
     from app.services import Services
     from app.store.migrate import upgrade
     from app.sync.context import portal_context
+    from b24emu.config import LIMIT_PROFILES
     from b24emu.testing import free_port, running_emulator
     from config.settings import Settings
     from tests.support.private_redis import private_redis
@@ -105,7 +156,13 @@ def running_stack(workdir: Path, *, portals: int = 1, workers: int = 2, playbook
     workdir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         redis_url = stack.enter_context(private_redis(workdir / "redis"))
-        emus = [stack.enter_context(running_emulator()) for _ in range(portals)]
+        # the cloud limits on the portal side (running_emulator's test default is off)
+        cloud = LIMIT_PROFILES["standard"]
+        emus = []
+        for _ in range(remote):
+            emus.append(RemoteEmu(workdir))
+            stack.callback(emus[-1].stop)
+        emus += [stack.enter_context(running_emulator(**cloud)) for _ in range(portals - remote)]
         db_url = f"sqlite:///{workdir / 'store.db'}"
         with _MIGRATE_LOCK:
             upgrade(db_url)
@@ -146,9 +203,10 @@ def running_stack(workdir: Path, *, portals: int = 1, workers: int = 2, playbook
             if (outcome.get("installer") or {}).get("status") != 200:
                 raise RuntimeError(f"install failed: {outcome}")
         for emu in emus:
-            _wait_installed(services, emu.portal.member_id, timeout=300)
-            naming = portal_context(services, emu.portal.member_id).naming
-            portal = Portal(emu, emu.portal.member_id, naming)
+            member_id = emu.member_id if emu.portal is None else emu.portal.member_id
+            _wait_installed(services, member_id, timeout=300)
+            naming = portal_context(services, member_id).naming
+            portal = Portal(emu, member_id, naming)
             portal.data_complete = naming.stage_id("lead", "metal.lead.data_complete")
             out.portals.append(portal)
         wait_quiet(out, timeout=300)
@@ -159,7 +217,7 @@ def wait_quiet(stack: Stack, *, timeout: float, quiet_for: float = 2.0) -> bool:
     deadline = time.monotonic() + timeout
     since = None
     while time.monotonic() < deadline:
-        pending = any(not p.emu.portal.runtime.outbox.idle() for p in stack.portals)
+        pending = any(not p.emu.portal.runtime.outbox.idle() for p in stack.portals if p.emu.portal)
         if stack.busy() or pending:
             since = None
         else:

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 
 DRAIN_BATCH = 50  # dirty records taken per round: read together, written back together
-DRAIN_ROUNDS = 4  # then a fresh drain job continues at the back of the queue (fairness)
+# then a fresh drain job continues at the back of the queue: one round per turn, so a
+# bursting portal takes turns with every other portal's drain (fairness, docs/events.md)
+DRAIN_ROUNDS = 1
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
