@@ -109,8 +109,11 @@ def parse_target(text: object) -> Target | None:
 def _is_emulator(host: str | None, port: int | None, settings: Settings) -> bool:
     if not settings.emulator_address or host is None:
         return False
-    emu_host, _, emu_port = settings.emulator_address.rpartition(":")
-    return host == emu_host.lower() and port == int(emu_port)
+    for address in settings.emulator_address.split(","):
+        emu_host, _, emu_port = address.rpartition(":")
+        if host == emu_host.lower() and port == int(emu_port):
+            return True
+    return False
 
 
 def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
@@ -167,5 +170,5 @@ def portal_base_url(domain: str, settings: Settings) -> str:
     target = parse_target(domain)
     assert target is not None
     if _is_emulator(target.host, target.port, settings):
-        return f"http://{settings.emulator_address}"
+        return f"http://{target.host}:{target.port}"
     return f"https://{target.host}"

@@ -7,9 +7,9 @@ SimpleWorker), then ``--leads`` web-form leads with full dimensions, each with a
 building (title, area, routing to «Данные заполнены», duplicate check, Object created and
 linked both ways). After each lead has settled, the emulator's request log tells how many
 HTTP requests the app made and which methods they carried. Target: ≤ 3 per lead for the
-lead's own processing. The echoes of our own writes (the portal posts an event for the lead
-update and for the new Object; the app reads each once to confirm it changed nothing) are
-printed separately.
+lead's own processing. The echoes of our own writes (the portal posts an event for each lead
+update and for the new Object) are recognised without a read since issue 22
+(``app.sync.echoes``); any request after the first two would be one.
 
 Uses Redis ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/10``, flushed).
 """
@@ -85,9 +85,9 @@ def main(argv=None) -> None:
         print(f"  {count:3d} × {shape}")
     print(
         "the lead's own processing = the first two (read the lead + one batch with title, "
-        "area, responsible, stage, comment, Object create + link) [target ≤ 3]; the rest are "
-        "read-backs of the portal's echo events for our own writes (lead update, Object add); "
-        "event.offline.* and what follows is the offline-queue safety net re-reading records"
+        "area, responsible, stage, comment, Object create + link) [target ≤ 3]; anything more "
+        "would be a read-back of an echo of our own writes (lead update, Object add); "
+        "event.offline.* is the offline-queue safety net (bench.lead_latency counts it)"
     )
 
 

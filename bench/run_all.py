@@ -30,6 +30,7 @@ QUICK: dict[str, list[str]] = {
     "events_inbox": ["--seconds", "5"],
     "gateway_saturation": ["--workers", "4", "--calls", "100"],
     "installer_requests": [],
+    "lead_latency": ["--spaced", "10", "--burst", "100", "--big-burst", "0"],
     "metal_requests_per_lead": ["--leads", "5"],
     "objects_dedup": [
         *("--objects", "50000", "--checks", "500"),
@@ -40,8 +41,11 @@ QUICK: dict[str, list[str]] = {
     "timers_clock": ["--pending", "10000", "--due", "100"],
 }
 TIME_LIMIT_S = 240  # per script; the quick runs take well under a minute or two each
-LIMITS = {"chaos": 1200}  # two whole deployments with idle waits between phases
-NOT_BENCHES = {"run_all", "__init__"}
+LIMITS = {
+    "chaos": 1200,
+    "lead_latency": 600,
+}  # two whole deployments with idle waits between phases
+NOT_BENCHES = {"run_all", "__init__", "_stack"}
 
 
 def scripts() -> list[str]:

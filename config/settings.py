@@ -85,7 +85,8 @@ class Settings:
     b24_webhook_url: str | None = field(default=None, repr=False)
     allowed_portal_domains: tuple[str, ...] = DEFAULT_PORTAL_DOMAINS
     allowed_oauth_servers: tuple[str, ...] = DEFAULT_OAUTH_SERVERS
-    emulator_address: str | None = None  # "127.0.0.1:8900": allowed, and the only http host
+    # "127.0.0.1:8900" (or several, comma-separated): allowed, and the only http hosts
+    emulator_address: str | None = None
     # The BX24 JS library our pages load (the vendor's; make run points it at the emulator's
     # stand-in, b24emu/frame_host.py, so the pages work offline)
     bx24_js_url: str = "https://api.bitrix24.com/api/v1/"
@@ -213,12 +214,15 @@ def _redis(raw: str) -> str | None:
 
 
 def _address(raw: str) -> str | None:
-    raw = raw.strip()
-    if not raw:
+    """``host:port``, or several comma-separated (emulated portals side by side, each its
+    own emulator: the fairness benchmark)."""
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not parts:
         return None
-    if not re.fullmatch(r"[A-Za-z0-9.\-]+:\d{1,5}", raw):
-        raise ValueError("expected host:port, e.g. 127.0.0.1:8900")
-    return raw.lower()
+    for part in parts:
+        if not re.fullmatch(r"[A-Za-z0-9.\-]+:\d{1,5}", part):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8900")
+    return ",".join(parts).lower()
 
 
 def _playbooks(raw: str) -> tuple[str, ...]:

@@ -21,34 +21,69 @@ from app.sync.process import JOB, process_record
 log = logging.getLogger(__name__)
 
 
-DRAIN_BATCH = 200  # dirty records read per round (one pipeline of jobs each)
-DRAIN_ROUNDS = 50  # then a fresh drain job continues: no job runs unbounded under load
+DRAIN_BATCH = 50  # dirty records taken per round: read together, written back together
+# then a fresh drain job continues at the back of the queue: one round per turn, so a
+# bursting portal takes turns with every other portal's drain (fairness, docs/events.md)
+DRAIN_ROUNDS = 1
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
-    """Turn the portal's dirty records into ``process_change`` jobs (the inbox's drain).
+    """Process the portal's dirty records, a group per round (the inbox's drain).
 
-    Scheduled by the inbox when no drain is (see ``app.sync.dirty``). Per record, the
-    ``change`` pending marker still decides: while a job for the record is queued and has not
-    started, the record's newer events are covered by it and nothing more is enqueued.
-    Entries are removed only after their jobs are enqueued, and only if no event arrived
-    meanwhile; a crash leaves them dirty for the next drain."""
+    Scheduled by the inbox when no drain is (see ``app.sync.dirty``); at most one runs per
+    portal. Each round takes up to :data:`DRAIN_BATCH` dirty records — whatever arrived
+    together, or one lead alone, at once — and processes them as a group
+    (``app.sync.group``: one read per ~50 commands, the write-backs together). Entries
+    are removed only after processing, and only if no event arrived meanwhile; a crash
+    leaves them dirty for the next drain. After :data:`DRAIN_ROUNDS` rounds the drain
+    re-enqueues itself behind the other portals' drains: one portal's burst holds one
+    worker at a time and takes turns with the others (docs/events.md)."""
     services = _services()
     redis = services.redis
-    enqueued = records = 0
+    processed = records = 0
+    ctx = None
     for _ in range(DRAIN_ROUNDS):
         taken = dirty.take(redis, member_id, DRAIN_BATCH)
         if not taken:
             if dirty.finish(redis, member_id):
-                return {"records": records, "enqueued": enqueued, "continued": False}
+                return {"records": records, "processed": processed, "continued": False}
             continue  # an event landed between take and finish
-        enqueued += _enqueue_changes(services, member_id, taken)
+        ctx = ctx or portal_context(services, member_id)
+        left = _process_taken(services, ctx, taken)
+        processed += len(taken) - len(left)
         records += len(taken)
-        dirty.done(redis, member_id, taken)
+        # a deferred record stays dirty with its old score: first in the next round
+        dirty.done(redis, member_id, [t for t in taken if t not in left])
+    if dirty.finish(redis, member_id):  # the last round took the last of them
+        return {"records": records, "processed": processed, "continued": False}
     from app.queues import enqueue
 
     enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
-    return {"records": records, "enqueued": enqueued, "continued": True}
+    return {"records": records, "processed": processed, "continued": True}
+
+
+def _process_taken(services: Any, ctx, taken: list[tuple[str, int, str]]) -> list:
+    """Process one round's records together; returns the taken entries deferred to the
+    next round (read before this round's writes touched them). A record that failed alone
+    (its read, its lock held by another job) is handed to its own ``process_change`` job,
+    which retries it. A failure of the whole group raises: the entries stay dirty, RQ
+    retries the drain."""
+    from app.sync.group import DEFERRED, process_records
+
+    by_stable = {(resolve_entity(ctx.naming, t[0]), int(t[1])): t for t in taken}
+    outcomes = process_records(ctx, list(by_stable))
+    failed, left = [], []
+    for key, outcome in outcomes.items():
+        if outcome is DEFERRED:
+            left.append(by_stable[key])
+        elif isinstance(outcome, Exception):
+            log.warning("drain %s %s: %s; retried alone", ctx.member_id, key, outcome)
+            failed.append(by_stable[key])
+        elif outcome.errors:
+            log.warning("process %s %s: %s", ctx.member_id, key, outcome.errors)
+    if failed:
+        _enqueue_changes(services, ctx.member_id, failed)
+    return left
 
 
 def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, str]]) -> int:
@@ -100,10 +135,18 @@ def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any
 
 
 def catch_up_offline(member_id: str) -> dict[str, Any]:
-    """Drain the portal's offline-event queue (scheduled, on ONOFFLINEEVENT, at start-up)."""
+    """Drain the portal's offline-event queue (the clock: after an ONOFFLINEEVENT notice,
+    the fallback interval, start-up). The announcement is taken before draining, so a
+    notice arriving meanwhile asks for the next slot; so does a drain that found rows."""
     services = _services()
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
+    services.redis.delete(dirty.announced_key(member_id))
     result = offline.catch_up(portal_context(services, member_id))
+    if result.rows:
+        # rows queued after our read may have come within the portal's notice throttle
+        # (minTimeout) and go unannounced: look once more at the next slot; a drain that
+        # finds the queue empty ends the episode
+        dirty.announce_offline(services.redis, member_id)
     return asdict(result)
 
 
@@ -160,8 +203,11 @@ def refresh_people(ctx) -> None:
         log.warning("portal people not refreshed: %s", exc)
 
 
-# How often the clock may enqueue each safety-net job per portal (seconds).
+# How often the clock may enqueue each safety-net job per portal (seconds). The offline
+# catch-up runs that often only when the portal announced rows (ONOFFLINEEVENT), otherwise
+# every OFFLINE_FALLBACK (a lost notice, the web down while the clock ran).
 EVERY = {"catch_up_offline": 60, "reconcile": 15 * 60}
+OFFLINE_FALLBACK = 15 * 60
 QUEUE = "sync"
 _MARK = {"catch_up_offline": "offline", "reconcile": "reconcile"}  # pending-marker names
 
@@ -201,7 +247,13 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
             gate = f"b24:every:{job}:{member_id}"
             if force:
                 services.redis.set(gate, b"1", ex=every)
-            elif not services.redis.set(gate, b"1", nx=True, ex=every):
+                if job == "catch_up_offline":
+                    services.redis.set(_fallback_gate(member_id), b"1", ex=OFFLINE_FALLBACK)
+            elif job == "catch_up_offline" and not _offline_due(services.redis, member_id):
+                continue
+            elif job != "catch_up_offline" and not services.redis.set(
+                gate, b"1", nx=True, ex=every
+            ):
                 continue
             if not inbox.mark_pending(
                 services.redis, inbox.pending_key(member_id, _MARK[job], "-", 0)
@@ -210,6 +262,20 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
             enqueue(services, QUEUE, f"app.jobs.events.{job}", member_id)
             out.append((job, member_id))
     return out
+
+
+def _fallback_gate(member_id: str) -> str:
+    return f"b24:every:offline_fallback:{member_id}"
+
+
+def _offline_due(redis: Any, member_id: str) -> bool:
+    """Announced rows: at most once per ``EVERY["catch_up_offline"]``; none announced:
+    once per :data:`OFFLINE_FALLBACK` (each gate a ``SET NX EX``)."""
+    if redis.exists(dirty.announced_key(member_id)):
+        gate, every = f"b24:every:catch_up_offline:{member_id}", EVERY["catch_up_offline"]
+    else:
+        gate, every = _fallback_gate(member_id), OFFLINE_FALLBACK
+    return bool(redis.set(gate, b"1", nx=True, ex=every))
 
 
 def _services() -> Any:

@@ -14,9 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.dedup import dedup_hash
 from app.objects import comms as client_index
 from app.objects import index
-from app.objects.keys import keys_of, linked_object
+from app.objects.keys import OBJECT, keys_of, linked_object
+from app.rules import actions as A
+from app.rules.effects import written
 from app.store.mirror import MirrorRecord
 from app.sync.gather import GatherEnv, provider
 
@@ -145,3 +148,50 @@ def company_contacts(env: GatherEnv) -> dict[int, int | None]:
             who = data.get("assignedById")
             out[row.record_id] = int(who) if who else None
     return out
+
+
+# -- when other records' pending actions could change these answers (app.sync.group);
+# registered again with them (the decorators above registered the lookups alone) ------
+
+
+def _writes(pending, *types: str) -> bool:
+    return any(written(a)[0] & set(types) for a in pending)
+
+
+def _candidates_conflict(pending, env: GatherEnv) -> bool:
+    """A pending Object with this record's complete key (or one we cannot key, or any
+    change to an existing Object) would be a candidate one record at a time."""
+    mine = keys_of(env.record, env.entity, env.naming)
+    if mine is None or not mine.is_complete:
+        return False  # candidates() answers [] whatever the index holds
+    digest = dedup_hash(mine)
+    for action in pending:
+        if isinstance(action, A.CreateRecord) and action.entity == OBJECT:
+            theirs = keys_of(action.fields, OBJECT, env.naming)
+            if theirs is None or (theirs.is_complete and dedup_hash(theirs) == digest):
+                return True
+        elif OBJECT in written(action)[0]:
+            return True
+    return False
+
+
+def _linked_conflict(pending, env: GatherEnv) -> bool:
+    here = (env.entity, env.record_id)
+    for action in pending:
+        if isinstance(action, A.CreateRecord) and action.entity == OBJECT:
+            if action.link_from == here:
+                return True
+        elif OBJECT in written(action)[0]:
+            return True
+    return False
+
+
+provider(CANDIDATES, conflicts=_candidates_conflict)(object_candidates)
+provider(LINKED, conflicts=_linked_conflict)(linked_objects)
+provider(CLIENT, conflicts=lambda pending, env: _writes(pending, "contact", "company"))(client)
+provider(
+    DEFERRED_DEALS, conflicts=lambda pending, env: _writes(pending, "deal", "contact", "company")
+)(deferred_deals)
+provider(COMPANY_CONTACTS, conflicts=lambda pending, env: _writes(pending, "contact", "company"))(
+    company_contacts
+)

@@ -92,11 +92,13 @@ def apply_actions(
 
 @dataclass(frozen=True)
 class ActionGroup:
-    """The actions one rule decided for one change."""
+    """The actions one rule decided for one change; ``record`` (the changed record) when
+    groups of several records go out together, else ``apply_groups``'s ``record``."""
 
     rule: str
     cause: str
     actions: tuple[A.Action, ...]
+    record: tuple[str, int] | None = None
 
 
 def apply_with(
@@ -124,11 +126,14 @@ def apply_groups(
     *,
     record: tuple[str, int] | None = None,
 ) -> list[ApplyReport]:
-    """Apply the actions of several rules on one change as a single batch; one report per
-    group. Keys, refs and audit rows stay per group (rule + cause)."""
-    where = f"{record[0]}:{record[1]}" if record else "-"
+    """Apply the actions of several rules — on one change, or on the changes of several
+    records (each group naming its ``record``) — in as few batches as the 50-command limit
+    allows; one report per group. Keys, refs and audit rows stay per group (rule + cause +
+    record)."""
     items = [
-        Item(g, action, action_key(member_id, grp.rule, where, grp.cause, action, pos))
+        Item(
+            g, action, action_key(member_id, grp.rule, _where(grp, record), grp.cause, action, pos)
+        )
         for g, grp in enumerate(groups)
         for pos, action in enumerate(grp.actions)
     ]
@@ -171,7 +176,9 @@ def apply_groups(
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
                 grp = groups[item.group]
-                rule_audit.write(session, member_id, record, grp.rule, grp.cause, outcome)
+                rule_audit.write(
+                    session, member_id, grp.record or record, grp.rule, grp.cause, outcome
+                )
         session.commit()
     if messages:
         _enqueue_messages(member_id, messages)
@@ -180,6 +187,11 @@ def apply_groups(
         if outcome is not None:
             reports[item.group].outcomes.append(outcome)
     return reports
+
+
+def _where(group: ActionGroup, record: tuple[str, int] | None) -> str:
+    record = group.record or record
+    return f"{record[0]}:{record[1]}" if record else "-"
 
 
 def _message(session, member_id, rule, action, key, queued) -> tuple[str, Any, str | None]:

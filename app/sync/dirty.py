@@ -18,6 +18,11 @@ Keys (``<m>`` = member id):
 ``b24:drain:<m>``          "a drain is scheduled" flag with a TTL: a drain that died stops
                            blocking after :data:`FLAG_TTL`; the next event or the clock's
                            safety net (:func:`needs_drain`) schedules a new one.
+``b24:seen:<m>:<entry>``   ``ts`` of the latest online event taken for the record: the
+                           offline catch-up clears rows it covers without a read.
+``b24:echo:<m>:<entry>``   update echoes the app expects of its own writes
+                           (``app.sync.echoes``): such an UPDATE marks nothing.
+``b24:offline:announced:<m>`` the portal announced offline rows (``ONOFFLINEEVENT``).
 ``b24:ours:<m>:<entry>``   a record the app itself created (:func:`remember_created`). Its
                            ``…ADD`` event can only be the echo of our own write — ADD fires
                            once, on creation — so :func:`admit` consumes the marker and marks
@@ -34,15 +39,31 @@ from app.store.inbox import CLAIM_TTL, is_fresh
 FLAG_TTL = 60  # a queued or running drain refreshes it; a dead one blocks at most this long
 DIRTY_TTL = 7 * 24 * 3600  # only an abandoned portal's set ever reaches it
 OURS_TTL = 24 * 3600  # an ADD echo arrives within seconds; a day covers a long outage
+ANNOUNCED_TTL = 24 * 3600  # the fallback catch-up drains an announcement that got lost
+SEEN_TTL = 6 * 3600  # the offline catch-up runs within minutes; hours cover a slow queue
 REPLAY, ALREADY_SCHEDULED, SCHEDULE, OUR_ECHO = 0, 1, 2, 3
 
-# KEYS: claim, dirty, seq, flag, ours; ARGV: claim ttl, fresh (1/0), entry, flag ttl,
-# dirty ttl, is-add (1/0). 0 = replay (nothing marked); 1 = marked, a drain is scheduled;
-# 2 = marked, schedule one; 3 = the ADD echo of a record we created (nothing marked).
+# KEYS: claim, dirty, seq, flag, ours, echo, seen; ARGV: claim ttl, fresh (1/0), entry,
+# flag ttl, dirty ttl, is-add (1/0), is-update (1/0), ts ('' = none), seen ttl.
+# 0 = replay (nothing marked); 1 = marked, a drain is scheduled; 2 = marked, schedule one;
+# 3 = the echo of our own write (nothing marked: ADD of a record we created, or an UPDATE
+# counted by app.sync.echoes).
 _ADMIT = """
 local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
 if (not claimed) and ARGV[2] ~= '1' then return 0 end
+local ts = tonumber(ARGV[8])
+if ts and ts > tonumber(redis.call('GET', KEYS[7]) or '-1') then
+  redis.call('SET', KEYS[7], ARGV[8], 'EX', ARGV[9])
+end
 if ARGV[6] == '1' and redis.call('DEL', KEYS[5]) == 1 then return 3 end
+if ARGV[7] == '1' and ts then
+  local n = tonumber(redis.call('HGET', KEYS[6], 'n') or '0')
+  local hi = redis.call('HGET', KEYS[6], 'hi')
+  if n > 0 and ((not hi) or ts <= tonumber(hi)) then
+    if n <= 1 then redis.call('DEL', KEYS[6]) else redis.call('HINCRBY', KEYS[6], 'n', -1) end
+    return 3
+  end
+end
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) then return 2 end
@@ -99,6 +120,30 @@ def parse_entry(value: str | bytes) -> tuple[str, int]:
     return entity, int(record_id)
 
 
+def seen_key(member_id: str, entity: str, record_id: int) -> str:
+    return f"b24:seen:{member_id}:{entry(entity, record_id)}"
+
+
+def seen_at(redis: Any, member_id: str, records: list[tuple[str, int]]) -> dict:
+    """``(entity, id) → ts`` of the latest online event the inbox took for each record
+    (absent when none within :data:`SEEN_TTL`): what the offline catch-up needs to tell
+    rows the online delivery already covered."""
+    if not records:
+        return {}
+    values = redis.mget([seen_key(member_id, e, r) for e, r in records])
+    return {rec: int(v) for rec, v in zip(records, values, strict=True) if v is not None}
+
+
+def announced_key(member_id: str) -> str:
+    return f"b24:offline:announced:{member_id}"
+
+
+def announce_offline(redis: Any, member_id: str) -> None:
+    """The portal said offline rows exist (``ONOFFLINEEVENT``): the clock drains them at its
+    next catch-up slot (``app.jobs.events.enqueue_safety_nets``), not once per notice."""
+    redis.set(announced_key(member_id), b"1", ex=ANNOUNCED_TTL)
+
+
 def ours_key(member_id: str, entity: str, record_id: int) -> str:
     return f"b24:ours:{member_id}:{entry(entity, record_id)}"
 
@@ -131,11 +176,14 @@ def admit(
     *,
     now: float | None = None,
     is_add: bool = False,
+    is_update: bool = False,
 ) -> int:
     """Claim the delivery and mark the record dirty in ONE round trip. Returns
     :data:`REPLAY`, :data:`ALREADY_SCHEDULED` or :data:`SCHEDULE` (the caller must enqueue
     a drain, and call :func:`unschedule` if that fails), or :data:`OUR_ECHO` for the ADD
-    event of a record we created (``is_add``). A duplicate with a fresh ``ts`` still marks
+    event of a record we created (``is_add``) or an UPDATE the app expects as the echo of
+    its own write (``is_update``, ``app.sync.echoes``). Every admitted event records its
+    ``ts`` as the record's latest online event (:func:`seen_at`). A duplicate with a fresh ``ts`` still marks
     the record: it may be a genuine second change within the same second."""
     keys = [
         f"b24:evt:{member_id}:{digest}",
@@ -143,10 +191,14 @@ def admit(
         f"b24:dirtyseq:{member_id}",
         flag_key(member_id),
         ours_key(member_id, entity, record_id),
+        f"b24:echo:{member_id}:{entry(entity, record_id)}",  # app.sync.echoes.echo_key
+        seen_key(member_id, entity, record_id),
     ]
     fresh = "1" if is_fresh(ts, now) else "0"
-    add = "1" if is_add else "0"
-    args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL, add]
+    flags = ["1" if is_add else "0", "1" if is_update else "0"]
+    stamp = ts if ts and ts.isdigit() else ""
+    args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL, *flags, stamp]
+    args.append(SEEN_TTL)
     return int(_script(redis, _ADMIT)(keys=keys, args=args))
 
 

@@ -8,11 +8,11 @@ that into a ``deleted`` change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.rules.batching import run_batch
+from app.rules.batching import BATCH_LIMIT, run_batch
 from app.rules.naming import Naming
 from app.sync import tasks
 from app.sync.events_map import ACTIVITY, TASK
@@ -46,35 +46,38 @@ class Fetched:
     related: dict[str, Any] = field(default_factory=dict)
 
 
-def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[str, dict]]:
-    """Batch commands for the named related records (see ``Rule.needs``)."""
+def related_commands(
+    needs: Iterable[str], naming: Naming, rec: str = REC
+) -> dict[str, tuple[str, dict]]:
+    """Batch commands for the named related records (see ``Rule.needs``), chained to the
+    record's command labelled ``rec``."""
     out: dict[str, tuple[str, dict]] = {}
     for need in sorted(set(needs)):
         if need == "company":
             out[need] = (
                 "crm.item.get",
-                {"entityTypeId": 4, "id": f"$result[{REC}][item][companyId]"},
+                {"entityTypeId": 4, "id": f"$result[{rec}][item][companyId]"},
             )
         elif need == "contacts":
             params = {
                 "entityTypeId": 3,
-                "filter": {"@id": f"$result[{REC}][item][contactIds]"},
+                "filter": {"@id": f"$result[{rec}][item][contactIds]"},
                 "start": -1,
             }
             out[need] = ("crm.item.list", params)
         elif need == "owner":  # an activity's CRM record
             params = {
-                "entityTypeId": f"$result[{REC}][OWNER_TYPE_ID]",
-                "id": f"$result[{REC}][OWNER_ID]",
+                "entityTypeId": f"$result[{rec}][OWNER_TYPE_ID]",
+                "id": f"$result[{rec}][OWNER_ID]",
             }
             out[need] = ("crm.item.get", params)
         elif need == RESPONSIBLE_USER:
-            out[need] = ("user.get", {"ID": f"$result[{REC}][item][assignedById]"})
+            out[need] = ("user.get", {"ID": f"$result[{rec}][item][assignedById]"})
         elif need == OWNER_OPEN_ACTIVITIES:
             params = {
                 "filter": {
-                    "OWNER_TYPE_ID": f"$result[{REC}][OWNER_TYPE_ID]",
-                    "OWNER_ID": f"$result[{REC}][OWNER_ID]",
+                    "OWNER_TYPE_ID": f"$result[{rec}][OWNER_TYPE_ID]",
+                    "OWNER_ID": f"$result[{rec}][OWNER_ID]",
                     "COMPLETED": "N",
                 },
                 "select": ["ID", "OWNER_TYPE_ID", "OWNER_ID", "DEADLINE"],
@@ -84,7 +87,7 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
             params = {
                 "filter": {
                     "OWNER_TYPE_ID": 2,
-                    "OWNER_ID": f"$result[{REC}][item][id]",
+                    "OWNER_ID": f"$result[{rec}][item][id]",
                     "COMPLETED": "N",
                 },
                 "select": ["ID", "OWNER_TYPE_ID", "OWNER_ID", "DEADLINE"],
@@ -94,7 +97,7 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
             ref = "contactId" if need == CLIENT_DEALS else "id"
             params = {
                 "entityTypeId": 2,
-                "filter": {"contactId": f"$result[{REC}][item][{ref}]"},
+                "filter": {"contactId": f"$result[{rec}][item][{ref}]"},
                 "select": DEAL_SELECT,
                 "order": {"id": "DESC"},  # crm-item-list.md: ASC or DESC
                 "start": -1,
@@ -105,7 +108,7 @@ def related_commands(needs: Iterable[str], naming: Naming) -> dict[str, tuple[st
             etid = naming.entity_type_id(parent)
             out[need] = (
                 "crm.item.get",
-                {"entityTypeId": etid, "id": f"$result[{REC}][item][parentId{etid}]"},
+                {"entityTypeId": etid, "id": f"$result[{rec}][item][parentId{etid}]"},
             )
     return out
 
@@ -115,29 +118,79 @@ def fetch_record(
 ) -> Fetched:
     """The record (raw crm.item dict; for activities the legacy UPPER dict; for tasks the
     :func:`app.sync.tasks.snapshot`) plus related records, in one batch."""
+    cmd, names = _record_commands(naming, entity, record_id, needs, REC)
+    results, errors = run_batch(client, cmd)
+    return _parse(entity, record_id, results, errors, names, REC)
+
+
+def fetch_records(
+    client: Any, naming: Naming, wanted: Sequence[tuple[str, int, Iterable[str]]]
+) -> dict[tuple[str, int], Fetched | Exception]:
+    """:func:`fetch_record` for many records at once: each record's commands (record plus
+    related, chained) stay in one batch, batches are filled up to 50 commands — N records
+    cost about N × (1 + related) / 50 requests. A record that cannot be read comes back as
+    its :class:`FetchFailed`; a batch refused whole raises (nothing was read)."""
+    planned = []
+    for n, (entity, record_id, needs) in enumerate(wanted):
+        rec = f"r{n}"
+        cmd, names = _record_commands(naming, entity, record_id, needs, rec)
+        planned.append((entity, int(record_id), rec, cmd, names))
+    out: dict[tuple[str, int], Fetched | Exception] = {}
+    chunk: list = []
+    size = 0
+    for plan in [*planned, None]:
+        if chunk and (plan is None or size + len(plan[3]) > BATCH_LIMIT):
+            cmd = {label: c for p in chunk for label, c in p[3].items()}
+            results, errors = run_batch(client, cmd)
+            for entity, record_id, rec, _, names in chunk:
+                try:
+                    out[(entity, record_id)] = _parse(
+                        entity, record_id, results, errors, names, rec
+                    )
+                except FetchFailed as exc:
+                    out[(entity, record_id)] = exc
+            chunk, size = [], 0
+        if plan is not None:
+            chunk.append(plan)
+            size += len(plan[3])
+    return out
+
+
+def _record_commands(
+    naming: Naming, entity: str, record_id: int, needs: Iterable[str], rec: str
+) -> tuple[dict[str, tuple[str, dict]], dict[str, str]]:
+    """The batch commands reading one record (label ``rec``) and its related records
+    (labels ``rec_<n>``), and label → need name."""
     if entity == TASK:  # related CRM records come from the mirror (app.sync.tasks.BOUND)
-        cmd = {REC: ("tasks.task.get", {"taskId": int(record_id), "select": tasks.SELECT})}
+        cmd = {rec: ("tasks.task.get", {"taskId": int(record_id), "select": tasks.SELECT})}
         needs = ()
     elif entity == ACTIVITY:
-        cmd = {REC: ("crm.activity.get", {"id": int(record_id)})}
+        cmd = {rec: ("crm.activity.get", {"id": int(record_id)})}
     else:
         etid = naming.entity_type_id(entity)
-        cmd = {REC: ("crm.item.get", {"entityTypeId": etid, "id": int(record_id)})}
-    cmd.update(related_commands(needs, naming))
-    results, errors = run_batch(client, cmd)
-    if REC in errors:
-        if errors[REC].not_found or (entity == TASK and tasks.is_gone_error(errors[REC])):
+        cmd = {rec: ("crm.item.get", {"entityTypeId": etid, "id": int(record_id)})}
+    names: dict[str, str] = {}
+    for n, (need, command) in enumerate(related_commands(needs, naming, rec).items()):
+        label = need if rec == REC else f"{rec}_{n}"
+        cmd[label] = command
+        names[label] = need
+    return cmd, names
+
+
+def _parse(
+    entity: str, record_id: int, results: dict, errors: dict, names: dict[str, str], rec: str
+) -> Fetched:
+    if rec in errors:
+        if errors[rec].not_found or (entity == TASK and tasks.is_gone_error(errors[rec])):
             return Fetched(None)
-        raise FetchFailed(f"{entity} {record_id}: {errors[REC]}")
+        raise FetchFailed(f"{entity} {record_id}: {errors[rec]}")
     if entity == TASK:
-        value = results.get(REC)
+        value = results.get(rec)
         return Fetched(tasks.snapshot(value.get("task") if isinstance(value, dict) else None))
-    record = _item(results.get(REC)) if entity != ACTIVITY else _plain(results.get(REC))
+    record = _item(results.get(rec)) if entity != ACTIVITY else _plain(results.get(rec))
     related: dict[str, Any] = {}
-    for name in cmd:
-        if name == REC:
-            continue
-        value = results.get(name)
+    for label, name in names.items():
+        value = results.get(label)
         if name in (
             "contacts",
             CLIENT_DEALS,

@@ -9,7 +9,7 @@ mirror). A playbook registers a provider under a need name; a rule lists that na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +26,59 @@ class GatherEnv:
 
 
 Provider = Callable[[GatherEnv], Any]
+# (actions decided for other records but not applied yet, env) → True when applying them
+# could change what the provider answers for env's record
+Conflict = Callable[[Sequence[Any], GatherEnv], bool]
 _PROVIDERS: dict[str, Provider] = {}
+_CONFLICTS: dict[str, Conflict] = {}
 
 
-def provider(name: str) -> Callable[[Provider], Provider]:
-    """Register ``fn`` as the provider of need ``name`` (decorator)."""
+def provider(name: str, *, conflicts: Conflict | None = None) -> Callable[[Provider], Provider]:
+    """Register ``fn`` as the provider of need ``name`` (decorator). ``conflicts`` tells
+    when other records' pending actions could change its answer (``app.sync.group`` then
+    applies them before deciding this record); without it, any pending action could."""
 
     def add(fn: Provider) -> Provider:
         _PROVIDERS[name] = fn
+        if conflicts is not None:
+            _CONFLICTS[name] = conflicts
+        else:
+            _CONFLICTS.pop(name, None)
         return fn
 
     return add
+
+
+def store_needs(needs: Iterable[str]) -> frozenset[str]:
+    """The needs in ``needs`` that a store provider answers (the rest come from the portal)."""
+    return frozenset(n for n in needs if n in _PROVIDERS)
+
+
+def pending_conflict(
+    session_factory: Callable[[], Any],
+    member_id: str,
+    naming: Any,
+    entity: str,
+    record_id: int,
+    raw: Mapping[str, Any] | None,
+    related: Mapping[str, Any],
+    needs: Iterable[str],
+    pending: Sequence[Any],
+) -> bool:
+    """True when applying ``pending`` (other records' actions) first could change what
+    :func:`gather` answers for this record — processing one record at a time would have
+    applied them first."""
+    wanted = sorted(store_needs(needs))
+    if not wanted or not pending:
+        return False
+    if any(name not in _CONFLICTS for name in wanted):
+        return True
+    from app.rules.changes import normalize
+
+    record = normalize(entity, raw, naming) if raw is not None else None
+    with session_factory() as session:
+        env = GatherEnv(session, member_id, naming, entity, int(record_id), record, related)
+        return any(_CONFLICTS[name](pending, env) for name in wanted)
 
 
 def gather(

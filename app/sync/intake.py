@@ -114,7 +114,7 @@ def _optional(form: Mapping[str, Any], name: str, pattern: re.Pattern, errors: l
 class Verdict:
     status: int
     body: str
-    enqueued: bool = False  # a job was enqueued (a drain, or an offline catch-up)
+    enqueued: bool = False  # a job was enqueued (a drain)
     marked: bool = False  # the event's record is now dirty (False for replays and refusals)
 
 
@@ -169,14 +169,10 @@ def accept(
     name = event["event"].upper()
     member_id = installation.member_id
     if name == "ONOFFLINEEVENT":
-        pending = inbox.pending_key(member_id, "offline", "-", 0)
-        if inbox.mark_pending(redis, pending):
-            try:
-                enqueue("catch_up_offline", member_id)
-            except Exception:
-                inbox.clear_pending(redis, pending)  # the next notification tries again
-                raise
-            return Verdict(200, "OK", enqueued=True)
+        # Both bindings of every event get it (online POST + offline row), so a notice
+        # mostly announces rows the online delivery already brought: drained at the
+        # clock's next catch-up slot, where covered rows cost no read (app.sync.offline)
+        dirty.announce_offline(redis, member_id)
         return Verdict(200, "OK")
     target = record_of(name, event["data"] if isinstance(event["data"], Mapping) else None)
     if target is None:
@@ -184,9 +180,17 @@ def accept(
         return Verdict(200, "OK")
     digest = inbox.event_digest(name, event["event_handler_id"], event["ts"], event["data"])
     entity, record_id = target
-    is_add = name.removeprefix("ONCRM").split("_", 1)[0].endswith("ADD")
+    verb = name.removeprefix("ONCRM").split("_", 1)[0]
     outcome = dirty.admit(
-        redis, member_id, digest, event["ts"], entity, record_id, now=now, is_add=is_add
+        redis,
+        member_id,
+        digest,
+        event["ts"],
+        entity,
+        record_id,
+        now=now,
+        is_add=verb.endswith("ADD"),
+        is_update=verb.endswith("UPDATE"),
     )
     if outcome == dirty.SCHEDULE:
         try:

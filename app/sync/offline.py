@@ -5,8 +5,12 @@ At-least-once loop (protocol §5.5, E.4): ``event.offline.get {clear: 0}`` reser
 ``limit`` rows under a ``process_id``; each distinct record among them is processed (the
 same ``process_record`` an online event leads to, so rules run once thanks to the mirror
 diff and the claims); then ``event.offline.clear`` removes the rows whose records were
-processed and ``event.offline.error`` marks the rows that failed, so they are not re-read
+processed (or covered: see below) and ``event.offline.error`` marks the rows that failed, so they are not re-read
 forever but stay inspectable (``error=1``).
+
+Every event is bound both online and offline, so most rows repeat an event the inbox
+already took: a record whose rows are no newer than its latest online event
+(:func:`_covered_online`) is cleared without a read.
 """
 
 from __future__ import annotations
@@ -17,20 +21,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.rules.naming import resolve_entity
+from app.store.mirror import parse_time
 from app.sync.context import PortalContext
+from app.sync.dirty import seen_at
 from app.sync.events_map import CRM_ENTITIES, VERBS, record_of
 from app.sync.process import process_record
 
 log = logging.getLogger(__name__)
 
-LIMIT = 50
+# Rows per event.offline.get. The method's limit defaults to 50 and has no documented
+# maximum (b24restdocs api-reference/events/event-offline-get.md: "limit — number of
+# records to select, default 50"). Every event is bound online and offline, so a burst
+# leaves ~3 rows per lead, nearly all covered: 500 a page clears a 300-lead burst in two
+# get/clear pairs instead of eighteen. A portal that answers fewer per page only makes the
+# loop stop early; the drain that found rows asks for the next slot (app.jobs.events).
+LIMIT = 500
 MAX_ROUNDS = 200  # 10,000 rows per run; the schedule runs it again
 
 
 @dataclass
 class CatchUpResult:
     rows: int = 0
-    records: int = 0
+    records: int = 0  # processed (read and diffed)
+    covered: int = 0  # cleared without a read: the online delivery brought their events
     failed_rows: int = 0
     rounds: int = 0
     errors: list[str] = field(default_factory=list)
@@ -77,7 +90,11 @@ def catch_up(
             out.errors.append(f"{len(nameless)} activity/task row(s) without a record id")
         if blind:
             failed.extend(_reconcile_blind(ctx, blind, out))
+        covered = _covered_online(ctx, rows, by_record)
+        out.covered += len(covered)
         for (entity, record_id), message_ids in by_record.items():
+            if (entity, record_id) in covered:
+                continue  # the online event of this change (or a later one) was taken
             try:
                 process(ctx, resolve_entity(ctx.naming, entity), record_id)
                 out.records += 1
@@ -93,6 +110,29 @@ def catch_up(
         if len(rows) < limit:
             break
     return out
+
+
+def _covered_online(ctx: PortalContext, rows: list[dict], by_record: dict) -> set:
+    """Records whose rows are all no newer than the latest online event the inbox took for
+    them (``app.sync.dirty.seen_at``; portal clock on both sides): that event was processed
+    (or was the echo of our own write), so reading the record again finds nothing. A row
+    newer than it, or one whose time cannot be read, is processed as before."""
+    newest: dict[tuple[str, int], float | None] = {}
+    for row in rows:
+        data = row.get("EVENT_DATA")
+        target = record_of(str(row.get("EVENT_NAME", "")), data if isinstance(data, dict) else {})
+        if target is None:
+            continue
+        stamp = parse_time(row.get("TIMESTAMP_X"))
+        at = stamp.timestamp() if stamp is not None else None
+        known = newest.get(target, 0.0)
+        newest[target] = None if at is None or known is None else max(known, at)
+    seen = seen_at(ctx.redis, ctx.member_id, list(by_record))
+    return {
+        record
+        for record in by_record
+        if newest.get(record) is not None and record in seen and seen[record] >= newest[record]
+    }
 
 
 # Bound record events with no updatedTime listing to catch them by (ONTASKADD is not bound)

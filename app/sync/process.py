@@ -25,9 +25,11 @@ from app.rules.apply import DONE, ActionGroup, apply_groups, created_records, ev
 from app.rules.changes import diff
 from app.rules.engine import decide, needed_related
 from app.rules.model import TASK_ENTITY, TASK_TAG
+from app.rules.naming import resolve_entity
 from app.store import audit, inbox, mirror
 from app.sync import dirty
 from app.sync.context import PortalContext
+from app.sync.echoes import EchoAwareClient
 from app.sync.fetch import Fetched, fetch_record
 from app.sync.gather import gather
 
@@ -73,9 +75,48 @@ def process_record(ctx: PortalContext, entity: str, record_id: int) -> ProcessRe
 
 
 def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessResult:
+    early = without_read(ctx, entity, record_id)
+    if early is not None:
+        return early
+    needs = needed_related(ctx.table, entity)
+    fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needs)
+    plan = plan_record(ctx, entity, record_id, fetched)
+    if plan.groups is None:
+        return plan.result
+    # every rule's actions on this record go out in one batch; the writer notes the echoes
+    # of its updates so the inbox takes them without a read (app.sync.echoes)
+    writer = EchoAwareClient(ctx.client, ctx.redis, ctx.member_id)
+    reports = apply_groups(
+        ctx.session_factory,
+        writer,
+        ctx.naming,
+        ctx.member_id,
+        plan.groups,
+        record=(entity, record_id),
+    )
+    dirty.remember_created(ctx.redis, ctx.member_id, created_records(reports, ctx.naming))
+    mirror_written(ctx, writer.written)
+    finish_record(ctx, plan, reports)
+    return plan.result
+
+
+@dataclass
+class RecordPlan:
+    """One record read and decided on: what its rules want written (``groups`` None when
+    nothing is left to do: the result is final and the snapshot stored)."""
+
+    entity: str
+    record_id: int
+    result: ProcessResult
+    fetched: Fetched | None = None
+    groups: list[ActionGroup] | None = None
+
+
+def without_read(ctx: PortalContext, entity: str, record_id: int) -> ProcessResult | None:
+    """The result for a record that needs no read (the ADD echo of a record we created, a
+    task that is not ours), else None."""
     member_id = ctx.member_id
     result = ProcessResult()
-    table = ctx.table
     if dirty.consume_created(ctx.redis, member_id, event_entity(ctx.naming, entity), record_id):
         with ctx.session_factory() as session:
             known = mirror.get(session, member_id, entity, record_id)
@@ -94,28 +135,37 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
             # — or ours with its write-back still in flight, which adds it then
             result.changes = ["foreign"]
             return result
-    fetched = fetch_record(ctx.client, ctx.naming, entity, record_id, needed_related(table, entity))
+    return None
+
+
+def plan_record(ctx: PortalContext, entity: str, record_id: int, fetched: Fetched) -> RecordPlan:
+    """Diff the fetched record with the mirror and let the rules decide (no portal call)."""
+    member_id = ctx.member_id
+    table = ctx.table
+    plan = RecordPlan(entity, record_id, ProcessResult(), fetched)
+    result = plan.result
     with ctx.session_factory() as session:
         before = mirror.get(session, member_id, entity, record_id)
     if entity == TASK_ENTITY and before is not None and fetched.record is not None:
         # the playbook's tag lives only in our snapshot: carry it over to the fresh read
         fetched = Fetched({**fetched.record, TASK_TAG: before.get(TASK_TAG)}, fetched.related)
+        plan.fetched = fetched
     if before is not None and before.get(mirror.OURS) and fetched.record is not None:
         _store(ctx, entity, record_id, fetched.record)  # the echo of our own creation
         result.changes = ["ours"]
-        return result
+        return plan
     if before is None and fetched.record is not None and _predates(fetched.record, ctx.baseline):
         # first sight of a record that existed before the app: remember it, fire nothing
         # (its first update event must not look like a "created")
         _store(ctx, entity, record_id, fetched.record)
         result.changes = ["baseline"]
-        return result
+        return plan
     changes = diff(member_id, entity, record_id, before, fetched.record, ctx.naming)
     result.changes = [c.kind for c in changes]
     if not changes:
         if fetched.record is not None and before is None:
             _store(ctx, entity, record_id, fetched.record)
-        return result
+        return plan
 
     now = ctx.now()
     snapshot = changes[0].after if fetched.record is not None else None
@@ -141,7 +191,7 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
         schema=ctx.naming,
         now=now,
     )
-    groups: list[ActionGroup] = []
+    plan.groups = []
     for d in decisions:
         rule = d.rule.qualified_name()
         result.rules.append(rule)
@@ -149,21 +199,34 @@ def _process_locked(ctx: PortalContext, entity: str, record_id: int) -> ProcessR
             result.errors.append(f"{rule}: {d.error}")
             _audit_rule_error(ctx, entity, record_id, rule, d.change.cause, d.error)
         elif d.actions:
-            groups.append(ActionGroup(rule, d.change.cause, d.actions))
-    # every rule's actions on this record go out in one batch
-    reports = apply_groups(
-        ctx.session_factory, ctx.client, ctx.naming, member_id, groups, record=(entity, record_id)
-    )
-    dirty.remember_created(ctx.redis, member_id, created_records(reports, ctx.naming))
-    for group, report in zip(groups, reports, strict=True):
+            plan.groups.append(ActionGroup(rule, d.change.cause, d.actions))
+    return plan
+
+
+def finish_record(ctx: PortalContext, plan: RecordPlan, reports) -> None:
+    """Tally the record's reports and store its snapshot (after the actions: see module doc)."""
+    result = plan.result
+    for group, report in zip(plan.groups or (), reports, strict=True):
         result.actions_done += len(report.done)
         result.duplicates += len(report.duplicates)
         result.errors.extend(f"{group.rule}: {o.error}" for o in report.failed)
-    if not _wrote_itself(reports, entity, record_id):
-        _store(ctx, entity, record_id, fetched.record)
+    if not _wrote_itself(reports, plan.entity, plan.record_id):
+        _store(ctx, plan.entity, plan.record_id, plan.fetched.record)
     # else: apply stored the record as our write returned it — newer than what we fetched,
     # though both may carry the same whole-second updatedTime (put_if_newer cannot tell)
-    return result
+
+
+def mirror_written(ctx: PortalContext, written: dict[tuple[str, int], dict]) -> None:
+    """Every record an update of this pass answered, as the portal holds it now (a link
+    written into a record is not an action's primary result, so ``apply`` did not store
+    it): the echoes the inbox swallows must leave nothing unmirrored."""
+    if not written:
+        return
+    with ctx.session_factory() as session:
+        for (event_name, rid), item in written.items():
+            entity = resolve_entity(ctx.naming, event_name)
+            mirror.put_if_newer(session, ctx.member_id, entity, rid, item)
+        session.commit()
 
 
 def _wrote_itself(reports, entity: str, record_id: int) -> bool:

@@ -28,17 +28,41 @@ def queued(services, name="events"):
     return [(j.func_name, j.args) for j in services.queue(name).get_jobs()]
 
 
-def run_drains(services):
-    """Run (and dequeue) the queued drain jobs the way a worker would, in order."""
+def run_drains(services, *, once=False):
+    """Run (and dequeue) the queued drain jobs the way a worker would, in order.
+
+    These tests are about the inbox's bookkeeping (which records the drain takes, once),
+    not about reading them: there is no portal here, so the drain's processing step hands
+    each taken record to a ``process_change`` job instead — the path the drain itself
+    takes for a record that failed in its group. Processing a group against a portal is
+    tested in tests/app/test_sync_group.py. A drain that continues in a fresh job is run
+    too, unless ``once``."""
+    import app.jobs.events as jobs
     from app import services as root
 
+    def hand_on(services, ctx, taken):
+        jobs._enqueue_changes(services, MEMBER, taken)
+        return []
+
     previous = root.use(services)
+    original, jobs._process_taken = jobs._process_taken, hand_on
+    original_ctx, jobs.portal_context = jobs.portal_context, lambda services, member_id: None
     try:
-        for job in services.queue("events").get_jobs():
-            if job.func_name == "app.jobs.events.drain_changes":
+        for _ in range(100):  # a drain that used its rounds continues in a fresh job
+            drains = [
+                job
+                for job in services.queue("events").get_jobs()
+                if job.func_name == "app.jobs.events.drain_changes"
+            ]
+            if not drains:
+                break
+            for job in drains:
                 drain_changes(*job.args)
                 job.delete()
+            if once:
+                break
     finally:
+        jobs._process_taken, jobs.portal_context = original, original_ctx
         root.use(previous)
 
 
@@ -206,7 +230,7 @@ def test_a_long_drain_hands_over_to_a_fresh_job_and_keeps_the_flag(
     monkeypatch.setattr(jobs, "DRAIN_ROUNDS", 1)
     for n in range(5):
         post(flask_client, lead_event(n, 40 + n))
-    run_drains(installed)
+    run_drains(installed, once=True)
     assert [name.rsplit(".", 1)[1] for name, _ in queued(installed)] == [
         "process_change",
         "process_change",
@@ -225,3 +249,40 @@ def test_records_left_by_a_dead_drain_are_rescheduled_by_the_safety_net(flask_cl
     assert ("drain_changes", MEMBER) not in enqueue_safety_nets(installed)  # once
     run_drains(installed)
     assert queued(installed) == [("app.jobs.events.process_change", [MEMBER, "lead", 9])]
+
+
+def test_a_busy_portal_takes_turns_with_a_quiet_one(flask_client, installed, monkeypatch):
+    """Fairness: one drain per portal at a time, and a drain that used its rounds goes
+    to the back of the queue, behind the drains other portals scheduled meanwhile."""
+    import app.jobs.events as jobs
+    from app import services as root
+
+    quiet = "b" * 32
+    with installed.session() as s:
+        installations.upsert_verified(
+            s, quiet, domain="quiet.bitrix24.com", application_token=APP_TOKEN, status="active"
+        )
+        s.commit()
+    monkeypatch.setattr(jobs, "DRAIN_BATCH", 2)
+    monkeypatch.setattr(jobs, "DRAIN_ROUNDS", 1)
+    seen = []
+    monkeypatch.setattr(jobs, "_process_taken", lambda s, ctx, taken: seen.append(taken) or [])
+    monkeypatch.setattr(jobs, "portal_context", lambda services, member_id: member_id)
+    for n in range(10):  # the busy portal's burst
+        post(flask_client, lead_event(n, 500 + n))
+    form = json.loads((PAYLOADS / "event_ONCRMLEADADD_app.json").read_text())
+    form["auth"].update(member_id=quiet, domain="quiet.bitrix24.com")
+    post(flask_client, urlencode(flatten(form)))  # then one lead on the quiet portal
+    previous = root.use(installed)
+    try:
+        order = []
+        for _ in range(4):  # a worker taking the events queue in order
+            job = installed.queue("events").get_jobs()[0]
+            order.append(job.args[0])
+            drain_changes(*job.args)
+            job.delete()
+    finally:
+        root.use(previous)
+    # one drain each in the queue, never the busy portal's whole burst in front
+    assert order == [MEMBER, quiet, MEMBER, MEMBER]
+    assert [len(t) for t in seen] == [2, 1, 2, 2]

@@ -124,11 +124,12 @@ def test_outgoing_webhook_event_uses_the_webhook_token(run, redis_conn):
 
 def test_smart_process_and_offline_notifications(run, redis_conn):
     assert run(payload("event_ONCRMDYNAMICITEMADD")).enqueued
-    assert run(payload("event_ONOFFLINEEVENT")).enqueued
-    assert not run(
-        {**payload("event_ONOFFLINEEVENT"), "ts": "1466439715"}
-    ).enqueued  # one catch-up pending
-    assert run.jobs == [("drain_changes", MEMBER), ("catch_up_offline", MEMBER)]
+    # an offline notice enqueues nothing: it announces rows for the clock's next catch-up
+    # slot (app.jobs.events.enqueue_safety_nets), not one drain per notice
+    assert not run(payload("event_ONOFFLINEEVENT")).enqueued
+    assert not run({**payload("event_ONOFFLINEEVENT"), "ts": "1466439715"}).enqueued
+    assert redis_conn.exists(dirty.announced_key(MEMBER))
+    assert run.jobs == [("drain_changes", MEMBER)]
     assert list(marked(redis_conn)) == ["dynamic:1220:22"]
     assert dirty.take(redis_conn, MEMBER, 10)[0][:2] == ("dynamic:1220", 22)
 

@@ -66,3 +66,13 @@ def test_refusal_names_nothing_about_the_network():
     with pytest.raises(PermissionError) as refused:
         portal_base_url("localhost\\.bitrix24.ru", S)
     assert "localhost" not in str(refused.value)
+
+
+def test_several_emulated_portals_each_allowed_over_http_and_nothing_else():
+    two = Settings.from_env({"EMULATOR_ADDRESS": "127.0.0.1:8900, 127.0.0.1:8901"}, dotenv=False)
+    assert portal_base_url("127.0.0.1:8901", two) == "http://127.0.0.1:8901"
+    assert portal_base_url("127.0.0.1:8900", two) == "http://127.0.0.1:8900"
+    assert not is_allowed_portal("127.0.0.1:8902", two)
+    assert not is_allowed_portal("http://127.0.0.1:8901", S)  # one address: only that one
+    with pytest.raises(Exception, match="EMULATOR_ADDRESS"):
+        Settings.from_env({"EMULATOR_ADDRESS": "127.0.0.1:8900,evil"}, dotenv=False)

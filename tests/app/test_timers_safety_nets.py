@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from app.jobs import events
 from app.store import inbox, installations
+from app.sync import dirty
 from app.timers.clock import run
 from app.timers.clocks import ManualClock
 
@@ -75,11 +76,29 @@ def test_each_tick_enqueues_the_due_safety_nets_once_per_interval(services):
             _jobs_ran(services)
             # the catch-up interval has passed (its gate expired); reconciliation's has not
             services.redis.delete(f"b24:every:catch_up_offline:{APP}")
+            # ... and the portal announced offline rows (ONOFFLINEEVENT): without that the
+            # catch-up waits for its fallback interval
+            dirty.announce_offline(services.redis, APP)
 
     _run(services, _Ticks(3, between))
     assert seen[1] == ALL  # start-up and first tick: each job once
     assert seen[2] == [("app.jobs.events.catch_up_offline", (APP,))]  # the second tick
     assert seen[3] == seen[2]  # third tick: nothing is due again
+
+
+def test_offline_catch_up_runs_when_announced_or_after_the_fallback(services):
+    _install(services)
+    events.enqueue_safety_nets(services, force=True)  # start-up: everything at once
+    _jobs_ran(services)
+    services.redis.delete(f"b24:every:catch_up_offline:{APP}")  # a minute later
+    assert events.enqueue_safety_nets(services) == []  # no rows announced: no drain
+    dirty.announce_offline(services.redis, APP)
+    assert events.enqueue_safety_nets(services) == [("catch_up_offline", APP)]
+    _jobs_ran(services)
+    assert events.enqueue_safety_nets(services) == []  # once per interval, however many
+    services.redis.delete(dirty.announced_key(APP))  # the job took the announcement
+    services.redis.delete(f"b24:every:offline_fallback:{APP}")  # 15 minutes later
+    assert events.enqueue_safety_nets(services) == [("catch_up_offline", APP)]
 
 
 def test_clock_start_up_catches_up_at_once_after_downtime(services):

@@ -1,0 +1,127 @@
+"""One portal's burst must not slow the others: quiet portals' lead latency, idle vs beside
+a burst, on the whole stack with the cloud limits on.
+
+    .venv/bin/python -m bench.portal_fairness                  # 10 portals, 1,000-lead burst
+    .venv/bin/python -m bench.portal_fairness --portals 20 --burst 2000 --seconds 90
+
+The issue's setting is 100 portals (99 with a steady trickle, one with a 10,000-event
+burst). Scaled down by default: every emulated portal is a whole emulator server in this
+process plus a real install (about ten requests and a few seconds each on a shared 2-core
+machine), and a 10,000-lead burst takes the busy portal's rate limit (2 requests/s) some
+ten minutes to route. The claim is about the ratio, which the smaller run measures the same
+way: two runs on fresh deployments (``bench/_stack.py``: gunicorn, ``--workers`` RQ
+workers, the clock, one emulator per portal with the cloud limits — the busy one in its
+own process, so its CPU does not slow the quiet portals' emulators), each ``--seconds``
+long, every quiet portal getting a web-form lead every ``--quiet-every`` seconds; in the
+second run the busy portal also gets ``--burst`` leads at once, ``--burst-at`` seconds in.
+Reported: the quiet portals' p50/p99 time until the automation is visible, per run, and
+their ratio (target: p99 beside the burst ≤ 1.5 × idle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._stack import (  # noqa: E402
+    lead,
+    percentile,
+    running_stack,
+    visible,
+    visible_remote,
+    wait_quiet,
+)
+
+
+def run(opts, burst: int, workdir: Path) -> dict:
+    with running_stack(workdir, portals=opts.portals, workers=opts.workers, remote=1) as stack:
+        busy, quiet = stack.portals[0], stack.portals[1:]
+        created: dict[tuple[int, int], float] = {}
+        seen: dict[tuple[int, int], float] = {}
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                for key in list(created):
+                    if key not in seen and visible(quiet[key[0]], key[1]):
+                        seen[key] = time.monotonic()
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        burst_done = {}
+
+        def bursting() -> None:
+            time.sleep(opts.burst_at)
+            t0 = time.monotonic()
+            ids = [lead(busy, 10_000 + n) for n in range(burst)]
+            burst_done["created_s"] = time.monotonic() - t0
+            deadline = time.monotonic() + 1800
+            while time.monotonic() < deadline and not visible_remote(busy, ids):
+                time.sleep(2.0)
+            burst_done["visible_s"] = time.monotonic() - t0
+
+        burster = threading.Thread(target=bursting, daemon=True) if burst else None
+        if burster:
+            burster.start()
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < opts.seconds:
+            for k, portal in enumerate(quiet):
+                created[(k, lead(portal, n))] = time.monotonic()
+            n += 1
+            time.sleep(max(0.0, start + n * opts.quiet_every - time.monotonic()))
+        deadline = time.monotonic() + 600
+        while len(seen) < len(created) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop.set()
+        watcher.join()
+        if burster:
+            burster.join(timeout=1800)
+        wait_quiet(stack, timeout=60)
+        latencies = [seen[k] - created[k] for k in seen]
+        return {
+            "burst": burst,
+            "quiet_portals": len(quiet),
+            "quiet_leads": len(created),
+            "visible": len(seen),
+            "p50_s": round(statistics.median(latencies), 3) if latencies else None,
+            "p99_s": round(percentile(latencies, 0.99), 3) if latencies else None,
+            "max_s": round(max(latencies), 3) if latencies else None,
+            "burst_created_s": round(burst_done.get("created_s", 0.0), 2),
+            "burst_visible_s": round(burst_done.get("visible_s", 0.0), 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--portals", type=int, default=10, help="1 busy + the rest quiet")
+    parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument("--burst-at", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--quiet-every", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=2)
+    opts = parser.parse_args(argv)
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="b24fair-") as tmp:
+        idle = run(opts, 0, Path(tmp) / "idle")
+        print("idle:", idle, flush=True)
+        loaded = run(opts, opts.burst, Path(tmp) / "burst")
+        print("beside the burst:", loaded, flush=True)
+    if idle["p99_s"] and loaded["p99_s"]:
+        print(f"p99 ratio (beside the burst / idle): {loaded['p99_s'] / idle['p99_s']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
