@@ -103,6 +103,8 @@ class FakePortal:
         rows = [r for r in rows if r["id"] > int(flt.get(">id", 0))]
         if ">=updatedTime" in flt:
             rows = [r for r in rows if r["updatedTime"] >= flt[">=updatedTime"]]
+        plain = {k: v for k, v in flt.items() if k[:1].isalpha()}  # equality, e.g. originId
+        rows = [r for r in rows if all(r.get(k) == v for k, v in plain.items())]
         return {"items": [dict(r) for r in rows[:50]]}
 
     def iter_list(self, method, params, *, id_field="ID", items_key=None, batch_pages=1, **_):

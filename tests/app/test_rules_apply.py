@@ -183,10 +183,11 @@ def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
     assert portal.notes == [(7, "x")]
 
     uncertain = Refusing()
-    uncertain.error = ServerError  # a 500 may have been applied: not repeated
+    uncertain.error = ServerError  # a 500 may have been applied: looked up, not blindly sent
     with pytest.raises(ServerError):
         run(sessions, uncertain, acts, cause="other")
-    assert [o.status for o in run(sessions, portal, acts, cause="other").outcomes] == [
-        UNCERTAIN,
-        UNCERTAIN,
-    ]
+    before = [k for k in portal.items if k[0] == 1220]
+    retry = run(sessions, portal, acts, cause="other").outcomes
+    assert [o.status for o in retry] == [DONE, UNCERTAIN]  # not found → created; no 2nd note
+    assert len([k for k in portal.items if k[0] == 1220]) == len(before) + 1
+    assert portal.notes == [(7, "x")]
