@@ -13,7 +13,8 @@ installer frame to ``/install``) with ``PLAYBOOKS=metal,kitchens``.
 The scenario runs in phases (employees create leads; fill in or hand them over; qualify or
 convert; convert) and waits between phases until the system is idle. The chaos run adds:
 ``--error-rate`` of the portal's REST answers failing (503, 500 and timeouts in equal
-shares, ``b24emu/faults.py``), a worker SIGKILLed every ``--kill-every`` seconds (and
+shares, ``b24emu/faults.py``; ``--after-share`` of the 500s and timeouts strike after the
+portal applied the call, so the write is made and its answer lost), a worker SIGKILLed every ``--kill-every`` seconds (and
 started again), the web process restarted once (phase 2) and Redis flushed once (phase 3).
 Both runs end the same way: faults off, the clock restarted (its start-up forces the offline
 catch-up and the reconciliation), idle again. Then every record, activity, comment, task,
@@ -56,6 +57,9 @@ SCOPES = "crm,bizproc,placement,user_brief,user,department,task,im,userfieldconf
 class Chaos:
     error_rate: float = 0.0
     error_kinds: tuple[str, ...] = ("503", "500", "timeout")  # equal shares of error_rate
+    # share of the 500s/timeouts that strike after the portal ran the call (its writes stay,
+    # the answer is lost) — what a real portal can do; 503 refusals always come before
+    after_share: float = 0.5
     kill_every: float = 0.0  # seconds; 0 = never
     kill_between_phases: bool = False  # SIGKILL a (then idle) worker after each phase
     restart_web: bool = False
@@ -529,6 +533,7 @@ def run_once(
             share = round(chaos.error_rate / len(chaos.error_kinds), 4)
             emu.admin.faults(
                 error_rates={kind: share for kind in chaos.error_kinds},
+                after_share=chaos.after_share,
                 timeout_seconds=3,
                 seed=chaos.seed,
             )
@@ -606,6 +611,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--error-rate", type=float, default=0.2)
     parser.add_argument("--kill-every", type=float, default=20.0)
+    parser.add_argument(
+        "--after-share",
+        type=float,
+        default=0.5,
+        help="share of injected 500s/timeouts that strike after the portal applied the call",
+    )
     parser.add_argument("--phase-timeout", type=float, default=600.0)
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--json", default=None, help="write the report here too")
@@ -621,7 +632,11 @@ def main(argv: list[str] | None = None) -> int:
     results["fault_free_s"] = round(time.monotonic() - t0, 1)
     t1 = time.monotonic()
     chaos = Chaos(
-        error_rate=args.error_rate, kill_every=args.kill_every, restart_web=True, flush_redis=True
+        error_rate=args.error_rate,
+        after_share=args.after_share,
+        kill_every=args.kill_every,
+        restart_web=True,
+        flush_redis=True,
     )
     rough, rough_stats = run_once(
         args.leads, args.workers, chaos, base / "chaos", phase_timeout=args.phase_timeout
