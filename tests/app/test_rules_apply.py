@@ -10,6 +10,7 @@ from app.rules import actions as A
 from app.rules.apply import DONE, DUPLICATE, FAILED, UNCERTAIN, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
+from app.store import task_links as _task_links  # noqa: F401 - created tasks are linked there
 from app.store import timers as _timers  # noqa: F401 - its table joins Base.metadata
 from app.store.base import Base
 from tests.app._events_fakes import FakePortal as _FakePortal
@@ -191,3 +192,28 @@ def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
     assert [o.status for o in retry] == [DONE, UNCERTAIN]  # not found → created; no 2nd note
     assert len([k for k in portal.items if k[0] == 1220]) == len(before) + 1
     assert portal.notes == [(7, "x")]
+
+
+def test_a_create_that_cannot_be_looked_up_stays_uncertain_and_is_not_sent(sessions):
+    """The look-up of a pending create failing (a refused list) decides nothing: the create
+    is neither sent blind nor settled; a later retry looks again and finds it."""
+    acts = [A.CreateRecord("metal.object", {"UF_CRM_W": 12}, ref="o")]
+
+    class Dying(FakePortal):
+        def batch(self, cmd, halt=False):
+            super().batch(cmd, halt)
+            raise RuntimeError("killed")
+
+    portal = Dying()
+    with pytest.raises(RuntimeError):
+        run(sessions, portal, acts)
+    made = [k for k in portal.items if k[0] == 1220]
+    healthy = FakePortal()
+    healthy.items = portal.items
+    healthy.fail_methods = {"crm.item.list"}
+    assert [o.status for o in run(sessions, healthy, acts).outcomes] == [UNCERTAIN]
+    assert [k for k in healthy.items if k[0] == 1220] == made
+    healthy.fail_methods = set()
+    retry = run(sessions, healthy, acts).outcomes
+    assert [(o.status, o.result) for o in retry] == [(DONE, {"id": made[0][1]})]
+    assert [k for k in healthy.items if k[0] == 1220] == made

@@ -72,3 +72,16 @@ def test_after_share_splits_drawn_500s_into_before_and_after(emulator):
         len(_call(hook, "crm.item.list", {"entityTypeId": 2, "filter": {"%title": "S"}})["items"])
         == 3
     )
+
+
+def test_smart_process_items_keep_xml_id_and_list_filters_on_it(emulator):
+    """Smart-process items have no originatorId/originId but an ``xmlId``
+    (api-reference/crm/universal/crm-item-fields.md)."""
+    hook = emulator.webhook_url()
+    etid = _call(hook, "crm.type.add", {"fields": {"title": "Objects"}})["type"]["entityTypeId"]
+    item = _call(
+        hook, "crm.item.add", {"entityTypeId": etid, "fields": {"title": "O", "xmlId": "b24:k"}}
+    )["item"]
+    _call(hook, "crm.item.add", {"entityTypeId": etid, "fields": {"title": "O"}})
+    found = _call(hook, "crm.item.list", {"entityTypeId": etid, "filter": {"xmlId": "b24:k"}})
+    assert [i["id"] for i in found["items"]] == [item["id"]]
