@@ -111,7 +111,11 @@ def _records(client, naming, items, indexes, errors) -> dict[int, Found]:
     cmd = {}
     for i in indexes:
         action, key = items[i].action, items[i].key
-        etid = naming.entity_type_id(action.entity)
+        try:
+            etid = naming.entity_type_id(action.entity)
+        except (KeyError, ValueError) as exc:  # the send step reports it as untranslatable
+            errors[i] = f"cannot translate: {exc}"
+            continue
         flt = marks(action, key, naming)
         cmd[_label(i)] = ("crm.item.list", {"entityTypeId": etid, "filter": flt, "select": ["*"]})
     out: dict[int, Found] = {}
@@ -128,25 +132,38 @@ def _tasks_and_comments(client, naming, items, indexes, since, known, errors):
 
     cmd: dict[str, tuple[str, dict]] = {}
     for i in indexes:
-        action, group = items[i].action, items[i].group
-        if isinstance(action, A.CreateTask):
-            flt: dict[str, Any] = {"TITLE": action.title}
-            if action.bind_to:
-                rid = _rid(action.bind_to[1], known.get(group, {}))
-                if rid is None:
-                    continue  # on a record only now being created: cannot exist yet
-                flt["UF_CRM_TASK"] = binding(action.bind_to[0], rid, naming)
-            else:
-                flt["RESPONSIBLE_ID"] = action.responsible_id
-            cmd[_label(i)] = ("tasks.task.list", {"filter": flt, "select": TASK_SELECT})
-        elif isinstance(action, A.TimelineComment):
-            rid = _rid(action.record_id, known.get(group, {}))
+        try:
+            command = _find_command(naming, items[i], known, binding, TIMELINE_TYPE)
+        except (KeyError, ValueError) as exc:
+            errors[i] = f"cannot translate: {exc}"
+            continue
+        if command is not None:  # None: on a record only now being created, cannot exist yet
+            cmd[_label(i)] = command
+    return _match(client, items, cmd, since, errors)
+
+
+def _find_command(naming, item, known, binding, timeline_type) -> tuple[str, dict] | None:
+    action, group = item.action, item.group
+    if isinstance(action, A.CreateTask):
+        flt: dict[str, Any] = {"TITLE": action.title}
+        if action.bind_to:
+            rid = _rid(action.bind_to[1], known.get(group, {}))
             if rid is None:
-                continue
-            etid = naming.entity_type_id(action.entity)
-            flt = {"ENTITY_ID": rid, "ENTITY_TYPE": TIMELINE_TYPE.get(etid, f"dynamic_{etid}")}
-            params = {"filter": flt, "order": {"ID": "DESC"}}
-            cmd[_label(i)] = ("crm.timeline.comment.list", params)
+                return None
+            flt["UF_CRM_TASK"] = binding(action.bind_to[0], rid, naming)
+        else:
+            flt["RESPONSIBLE_ID"] = action.responsible_id
+        return "tasks.task.list", {"filter": flt, "select": TASK_SELECT}
+    rid = _rid(action.record_id, known.get(group, {}))
+    if rid is None:
+        return None
+    etid = naming.entity_type_id(action.entity)
+    flt = {"ENTITY_ID": rid, "ENTITY_TYPE": timeline_type.get(etid, f"dynamic_{etid}")}
+    return "crm.timeline.comment.list", {"filter": flt, "order": {"ID": "DESC"}}
+
+
+def _match(client, items, cmd, since, errors) -> dict[int, Found]:
+    """Run the task and comment look-ups and match their answers to the actions."""
     out: dict[int, Found] = {}
     taken: set[int] = set()  # one comment answers for one action
     for i, value in _run(client, cmd, errors).items():
