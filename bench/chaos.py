@@ -225,6 +225,7 @@ def _requeue_abandoned(conn: redis.Redis, alive: set[str]) -> int:
     from rq import Queue, Worker
     from rq.registry import StartedJobRegistry
     from rq.serializers import JSONSerializer
+    from rq.timeouts import TimerDeathPenalty
 
     from app.queues import QUEUES
 
@@ -233,7 +234,10 @@ def _requeue_abandoned(conn: redis.Redis, alive: set[str]) -> int:
         return 0
     moved = 0
     for name in QUEUES:
-        registry = StartedJobRegistry(queue=Queue(name, connection=conn, serializer=JSONSerializer))
+        queue = Queue(name, connection=conn, serializer=JSONSerializer)
+        # the cleanup runs the jobs' failure callbacks under a death penalty; the signal one
+        # works only in a main thread, and ``--parallel`` runs each deployment in its own
+        registry = StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty)
         before = registry.count
         if before:
             registry.cleanup(timestamp=time.time() + 10**6)
