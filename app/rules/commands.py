@@ -66,10 +66,19 @@ def build(
             out.extend(_completion(action, index, naming, refs, made))
             continue
         commands = _commands(action, index, naming, refs)
-        if marks.get(index):
+        if marks.get(index) and isinstance(action, A.Notify):
+            commands = [_tagged(c, marks[index]["TAG"]) for c in commands]
+        elif marks.get(index):
             commands[0] = _marked(commands[0], marks[index])
         out.extend(commands)
     return out
+
+
+def _tagged(cmd: Command, tag: str) -> Command:
+    """A notification with its ``TAG`` (one per user: a tag replaces the app's earlier
+    notifications with that tag, whoever they went to)."""
+    params = {**cmd.params, "TAG": f"{tag}:{cmd.params['USER_ID']}"}
+    return Command(cmd.label, cmd.method, params, cmd.index, cmd.primary)
 
 
 def _marked(cmd: Command, fields: Mapping[str, Any]) -> Command:

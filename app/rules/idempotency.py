@@ -10,8 +10,8 @@ claimed in ``app.store.audit``'s claim table before anything is sent:
 * ``pending``     → an earlier attempt died between sending and recording: re-send the
                     actions that are harmless to repeat (:data:`REPEATABLE`); a create the
                     app can find again (``app.rules.recovery``) is looked for first and
-                    created only when it is not there; report the others (notifications,
-                    messages) as ``uncertain`` rather than risk sending them twice.
+                    created only when it is not there; report the others (chat messages,
+                    to-dos) as ``uncertain`` rather than risk sending them twice.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from app.rules.recovery import resolvable
 from app.store import audit
 
 # MessageClient only records an outbox row (unique per key): recording it again is harmless,
-# and the outbox's own claim keeps the message itself to one send.
+# and the outbox's own claim keeps the message itself to one send. A Notify goes out with a
+# TAG of its key (app.rules.recovery): sent again, it replaces the first one.
 REPEATABLE = (
     A.UpdateFields,
     A.MoveStage,
@@ -35,6 +36,7 @@ REPEATABLE = (
     A.DeleteRecord,
     A.CancelTimer,
     A.MessageClient,
+    A.Notify,
 )
 
 

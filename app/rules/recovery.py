@@ -24,7 +24,11 @@ found → it is created now.
   (crm/timeline/comments/crm-timeline-comment-list.md): a comment there with exactly our
   text, created since the claim was taken (less :data:`CLOCK_SKEW`), is ours.
 
-Messages (notifications, chat, client messages) are not looked up: they stay at most once.
+System notifications are not looked up: each goes out with a ``TAG`` made of the claim key
+and the user, and "when adding a notification with an existing tag, other notifications
+will be removed" (api-reference/chats/notifications/im-notify-system-add.md) — so sending
+one again leaves the user one notification, and a pending one is simply sent again. Chat
+messages and messages to clients have nothing alike and stay at most once.
 """
 
 from __future__ import annotations
@@ -70,7 +74,10 @@ def mark(key: str) -> str:
 
 
 def marks(action: A.Action, key: str, naming: Naming) -> dict[str, Any]:
-    """The fields that tag the record ``action`` creates with its claim ``key``."""
+    """The fields that tag the record ``action`` creates with its claim ``key``; for a
+    notification its ``TAG`` (made per user by ``app.rules.commands``)."""
+    if isinstance(action, A.Notify):
+        return {"TAG": mark(key)}
     if not resolvable(action):
         return {}
     if isinstance(action, A.CreateRecord):

@@ -17,6 +17,8 @@ class FakePortal:
         self.batches: list[dict] = []
         self.calls: list[tuple[str, dict]] = []
         self.notes: list[tuple] = []
+        self.note_tags: list[str | None] = []
+        self.chat: list[tuple] = []
         self.next_id = 100
         self.fail_methods: set[str] = set()
         self.offline: list[dict] = []
@@ -120,7 +122,12 @@ class FakePortal:
 
     def im_notify_system_add(self, p):
         self.notes.append((p["USER_ID"], p["MESSAGE"]))
+        self.note_tags.append(p.get("TAG"))
         return len(self.notes)
+
+    def im_message_add(self, p):
+        self.chat.append((p["DIALOG_ID"], p["MESSAGE"]))
+        return len(self.chat)
 
     def tasks_task_add(self, p):
         self.next_id += 1

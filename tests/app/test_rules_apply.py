@@ -109,8 +109,14 @@ def test_failed_action_is_audited_and_retried_next_time_others_are_not(sessions)
 
 
 def test_crash_after_claim_repeats_only_harmless_actions(sessions):
+    """A stage move is sent again; a notification too, with the same TAG (the portal
+    replaces the first: im-notify-system-add.md); a chat message is not (at most once)."""
     portal = FakePortal()
-    acts = [A.MoveStage("lead", 5, "metal.lead.done"), A.Notify((7,), "x")]
+    acts = [
+        A.MoveStage("lead", 5, "metal.lead.done"),
+        A.ChatMessage("chat9", "x"),
+        A.Notify((7,), "n"),
+    ]
 
     class Crash(Exception):
         pass
@@ -124,11 +130,13 @@ def test_crash_after_claim_repeats_only_harmless_actions(sessions):
     with pytest.raises(Crash):
         run(sessions, dying, acts)
     report = run(sessions, portal, acts)
-    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN]
-    assert portal.notes == [] and dying.notes == [(7, "x")]
+    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN, DONE]
+    assert portal.chat == [] and dying.chat == [("chat9", "x")]
+    assert portal.notes == dying.notes == [(7, "n")]
+    assert portal.note_tags == dying.note_tags and portal.note_tags[0].endswith(":7")
     with sessions() as s:
         claims = s.scalars(select(audit.ActionClaim)).all()
-    assert sorted(c.status for c in claims) == ["done", "pending"]
+    assert sorted(c.status for c in claims) == ["done", "done", "pending"]
 
 
 def test_timers_start_once_per_key_and_a_ref_record_is_refused(sessions):
@@ -189,9 +197,9 @@ def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
         run(sessions, uncertain, acts, cause="other")
     before = [k for k in portal.items if k[0] == 1220]
     retry = run(sessions, portal, acts, cause="other").outcomes
-    assert [o.status for o in retry] == [DONE, UNCERTAIN]  # not found → created; no 2nd note
+    assert [o.status for o in retry] == [DONE, DONE]  # not found → created; note tagged
     assert len([k for k in portal.items if k[0] == 1220]) == len(before) + 1
-    assert portal.notes == [(7, "x")]
+    assert portal.notes == [(7, "x"), (7, "x")]  # one per cause
 
 
 def test_a_create_that_cannot_be_looked_up_stays_uncertain_and_is_not_sent(sessions):

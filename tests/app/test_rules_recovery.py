@@ -1,7 +1,8 @@
 """Uncertain creates are found again, not dropped or doubled (``app.rules.recovery``), against
 the real emulator over HTTP: a batch the portal applied and answered 500 (or whose worker died
 before settling) → the retry finds each record by its tag and settles it; a batch refused
-before it ran → the retry creates it. Notifications stay at most once (left uncertain).
+before it ran → the retry creates it. A notification is sent again with the same TAG, which
+makes the portal replace the first (chats/notifications/im-notify-system-add.md).
 
 Docs: crm/deals/crm-deal-add.md (ORIGINATOR_ID/ORIGIN_ID), crm/universal/crm-item-list.md,
 tasks/tasks-task-get-fields.md (XML_ID), tasks/tasks-task-list.md (TITLE, UF_CRM_TASK filters),
@@ -14,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.portal.errors import ServerError
 from app.rules import actions as A
-from app.rules.apply import DONE, DUPLICATE, UNCERTAIN, apply_with
+from app.rules.apply import DONE, DUPLICATE, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
 from app.store import task_links as _task_links  # noqa: F401 - its table joins Base.metadata
@@ -133,12 +134,12 @@ def test_a_batch_the_portal_applied_is_found_by_the_retry_not_doubled(
             _apply(sessions, DyingClient(client), acts, lead_id)
 
     report = _apply(sessions, client, acts, lead_id)
-    assert [o.status for o in report.outcomes] == [DONE] * 6 + [UNCERTAIN]
+    assert [o.status for o in report.outcomes] == [DONE] * 7
     _assert_made_once(client, emulator, lead_id, report)
     with sessions() as s:  # the found deal is in the mirror: its echo diffs to nothing
         assert mirror.get(s, M, "deal", report.outcomes[0].result["id"])["title"] == "Converted"
     replay = _apply(sessions, client, acts, lead_id)
-    assert [o.status for o in replay.outcomes][:6] == [DUPLICATE] * 6
+    assert [o.status for o in replay.outcomes] == [DUPLICATE] * 7
     _assert_made_once(client, emulator, lead_id, report)
 
 
@@ -153,12 +154,12 @@ def test_a_batch_refused_before_it_ran_is_created_by_the_retry(client, sessions,
     assert _portal(client, lead_id) == ([], [], [], [], [])
 
     report = _apply(sessions, client, acts, lead_id)
-    assert [o.status for o in report.outcomes] == [DONE] * 6 + [UNCERTAIN]
+    assert [o.status for o in report.outcomes] == [DONE] * 7
     deals, contacts, tasks, checklist, comments = _portal(client, lead_id)
     assert len(deals) == len(contacts) == len(tasks) == 1
     assert checklist == ["measure", "quote"]
     assert comments == ["Deal made from the lead", "Handed over"]
-    assert emulator.admin.get("crm/notifications") == []  # at most once: not sent blind
+    assert len(emulator.admin.get("crm/notifications")) == 1
 
 
 def test_a_task_made_without_its_checklist_gets_only_the_missing_items(client, sessions, emulator):

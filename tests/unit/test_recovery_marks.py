@@ -51,3 +51,11 @@ def test_a_found_create_sends_only_its_follow_ups_and_refs_point_to_it():
             False,
         ),
     ]
+
+
+def test_a_notification_carries_one_tag_per_user():
+    """im-notify-system-add.md: a TAG replaces the app's earlier notifications with it —
+    whoever they went to, hence the user in it."""
+    note = A.Notify((7, 8), "x")
+    cmds = C.build([note], NAMING, [0], marks={0: marks(note, "k", NAMING)})
+    assert [c.params["TAG"] for c in cmds] == [f"{ORIGINATOR}:k:7", f"{ORIGINATOR}:k:8"]
