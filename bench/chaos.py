@@ -376,7 +376,9 @@ def _normal(value: Any, *, keep_ids: set[str] | None = None) -> Any:
             if any(v in low for v in _VOLATILE):
                 continue
             if (
-                low in ("id", "xml_id", "event_token", "token") or low.endswith(("id", "ids"))
+                # a notification's tag is made of its claim key, which names the portal
+                low in ("id", "xml_id", "event_token", "token", "tag")
+                or low.endswith(("id", "ids"))
             ) and key not in keep:
                 continue
             out[str(key)] = _normal(item, keep_ids=keep)
