@@ -28,12 +28,14 @@ from app.store import audit
 
 # MessageClient only records an outbox row (unique per key): recording it again is harmless,
 # and the outbox's own claim keeps the message itself to one send. A Notify goes out with a
-# TAG of its key (app.rules.recovery): sent again, it replaces the first one.
+# TAG of its key (app.rules.recovery): sent again, it replaces the first one. StartTimer
+# creates its timer unless one with its key exists (app.timers.service.start_timer).
 REPEATABLE = (
     A.UpdateFields,
     A.MoveStage,
     A.LinkRecords,
     A.DeleteRecord,
+    A.StartTimer,
     A.CancelTimer,
     A.MessageClient,
     A.Notify,

@@ -110,12 +110,17 @@ def test_failed_action_is_audited_and_retried_next_time_others_are_not(sessions)
 
 def test_crash_after_claim_repeats_only_harmless_actions(sessions):
     """A stage move is sent again; a notification too, with the same TAG (the portal
-    replaces the first: im-notify-system-add.md); a chat message is not (at most once)."""
+    replaces the first: im-notify-system-add.md); a timer is started (once per key: the
+    settle that would have made it never committed); a chat message is not (at most once)."""
+    from app.store.timers import Timer
+
     portal = FakePortal()
+    due = datetime(2026, 12, 1, tzinfo=UTC)
     acts = [
         A.MoveStage("lead", 5, "metal.lead.done"),
         A.ChatMessage("chat9", "x"),
         A.Notify((7,), "n"),
+        A.StartTimer("remind", due, ("lead", 5)),
     ]
 
     class Crash(Exception):
@@ -130,13 +135,16 @@ def test_crash_after_claim_repeats_only_harmless_actions(sessions):
     with pytest.raises(Crash):
         run(sessions, dying, acts)
     report = run(sessions, portal, acts)
-    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN, DONE]
+    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN, DONE, DONE]
     assert portal.chat == [] and dying.chat == [("chat9", "x")]
     assert portal.notes == dying.notes == [(7, "n")]
     assert portal.note_tags == dying.note_tags and portal.note_tags[0].endswith(":7")
+    assert run(sessions, portal, acts).outcomes[3].status == DUPLICATE
     with sessions() as s:
         claims = s.scalars(select(audit.ActionClaim)).all()
-    assert sorted(c.status for c in claims) == ["done", "done", "pending"]
+        timers = s.scalars(select(Timer)).all()
+    assert sorted(c.status for c in claims) == ["done", "done", "done", "pending"]
+    assert [(t.kind, t.record_id) for t in timers] == [("remind", 5)]
 
 
 def test_timers_start_once_per_key_and_a_ref_record_is_refused(sessions):
