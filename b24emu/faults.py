@@ -5,7 +5,10 @@
     {"error_rates": {"503": 0.1, "500": 0.05, "429": 0.0, "timeout": 0.0},
      "methods": ["crm.item.list"],          # rates apply only to these (all when absent)
      "fail_next": [{"method": "crm.deal.get", "status": 503, "count": 2},
-                   {"method": "profile", "error": "OVERLOAD_LIMIT"}],   # any §1.5 code
+                   {"method": "profile", "error": "OVERLOAD_LIMIT"},    # any §1.5 code
+                   {"method": "batch", "status": 500, "after": true}],  # applied, then 500
+     "after_share": 0.5,                    # share of rate-drawn 500s/timeouts that strike
+                                            # after the call ran (its effect stays)
      "latency": 0.05,                       # seconds added to every REST request
      "timeout_seconds": 30,                 # how long a "timeout" request hangs
      "drop_deliveries": 0.0,                # share of outbound POSTs silently dropped
@@ -66,6 +69,10 @@ _BY_STATUS = {
 }
 
 
+# Faults that may strike after the request ran (its effect stays, the answer is lost).
+AFTER_KINDS = frozenset({"500", "timeout", "INTERNAL_SERVER_ERROR"})
+
+
 class Faults:
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
@@ -91,17 +98,28 @@ class Faults:
 
     def pick(self, method: str) -> str | None:
         """The fault for this request: a status string, ``"timeout"``, or None."""
+        fault, _after = self.pick_with_phase(method)
+        return fault
+
+    def pick_with_phase(self, method: str) -> tuple[str | None, bool]:
+        """(fault, after): ``after`` True when the call is to run first and its answer then
+        be lost to the fault — what a real portal's 500 or a timeout can do to a write that
+        it had already applied. Only 500s and timeouts strike after; a refusal (503, 429,
+        token) is always decided before anything ran."""
         for entry in self.settings.get("fail_next") or []:
             wanted = (entry.get("method") or "").lower()
             if entry.get("count", 1) > 0 and (not wanted or wanted == method):
                 entry["count"] = entry.get("count", 1) - 1
-                return str(entry.get("error") or entry.get("status", "503"))
+                fault = str(entry.get("error") or entry.get("status", "503"))
+                return fault, bool(entry.get("after")) and fault in AFTER_KINDS
         if not self._applies(method):
-            return None
+            return None, False
         for status, rate in (self.settings.get("error_rates") or {}).items():
             if rate and self._rng.random() < float(rate):
-                return str(status)
-        return None
+                share = float(self.settings.get("after_share") or 0.0)
+                after = str(status) in AFTER_KINDS and bool(share) and self._rng.random() < share
+                return str(status), after
+        return None, False
 
     @staticmethod
     def error_for(fault: str) -> RestError:

@@ -212,6 +212,14 @@ def _log_request(portal: Portal, entry: dict[str, Any]) -> None:
         del core.request_log[: len(core.request_log) - core.request_log_limit]
 
 
+async def _strike(runtime: Any, fault: str) -> None:
+    """Raise the injected fault (a timeout first hangs for ``timeout_seconds``)."""
+    if fault == "timeout":
+        await asyncio.sleep(runtime.faults.timeout_seconds)
+        raise RestError("INTERNAL_SERVER_ERROR", "Request timed out", status=504)
+    raise runtime.faults.error_for(fault)
+
+
 async def rest_handler(request: web.Request) -> web.Response:
     portal: Portal = request.app[PORTAL_KEY]
     runtime = portal.runtime
@@ -226,12 +234,9 @@ async def rest_handler(request: web.Request) -> web.Response:
         core.http_counts[method] += 1
         if runtime.faults.latency:
             await asyncio.sleep(runtime.faults.latency)
-        fault = runtime.faults.pick(method)
-        if fault == "timeout":
-            await asyncio.sleep(runtime.faults.timeout_seconds)
-            raise RestError("INTERNAL_SERVER_ERROR", "Request timed out", status=504)
-        if fault:
-            raise runtime.faults.error_for(fault)
+        fault, after = runtime.faults.pick_with_phase(method)
+        if fault and not after:
+            await _strike(runtime, fault)
         params = await read_params(request)
         token = params.pop("auth", None)
         auth = (
@@ -242,6 +247,8 @@ async def rest_handler(request: web.Request) -> web.Response:
         if core.config.rate_limit:
             runtime.bucket.hit(f"{request.remote}", portal.clock.now(), core.config)
         outcome = execute_call(portal, auth, method, params)
+        if fault and after:  # the call ran (its writes stay); its answer is lost
+            await _strike(runtime, fault)
     except RestError as err:
         outcome = Outcome(error=err)
     status, body = envelope(outcome)

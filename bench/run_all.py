@@ -25,7 +25,7 @@ ROOT = HERE.parent
 
 # script → arguments for a quick run (a script missing here runs with its own defaults)
 QUICK: dict[str, list[str]] = {
-    "chaos": ["--leads", "20", "--kill-every", "20"],
+    "chaos": ["--leads", "20", "--kill-every", "20", "--parallel"],
     "emu_throughput": ["--calls", "2000"],
     "events_inbox": ["--seconds", "5"],
     "gateway_saturation": ["--workers", "4", "--calls", "100"],

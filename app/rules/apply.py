@@ -28,6 +28,7 @@ from typing import Any
 from app.rules import actions as A
 from app.rules import audit as rule_audit
 from app.rules import commands as C
+from app.rules import recovery
 from app.rules.batching import send_commands
 from app.rules.idempotency import REPEATABLE, Item, action_key, claim
 from app.rules.naming import Naming
@@ -141,16 +142,19 @@ def apply_groups(
         return [ApplyReport() for _ in groups]
     outcomes: list[ActionOutcome | None] = [None] * len(items)
 
+    unsure: dict[int, Any] = {}
     with session_factory() as session:
-        to_send, refs = claim(session, member_id, [g.rule for g in groups], items, outcomes)
+        rules = [g.rule for g in groups]
+        to_send, refs = claim(session, member_id, rules, items, outcomes, unsure)
         session.commit()
 
+    found, to_send = _recover(client, naming, items, unsure, refs, to_send, outcomes)
     portal = [i for i in to_send if not isinstance(items[i].action, LOCAL_ACTIONS)]
     try:
-        results, errors = _send(client, naming, items, portal, refs)
+        results, errors = _send(client, naming, items, portal, refs, found)
     except Exception as exc:
-        if not_executed(exc):
-            _release(session_factory, member_id, items, portal)
+        if not_executed(exc):  # a found record stays pending: found again next time
+            _release(session_factory, member_id, items, [i for i in portal if i not in found])
         raise
     messages: list[int] = []
 
@@ -250,24 +254,53 @@ def _forget_gone_task(session, member_id: str, action: A.Action, error: str) -> 
         mirror.mark_deleted(session, member_id, TASK, int(action.task_id))
 
 
-def _send(client, naming, items, indexes, refs) -> tuple[dict[int, Any], dict[int, str]]:
-    """Send the portal actions; returns (primary result by index, error by index)."""
+def _recover(client, naming, items, unsure, refs, to_send, outcomes):
+    """Look up the creates an earlier attempt may have made (``app.rules.recovery``).
+    Returns (found by index, what is left to send): an item that could not be looked up
+    is reported uncertain and not sent."""
+    if not unsure:
+        return {}, to_send
+    found, failed = recovery.look_up(client, naming, items, unsure, refs)
+    for i, error in failed.items():
+        outcomes[i] = ActionOutcome(items[i].action, items[i].key, UNCERTAIN, error=error)
+    if found:
+        log.info("found %d record(s) an earlier attempt created", len(found))
+    return found, [i for i in to_send if i not in failed]
+
+
+def _send(
+    client, naming, items, indexes, refs, found=None
+) -> tuple[dict[int, Any], dict[int, str]]:
+    """Send the portal actions; returns (primary result by index, error by index). A
+    ``found`` create's result is the record found; only its missing follow-ups are sent."""
     if not indexes:
         return {}, {}
-    results: dict[int, Any] = {}
+    found = found or {}
+    results: dict[int, Any] = {i: found[i].value for i in indexes if i in found}
     errors: dict[int, str] = {}
     commands: list[C.Command] = []
     placeholders: dict[int, dict[str, Any]] = {g: dict(r) for g, r in refs.items()}
     for i in indexes:
         item = items[i]
         try:
-            commands.extend(C.build([item.action], naming, [i], placeholders[item.group]))
+            commands.extend(
+                C.build(
+                    [item.action],
+                    naming,
+                    [i],
+                    placeholders[item.group],
+                    marks={i: recovery.marks(item.action, item.key, naming)},
+                    found={i: found[i]} if i in found else None,
+                )
+            )
         except (KeyError, ValueError) as exc:
             errors[i] = f"cannot translate: {exc}"
             continue
         if isinstance(item.action, A.CreateRecord) and item.action.ref:
-            # later actions of the same rule link to it through batch chaining
-            placeholders[item.group][item.action.ref] = f"$result[{C.label(i)}][item][id]"
+            # later actions of the same rule link to it (batch chaining, or its found id)
+            placeholders[item.group][item.action.ref] = (
+                found[i].id if i in found else f"$result[{C.label(i)}][item][id]"
+            )
     by_label = send_commands(client, commands)
     for cmd in commands:
         outcome = by_label.get(cmd.label)

@@ -43,19 +43,76 @@ def build(
     naming: Naming,
     indexes: Sequence[int] | None = None,
     known_refs: Mapping[str, int] | None = None,
+    *,
+    marks: Mapping[int, Mapping[str, Any]] | None = None,
+    found: Mapping[int, Any] | None = None,
 ) -> list[Command]:
     """Commands for ``actions`` (``indexes`` = their positions in the caller's list).
 
     ``known_refs`` resolves refs of records created earlier (a replay that skips an already
-    done CreateRecord still links to the record it made)."""
+    done CreateRecord still links to the record it made). ``marks``: per index, fields that
+    tag what the create makes with its claim key; ``found``: per index, the record an
+    earlier attempt already made (``app.rules.recovery.Found``) — only what that attempt
+    may have left undone is sent (the parent's link field, missing checklist items)."""
     indexes = list(indexes) if indexes is not None else list(range(len(actions)))
     refs: dict[str, Any] = dict(known_refs or {})
     out: list[Command] = []
+    marks, found = marks or {}, found or {}
     for action, index in zip(actions, indexes, strict=True):
+        made = found.get(index)
         if isinstance(action, A.CreateRecord) and action.ref:
-            refs[action.ref] = f"$result[{label(index)}][item][id]"
-        out.extend(_commands(action, index, naming, refs))
+            refs[action.ref] = made.id if made else f"$result[{label(index)}][item][id]"
+        if made is not None:
+            out.extend(_completion(action, index, naming, refs, made))
+            continue
+        commands = _commands(action, index, naming, refs)
+        if marks.get(index) and isinstance(action, A.Notify):
+            commands = [_tagged(c, marks[index]["TAG"]) for c in commands]
+        elif marks.get(index):
+            commands[0] = _marked(commands[0], marks[index])
+        out.extend(commands)
     return out
+
+
+def _tagged(cmd: Command, tag: str) -> Command:
+    """A notification with its ``TAG`` (one per user: a tag replaces the app's earlier
+    notifications with that tag, whoever they went to)."""
+    params = {**cmd.params, "TAG": f"{tag}:{cmd.params['USER_ID']}"}
+    return Command(cmd.label, cmd.method, params, cmd.index, cmd.primary)
+
+
+def _marked(cmd: Command, fields: Mapping[str, Any]) -> Command:
+    """The create command with the tag fields added to what it writes."""
+    params = dict(cmd.params)
+    params["fields"] = {**params["fields"], **fields}
+    return Command(cmd.label, cmd.method, params, cmd.index, cmd.primary)
+
+
+def _completion(action: A.Action, i: int, naming: Naming, refs, made: Any) -> list[Command]:
+    """For a create an earlier attempt made: the follow-ups it may not have run (all of
+    them harmless to repeat), none primary — the found record is the action's result."""
+    if isinstance(action, A.CreateRecord) and action.link_from and action.link_field:
+        parent_entity, parent_id = action.link_from
+        params = {
+            "entityTypeId": naming.entity_type_id(parent_entity),
+            "id": _rid(parent_id, refs),
+            "fields": {naming.field_name(parent_entity, action.link_field): made.id},
+        }
+        return [Command(label(i, 1), "crm.item.update", params, i, primary=False)]
+    if isinstance(action, A.CreateTask):
+        have = set(made.checklist)
+        return [
+            Command(
+                label(i, n),
+                "task.checklistitem.add",
+                {"TASKID": made.id, "FIELDS": {"TITLE": item, "SORT_INDEX": n * 10}},
+                i,
+                primary=False,
+            )
+            for n, item in enumerate(action.checklist, start=1)
+            if item not in have
+        ]
+    return []
 
 
 def _rid(value: A.RecordId, refs: Mapping[str, Any]) -> Any:

@@ -6,9 +6,10 @@
 * ``done``     → a replay skips the action (duplicate).
 * ``failed``   → the portal refused it, nothing happened: a retry may claim it again.
 * ``pending``  → a previous attempt died between sending and recording. Whether the portal
-  executed it is unknown; the apply step re-sends only actions that are harmless to repeat
-  (field updates, stage moves, links, deletes) and reports the others as ``uncertain``
-  instead of risking a second notification/task/record.
+  executed it is unknown; the apply step re-sends actions that are harmless to repeat
+  (field updates, stage moves, links, deletes), looks up creates it tagged with the key
+  (records, tasks, comments: ``app.rules.recovery``) and makes them only when not found,
+  and reports the rest (notifications, messages) as ``uncertain`` rather than send twice.
 
 ``audit_log`` — one row per action outcome: what (action type + values), why (rule + cause),
 on which record, and the result or error.

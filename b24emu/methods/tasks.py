@@ -1,5 +1,8 @@
 """``tasks.task.add/update/renew/get/list``: UPPER input, camelCase output with string values.
-Fires ONTASKADD / ONTASKUPDATE (§5.6). Checklists live in ``tasks_checklist.py``."""
+Fires ONTASKADD / ONTASKUPDATE (§5.6). Checklists live in ``tasks_checklist.py``.
+
+``XML_ID`` (the external identifier: ``api-reference/tasks/tasks-task-get-fields.md``,
+``xmlId`` in ``api-reference/tasks/fields.md``) is stored as given and returned as ``xmlId``."""
 
 from __future__ import annotations
 
@@ -52,6 +55,7 @@ _ORDER = (
     "GROUP_ID",
     "AUDITORS",
     "ACCOMPLICES",
+    "XML_ID",
 )
 
 
@@ -84,7 +88,7 @@ def _input(call: Call, fields: dict[str, Any]) -> dict[str, Any]:
                         else [value]
                     )
                 ]
-            elif key in ("TITLE", "DESCRIPTION", "TAGS", "SE_PARAMETER"):
+            elif key in ("TITLE", "DESCRIPTION", "TAGS", "SE_PARAMETER", "XML_ID"):
                 out[key] = value
         except (TypeError, ValueError):
             raise task_error(

@@ -17,6 +17,8 @@ class FakePortal:
         self.batches: list[dict] = []
         self.calls: list[tuple[str, dict]] = []
         self.notes: list[tuple] = []
+        self.note_tags: list[str | None] = []
+        self.chat: list[tuple] = []
         self.next_id = 100
         self.fail_methods: set[str] = set()
         self.offline: list[dict] = []
@@ -103,6 +105,8 @@ class FakePortal:
         rows = [r for r in rows if r["id"] > int(flt.get(">id", 0))]
         if ">=updatedTime" in flt:
             rows = [r for r in rows if r["updatedTime"] >= flt[">=updatedTime"]]
+        plain = {k: v for k, v in flt.items() if k[:1].isalpha()}  # equality, e.g. originId
+        rows = [r for r in rows if all(r.get(k) == v for k, v in plain.items())]
         return {"items": [dict(r) for r in rows[:50]]}
 
     def iter_list(self, method, params, *, id_field="ID", items_key=None, batch_pages=1, **_):
@@ -118,7 +122,12 @@ class FakePortal:
 
     def im_notify_system_add(self, p):
         self.notes.append((p["USER_ID"], p["MESSAGE"]))
+        self.note_tags.append(p.get("TAG"))
         return len(self.notes)
+
+    def im_message_add(self, p):
+        self.chat.append((p["DIALOG_ID"], p["MESSAGE"]))
+        return len(self.chat)
 
     def tasks_task_add(self, p):
         self.next_id += 1

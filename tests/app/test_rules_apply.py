@@ -10,7 +10,7 @@ from app.rules import actions as A
 from app.rules.apply import DONE, DUPLICATE, FAILED, UNCERTAIN, apply_with
 from app.rules.naming import PlainNaming
 from app.store import audit, mirror
-from app.store import task_links as _task_links  # noqa: F401 - a created task is linked
+from app.store import task_links as _task_links  # noqa: F401 - created tasks are linked there
 from app.store import timers as _timers  # noqa: F401 - its table joins Base.metadata
 from app.store.base import Base
 from tests.app._events_fakes import FakePortal as _FakePortal
@@ -109,8 +109,19 @@ def test_failed_action_is_audited_and_retried_next_time_others_are_not(sessions)
 
 
 def test_crash_after_claim_repeats_only_harmless_actions(sessions):
+    """A stage move is sent again; a notification too, with the same TAG (the portal
+    replaces the first: im-notify-system-add.md); a timer is started (once per key: the
+    settle that would have made it never committed); a chat message is not (at most once)."""
+    from app.store.timers import Timer
+
     portal = FakePortal()
-    acts = [A.MoveStage("lead", 5, "metal.lead.done"), A.Notify((7,), "x")]
+    due = datetime(2026, 12, 1, tzinfo=UTC)
+    acts = [
+        A.MoveStage("lead", 5, "metal.lead.done"),
+        A.ChatMessage("chat9", "x"),
+        A.Notify((7,), "n"),
+        A.StartTimer("remind", due, ("lead", 5)),
+    ]
 
     class Crash(Exception):
         pass
@@ -124,11 +135,16 @@ def test_crash_after_claim_repeats_only_harmless_actions(sessions):
     with pytest.raises(Crash):
         run(sessions, dying, acts)
     report = run(sessions, portal, acts)
-    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN]
-    assert portal.notes == [] and dying.notes == [(7, "x")]
+    assert [o.status for o in report.outcomes] == [DONE, UNCERTAIN, DONE, DONE]
+    assert portal.chat == [] and dying.chat == [("chat9", "x")]
+    assert portal.notes == dying.notes == [(7, "n")]
+    assert portal.note_tags == dying.note_tags and portal.note_tags[0].endswith(":7")
+    assert run(sessions, portal, acts).outcomes[3].status == DUPLICATE
     with sessions() as s:
         claims = s.scalars(select(audit.ActionClaim)).all()
-    assert sorted(c.status for c in claims) == ["done", "pending"]
+        timers = s.scalars(select(Timer)).all()
+    assert sorted(c.status for c in claims) == ["done", "done", "done", "pending"]
+    assert [(t.kind, t.record_id) for t in timers] == [("remind", 5)]
 
 
 def test_timers_start_once_per_key_and_a_ref_record_is_refused(sessions):
@@ -184,13 +200,14 @@ def test_a_batch_refused_whole_is_sent_again_by_the_retry(sessions):
     assert portal.notes == [(7, "x")]
 
     uncertain = Refusing()
-    uncertain.error = ServerError  # a 500 may have been applied: not repeated
+    uncertain.error = ServerError  # a 500 may have been applied: looked up, not blindly sent
     with pytest.raises(ServerError):
         run(sessions, uncertain, acts, cause="other")
-    assert [o.status for o in run(sessions, portal, acts, cause="other").outcomes] == [
-        UNCERTAIN,
-        UNCERTAIN,
-    ]
+    before = [k for k in portal.items if k[0] == 1220]
+    retry = run(sessions, portal, acts, cause="other").outcomes
+    assert [o.status for o in retry] == [DONE, DONE]  # not found → created; note tagged
+    assert len([k for k in portal.items if k[0] == 1220]) == len(before) + 1
+    assert portal.notes == [(7, "x"), (7, "x")]  # one per cause
 
 
 def test_a_record_created_for_the_rules_is_left_to_its_add_event(sessions):
@@ -214,3 +231,28 @@ def test_a_record_created_for_the_rules_is_left_to_its_add_event(sessions):
         assert mirror.get(s, M, "deal", deal_id) is None
         assert mirror.get(s, M, "contact", contact_id)["name"] == "Олег"
     assert created_records([report], NAMING) == [("contact", contact_id)]
+
+
+def test_a_create_that_cannot_be_looked_up_stays_uncertain_and_is_not_sent(sessions):
+    """The look-up of a pending create failing (a refused list) decides nothing: the create
+    is neither sent blind nor settled; a later retry looks again and finds it."""
+    acts = [A.CreateRecord("metal.object", {"UF_CRM_W": 12}, ref="o")]
+
+    class Dying(FakePortal):
+        def batch(self, cmd, halt=False):
+            super().batch(cmd, halt)
+            raise RuntimeError("killed")
+
+    portal = Dying()
+    with pytest.raises(RuntimeError):
+        run(sessions, portal, acts)
+    made = [k for k in portal.items if k[0] == 1220]
+    healthy = FakePortal()
+    healthy.items = portal.items
+    healthy.fail_methods = {"crm.item.list"}
+    assert [o.status for o in run(sessions, healthy, acts).outcomes] == [UNCERTAIN]
+    assert [k for k in healthy.items if k[0] == 1220] == made
+    healthy.fail_methods = set()
+    retry = run(sessions, healthy, acts).outcomes
+    assert [(o.status, o.result) for o in retry] == [(DONE, {"id": made[0][1]})]
+    assert [k for k in healthy.items if k[0] == 1220] == made

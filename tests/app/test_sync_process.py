@@ -182,6 +182,19 @@ def test_reconcile_baselines_first_then_processes_only_records_the_mirror_missed
         assert mirror.get(s, M, "lead", old["id"]) is not None
 
 
+def test_a_baseline_of_an_empty_portal_is_not_taken_again_later(ctx):
+    """Installed on an empty portal, the first reconcile finds nothing to mirror; a later
+    one must not baseline again (mirroring rule-less the change of a record whose event is
+    still being processed, or failed) but process what came since."""
+    portal = ctx.client
+    assert reconcile.reconcile(ctx).baselined == 0
+    lead = portal.add(1, stageId="OTHER")  # its event failed / is still being retried
+    later = reconcile.reconcile(ctx)
+    assert (later.baselined, later.processed) == (0, 1)
+    assert portal.notes == [(7, f"new lead {lead['id']}")]
+    assert reconcile.reconcile(ctx).processed == 0
+
+
 def test_records_created_before_the_installation_are_mirrored_without_rules(ctx):
     portal = ctx.client
     old = portal.add(1, stageId="OTHER", createdTime="2026-01-01T10:00:00+03:00")
