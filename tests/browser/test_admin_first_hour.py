@@ -45,6 +45,8 @@ def test_install_choose_change_see_it_work_audit_and_reports(fresh_portal, brows
     page.wait(lambda d: "Sales automation: settings" in page.text())
     kitchens = "#playbooks tr[data-playbook='kitchens']"
     page.css(f"{kitchens} .pb-toggle").click()
+    # the page follows the new job (queued, then running) — not the first install's "done"
+    page.wait(lambda d: page.css("#install-state").get_attribute("data-state") != "done")
     page.wait(lambda d: _install_state(page, svc) == "done", timeout=90)
     from app.installers.playbook_set import installed
 

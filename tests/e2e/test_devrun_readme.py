@@ -154,7 +154,12 @@ def test_every_readme_command_works_after_make_run(tmp_path):
         # two Objects (metal) to merge, created on the portal like a user would
         hook = requests.post(f"{emu}/_emu/webhooks", json={"user_id": 1}, timeout=10).json()
         types = requests.post(hook["url"] + "crm.type.list", json={}, timeout=10).json()
-        etid = next(t["entityTypeId"] for t in types["result"]["types"] if t["title"] == "Объект")
+        # named in the portal's language at install (the emulator speaks English)
+        etid = next(
+            t["entityTypeId"]
+            for t in types["result"]["types"]
+            if t["title"] in ("Объект", "Object")
+        )
         ids = [
             requests.post(
                 f"{emu}/_emu/crm/items",
