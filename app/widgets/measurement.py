@@ -54,7 +54,9 @@ BODY = """
 </div>
 <p id="book-form"{% if booking %} hidden{% endif %}>
 <label>{{ L.address }} <input id="address" maxlength="500" value="{{ address }}"></label>
-<label>{{ L.contact }} <input id="contact" maxlength="200"></label></p>
+<label>{{ L.contact }} <input id="contact" maxlength="200"></label><br>
+<label>{{ L.wishes }}<br><textarea id="wishes" maxlength="2000" rows="2"
+style="width:100%">{{ wishes }}</textarea></label></p>
 <h2>{{ L.slots }}</h2>
 <div id="slots">
 {% for s in slots %}
@@ -120,7 +122,8 @@ function pick(){var start=this.getAttribute("data-start"),
  if(cfg.booking&&!confirm(L.sure_move))return;say(L.wait);
  var call=cfg.booking?api(base+"/"+cfg.booking+"/reschedule",{start:start,measurer_id:m})
  :api(base,{lead_id:cfg.lead,measurer_id:m,start:start,
-  address:($("address")||{}).value||"",staff_contact:($("contact")||{}).value||""});
+  address:($("address")||{}).value||"",staff_contact:($("contact")||{}).value||"",
+  wishes:($("wishes")||{}).value||""});
  var moved=!!cfg.booking;
  call.then(function(d){after(d.booking,moved?L.moved:L.booked);})
  .catch(function(e){say(e.message,"error");refresh();});}
@@ -195,6 +198,7 @@ def _labels(ctx: WidgetContext) -> dict[str, str]:
         "measurer": t(ctx, "Замерщик", "Measurer"),
         "address": t(ctx, "Адрес", "Address"),
         "contact": t(ctx, "Контакт на объекте", "Contact on site"),
+        "wishes": t(ctx, "Особые пожелания клиента", "The client's special wishes"),
         "cancel": t(ctx, "Отменить замер", "Cancel measurement"),
         "none": t(ctx, "Замер ещё не назначен.", "No measurement booked yet."),
         "slots": t(ctx, "Ближайшее свободное время", "Next free slots"),
@@ -310,6 +314,7 @@ def render_page(ctx: WidgetContext) -> str:
         raw = mirror.get(session, ctx.member_id, "lead", lead_id)
         lead = normalize("lead", raw, naming(session, ctx.member_id)) or {}
         address = str(lead.get("UF_CRM_KT_ADDRESS") or "")
+        wishes = str(lead.get("UF_CRM_KT_WISHES") or "")
     cfg = {
         "member": ctx.member_id,
         "today": today.isoformat(),
@@ -326,6 +331,7 @@ def render_page(ctx: WidgetContext) -> str:
         slots=slots,
         problems=problems,
         address=address,
+        wishes=wishes,
         L=_labels(ctx),
         cfg=cfg,
     )

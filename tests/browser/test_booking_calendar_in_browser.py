@@ -105,8 +105,12 @@ def test_book_refuse_move_cancel_and_the_day_view(world, portal_page, browser):
     fresh = browser.current_window_handle
     _open(page, first)
     page.screenshot("booking-calendar-week-ru")
+    wishes = "Позвонить за час, домофон 12 <b>"
+    page.css("#wishes").send_keys(wishes)  # «фиксирует особые пожелания заказчика»
     _cell(page, slot).click()
     _msg(page, "Замер назначен.")
+    w.settle()  # the booking job writes the wishes on the lead
+    assert w.item(1, first)[w.uf("lead", "UF_CRM_KT_WISHES")] == wishes
     page.wait(lambda d: _state(page, slot) == "this_lead")
     assert "этот лид" in _cell(page, slot).text
     assert page.css("#booking").is_displayed() and page.all("#no-booking") == []
