@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.handlers import services
 from app.store import installations
+from app.widgets._gate import MEMBER_ID
 from app.widgets._viewer import page_key, verify_bearer
 
 JSON_APIS = ("/pages/", "/imports/", "/booking/", "/objects/")
@@ -49,6 +50,12 @@ def page_api(*, admin: bool = False) -> Callable:
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def guarded(member_id: str, *args: Any, **kwargs: Any):
+            if not MEMBER_ID.match(member_id):  # nothing like a member id reaches the store
+                return refuse(
+                    401,
+                    "Сессия страницы истекла: откройте её заново",
+                    "The page's session has expired: reopen it",
+                )
             header = request.headers.get("Authorization", "")
             bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
             with services().session() as session:
