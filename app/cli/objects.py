@@ -116,14 +116,14 @@ def reindex(member_id) -> None:
 @with_appcontext
 def token(member_id, ttl) -> None:
     """Print a signed merge-window token (never logged)."""
-    from app.objects.access import issue
-    from app.store import installations
+    from app.objects.access import issue, key_of
 
-    with _services().session() as session:
-        row = installations.get(session, member_id)
-        if row is None or not row.application_token:
-            raise click.ClickException(f"no application token for {member_id!r}")
-        click.echo(issue(row.application_token, member_id, ttl=ttl))
+    key = key_of(_services(), member_id)
+    if key is None:
+        raise click.ClickException(
+            f"no active installation with an application token: {member_id!r}"
+        )
+    click.echo(issue(key, member_id, ttl=ttl))
 
 
 def register(parent: click.Group) -> None:

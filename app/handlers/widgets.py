@@ -1,8 +1,8 @@
 """``POST /widgets/<code>``: the page a Bitrix24 placement (CRM tab, menu) shows in its frame.
 
 The portal POSTs the §3.2 frame form. Steps: parse → the installation (``member_id`` known
-and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (APPLICATION_TOKEN or a
-verified AUTH_ID, else 401; see ``app.widgets._gate``) → the widget must belong to a
+and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (a posted APPLICATION_TOKEN
+must match AND the AUTH_ID is verified, else 401; see ``app.widgets._gate``) → the widget must belong to a
 playbook installed on that portal (else 404) → PLACEMENT_OPTIONS and the record ID (else
 400) → the page module renders from the store/mirror only. No portal call while rendering.
 
@@ -25,6 +25,7 @@ from app.ratelimit import guard
 from app.widgets import WidgetContext, WidgetError, render, renderer
 from app.widgets import _gate as gate
 from app.widgets._ownership import not_this_process
+from app.widgets._viewer import page_key
 
 log = logging.getLogger(__name__)
 bp = Blueprint("widgets", __name__)
@@ -122,6 +123,16 @@ def _placement(services, member_id: str, template: str, posted: str, lang: str) 
     return placement
 
 
+def _widget_bearer(svc, opener: gate.Opener) -> str:
+    """The bearer the page's JS calls ``/booking/`` and ``/objects/`` with: signed with the
+    portal's server-side page key (``app.objects.access``), never the application token the
+    frame form already showed the viewer."""
+    if not opener.application_token:
+        return ""
+    key = page_key(svc, opener.member_id, opener.application_token)
+    return access.issue(key, opener.member_id, ttl=BEARER_TTL_S)
+
+
 def _int(raw) -> int:
     text = str(raw or "")
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
@@ -175,11 +186,7 @@ def _open(code: str, home=None) -> Response:
             record_id=gate.record_id(placement, opts, lang),
             options=opts,
             lang=lang,
-            bearer=(
-                access.issue(opener.application_token, opener.member_id, ttl=BEARER_TTL_S)
-                if opener.application_token
-                else ""
-            ),
+            bearer=_widget_bearer(svc, opener),
             services=svc,
             auth_id=str(request.form.get("AUTH_ID") or ""),
             auth_expires=_int(request.form.get("AUTH_EXPIRES")),

@@ -7,6 +7,7 @@ import pytest
 
 from app.store import installations
 from tests.app._widgets_world import MEMBER, install, open_widget
+from tests.support.bearers import bearer_headers
 
 TOKEN = "app-token-objects"
 
@@ -22,7 +23,9 @@ def api(services, flask_client):
 
     def call(method, path, json=None):
         return getattr(flask_client, method)(
-            f"/objects/{MEMBER}-o/{path}", json=json, headers={"X-Application-Token": TOKEN}
+            f"/objects/{MEMBER}-o/{path}",
+            json=json,
+            headers=bearer_headers(services, MEMBER + "-o"),
         )
 
     return call
