@@ -1,10 +1,11 @@
 """``POST /widgets/<code>``: the page a Bitrix24 placement (CRM tab, menu) shows in its frame.
 
 The portal POSTs the §3.2 frame form. Steps: parse → the installation (``member_id`` known
-and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (a posted APPLICATION_TOKEN
-must match AND the AUTH_ID is verified, else 401; see ``app.widgets._gate``) → the widget must belong to a
-playbook installed on that portal (else 404) → PLACEMENT_OPTIONS and the record ID (else
-400) → the page module renders from the store/mirror only. No portal call while rendering.
+and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (a posted
+APPLICATION_TOKEN must match AND the AUTH_ID is proved — cached — else 401; see
+``app.widgets._gate``) → the widget must belong to a playbook installed on that portal (else
+404) → PLACEMENT_OPTIONS and the record ID (else 400) → the page module renders from the
+store/mirror only. No portal call while rendering.
 
 Every answer is an HTML page in the viewer's language, framable only by the stored portal
 (``Content-Security-Policy: frame-ancestors``), never cached, never a stack trace.
