@@ -18,6 +18,7 @@ import re
 
 from flask import Blueprint, Response, request
 from markupsafe import Markup
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.handlers import services as current_services
@@ -124,13 +125,20 @@ def _placement(services, member_id: str, template: str, posted: str, lang: str) 
     return placement
 
 
-def _widget_bearer(svc, opener: gate.Opener) -> str:
+def _widget_bearer(svc, opener: gate.Opener, lang: str) -> str:
     """The bearer the page's JS calls ``/booking/`` and ``/objects/`` with: signed with the
     portal's server-side page key (``app.objects.access``), never the application token the
     frame form already showed the viewer."""
     if not opener.application_token:
         return ""
-    key = page_key(svc, opener.member_id, opener.application_token)
+    try:
+        key = page_key(svc, opener.member_id, opener.application_token)
+    except RedisError:  # no client secret: the key's seed is in Redis; "try again", not a 500
+        refusal = gate.msg(
+            lang, "Сервис временно недоступен, попробуйте через минуту",
+            "The service is briefly unavailable; try again in a minute",
+        )  # fmt: skip
+        raise WidgetError(refusal, 503) from None
     return access.issue(key, opener.member_id, ttl=BEARER_TTL_S)
 
 
@@ -187,7 +195,7 @@ def _open(code: str, home=None) -> Response:
             record_id=gate.record_id(placement, opts, lang),
             options=opts,
             lang=lang,
-            bearer=_widget_bearer(svc, opener),
+            bearer=_widget_bearer(svc, opener, lang),
             services=svc,
             auth_id=str(request.form.get("AUTH_ID") or ""),
             auth_expires=_int(request.form.get("AUTH_EXPIRES")),

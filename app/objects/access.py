@@ -63,9 +63,20 @@ def key_of(services: Any, member_id: str) -> str | None:
 
 
 def authorized(services: Any, member_id: str, authorization: str | None) -> bool:
-    """True when the ``Authorization`` header carries a valid bearer for ``member_id``."""
+    """True when the ``Authorization`` header carries a valid bearer for ``member_id``.
+
+    Without a client secret the page key's seed lives in Redis: when Redis is down this
+    raises werkzeug's ``ServiceUnavailable`` (a JSON 503 "try again", ``app.handlers.page_api``)
+    rather than a crash or a misleading 401."""
+    from redis.exceptions import RedisError
+    from werkzeug.exceptions import ServiceUnavailable
+
     header = authorization or ""
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     if not bearer:
         return False  # no key derivation (nor a Redis seed read) for an empty request
-    return allowed(key_of(services, member_id), member_id, bearer=bearer)
+    try:
+        key = key_of(services, member_id)
+    except RedisError:
+        raise ServiceUnavailable() from None
+    return allowed(key, member_id, bearer=bearer)

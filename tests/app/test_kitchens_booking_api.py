@@ -204,3 +204,18 @@ def test_wishes_go_to_the_job_and_are_bounded(api, services):
     assert made.status_code == 201
     (job,) = [j for j in services.queue("sync").jobs if j.func_name.endswith("write_booking")]
     assert job.args[-1] == "  Без ручек, фасады в цвет стен "
+
+
+def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_json_503(api, monkeypatch):
+    """The bearer's key derives from a seed in Redis when there is no client secret: with
+    Redis down the API says "try again" as JSON — not a crash, not a misleading 401."""
+    import redis
+
+    forged_or_not = {"Authorization": "Bearer 9999999999.abc"}
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(redis.Redis, "get", down)
+    resp = api("get", "slots", headers=forged_or_not)
+    assert resp.status_code == 503 and resp.is_json and "error" in resp.get_json()

@@ -378,3 +378,25 @@ def test_a_garbage_auth_expires_is_the_cache_maximum_not_a_500(emu, emu_world):
         assert resp.status_code == 200
         (key,) = svc.redis.keys("b24:widget:auth:*")
         assert 0 < svc.redis.ttl(key) <= 600
+
+
+def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_503_page(
+    emu, emu_world, monkeypatch
+):
+    """Without a client secret the bearer's key derives from a seed in Redis: when Redis is
+    down the frame says "try again" (503) instead of a 500 or a page with no bearer."""
+    import redis
+
+    _, client, tokens = emu_world
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(redis.Redis, "get", down)
+    monkeypatch.setattr(redis.Redis, "set", down)
+    resp = open_widget(
+        client, "lead_object", placement=LEAD_TAB, options={"ID": "7"}, domain=emu.domain,
+        member_id=tokens["member_id"], AUTH_ID=tokens["access_token"],
+    )  # fmt: skip
+    assert resp.status_code == 503
+    assert "временно недоступен" in resp.get_data(as_text=True)
