@@ -4,7 +4,7 @@
   [--dry-run]`` — plan against the portal and run (or resume) the merge; ``--dry-run``
   prints the plan only. Running the same command again after a failure resumes it.
 * ``objects reindex --portal M`` — rebuild the duplicate index from the mirror.
-* ``objects token --portal M [--ttl 3600]`` — a signed token for the merge window API.
+* ``objects token --portal M [--ttl 3600]`` — the merge window API's bearer (page-key signed).
 """
 
 from __future__ import annotations
