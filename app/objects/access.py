@@ -1,8 +1,8 @@
 """Who may use the browser APIs of the older widget pages (``/booking/…``, ``/objects/…``).
 
 Only a **signed bearer** the app handed to a frame it opened (``app.handlers.widgets``):
-``<expires>.<hex>`` where ``hex = HMAC-SHA256(key=page key, msg="objects:<member_id>:<expires>")``
-and ``expires`` is a UNIX time. It proves the holder got it from the app for this portal, and
+``<expires>.<hex>`` where ``hex = HMAC-SHA256(key=page key,
+msg="objects:<member_id>:<expires>")`` and ``expires`` is a UNIX time. It proves the holder got it from the app for this portal, and
 it stops working at ``expires``. Sent as ``Authorization: Bearer <token>``.
 
 The key is the installation's **page key** (``app.widgets._viewer.page_key``: an HMAC of the
@@ -10,7 +10,9 @@ stored application token under a server-only secret), NOT the application token:
 portals post ``APPLICATION_TOKEN`` in every frame form (docs/bitrix24-protocol §3.2), so every
 portal user — and every former one — could read it and sign themselves bearers. For the same
 reason the application token itself (the old ``X-Application-Token`` header) is no
-credential here. Reinstalling (a new application token) voids old bearers.
+credential here. Reinstalling (a new application token) voids old bearers. The page bearers
+of ``app.widgets._viewer`` share the key but not the format or the signed message
+(``p1.…``, ``"page:…"``), so neither passes for the other.
 
 Compared in constant time; a portal that is not active or has no application token accepts
 nothing.
