@@ -219,3 +219,15 @@ def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_json_503(api, mon
     monkeypatch.setattr(redis.Redis, "get", down)
     resp = api("get", "slots", headers=forged_or_not)
     assert resp.status_code == 503 and resp.is_json and "error" in resp.get_json()
+
+
+def test_a_page_bearer_signed_with_the_same_key_is_not_a_booking_bearer(api, services):
+    """Page bearers (``p1.…``) share the page key but sign another message: one is never
+    taken for the other."""
+    from app.widgets._viewer import Viewer, issue_bearer, page_key, verify_bearer
+    from tests.support.bearers import widget_bearer
+
+    key = page_key(services, M, TOKEN)
+    page = issue_bearer(key, M, Viewer(1, "", True))
+    assert api("get", "slots", headers={"Authorization": f"Bearer {page}"}).status_code == 401
+    assert verify_bearer(key, M, widget_bearer(services, M)) is None
