@@ -4,7 +4,7 @@
   [--dry-run]`` — plan against the portal and run (or resume) the merge; ``--dry-run``
   prints the plan only. Running the same command again after a failure resumes it.
 * ``objects reindex --portal M`` — rebuild the duplicate index from the mirror.
-* ``objects token --portal M [--ttl 3600]`` — a signed token for the merge window API.
+* ``objects token --portal M [--ttl 3600]`` — the merge window API's bearer (page-key signed).
 """
 
 from __future__ import annotations
@@ -116,14 +116,14 @@ def reindex(member_id) -> None:
 @with_appcontext
 def token(member_id, ttl) -> None:
     """Print a signed merge-window token (never logged)."""
-    from app.objects.access import issue
-    from app.store import installations
+    from app.objects.access import issue, key_of
 
-    with _services().session() as session:
-        row = installations.get(session, member_id)
-        if row is None or not row.application_token:
-            raise click.ClickException(f"no application token for {member_id!r}")
-        click.echo(issue(row.application_token, member_id, ttl=ttl))
+    key = key_of(_services(), member_id)
+    if key is None:
+        raise click.ClickException(
+            f"no active installation with an application token: {member_id!r}"
+        )
+    click.echo(issue(key, member_id, ttl=ttl))
 
 
 def register(parent: click.Group) -> None:

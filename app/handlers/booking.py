@@ -1,10 +1,10 @@
 """HTTP API of the measurement booking widget (kitchens «Замер», spec §3 rule 9).
 
 Every route is under ``/booking/<member_id>/`` and is verified per portal exactly like the
-Object merge window (``app.objects.access``): ``Authorization: Bearer <signed token>`` (the
-token the app hands the widget's iframe for that portal, HMAC of the installation's
-application token, with an expiry) or ``X-Application-Token: <application_token>``
-(server-to-server). Anything else is 401; a booking of another portal is 404.
+Object merge window (``app.objects.access``): ``Authorization: Bearer <signed token>``, the
+token the app hands the widget's iframe for that portal (signed with its server-side page
+key, with an expiry). The application token is no credential: portals post it to every
+viewing user's browser. Anything else is 401; a booking of another portal is 404.
 
 * ``GET  /booking/<m>/slots?after=<ISO>&measurer_id=<id>&n=<1..20>`` → ``{"slots": [...]}``
 * ``POST /booking/<m>/bookings`` ``{"lead_id", "measurer_id", "start", "address",
@@ -31,7 +31,7 @@ from app.handlers import services as current_services
 from app.handlers.bounds import Id, Moment, valid_id, valid_moment
 from app.objects import access
 from app.playbooks.settings import effective
-from app.store import bookings, installations, mirror
+from app.store import bookings, mirror
 
 bp = Blueprint("booking", __name__)
 _MEMBER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -54,14 +54,7 @@ class MoveBody(Schema):
 def _authorized(member_id: str) -> bool:
     if not _MEMBER.match(member_id):
         return False
-    with current_services().session() as session:
-        row = installations.get(session, member_id)
-        token = row.application_token if row is not None else None
-    bearer = request.headers.get("Authorization", "")
-    bearer = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
-    return access.allowed(
-        token, member_id, bearer=bearer, header_token=request.headers.get("X-Application-Token")
-    )
+    return access.authorized(current_services(), member_id, request.headers.get("Authorization"))
 
 
 def _slot(s) -> dict:

@@ -1,8 +1,8 @@
 """The Object merge window's HTTP API (metal). Store reads and an enqueued job; no portal call.
 
-Every route is under ``/objects/<member_id>/`` and needs one credential (see
-``app.objects.access``): ``Authorization: Bearer <signed token>`` or
-``X-Application-Token: <the installation's application_token>``; otherwise 401.
+Every route is under ``/objects/<member_id>/`` and needs ``Authorization: Bearer <signed
+token>``, the bearer the merge window's frame got from the app (``app.objects.access``: signed
+with the portal's server-side page key, never the application token); otherwise 401.
 
 * ``GET  /objects/<member_id>/<object_id>/candidates`` → ``{"object_id", "candidates": [ids]}``
 * ``POST /objects/<member_id>/merge/preview`` with ``{"main_id", "duplicate_ids": [..],
@@ -23,7 +23,6 @@ from app.handlers import services as current_services
 from app.handlers.bounds import Id, valid_id
 from app.objects import access, window
 from app.objects.merge import MergeRequest, plan_dict
-from app.store import installations
 from app.store.objects_index import ObjectMerge
 
 bp = Blueprint("objects", __name__)
@@ -50,14 +49,7 @@ def _authorized(member_id: str) -> bool:
 
     if not re.match(_MEMBER, member_id):
         return False
-    with current_services().session() as session:
-        row = installations.get(session, member_id)
-        token = row.application_token if row is not None else None
-    bearer = request.headers.get("Authorization", "")
-    bearer = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
-    return access.allowed(
-        token, member_id, bearer=bearer, header_token=request.headers.get("X-Application-Token")
-    )
+    return access.authorized(current_services(), member_id, request.headers.get("Authorization"))
 
 
 def _refused():

@@ -96,6 +96,10 @@ _ERRORS = {
     404: ("Нет такого адреса", "No such address"),
     405: ("Этот адрес так не вызывают", "Method not allowed here"),
     500: ("Внутренняя ошибка, попробуйте позже", "Internal error; try again later"),
+    503: (
+        "Сервис временно недоступен, попробуйте через минуту",
+        "The service is briefly unavailable; try again in a minute",
+    ),
 }
 
 

@@ -1,10 +1,11 @@
 """``POST /widgets/<code>``: the page a Bitrix24 placement (CRM tab, menu) shows in its frame.
 
 The portal POSTs the §3.2 frame form. Steps: parse → the installation (``member_id`` known
-and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (APPLICATION_TOKEN or a
-verified AUTH_ID, else 401; see ``app.widgets._gate``) → the widget must belong to a
-playbook installed on that portal (else 404) → PLACEMENT_OPTIONS and the record ID (else
-400) → the page module renders from the store/mirror only. No portal call while rendering.
+and active, ``DOMAIN`` = the stored domain, else 403) → authenticate (a posted
+APPLICATION_TOKEN must match AND the AUTH_ID is proved — cached — else 401; see
+``app.widgets._gate``) → the widget must belong to a playbook installed on that portal (else
+404) → PLACEMENT_OPTIONS and the record ID (else 400) → the page module renders from the
+store/mirror only. No portal call while rendering.
 
 Every answer is an HTML page in the viewer's language, framable only by the stored portal
 (``Content-Security-Policy: frame-ancestors``), never cached, never a stack trace.
@@ -17,6 +18,7 @@ import re
 
 from flask import Blueprint, Response, request
 from markupsafe import Markup
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.handlers import services as current_services
@@ -25,6 +27,7 @@ from app.ratelimit import guard
 from app.widgets import WidgetContext, WidgetError, render, renderer
 from app.widgets import _gate as gate
 from app.widgets._ownership import not_this_process
+from app.widgets._viewer import page_key
 
 log = logging.getLogger(__name__)
 bp = Blueprint("widgets", __name__)
@@ -122,6 +125,23 @@ def _placement(services, member_id: str, template: str, posted: str, lang: str) 
     return placement
 
 
+def _widget_bearer(svc, opener: gate.Opener, lang: str) -> str:
+    """The bearer the page's JS calls ``/booking/`` and ``/objects/`` with: signed with the
+    portal's server-side page key (``app.objects.access``), never the application token the
+    frame form already showed the viewer."""
+    if not opener.application_token:
+        return ""
+    try:
+        key = page_key(svc, opener.member_id, opener.application_token)
+    except RedisError:  # no client secret: the key's seed is in Redis; "try again", not a 500
+        refusal = gate.msg(
+            lang, "Сервис временно недоступен, попробуйте через минуту",
+            "The service is briefly unavailable; try again in a minute",
+        )  # fmt: skip
+        raise WidgetError(refusal, 503) from None
+    return access.issue(key, opener.member_id, ttl=BEARER_TTL_S)
+
+
 def _int(raw) -> int:
     text = str(raw or "")
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
@@ -175,11 +195,7 @@ def _open(code: str, home=None) -> Response:
             record_id=gate.record_id(placement, opts, lang),
             options=opts,
             lang=lang,
-            bearer=(
-                access.issue(opener.application_token, opener.member_id, ttl=BEARER_TTL_S)
-                if opener.application_token
-                else ""
-            ),
+            bearer=_widget_bearer(svc, opener, lang),
             services=svc,
             auth_id=str(request.form.get("AUTH_ID") or ""),
             auth_expires=_int(request.form.get("AUTH_EXPIRES")),

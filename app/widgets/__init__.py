@@ -45,7 +45,8 @@ class WidgetContext:
     record_id: int | None  # PLACEMENT_OPTIONS["ID"] as int, None for menu placements
     options: Mapping[str, Any]  # parsed PLACEMENT_OPTIONS
     lang: str  # "ru" or "en" (from LANG, default ru)
-    bearer: str  # signed token for the widget's JS to call our APIs (app.objects.access.issue)
+    # the JS's token for /booking/ and /objects/ (app.objects.access: page-key signed)
+    bearer: str
     services: Any  # app Services (services.session(), services.redis, services.settings)
     # the viewing user's token from the frame form: only app.widgets._viewer uses it, to ask
     # the portal who is looking (never logged, never rendered)

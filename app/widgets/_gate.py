@@ -4,8 +4,10 @@ The frame form is browser-originated, so nothing in it is trusted until proved:
 
 * ``member_id`` must name a known, ``active`` installation; a ``DOMAIN`` query parameter must
   equal its STORED domain (everything afterwards uses the stored one);
-* ``APPLICATION_TOKEN`` (newer portals) is compared with the stored token in constant time;
-  without it, ``AUTH_ID`` (the viewing user's access token) is proved with ``app.info`` on
+* ``APPLICATION_TOKEN`` (newer portals), when posted, must equal the stored token (constant
+  time) — but it proves nothing alone: portals post it in every frame form (§3.2), so every
+  portal user, and every former one, holds it;
+* ``AUTH_ID`` (the viewing user's access token) is ALWAYS proved with ``app.info`` on
   the stored domain, whose ``CODE`` must be OUR app (``B24_CLIENT_ID``; a token another app
   on the portal received is refused — api-reference/common/system/app-info.md) — the same
   documented exception to "handlers never call the portal" as
@@ -89,7 +91,8 @@ def installation(services: Any, form: Any, args: Any, lang: str) -> Opener:
 
 
 def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
-    """Prove the open came from the portal (APPLICATION_TOKEN, else AUTH_ID); 401 if not."""
+    """Prove the open came from the portal: a posted APPLICATION_TOKEN must match, and
+    AUTH_ID must pass ``app.info`` (cached); 401 if not, 502 if the portal does not answer."""
     denied = WidgetError(
         msg(
             lang,
@@ -99,11 +102,11 @@ def authenticate(services: Any, opener: Opener, form: Any, lang: str) -> None:
         401,
     )
     app_token = form.get("APPLICATION_TOKEN") or ""
-    if app_token:
-        if not tokens_match(opener.application_token, app_token):
-            log.warning("widget open refused: application token mismatch")
-            raise denied
-        return
+    if app_token and not tokens_match(opener.application_token, app_token):
+        log.warning("widget open refused: application token mismatch")
+        raise denied
+    # the token alone is no proof (every viewer's browser holds it): the user's AUTH_ID is
+    # proved too, once per token and cached (app.token_proof), so reopening tabs costs no call
     auth_id = form.get("AUTH_ID") or ""
     if not auth_id:
         raise denied

@@ -7,17 +7,31 @@ from typing import Any
 
 from app.store import installations
 from app.store.schema_objects import Known, record
+from app.token_proof import cache_key
 
 MEMBER = "widgets-member-0001"
 DOMAIN = "acme.bitrix24.ru"
 APP_TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+AUTH_ID = "user-access-token"  # the viewing user's token in open_widget's frame form
 OBJECT_ETID = 1030
 
 
 def install(
-    svc, *, member=MEMBER, domain=DOMAIN, playbooks=("metal",), status="active", app_token=APP_TOKEN
+    svc,
+    *,
+    member=MEMBER,
+    domain=DOMAIN,
+    playbooks=("metal",),
+    status="active",
+    app_token=APP_TOKEN,
+    proved_auth_id: str | None = AUTH_ID,
 ) -> None:
-    """An installation row as the installer leaves it, plus the Object smart process."""
+    """An installation row as the installer leaves it, plus the Object smart process.
+
+    ``proved_auth_id``: a user token the gate proved with ``app.info`` moments ago (its
+    proof cache, ``app.token_proof``), so frames opened with it render without a portal —
+    ``acme.bitrix24.ru`` is not reachable from here. The proof itself is tested against
+    the emulator (tests/app/test_widgets_gate.py); None leaves the cache empty."""
     with svc.session.begin() as s:
         installations.upsert_verified(
             s,
@@ -36,6 +50,8 @@ def install(
             member,
             [Known("type", "metal.object", "7", None, True, {"entityTypeId": OBJECT_ETID})],
         )
+    if proved_auth_id:
+        svc.redis.set(cache_key("widget", member, proved_auth_id), b"1", ex=600)
 
 
 def open_widget(
@@ -50,7 +66,7 @@ def open_widget(
 ):
     """POST the §3.2 frame form the portal sends when a placement opens."""
     body = {
-        "AUTH_ID": "user-access-token",
+        "AUTH_ID": AUTH_ID,
         "AUTH_EXPIRES": "3600",
         "REFRESH_ID": "user-refresh-token",
         "SERVER_ENDPOINT": "https://oauth.bitrix.info/rest/",

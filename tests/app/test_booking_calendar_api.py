@@ -10,6 +10,7 @@ from app.objects.access import issue
 from app.playbooks.settings import set_value
 from app.store import installations
 from tests.app._widgets_world import mirror_lead
+from tests.support.bearers import bearer_headers
 
 M, OTHER = "member-kt-cal", "member-kt-cal-other"
 TOKEN = "app-token-kt-cal"
@@ -41,7 +42,7 @@ def api(services, flask_client):
         mirror_lead(services, M, lead_id)
 
     def call(method, path, json=None, member=M, headers=None):
-        headers = {"X-Application-Token": TOKEN} if headers is None else headers
+        headers = bearer_headers(services, member) if headers is None else headers
         return getattr(flask_client, method)(
             f"/booking/{member}/{path}", json=json, headers=headers
         )
@@ -98,13 +99,15 @@ def test_past_slots_are_not_offered(api):
     assert states == {"past"}
 
 
-def test_credentials_are_checked_per_portal(api):
+def test_credentials_are_checked_per_portal(api, services):
     assert api("get", "calendar", headers={}).status_code == 401
-    other = {"X-Application-Token": "other-token"}
-    assert api("get", "calendar", headers=other).status_code == 401
-    bearer = {"Authorization": f"Bearer {issue(TOKEN, M)}"}
+    bearer = bearer_headers(services, M)
     assert api("get", "calendar", headers=bearer).status_code == 200
-    assert api("get", "calendar", member=OTHER, headers=bearer).status_code == 401
+    assert api("get", "calendar", member=OTHER, headers=bearer).status_code == 401  # A's on B
+    # the application token every frame form carries (§3.2) opens nothing, nor signs a bearer
+    assert api("get", "calendar", headers={"X-Application-Token": TOKEN}).status_code == 401
+    forged = {"Authorization": f"Bearer {issue(TOKEN, M)}"}
+    assert api("get", "calendar", headers=forged).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pytest
 
 from app.store import installations
 from tests.app._widgets_world import MEMBER, install, open_widget
+from tests.support.bearers import bearer_headers
 
 TOKEN = "app-token-objects"
 
@@ -22,7 +23,9 @@ def api(services, flask_client):
 
     def call(method, path, json=None):
         return getattr(flask_client, method)(
-            f"/objects/{MEMBER}-o/{path}", json=json, headers={"X-Application-Token": TOKEN}
+            f"/objects/{MEMBER}-o/{path}",
+            json=json,
+            headers=bearer_headers(services, MEMBER + "-o"),
         )
 
     return call
@@ -59,3 +62,21 @@ def test_widget_record_id_out_of_range_is_400(services, flask_client, record_id)
     )
     assert resp.status_code == 400
     assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_the_cli_token_is_a_page_key_bearer_the_api_accepts(api, services, flask_client):
+    """``b24 objects token`` prints what the merge window's frame gets: a bearer signed with
+    the page key (not the application token), accepted by the API for this portal only."""
+    from app.objects import access
+    from app.web import create_app
+
+    runner = create_app(services=services).test_cli_runner()
+    out = runner.invoke(args=["b24", "objects", "token", "--portal", MEMBER + "-o"])
+    assert out.exit_code == 0, out.output
+    bearer = out.output.strip()
+    assert not access.allowed(TOKEN, MEMBER + "-o", bearer=bearer)  # not token-signed
+    url = f"/objects/{MEMBER}-o/1/candidates"
+    passed = flask_client.get(url, headers={"Authorization": f"Bearer {bearer}"})
+    assert passed.status_code == 404  # past the credential: the mirror has no Object 1
+    other = f"/objects/{MEMBER}/1/candidates"
+    assert flask_client.get(other, headers={"Authorization": f"Bearer {bearer}"}).status_code == 401

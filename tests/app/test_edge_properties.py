@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from app.store import installations
+from tests.support.bearers import bearer_headers
 
 MEMBER = "m-prop-0001"
 TOKEN = "tok-prop-application-0001"
@@ -174,6 +175,7 @@ def test_no_input_gives_5xx_a_traceback_or_a_write_on_refusal(app_client, group)
     rules = [r for r in client.application.url_map.iter_rules() if r.endpoint != "static"]
     if group == "authenticated":  # the per-portal APIs, reached with the right credentials
         rules = [r for r in rules if r.rule.startswith(("/booking", "/objects"))]
+    signed = bearer_headers(svc, MEMBER)  # what the portal's opened frame got from us
 
     @settings(
         max_examples=200,
@@ -185,7 +187,7 @@ def test_no_input_gives_5xx_a_traceback_or_a_write_on_refusal(app_client, group)
         method, path, query, (ctype, body), headers, addr = request
         if group == "authenticated":
             path = path.replace(path.split("/")[2], MEMBER, 1)
-            headers = {"X-Application-Token": TOKEN}
+            headers = signed
         before = _snapshot(svc)
         resp = client.open(
             f"{path}?{query}" if query else path, method=method, data=body,

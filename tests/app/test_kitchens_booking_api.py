@@ -9,6 +9,7 @@ from app.objects.access import issue
 from app.playbooks.settings import set_value
 from app.store import installations
 from tests.app._widgets_world import mirror_lead
+from tests.support.bearers import bearer_headers
 
 M, OTHER = "member-kt-api", "member-kt-other"
 TOKEN = "app-token-kt"
@@ -42,7 +43,7 @@ def api(services, flask_client):
         mirror_lead(services, M, lead_id)
 
     def call(method, path, json=None, member=M, headers=None):
-        headers = {"X-Application-Token": TOKEN} if headers is None else headers
+        headers = bearer_headers(services, member) if headers is None else headers
         return getattr(flask_client, method)(
             f"/booking/{member}/{path}", json=json, headers=headers
         )
@@ -50,12 +51,23 @@ def api(services, flask_client):
     return call
 
 
-def test_credentials_are_checked_per_portal(api):
+def test_credentials_are_checked_per_portal(api, services):
     assert api("get", "slots", headers={}).status_code == 401
-    assert api("get", "slots", headers={"X-Application-Token": "other-token"}).status_code == 401
-    bearer = {"Authorization": f"Bearer {issue(TOKEN, M)}"}
+    bearer = bearer_headers(services, M)
     assert api("get", "slots", headers=bearer).status_code == 200
-    assert api("get", "slots", member=OTHER, headers=bearer).status_code == 401
+    assert api("get", "slots", member=OTHER, headers=bearer).status_code == 401  # A's on B
+
+
+def test_the_application_token_is_no_credential(api):
+    """Portals post APPLICATION_TOKEN in every frame form (docs/bitrix24-protocol §3.2):
+    whoever opened a tab holds it. Neither the token itself nor a bearer signed with it
+    opens the booking API."""
+    assert api("get", "slots", headers={"X-Application-Token": TOKEN}).status_code == 401
+    forged = {"Authorization": f"Bearer {issue(TOKEN, M)}"}
+    assert api("get", "slots", headers=forged).status_code == 401
+    body = {"lead_id": 7, "measurer_id": 9, "start": _slot_day().isoformat()}
+    assert api("post", "bookings", body, headers=forged).status_code == 401
+    assert api("post", "bookings", body, headers={"X-Application-Token": TOKEN}).status_code == 401
 
 
 def test_book_then_a_clash_gets_409_with_offers_and_other_portals_cannot_see_it(api):
@@ -70,10 +82,7 @@ def test_book_then_a_clash_gets_409_with_offers_and_other_portals_cannot_see_it(
     offers = clash.get_json()["offers"]
     assert datetime.fromisoformat(offers[0]["start"]) == start + timedelta(hours=3)
     path = f"bookings/{booking['id']}/cancel"
-    assert (
-        api("post", path, member=OTHER, headers={"X-Application-Token": "other-token"}).status_code
-        == 404
-    )
+    assert api("post", path, member=OTHER).status_code == 404
     assert api("post", path).get_json()["booking"]["state"] == "cancelled"
     assert api("post", "bookings", {**body, "lead_id": 8}).status_code == 201
 
@@ -167,7 +176,7 @@ def test_a_lead_of_another_playbook_is_refused_readably_and_nothing_is_reserved(
     mirror_lead(services, member, 21, sourceId="WEBFORM")  # metal claims web forms
     mirror_lead(services, member, 22, sourceId="CALL")  # kitchens claims calls
     body = {"measurer_id": 9, "start": _slot_day().isoformat()}
-    headers = {"X-Application-Token": TOKEN}
+    headers = bearer_headers(services, member)
     url = f"/booking/{member}/bookings"
     queued = services.queue("sync").count
 
@@ -195,3 +204,30 @@ def test_wishes_go_to_the_job_and_are_bounded(api, services):
     assert made.status_code == 201
     (job,) = [j for j in services.queue("sync").jobs if j.func_name.endswith("write_booking")]
     assert job.args[-1] == "  Без ручек, фасады в цвет стен "
+
+
+def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_json_503(api, monkeypatch):
+    """The bearer's key derives from a seed in Redis when there is no client secret: with
+    Redis down the API says "try again" as JSON — not a crash, not a misleading 401."""
+    import redis
+
+    forged_or_not = {"Authorization": "Bearer 9999999999.abc"}
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(redis.Redis, "get", down)
+    resp = api("get", "slots", headers=forged_or_not)
+    assert resp.status_code == 503 and resp.is_json and "error" in resp.get_json()
+
+
+def test_a_page_bearer_signed_with_the_same_key_is_not_a_booking_bearer(api, services):
+    """Page bearers (``p1.…``) share the page key but sign another message: one is never
+    taken for the other."""
+    from app.widgets._viewer import Viewer, issue_bearer, page_key, verify_bearer
+    from tests.support.bearers import widget_bearer
+
+    key = page_key(services, M, TOKEN)
+    page = issue_bearer(key, M, Viewer(1, "", True))
+    assert api("get", "slots", headers={"Authorization": f"Bearer {page}"}).status_code == 401
+    assert verify_bearer(key, M, widget_bearer(services, M)) is None

@@ -119,14 +119,16 @@ def test_linked_object_reads_plain_and_binding_forms():
     assert linked_object({"UF_CRM_MT_OBJECT": 0}) is None
 
 
-def test_tokens_are_per_portal_expire_and_the_application_token_also_works():
-    token = access.issue("app-secret", "m1", ttl=60, now=1000)
-    assert access.allowed("app-secret", "m1", bearer=token, header_token=None, now=1030)
-    assert not access.allowed("app-secret", "m1", bearer=token, header_token=None, now=1061)
-    assert not access.allowed("app-secret", "m2", bearer=token, header_token=None, now=1030)
-    assert not access.allowed("rotated", "m1", bearer=token, header_token=None, now=1030)
-    assert access.allowed("app-secret", "m1", bearer=None, header_token="app-secret")
-    assert not access.allowed(None, "m1", bearer=None, header_token="")
+def test_bearers_are_per_portal_per_key_and_expire():
+    token = access.issue("page-key", "m1", ttl=60, now=1000)
+    assert access.allowed("page-key", "m1", bearer=token, now=1030)
+    assert not access.allowed("page-key", "m1", bearer=token, now=1061)
+    assert not access.allowed("page-key", "m2", bearer=token, now=1030)
+    assert not access.allowed("rotated", "m1", bearer=token, now=1030)
+    assert not access.allowed(None, "m1", bearer=token, now=1030)
+    assert not access.allowed("page-key", "m1", bearer=None)
+    for junk in ("\u00b2.x", "9" * 5000 + ".x", "nodot"):
+        assert not access.allowed("page-key", "m1", bearer=junk)
 
 
 def test_merge_key_ignores_order_and_steps_fill_free_parent_slots():

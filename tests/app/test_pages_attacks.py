@@ -642,3 +642,35 @@ def test_with_a_client_secret_page_keys_need_no_redis_and_outlive_its_loss(
     resp = client.get(f"/pages/{MEMBER}/reports/metal_managers", headers=_auth(staff))
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert page_key(svc, MEMBER, APP_TOKEN) != page_key(svc, MEMBER, OTHER_TOKEN)
+
+
+@pytest.mark.parametrize(
+    "code, placement",
+    [("automation_lead", "CRM_LEAD_DETAIL_TAB"), ("lead_object", "CRM_LEAD_DETAIL_TAB")],
+)
+def test_the_application_token_with_a_forged_auth_id_opens_no_page(make_services, code, placement):
+    """A former employee kept the APPLICATION_TOKEN their frames carried (§3.2) and posts it
+    with a junk AUTH_ID: the gate proves AUTH_ID with app.info (the emulator says no), so
+    the page — a lead's automation history, its Object tab — is a 401 showing nothing."""
+    from app.web import create_app
+    from b24emu.testing import running_emulator
+    from tests.app._widgets_world import install, open_widget
+
+    client_id = "local.5e1c0ffee0ab12.00000042"
+    with running_emulator() as emu:
+        svc = make_services(emulator_address=emu.domain, b24_client_id=client_id)
+        app = emu.register_app(client_id=client_id)
+        emu.admin.post(f"apps/{app['client_id']}/install", {})
+        member = emu.admin.post(f"apps/{app['client_id']}/tokens", {})["member_id"]
+        install(svc, member=member, domain=emu.domain, proved_auth_id=None)
+        with svc.session.begin() as s:
+            mirror.put(s, member, "lead", 7, {"id": 7, "title": "Тайный лид"})
+        client = create_app(services=svc).test_client()
+        resp = open_widget(
+            client, code, placement=placement, options={"ID": "7"}, domain=emu.domain,
+            member_id=member, AUTH_ID="f" * 64,
+        )  # fmt: skip
+        assert resp.status_code == 401
+        page = resp.get_data(as_text=True)
+        assert "Тайный лид" not in page and "bearer" not in page.lower()
+        assert emu.admin.get("requests")["http"].get("app.info", 0) == 1

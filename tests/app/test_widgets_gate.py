@@ -164,7 +164,7 @@ def emu_world(make_services, emu):
     app = emu.register_app(client_id=CLIENT_ID)
     emu.admin.post(f"apps/{app['client_id']}/install", {})
     tokens = emu.admin.post(f"apps/{app['client_id']}/tokens", {})
-    install(svc, member=tokens["member_id"], domain=emu.domain)
+    install(svc, member=tokens["member_id"], domain=emu.domain, proved_auth_id=None)
     return svc, create_app(services=svc).test_client(), tokens
 
 
@@ -254,8 +254,13 @@ def test_auth_id_issued_to_another_app_is_refused(emu, emu_world):
     assert "bearer" not in resp.get_data(as_text=True).lower()
 
 
-def test_application_token_path_makes_no_portal_call(emu, emu_world):
-    _, client, tokens = emu_world
+def test_application_token_with_a_forged_auth_id_is_401_and_renders_nothing(emu, emu_world):
+    """Every portal user's browser holds APPLICATION_TOKEN (§3.2: it is in every frame
+    form), so the token with a junk AUTH_ID must not open a page: the AUTH_ID is proved
+    with app.info like any other open."""
+    svc, client, tokens = emu_world
+    with svc.session.begin() as s:
+        mirror.put(s, tokens["member_id"], "lead", 7, {"title": "Секретный лид"})
     resp = open_widget(
         client,
         "lead_object",
@@ -265,8 +270,48 @@ def test_application_token_path_makes_no_portal_call(emu, emu_world):
         member_id=tokens["member_id"],
         AUTH_ID="f" * 64,
     )
-    assert resp.status_code == 200
-    assert _app_info_calls(emu) == 0
+    assert resp.status_code == 401
+    page = resp.get_data(as_text=True)
+    assert "Секретный лид" not in page and "bearer" not in page.lower()
+    assert _app_info_calls(emu) == 1
+    no_auth_id = open_widget(
+        client,
+        "lead_object",
+        placement=LEAD_TAB,
+        options={"ID": "7"},
+        domain=emu.domain,
+        member_id=tokens["member_id"],
+        AUTH_ID=None,
+    )
+    assert no_auth_id.status_code == 401
+
+
+def test_application_token_and_a_real_auth_id_are_proved_once_then_cached(emu, emu_world):
+    _, client, tokens = emu_world
+    for _ in range(3):
+        resp = open_widget(
+            client,
+            "lead_object",
+            placement=LEAD_TAB,
+            options={"ID": "7"},
+            domain=emu.domain,
+            member_id=tokens["member_id"],
+            AUTH_ID=tokens["access_token"],
+        )
+        assert resp.status_code == 200
+    assert _app_info_calls(emu) == 1  # reopening tabs costs no portal call
+
+
+def test_an_unreachable_portal_is_a_502_even_with_the_application_token(make_services):
+    """The proof needs the portal; when it does not answer the frame says so (502)."""
+    svc = make_services(emulator_address="127.0.0.1:9", b24_client_id=CLIENT_ID)
+    install(svc, domain="127.0.0.1:9", proved_auth_id=None)
+    client = create_app(services=svc).test_client()
+    resp = open_widget(
+        client, "lead_object", placement=LEAD_TAB, options={"ID": "7"}, domain="127.0.0.1:9"
+    )
+    assert resp.status_code == 502
+    assert "не отвечает" in resp.get_data(as_text=True)
 
 
 def test_tokens_never_reach_the_log(emu, emu_world, caplog):
@@ -301,11 +346,11 @@ def test_a_page_bearer_is_not_a_frame_proof(services):
     (``BEARER``); that page is gone (its reports are on the app's «Отчёты» page, which calls
     its API with the bearer in a header), and so is the form path: a frame POST holding only
     a valid page bearer — no APPLICATION_TOKEN, no AUTH_ID — is refused."""
-    from app.objects import access
+    from tests.support.bearers import widget_bearer
 
     install(services, playbooks=("b2b",))
     client = create_app(services=services).test_client()
-    bearer = access.issue(APP_TOKEN, MEMBER, ttl=600)
+    bearer = widget_bearer(services, MEMBER)
     resp = open_widget(
         client, "reports", placement="CRM_ANALYTICS_MENU",
         APPLICATION_TOKEN=None, AUTH_ID=None, BEARER=bearer,
@@ -333,3 +378,25 @@ def test_a_garbage_auth_expires_is_the_cache_maximum_not_a_500(emu, emu_world):
         assert resp.status_code == 200
         (key,) = svc.redis.keys("b24:widget:auth:*")
         assert 0 < svc.redis.ttl(key) <= 600
+
+
+def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_503_page(
+    emu, emu_world, monkeypatch
+):
+    """Without a client secret the bearer's key derives from a seed in Redis: when Redis is
+    down the frame says "try again" (503) instead of a 500 or a page with no bearer."""
+    import redis
+
+    _, client, tokens = emu_world
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(redis.Redis, "get", down)
+    monkeypatch.setattr(redis.Redis, "set", down)
+    resp = open_widget(
+        client, "lead_object", placement=LEAD_TAB, options={"ID": "7"}, domain=emu.domain,
+        member_id=tokens["member_id"], AUTH_ID=tokens["access_token"],
+    )  # fmt: skip
+    assert resp.status_code == 503
+    assert "временно недоступен" in resp.get_data(as_text=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e._metal_world import MetalWorld, portal_world
+from tests.support.bearers import bearer_headers
 
 
 class KitchensWorld(MetalWorld):
@@ -46,7 +47,7 @@ def visit_time() -> datetime:
 
 def api(w, method, path, json=None, query=None):
     client = w.app.test_client()
-    headers = {"X-Application-Token": w.app_token}
+    headers = bearer_headers(w.services, w.member_id)  # what the «Замер» frame got from us
     url = f"/booking/{w.member_id}/{path}"
     return getattr(client, method)(url, headers=headers, json=json, query_string=query)
 

@@ -10,6 +10,7 @@ import pytest
 
 from app.objects import access
 from tests.e2e._metal_world import metal_world
+from tests.support.bearers import widget_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -38,9 +39,14 @@ def _object(w, *, height=6, tonnage=None, lead=None):
 
 
 def _api(w, method, path, *, token=None, bearer=None, json=None):
+    """Call the window's API as its frame does: with the bearer the app issued
+    (``widget_bearer``) unless ``bearer`` says otherwise; ``token`` sends the old
+    ``X-Application-Token`` header instead (an attacker's try)."""
     headers = {}
     if token:
         headers["X-Application-Token"] = token
+    elif bearer is None:
+        bearer = widget_bearer(w.services, w.member_id)
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
     client = w.app.test_client()
@@ -60,22 +66,24 @@ def test_duplicates_found_by_the_api_then_merged_resumably(world):
     w.settle()
 
     # the window's API: credentials first
-    assert _api(w, "get", f"{main}/candidates").status_code == 401
+    assert _api(w, "get", f"{main}/candidates", bearer="").status_code == 401
     assert _api(w, "get", f"{main}/candidates", token="wrong").status_code == 401
-    expired = access.sign(w.app_token, w.member_id, int(time.time()) - 5)
+    # the application token every frame form carries (§3.2) is no credential, nor a key
+    assert _api(w, "get", f"{main}/candidates", token=w.app_token).status_code == 401
+    forged = access.issue(w.app_token, w.member_id)
+    assert _api(w, "get", f"{main}/candidates", bearer=forged).status_code == 401
+    key = access.key_of(w.services, w.member_id)
+    expired = access.sign(key, w.member_id, int(time.time()) - 5)
     assert _api(w, "get", f"{main}/candidates", bearer=expired).status_code == 401
-    good = access.issue(w.app_token, w.member_id)
+    good = widget_bearer(w.services, w.member_id)
     reply = _api(w, "get", f"{main}/candidates", bearer=good)
     assert reply.status_code == 200 and reply.get_json()["candidates"] == [dup]
-    assert (
-        other
-        not in _api(w, "get", f"{main}/candidates", token=w.app_token).get_json()["candidates"]
-    )
+    assert other not in _api(w, "get", f"{main}/candidates").get_json()["candidates"]
 
     body = {"main_id": main, "duplicate_ids": [dup]}
-    plan = _api(w, "post", "merge/preview", token=w.app_token, json=body).get_json()
+    plan = _api(w, "post", "merge/preview", json=body).get_json()
     assert plan["updates"] == {"UF_CRM_OBJ_TONNAGE": 10.5} and plan["deletes"] == [dup]
-    bad = _api(w, "post", "merge/preview", token=w.app_token, json={"main_id": main})
+    bad = _api(w, "post", "merge/preview", json={"main_id": main})
     assert bad.status_code == 400
 
     # the merge: the portal refuses the delete once → journal stops half-way, nothing lost
@@ -118,7 +126,7 @@ def test_duplicates_found_by_the_api_then_merged_resumably(world):
     assert again.exit_code == 0 and "state applied" in again.output
     assert w.emu.admin.get("requests")["calls"].get("crm.item.update", 0) == before
     w.settle()
-    reply = _api(w, "get", f"{main}/candidates", token=w.app_token).get_json()
+    reply = _api(w, "get", f"{main}/candidates").get_json()
     assert reply["candidates"] == []
 
 
@@ -139,21 +147,16 @@ def test_merge_requested_over_http_runs_as_a_job_and_reports_its_journal(world):
     main, dup = _object(w), _object(w, tonnage=3.5)
     w.settle()
     body = {"main_id": main, "duplicate_ids": [dup], "requested_by": 2}
-    assert _api(w, "post", "merge", json=body).status_code == 401
-    assert (
-        _api(
-            w, "post", "merge", token=w.app_token, json={**body, "duplicate_ids": [main]}
-        ).status_code
-        == 422
-    )
-    accepted = _api(w, "post", "merge", token=w.app_token, json=body)
+    assert _api(w, "post", "merge", bearer="", json=body).status_code == 401
+    assert _api(w, "post", "merge", json={**body, "duplicate_ids": [main]}).status_code == 422
+    accepted = _api(w, "post", "merge", json=body)
     assert accepted.status_code == 202
     key = accepted.get_json()["key"]
     queue = w.services.queue("sync")
     SimpleWorker([queue], connection=w.services.redis, serializer=JSONSerializer).work(burst=True)
-    journal = _api(w, "get", f"merge/{key}", token=w.app_token).get_json()
+    journal = _api(w, "get", f"merge/{key}").get_json()
     assert journal["state"] == "applied"
     assert [s["kind"] for s in journal["steps"]] == ["update_main", "delete"]
     assert [o["id"] for o in w.items(w.object_etid)] == [main]
     assert float(w.item(w.object_etid, main)[w.uf("metal.object", "UF_CRM_OBJ_TONNAGE")]) == 3.5
-    assert _api(w, "get", "merge/nope", token=w.app_token).status_code == 404
+    assert _api(w, "get", "merge/nope").status_code == 404
