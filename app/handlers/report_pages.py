@@ -1,7 +1,8 @@
 """The reports page's APIs (``app.widgets.reports``), guarded by the page bearer.
 
-``GET /pages/<member_id>/reports/<name>?since=&until=&manager=&lang=`` → JSON: the report's
-tables (filtered, see ``app.reports.filters``), the manager choices, and SVG charts
+``GET /pages/<member_id>/reports/<name>?since=&until=&manager=&pipeline=&lang=`` → JSON: the
+report's tables (filtered, see ``app.reports.filters``), the manager and pipeline choices, and
+SVG charts
 (``app.reports.charts``). ``GET /pages/<member_id>/reports/<name>/csv?…`` → the same tables
 as a CSV download (``app.reports.export``).
 
@@ -13,6 +14,7 @@ filter a 400 with the message the page shows; data comes only from the store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,19 +23,22 @@ from flask import Blueprint, Response, jsonify, request
 from app.handlers import services
 from app.handlers.page_api import page_api, refuse
 from app.ratelimit import guard
-from app.reports import REPORTS, build, headings
+from app.reports import REPORTS, ReportSpec, Table, build, headings
 from app.reports import charts as report_charts
 from app.reports.export import to_csv
 from app.reports.filters import (
     AS_OF,
     NO_PERIOD,
     FilterError,
+    Period,
     applicable,
     by_manager,
     people_in,
     period,
+    pipeline,
     title,
 )
+from app.reports.pipelines import Pipeline, deal_pipelines
 from app.store import installations
 
 bp = Blueprint("report_pages", __name__)
@@ -60,9 +65,21 @@ class _Refusal(Exception):
         self.status, self.ru, self.en = status, ru, en
 
 
-def _report(member_id: str, name: str):
-    """(spec, period, [(table, by_manager)], manager choices, chosen manager) for the
-    request's filters; a refusal as :class:`_Refusal`."""
+@dataclass(frozen=True)
+class _Built:
+    """A report as the request's filters made it."""
+
+    spec: ReportSpec
+    when: Period
+    tables: list[tuple[Table, bool]]  # (table, split by manager?)
+    managers: list[str]
+    manager: str
+    pipelines: list[Pipeline]
+    pipeline: int | None
+
+
+def _report(member_id: str, name: str) -> _Built:
+    """The report for the request's filters; a refusal as :class:`_Refusal`."""
     from app.widgets.automation import portal_people
 
     lang = _lang()
@@ -78,15 +95,23 @@ def _report(member_id: str, name: str):
             )
         # the portal's clock, else its playbooks' time_zone setting (as every page shows it)
         zone = portal_people(session, member_id).zone
+        choices = deal_pipelines(session, member_id, lang)
         try:
             when = period(
                 name, request.args.get("since", ""), request.args.get("until", ""), zone, lang
             )
+            # checked for every report: a stale or forged id is refused, not silently «all»
+            chosen = pipeline(request.args.get("pipeline", ""), choices, lang)
         except FilterError as exc:
             raise _Refusal(400, str(exc), str(exc)) from None
-        tables = build(name, session, member_id, since=when.since, until=when.until)
+        category = chosen if spec.by_pipeline else None
+        tables = build(
+            name, session, member_id, since=when.since, until=when.until, category=category
+        )
     manager = (request.args.get("manager") or "").strip()
-    return spec, when, by_manager(tables, manager), people_in(tables), manager
+    return _Built(
+        spec, when, by_manager(tables, manager), people_in(tables), manager, choices, chosen
+    )
 
 
 @bp.get("/pages/<member_id>/reports/<name>")
@@ -94,9 +119,10 @@ def _report(member_id: str, name: str):
 def report_json(member_id: str, name: str):
     """The report as JSON for the page (tables, manager choices, charts)."""
     try:
-        spec, when, tables, managers, manager = _report(member_id, name)
+        built = _report(member_id, name)
     except _Refusal as exc:
         return refuse(exc.status, exc.ru, exc.en)
+    spec, when, tables = built.spec, built.when, built.tables
     lang = _lang()
     charts = []
     for chart in report_charts.CHARTS.get(name, ()):
@@ -117,8 +143,11 @@ def report_json(member_id: str, name: str):
                 "applies": name not in NO_PERIOD,
                 "as_of": name in AS_OF,
             },
-            "manager": manager,
-            "managers": managers,
+            "manager": built.manager,
+            "managers": built.managers,
+            "pipeline": "" if built.pipeline is None else str(built.pipeline),
+            "pipelines": [{"id": str(p.id), "name": p.name} for p in built.pipelines],
+            "by_pipeline": spec.by_pipeline,
             "tables": [
                 {
                     "title": headings.table_title(t.title, lang),
@@ -140,9 +169,10 @@ def report_json(member_id: str, name: str):
 def report_csv(member_id: str, name: str):
     """The report's (filtered) tables as a CSV download, UTF-8 with BOM."""
     try:
-        _spec, when, tables, _managers, _manager = _report(member_id, name)
+        built = _report(member_id, name)
     except _Refusal as exc:
         return refuse(exc.status, exc.ru, exc.en)
+    when, tables = built.when, built.tables
     days = "_".join(d for d in (when.first_day, when.last_day) if d) or "all"
     lang = _lang()
     body = to_csv([headings.localized(t, lang) for t, _ in tables], lang)

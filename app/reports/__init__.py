@@ -31,6 +31,8 @@ class ReportSpec:
     playbook: str
     scope: str  # "portal" | "record"
     run: Callable[..., list[Table]]
+    # rows from deals of any pipeline: ``run`` takes ``category=`` (app.reports.pipelines)
+    by_pipeline: bool = False
 
 
 class ReportError(ValueError):
@@ -80,11 +82,17 @@ def build(
     since: datetime | None = None,
     until: datetime | None = None,
     settings: Mapping[str, Any] | None = None,
+    category: int | None = None,
 ) -> list[Table]:
-    """Run report ``name`` for one portal over the half-open period [since, until)."""
+    """Run report ``name`` for one portal over the half-open period [since, until), on the
+    deals of pipeline ``category`` only when given (reports with ``by_pipeline``)."""
     spec = REPORTS.get(name)
     if spec is None:
         raise ReportError(f"unknown report {name!r}; known: {', '.join(sorted(REPORTS))}")
     if spec.scope == "record" and record_id is None:
         raise ReportError(f"report {name!r} needs a record id")
-    return spec.run(session, member_id, record_id, since, until, settings or {})
+    if category is None:
+        return spec.run(session, member_id, record_id, since, until, settings or {})
+    if not spec.by_pipeline:
+        raise ReportError(f"report {name!r} does not take a pipeline")
+    return spec.run(session, member_id, record_id, since, until, settings or {}, category=category)

@@ -4,6 +4,7 @@ Leads count in the period by ``createdTime``; manager = ``assignedById``; conver
 stage ``CONVERTED``. Lost deals: mirrored deals now in a stage ending in ``LOSE`` whose loss
 stay was entered in [since, until); the stage lost at is the stay just before the loss in
 the mirror's stage history (a deal with no earlier stay is left out of the loss table).
+With ``category`` the loss table keeps that pipeline's deals only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from app.domain.reports import FunnelRow, funnel, loss_stages
 from app.reports.labels import Labels
+from app.reports.pipelines import keeps
 from app.store import mirror
 from app.store.mirror import StageStay
 
@@ -22,12 +24,12 @@ def _in(at, since, until) -> bool:
     return at is not None and (since is None or at >= since) and (until is None or at < until)
 
 
-def _lost(session, member_id, since, until):
+def _lost(session, member_id, since, until, category=None):
     """(manager, stage before the loss) for deals lost in the period."""
     owners = {
         r.record_id: r.data.get("assignedById")
         for r in mirror.records(session, member_id, "deal")
-        if (r.stage or "").endswith("LOSE")
+        if (r.stage or "").endswith("LOSE") and keeps(r.data, category)
     }
     q = select(StageStay).where(
         StageStay.member_id == member_id,
@@ -48,7 +50,7 @@ def _lost(session, member_id, since, until):
             yield owners[rid], stays[-2].stage
 
 
-def run(session, member_id, record_id, since, until, settings):
+def run(session, member_id, record_id, since, until, settings, category=None):
     from app.reports import Table
 
     labels = Labels(session, member_id)
@@ -60,7 +62,7 @@ def run(session, member_id, record_id, since, until, settings):
     conv = tuple(
         (labels.person(s.key), s.leads, s.converted, s.conversion_percent) for s in funnel(rows)
     )
-    losses = loss_stages(_lost(session, member_id, since, until))
+    losses = loss_stages(_lost(session, member_id, since, until, category))
     loss = tuple(
         (labels.person(m), labels.stage("deal", stage), n, sum(c.values()))
         for m, (stage, n, c) in sorted(losses.items(), key=lambda kv: str(kv[0]))
@@ -86,6 +88,7 @@ def _spec():
         "b2b",
         "portal",
         run,
+        by_pipeline=True,
     )
 
 

@@ -9,8 +9,10 @@
 * **Manager** — the reports take no manager argument, so the filter keeps the rows of the
   tables that have a person column (:data:`PERSON_COLUMNS`) whose value is the chosen name;
   tables without one are shown whole and flagged ``by_manager = False``.
-* **Pipeline** — no report takes a pipeline (each reads the pipelines its playbook owns),
-  so the page offers none.
+* **Pipeline** — a report whose rows come from deals of several pipelines
+  (``ReportSpec.by_pipeline``) takes the chosen deal pipeline's id and reads its deals only;
+  the choices are the portal's deal pipelines from the store (``app.reports.pipelines``).
+  The others read one pipeline their playbook owns, or no deals, and ignore it.
 
 Bad input raises :class:`FilterError` with a message in the viewer's language.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from app.reports import REPORTS, ReportSpec, Table
+from app.reports.pipelines import Pipeline
 
 NO_PERIOD = frozenset({"eshop_clients"})  # clients' current standings
 AS_OF = frozenset({"b2b_debts"})  # debts as of the period's end
@@ -138,3 +141,21 @@ def by_manager(tables: Iterable[Table], manager: str) -> list[tuple[Table, bool]
             rows = tuple(row for row in table.rows if str(row[col]) == manager)
             out.append((Table(table.title, table.columns, rows, table.note), True))
     return out
+
+
+def pipeline(value: str, choices: Iterable[Pipeline], lang: str = "ru") -> int | None:
+    """The chosen pipeline's id, None for «all» (empty); an id that is not one of the
+    portal's deal pipelines is a :class:`FilterError`."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    known = {str(p.id): p.id for p in choices}
+    if value in known:
+        return known[value]
+    raise FilterError(
+        _msg(
+            lang,
+            f"Воронка: на портале нет воронки сделок {value[:40]!r}",
+            f"Pipeline: the portal has no deal pipeline {value[:40]!r}",
+        )
+    )

@@ -5,7 +5,8 @@ Reads mirrored leads (``sourceId``, ``utmCampaign``, ``createdTime``, stage) and
 converted = lead stage ``CONVERTED``; won = a mirrored deal with that ``leadId`` in a stage
 ending in ``WON``. ``deals_sum`` is the sum (``opportunity``) of every mirrored deal made
 from the period's leads, ``won_revenue`` that of the won ones (seed 001: end-to-end
-analytics — what each source and campaign brings in money, not only in leads).
+analytics — what each source and campaign brings in money, not only in leads). With
+``category`` only that pipeline's deals count (won, sums); leads are counted whole.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from app.domain.reports import FunnelRow, funnel
+from app.reports.pipelines import keeps
 from app.store import mirror
 
 
@@ -27,14 +29,14 @@ def _amount(value) -> float:
         return 0.0
 
 
-def run(session, member_id, record_id, since, until, settings):
+def run(session, member_id, record_id, since, until, settings, category=None):
     from app.reports import Table
 
     won_leads: set[int] = set()
     deal_sum: defaultdict[int, float] = defaultdict(float)
     won_sum: defaultdict[int, float] = defaultdict(float)
     for r in mirror.records(session, member_id, "deal"):
-        if not r.data.get("leadId"):
+        if not r.data.get("leadId") or not keeps(r.data, category):
             continue
         lead_id = int(r.data["leadId"])
         amount = _amount(r.data.get("opportunity"))
@@ -85,6 +87,7 @@ def _spec():
         "metal",
         "portal",
         run,
+        by_pipeline=True,
     )
 
 

@@ -6,7 +6,7 @@ the median hours from the lead's creation to its first activity (a call, e-mail,
 activities the app mirrored), leads converted (stage ``CONVERTED``), deals won from them, to-dos
 overdue now (open activities past their deadline, whatever the period) and leads sitting
 in «Зависшие лиды». A lead without any mirrored activity is left out of the median and
-counted in ``no_contact``.
+counted in ``no_contact``. With ``category`` only that pipeline's deals count as won.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from statistics import median
 
 from app.reports.labels import Labels
+from app.reports.pipelines import keeps
 from app.store import mirror
 
 LEAD_TYPE = "1"
@@ -30,7 +31,7 @@ def _when(value):
     return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def run(session, member_id, record_id, since, until, settings):
+def run(session, member_id, record_id, since, until, settings, category=None):
     from app.reports import Table
 
     labels = Labels(session, member_id)
@@ -54,7 +55,7 @@ def run(session, member_id, record_id, since, until, settings):
     won_leads = {
         int(r.data["leadId"])
         for r in mirror.records(session, member_id, "deal")
-        if r.data.get("leadId") and (r.stage or "").endswith("WON")
+        if r.data.get("leadId") and (r.stage or "").endswith("WON") and keeps(r.data, category)
     }
     rows: dict[str, dict] = defaultdict(
         lambda: {"leads": 0, "hours": [], "silent": 0, "converted": 0, "won": 0, "stalled": 0}
@@ -113,7 +114,13 @@ def _spec():
     from app.reports import ReportSpec
 
     return ReportSpec(
-        "metal_managers", "Работа менеджеров", "Managers' work", "metal", "portal", run
+        "metal_managers",
+        "Работа менеджеров",
+        "Managers' work",
+        "metal",
+        "portal",
+        run,
+        by_pipeline=True,
     )
 
 

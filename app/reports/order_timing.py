@@ -2,6 +2,8 @@
 
 Reads ``mirror_stage_history`` for entity ``deal``. A stay still open is measured up to
 ``until`` (or now). Stays are counted in the period when they were entered in [since, until).
+Every deal pipeline's deals are read (furniture's sales and reclamations alike), so
+``category`` keeps the stays of that pipeline's mirrored deals only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from app.reports.labels import Labels
+from app.reports.pipelines import keeps
+from app.store import mirror
 from app.store.mirror import StageStay
 
 ENTITY = "deal"
@@ -21,8 +25,15 @@ def _hours(delta: timedelta) -> float:
     return round(delta.total_seconds() / 3600, 2)
 
 
-def _stays(session, member_id, record_id, since, until):
+def _stays(session, member_id, record_id, since, until, category=None):
     q = select(StageStay).where(StageStay.member_id == member_id, StageStay.entity == ENTITY)
+    if category is not None:
+        ids = [
+            r.record_id
+            for r in mirror.records(session, member_id, ENTITY)
+            if keeps(r.data or {}, category)
+        ]
+        q = q.where(StageStay.record_id.in_(ids or [-1]))
     if record_id is not None:
         q = q.where(StageStay.record_id == int(record_id))
     if since is not None:
@@ -36,14 +47,14 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def run(session, member_id, record_id, since, until, settings):
+def run(session, member_id, record_id, since, until, settings, category=None):
     from app.reports import Table
 
     labels = Labels(session, member_id)
     end = until or datetime.now(UTC)
     per_stage: dict[str, list[timedelta]] = defaultdict(list)
     per_order: dict[int, timedelta] = defaultdict(timedelta)
-    for s in _stays(session, member_id, record_id, since, until):
+    for s in _stays(session, member_id, record_id, since, until, category):
         left = _aware(s.left_at) if s.left_at else end
         spent = max(left - _aware(s.entered_at), timedelta(0))
         per_stage[s.stage].append(spent)
@@ -68,7 +79,9 @@ def run(session, member_id, record_id, since, until, settings):
 def _spec():
     from app.reports import ReportSpec
 
-    return ReportSpec("order_timing", "Сроки заказов", "Order timing", "eshop", "portal", run)
+    return ReportSpec(
+        "order_timing", "Сроки заказов", "Order timing", "eshop", "portal", run, by_pipeline=True
+    )
 
 
 SPEC = _spec()

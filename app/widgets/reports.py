@@ -1,5 +1,5 @@
 """CRM_ANALYTICS_MENU «Отчёты» / "Reports": every portal-wide report of the installed
-playbooks, with a period and a manager filter, its tables, a chart where one reads better,
+playbooks, with a period, a manager and a deal-pipeline filter, its tables, a chart where one reads better,
 and a CSV download.
 
 The page itself only lists the reports and the filters (store only, no portal call besides
@@ -25,6 +25,7 @@ DEFAULT_DAYS = 30
 BODY = """<style>
 .rp-filters{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-end;margin:0 0 12px}
 .rp-filters label{display:flex;flex-direction:column;gap:2px;color:#828b95;font-size:12px}
+.rp-filters label[hidden]{display:none}
 .rp-chart{margin:8px 0 4px;max-width:780px}.rp-chart svg{width:100%;height:auto}
 .rp-table{margin:0 0 16px}.rp-table td.num{text-align:right}
 </style>
@@ -38,6 +39,10 @@ BODY = """<style>
 <label>{{ l_since }}<input type="date" id="rp-since" name="since" value="{{ since }}"></label>
 <label>{{ l_until }}<input type="date" id="rp-until" name="until" value="{{ until }}"></label>
 <label>{{ l_manager }}<select id="rp-manager" name="manager"><option value="">{{ l_all }}</option>
+</select></label>
+<label id="rp-pipeline-label">{{ l_pipeline }}<select id="rp-pipeline" name="pipeline">
+<option value="">{{ l_all }}</option>
+{% for p in pipelines %}<option value="{{ p.id }}">{{ p.name }}</option>{% endfor %}
 </select></label>
 <button type="submit" id="rp-show">{{ l_show }}</button>
 <button type="button" class="secondary" id="rp-csv">{{ l_csv }}</button>
@@ -61,7 +66,8 @@ BODY = """<style>
   }
   function query() {
     var q = new URLSearchParams({lang: lang, since: $("rp-since").value,
-      until: $("rp-until").value, manager: $("rp-manager").value});
+      until: $("rp-until").value, manager: $("rp-manager").value,
+      pipeline: $("rp-pipeline").value});
     return root.dataset.api + encodeURIComponent($("rp-report").value) + "?" + q;
   }
   function call(url) {
@@ -82,6 +88,16 @@ BODY = """<style>
       var option = el("option", name); option.value = name; select.appendChild(option);
     });
     select.value = list.indexOf(chosen) >= 0 ? chosen : "";
+  }
+  function pipelines(list, chosen, applies) {
+    // the choices as the server knows them now; the filter shows only where it applies
+    var select = $("rp-pipeline");
+    while (select.options.length > 1) select.remove(1);
+    list.forEach(function (p) {
+      var option = el("option", p.name); option.value = p.id; select.appendChild(option);
+    });
+    select.value = chosen;
+    $("rp-pipeline-label").hidden = !applies;
   }
   function chart(item) {
     var doc = new DOMParser().parseFromString(item.svg, "image/svg+xml");
@@ -117,8 +133,13 @@ BODY = """<style>
     say(T.loading, "muted");
     return call(query()).then(function (resp) { return resp.json(); }).then(function (data) {
       managers(data.managers, data.manager);
+      pipelines(data.pipelines, data.pipeline, data.by_pipeline);
       var out = $("rp-result");
       out.textContent = "";
+      if (!data.by_pipeline) out.appendChild(el("p", T.nopipeline, "muted"));
+      else if (data.pipeline && data.tables.some(function (t) {
+        return t.columns.indexOf("leads") >= 0;
+      })) out.appendChild(el("p", T.leadswhole, "muted"));
       if (!data.period.applies) out.appendChild(el("p", T.noperiod, "muted"));
       if (data.period.as_of) out.appendChild(el("p", T.asof, "muted"));
       data.tables.forEach(function (tdata, i) {
@@ -163,6 +184,15 @@ def _installed(ctx: WidgetContext) -> list[str]:
         return list((row.playbooks if row else None) or ctx.services.settings.playbooks)
 
 
+def _pipelines(ctx: WidgetContext) -> list[dict]:
+    from app.reports.pipelines import deal_pipelines
+
+    with ctx.services.session() as session:
+        return [
+            {"id": p.id, "name": p.name} for p in deal_pipelines(session, ctx.member_id, ctx.lang)
+        ]
+
+
 def _today(ctx: WidgetContext):
     from app.widgets.automation import portal_people
 
@@ -194,6 +224,16 @@ def render_page(ctx: WidgetContext) -> str:
             "The report is as of the 'until' date: the 'from' date does not apply",
         ),
         "saved": t(ctx, "Скачан файл", "Downloaded"),
+        "nopipeline": t(
+            ctx,
+            "Этот отчёт не делится по воронкам: в нём нет сделок разных воронок",
+            "This report is not split by pipeline: it has no deals of several pipelines",
+        ),
+        "leadswhole": t(
+            ctx,
+            "Воронка отбирает сделки отчёта; лиды не лежат в воронках и считаются все",
+            "The pipeline picks the report's deals; leads are in no pipeline and all count",
+        ),
     }
     body = render(
         BODY,
@@ -208,6 +248,8 @@ def render_page(ctx: WidgetContext) -> str:
         l_since=t(ctx, "с", "from"),
         l_until=t(ctx, "по", "until"),
         l_manager=t(ctx, "Менеджер", "Manager"),
+        l_pipeline=t(ctx, "Воронка", "Pipeline"),
+        pipelines=_pipelines(ctx) if reports else [],
         l_all=t(ctx, "Все", "All"),
         l_show=t(ctx, "Показать", "Show"),
         l_csv=t(ctx, "Скачать CSV", "Download CSV"),
