@@ -217,3 +217,56 @@ def test_every_report_of_the_old_b2b_page_is_on_the_reports_page(client, service
         "2026-11-01",
         "2026-11-30",
     )
+
+
+def _second_pipeline(services) -> None:
+    """metal's «Металлоконструкции» pipeline (categoryId 7, as the installer recorded it)
+    with a deal that moved there on 2 Nov, next to deal 7 of the default pipeline."""
+    from app.store import schema_objects
+    from app.store.schema_objects import Known
+
+    with services.session.begin() as s:
+        schema_objects.record(
+            s, M, [Known("category", "metal.deal", "7", None, True, {"entityTypeId": 2})]
+        )
+        deal = {"id": 8, "categoryId": "7", "stageId": "C7:NEW", "assignedById": "1"}
+        mirror.put(s, M, "deal", 8, deal, at=T0)
+        mirror.put(s, M, "deal", 8, {**deal, "stageId": "C7:WON"}, at=T0 + timedelta(hours=5))
+
+
+def test_the_pipeline_filter_keeps_that_pipelines_deals(client, services):
+    _second_pipeline(services)
+    url = f"/pages/{M}/reports/order_timing?since=2026-11-02&until=2026-11-02"
+    whole = _get(client, url).get_json()
+    assert whole["by_pipeline"] is True and whole["pipeline"] == ""
+    assert whole["pipelines"] == [
+        {"id": "0", "name": "Основная воронка"},
+        {"id": "7", "name": "Металлоконструкции"},
+    ]
+    assert [row[0] for row in whole["tables"][1]["rows"]] == [7, 8]
+    metal = _get(client, url + "&pipeline=7").get_json()
+    assert metal["pipeline"] == "7"
+    assert [row[0] for row in metal["tables"][1]["rows"]] == [8]
+    assert {row[0] for row in metal["tables"][0]["rows"]} == {"C7:NEW", "C7:WON"}
+    default = _get(client, url + "&pipeline=0&lang=en").get_json()
+    assert [row[0] for row in default["tables"][1]["rows"]] == [7]
+    assert default["pipelines"][0] == {"id": "0", "name": "Default pipeline"}
+    csv_rows = _get(client, url.replace("order_timing?", "order_timing/csv?") + "&pipeline=7")
+    assert "C7:WON" in csv_rows.get_data(as_text=True)
+    assert "PAID" not in csv_rows.get_data(as_text=True)  # deal 7's stage: another pipeline
+
+
+def test_a_report_without_deals_of_several_pipelines_says_it_takes_none(client, services):
+    _second_pipeline(services)
+    body = _get(client, f"/pages/{M}/reports/eshop_clients?pipeline=7").get_json()
+    assert body["by_pipeline"] is False and len(body["pipelines"]) == 2
+
+
+@pytest.mark.parametrize("value", ["99", "abc", "7; DROP TABLE"])
+def test_an_unknown_pipeline_is_a_readable_400(client, value):
+    refused = _get(client, f"/pages/{M}/reports/order_timing?pipeline={value}")
+    assert refused.status_code == 400
+    assert f"на портале нет воронки сделок {value!r}" in refused.get_json()["error"]
+    refused_en = _get(client, f"/pages/{M}/reports/metal_managers/csv?pipeline={value}&lang=en")
+    assert refused_en.status_code == 400
+    assert f"the portal has no deal pipeline {value!r}" in refused_en.get_json()["error"]

@@ -1,7 +1,7 @@
 """The reports menu (CRM_ANALYTICS_MENU, api-reference/widgets/crm/analytics-menu.md) in a
 real browser on a metal portal with leads: pick a report, change the period, see the table
-and a bar per manager in the chart, filter by manager, download the CSV; a manager named
-``<script>`` is text everywhere."""
+and a bar per manager in the chart, filter by manager and by deal pipeline, download the CSV;
+a manager named ``<script>`` is text everywhere."""
 
 from __future__ import annotations
 
@@ -70,8 +70,7 @@ def test_reports_page_filters_draws_and_downloads(world, portal_page, browser):
     from selenium.webdriver.support.ui import Select
 
     w = world
-    for who in (3, 3, 4):
-        w.lead_from("manual", title=f"Лид {who}", assignedById=who)
+    leads = [w.lead_from("manual", title=f"Лид {who}", assignedById=who) for who in (3, 3, 4)]
     w.settle()
     _rename(w, 3, HOSTILE)
 
@@ -102,6 +101,33 @@ def test_reports_page_filters_draws_and_downloads(world, portal_page, browser):
     _show(page)
     assert [r[:2] for r in _table_rows(page)] == [[HOSTILE, "2"]]
     assert len(page.all(".rp-chart svg rect.rect")) == 1
+
+    # the manager's two leads became won deals: one in the portal's default pipeline, one in
+    # metal's «Metal structures»; choosing that pipeline counts its deal only, leads stay whole
+    won = page.all("#rp-result .rp-table th")
+    won = [h.text for h in won].index("Won")
+    w.add(2, {"title": "Сделка A", "leadId": leads[0], "assignedById": 3, "stageId": "WON"})
+    metal = {"categoryId": w.naming.category("metal.deal"), "leadId": leads[1]}
+    w.add(
+        2,
+        {
+            "title": "Сделка B",
+            "assignedById": 3,
+            **metal,
+            "stageId": w.stage("deal", "metal.deal.signed"),
+        },
+    )
+    w.settle()
+    _show(page)
+    assert [[r[1], r[won]] for r in _table_rows(page)] == [["2", "2"]]
+    choices = [o.text for o in Select(page.css("#rp-pipeline")).options]
+    assert choices == ["All", "Default pipeline", "Metal structures"]
+    Select(page.css("#rp-pipeline")).select_by_visible_text("Metal structures")
+    _show(page)
+    assert [[r[1], r[won]] for r in _table_rows(page)] == [["2", "1"]]
+    assert "leads are in no pipeline and all count" in page.text()
+    page.screenshot("reports-pipeline-en")
+    Select(page.css("#rp-pipeline")).select_by_visible_text("All")
 
     # CSV: the button fetches it with the page's bearer and saves the Blob
     page.css("#rp-csv").click()
