@@ -53,3 +53,17 @@ def test_order_timing_tab_escapes_stage_names(services):
 def test_order_timing_needs_a_deal(services):
     with pytest.raises(WidgetError):
         order_timing.render(_ctx(services, "order_timing"))
+
+
+def test_order_timing_tab_compares_with_the_deals_of_its_own_pipeline(services):
+    with services.session() as s:
+        # a reclamation (pipeline 5) that sat 30 hours in its stage must not weigh on orders
+        mirror.put(s, M, "deal", 2, {"id": 2, "categoryId": 5, "stageId": "C5:NEW"}, at=T0)
+        moved = {"id": 2, "categoryId": 5, "stageId": "C5:DONE"}
+        mirror.put(s, M, "deal", 2, moved, at=T0 + timedelta(hours=30))
+        s.commit()
+    html = order_timing.render(_ctx(services, "order_timing", record_id=1))
+    assert "C5:NEW" not in html and "30.0" not in html
+    other = order_timing.render(_ctx(services, "order_timing", record_id=2))
+    assert "C5:NEW" in other and "30.0" in other  # its own pipeline's averages
+    assert "PAID" not in other
