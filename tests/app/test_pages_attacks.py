@@ -174,6 +174,9 @@ def test_a_huge_timer_id_is_a_404_not_a_store_error(services, flask_client, port
         "since=2026-01-01&until=2026-02-30",
         "since=" + "2" * 5000,
         "manager=" + "x" * 5000,
+        "pipeline=" + "9" * 5000,  # never turned into a number: matched as text
+        "pipeline=%00",
+        "pipeline=-0",
     ],
 )
 def test_garbage_report_filters_are_a_clean_answer(services, flask_client, portals, query):
