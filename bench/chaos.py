@@ -215,6 +215,9 @@ def _busy(conn: redis.Redis, emu) -> dict[str, int]:
         out["started"] += StartedJobRegistry(queue=q).count
     pending = [d for d in list(emu.portal.core.deliveries) if getattr(d, "status", "") == "pending"]
     out["deliveries"] = len(pending)
+    # records whose events arrived but whose drain has not processed them yet (app.sync.dirty):
+    # with no job queued (a killed drain's flag still up) the app is not idle either
+    out["dirty"] = sum(conn.zcard(key) for key in conn.scan_iter("b24:dirty:*"))
     return dict(out)
 
 
