@@ -76,7 +76,7 @@ def _state(w):
     comments = {
         lead_id: sorted(by_owner(c) for c in w.comments("lead", lead_id)) for lead_id in leads
     }
-    notes = Counter(n for user in (1, 2, 3) for n in w.notifications(user))
+    notes = Counter(by_owner(n) for user in (1, 2, 3) for n in w.notifications(user))
     return leads, objs, comments, notes
 
 
