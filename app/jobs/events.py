@@ -32,7 +32,7 @@ DRAIN_ROUNDS = 1
 # capped so a saturated bucket (a 503) cannot park the portal for long; the limiter still
 # has the last word when the drain comes back.
 ROUND_MIN_COST = 2
-HANDBACK_AFTER = 1.0
+HANDBACK_AFTER = 0.5
 HANDBACK_MAX = 30.0
 
 
