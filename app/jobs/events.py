@@ -57,11 +57,11 @@ def drain_changes(member_id: str) -> dict[str, Any]:
             if dirty.finish(redis, member_id):
                 return {"records": records, "processed": processed, "continued": False}
             continue  # an event landed between take and finish
-        ctx = ctx or portal_context(services, member_id)
-        delay = _handback_delay(services, ctx)
+        delay = _handback_delay(services, member_id)
         if delay and _hand_back(services, member_id, delay):
             return {"records": records, "processed": processed, "continued": True,
                     "handed_back": delay}  # fmt: skip
+        ctx = ctx or portal_context(services, member_id)
         left = _process_taken(services, ctx, taken)
         processed += len(taken) - len(left)
         records += len(taken)
@@ -75,13 +75,13 @@ def drain_changes(member_id: str) -> dict[str, Any]:
     return {"records": records, "processed": processed, "continued": True}
 
 
-def _handback_delay(services: Any, ctx) -> float:
+def _handback_delay(services: Any, member_id: str) -> float:
     """Seconds this drain should step aside, or 0 to go on now: only when another job waits
     in the events queue (with none waiting, sleeping in the limiter costs nobody) and the
     bucket would keep a round's requests waiting more than :data:`HANDBACK_AFTER`."""
     if not services.queue("events").count:
         return 0.0
-    wait = ctx.client.wait_estimate("events", ROUND_MIN_COST)
+    wait = services.portal(member_id).wait_estimate("events", ROUND_MIN_COST)
     return min(wait, HANDBACK_MAX) if wait > HANDBACK_AFTER else 0.0
 
 
