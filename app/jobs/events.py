@@ -32,6 +32,10 @@ DRAIN_ROUNDS = 1
 # capped so a saturated bucket (a 503) cannot park the portal for long; the limiter still
 # has the last word when the drain comes back.
 ROUND_MIN_COST = 2
+# OFF until understood: with the check on, tests/e2e/test_burst_equivalence.py failed 3 of 3
+# runs (an Object id in a duplicate-check note differs) although no drain logged a
+# hand-back; with it off it passes. Branch `handback-enabled` has it on.
+HANDBACK_ENABLED = False
 HANDBACK_AFTER = 0.5
 HANDBACK_MAX = 30.0
 
@@ -79,7 +83,7 @@ def _handback_delay(services: Any, member_id: str) -> float:
     """Seconds this drain should step aside, or 0 to go on now: only when another job waits
     in the events queue (with none waiting, sleeping in the limiter costs nobody) and the
     bucket would keep a round's requests waiting more than :data:`HANDBACK_AFTER`."""
-    if not services.queue("events").count:
+    if not HANDBACK_ENABLED or not services.queue("events").count:
         return 0.0
     wait = services.portal(member_id).wait_estimate("events", ROUND_MIN_COST)
     return min(wait, HANDBACK_MAX) if wait > HANDBACK_AFTER else 0.0

@@ -35,7 +35,10 @@ def other_portal_job(member_id: str) -> None:
 
 
 @pytest.fixture
-def world(tmp_path, redis_url):
+def world(tmp_path, redis_url, monkeypatch):
+    import app.jobs.events as jobs
+
+    monkeypatch.setattr(jobs, "HANDBACK_ENABLED", True)  # off by default for now
     yield from metal_world(tmp_path, redis_url)
 
 
