@@ -15,6 +15,7 @@ that cancels pending retries of a non-retryable failure.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from rq import Queue, Retry
@@ -62,6 +63,34 @@ def enqueue(
     go through ``job_timeout=``, ``result_ttl=``, ``at_front=`` etc.; everything else in
     ``kwargs`` is passed to the job.
     """
+    options = _job_options(args, kwargs, job_id, retry)
+    return services.queue(queue_name).enqueue(func, **options)
+
+
+def enqueue_in(
+    services,
+    queue_name: str,
+    delay: float,
+    func: Any,
+    *args: Any,
+    job_id: str | None = None,
+    retry: Retry | None | bool = None,
+    **kwargs: Any,
+):
+    """Like :func:`enqueue`, but the job enters ``queue_name`` only after ``delay`` seconds
+    (RQ's ScheduledJobRegistry; the clock and the ``--with-scheduler`` workers move due jobs
+    to their queue, at a one-second tick). Same retry and failure-callback policy."""
+    options = _job_options(args, kwargs, job_id, retry)
+    return services.queue(queue_name).enqueue_in(
+        timedelta(seconds=max(0.0, float(delay))), func, **options
+    )
+
+
+def _job_options(
+    args: tuple, kwargs: dict[str, Any], job_id: str | None, retry: Retry | None | bool
+) -> dict[str, Any]:
+    """RQ's keyword arguments for one job: plain-value ``args``/``kwargs`` (asserted), the
+    RQ options popped from ``kwargs``, and the retry policy with its failure callback."""
     rq_options = {
         k: kwargs.pop(k)
         for k in ("job_timeout", "result_ttl", "failure_ttl", "at_front", "description", "meta")
@@ -73,16 +102,14 @@ def enqueue(
         retry = default_retry()
     elif retry is False:
         retry = None
-    queue = services.queue(queue_name)
-    return queue.enqueue(
-        func,
-        args=args,
-        kwargs=kwargs,
-        job_id=job_id,
-        retry=retry,
-        on_failure=give_up_unless_retryable if retry else None,
+    return {
+        "args": args,
+        "kwargs": kwargs,
+        "job_id": job_id,
+        "retry": retry,
+        "on_failure": give_up_unless_retryable if retry else None,
         **rq_options,
-    )
+    }
 
 
 def give_up_unless_retryable(job, connection, exc_type, exc_value, traceback) -> None:

@@ -25,6 +25,20 @@ DRAIN_BATCH = 50  # dirty records taken per round: read together, written back t
 # then a fresh drain job continues at the back of the queue: one round per turn, so a
 # bursting portal takes turns with every other portal's drain (fairness, docs/events.md)
 DRAIN_ROUNDS = 1
+# A round costs at least a read and a write. When the portal's bucket would make those two
+# wait longer than HANDBACK_AFTER seconds and other jobs wait in the events queue, the drain
+# does not sleep in the limiter holding its worker: it hands the turn back and comes again
+# when the bucket has refilled (docs/events.md, "Handing the turn back"). The delay is
+# capped so a saturated bucket (a 503) cannot park the portal for long; the limiter still
+# has the last word when the drain comes back.
+ROUND_MIN_COST = 2
+# OFF until understood: tests/e2e/test_burst_equivalence.py fails on this branch (an Object
+# id in a duplicate-check note differs) — 3 of 3 runs with it on, and once more with it
+# off, while the base commit passed 2 of 2: the cause is not established. Branch
+# `handback-enabled` has it on.
+HANDBACK_ENABLED = False
+HANDBACK_AFTER = 0.5
+HANDBACK_MAX = 30.0
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
@@ -48,6 +62,10 @@ def drain_changes(member_id: str) -> dict[str, Any]:
             if dirty.finish(redis, member_id):
                 return {"records": records, "processed": processed, "continued": False}
             continue  # an event landed between take and finish
+        delay = _handback_delay(services, member_id)
+        if delay and _hand_back(services, member_id, delay):
+            return {"records": records, "processed": processed, "continued": True,
+                    "handed_back": delay}  # fmt: skip
         ctx = ctx or portal_context(services, member_id)
         left = _process_taken(services, ctx, taken)
         processed += len(taken) - len(left)
@@ -60,6 +78,36 @@ def drain_changes(member_id: str) -> dict[str, Any]:
 
     enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
     return {"records": records, "processed": processed, "continued": True}
+
+
+def _handback_delay(services: Any, member_id: str) -> float:
+    """Seconds this drain should step aside, or 0 to go on now: only when another job waits
+    in the events queue (with none waiting, sleeping in the limiter costs nobody) and the
+    bucket would keep a round's requests waiting more than :data:`HANDBACK_AFTER`."""
+    if not HANDBACK_ENABLED or not services.queue("events").count:
+        return 0.0
+    wait = services.portal(member_id).wait_estimate("events", ROUND_MIN_COST)
+    return min(wait, HANDBACK_MAX) if wait > HANDBACK_AFTER else 0.0
+
+
+def _hand_back(services: Any, member_id: str, delay: float) -> bool:
+    """Schedule this portal's next drain ``delay`` seconds from now (RQ's scheduler moves it
+    to the back of the events queue when due) with the "drain scheduled" flag kept up that
+    long, so neither an event nor the clock's safety net starts a second drain meanwhile.
+    False when it could not be scheduled: the caller drains now, as without a hand-back."""
+    from app.queues import enqueue_in
+
+    dirty.keep_scheduled(services.redis, member_id, delay)
+    try:
+        enqueue_in(
+            services, "events", delay, "app.jobs.events.drain_changes", member_id,
+            meta={"handed_back": delay},
+        )  # fmt: skip
+    except Exception as exc:  # Redis trouble: drain now; the flag is ours either way
+        log.warning("drain %s not handed back: %s", member_id, type(exc).__name__)
+        return False
+    log.info("drain %s hands its turn back for %.1fs (bucket refilling)", member_id, delay)
+    return True
 
 
 def _process_taken(services: Any, ctx, taken: list[tuple[str, int, str]]) -> list:

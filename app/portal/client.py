@@ -84,6 +84,13 @@ class PortalClient:
         """``method(params)`` → the envelope's ``result``; raises a typed PortalError."""
         return self._send(method, params or {}, priority).get("result")
 
+    def wait_estimate(self, priority: str = "events", cost: int = 1) -> float:
+        """Seconds until ``cost`` requests of ``priority`` would pass the shared rate limiter
+        (``RateLimiter.wait_estimate``; read-only, ignores the per-method operating budget).
+        A job that would only sleep that long can hand its worker back instead."""
+        check_priority(priority)
+        return self._limiter.wait_estimate(priority, cost)
+
     def refresh_now(self) -> Credentials:
         """Exchange the stored refresh token now, at the stored OAuth server, and return the
         credentials afterwards (a webhook installation is returned as it is).

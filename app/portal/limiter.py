@@ -48,6 +48,22 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return tostring(wait)
 """
 
+# The same arithmetic as _ACQUIRE without writing anything: KEYS[1] bucket hash; ARGV:
+# capacity, drain per s, cost → the seconds until ``cost`` requests would be admitted ("0"
+# when they fit now).
+_ESTIMATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local cap = tonumber(ARGV[1])
+local drain = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
+level = math.max(0, level - drain * math.max(0, now - ts))
+if level + cost <= cap then return '0' end
+return tostring((level + cost - cap) / drain)
+"""
+
 # After a 503 the portal's bucket is fuller than ours: raise ours to at least ARGV[1] (the
 # highest priority's capacity) so every process backs off, robots least.
 _SATURATE = """
@@ -83,6 +99,7 @@ class RateLimiter:
         self.stats = stats if stats is not None else Counter()
         self._acquire = redis.register_script(_ACQUIRE)
         self._saturate = redis.register_script(_SATURATE)
+        self._estimate = redis.register_script(_ESTIMATE)
         self._ttl = int(limits.rate_burst / limits.rate_drain) + 60
 
     def acquire(self, priority: str) -> float:
@@ -103,6 +120,15 @@ class RateLimiter:
             _observe_wait("rate", priority, nap)
             self.sleep(nap)
             slept += nap
+
+    def wait_estimate(self, priority: str, cost: int = 1) -> float:
+        """Seconds until ``cost`` requests of ``priority`` would fit in the bucket (0 when
+        they fit now). Reads only: the bucket is not changed, nothing is reserved, so another
+        process may take the room first — a hint for scheduling, not a promise."""
+        raw = self._estimate(
+            keys=[self.key], args=[self.limits.capacity(priority), self.limits.rate_drain, cost]
+        )
+        return float(raw.decode() if isinstance(raw, bytes) else raw)
 
     def saturate(self) -> None:
         """Mark the bucket full (the portal just answered 503)."""

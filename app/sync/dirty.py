@@ -32,6 +32,7 @@ Keys (``<m>`` = member id):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from app.store.inbox import CLAIM_TTL, is_fresh
@@ -214,6 +215,13 @@ def schedule_if_idle(redis: Any, member_id: str) -> bool:
     if not redis.exists(dirty_key(member_id)):
         return False
     return bool(redis.set(flag_key(member_id), b"1", nx=True, ex=FLAG_TTL))
+
+
+def keep_scheduled(redis: Any, member_id: str, delay: float) -> None:
+    """A drain hands its turn back for ``delay`` seconds: hold the flag that long plus the
+    usual :data:`FLAG_TTL` (the delayed job refreshes it when it runs), so events and the
+    clock's safety net (:func:`schedule_if_idle`) see a drain scheduled meanwhile."""
+    redis.set(flag_key(member_id), b"1", ex=FLAG_TTL + math.ceil(delay))
 
 
 def take(redis: Any, member_id: str, limit: int) -> list[tuple[str, int, str]]:

@@ -138,3 +138,57 @@ def test_gateway_stops_before_the_portal_answers_429(emulator, redis_url):
         client.call("profile")
     assert info.value.reset_at > time.time()
     assert [e["status"] for e in request_log(emulator) if e["method"] == "profile"] == [200, 200]
+
+
+def _bucket(redis_conn, limiter):
+    return redis_conn.hgetall(limiter.key)
+
+
+def test_wait_estimate_reads_the_bucket_without_changing_it(redis_conn):
+    limits = GatewayLimits(rate_burst=6, rate_drain=0.01, rate_margin=0)  # ~nothing drains
+    limiter = RateLimiter(redis_conn, "m-estimate", limits, sleep=_refuse_to_sleep)
+    assert limiter.wait_estimate("events", 2) == 0.0  # empty bucket: fits now
+    assert not redis_conn.exists(limiter.key)  # an estimate writes nothing, not even a hash
+    admitted = 0
+    while _admitted(limiter, "events"):
+        admitted += 1
+    before = _bucket(redis_conn, limiter)
+    first = limiter.wait_estimate("events", 1)
+    second = limiter.wait_estimate("events", 3)
+    assert _bucket(redis_conn, limiter) == before  # level and ts untouched
+    assert 0 < first < second  # a larger round waits longer: two more requests at 0.01/s
+    assert second - first == pytest.approx(2 / limits.rate_drain, rel=0.01)
+    assert limiter.wait_estimate("robots", 1) < first  # robots may fill the bucket further
+    # repeated estimates reserve nothing: the bucket still admits what it did
+    other = RateLimiter(redis_conn, "m-estimate-2", limits, sleep=_refuse_to_sleep)
+    for _ in range(5):
+        other.wait_estimate("events", 1)
+    again = 0
+    while _admitted(other, "events"):
+        again += 1
+    assert again == admitted
+
+
+def test_wait_estimate_matches_the_wait_acquire_would_sleep(redis_conn):
+    limits = GatewayLimits(rate_burst=6, rate_drain=0.01, rate_margin=0)
+    slept: list[float] = []
+
+    def record(seconds):
+        slept.append(seconds)
+        raise _Blocked(seconds)
+
+    limiter = RateLimiter(redis_conn, "m-match", limits, sleep=record)
+    while _admitted(limiter, "events"):
+        pass
+    slept.clear()
+    estimate = limiter.wait_estimate("events", 1)
+    assert not _admitted(limiter, "events")
+    # acquire sleeps its computed wait plus up to 0.2/drain of jitter (limiter.acquire)
+    assert estimate - 0.01 <= slept[0] <= estimate + 0.2 / limits.rate_drain + 0.01
+
+
+def test_portal_client_exposes_the_estimate(emulator, redis_url):
+    client, _ = memory_client(webhook_credentials(emulator), redis_url)
+    assert client.wait_estimate("events", 2) == 0.0
+    with pytest.raises(ValueError):
+        client.wait_estimate("nonsense", 1)

@@ -5,11 +5,10 @@ queue, and employees acting through the emulator's admin API."""
 from __future__ import annotations
 
 import requests
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
+from tests.support.workers import work_until_idle
 
 SCOPES = [
     "crm",
@@ -171,8 +170,7 @@ class MetalWorld:
             self.emu.wait_deliveries(10)
             if not sum(q.count for q in queues):
                 break
-            worker = SimpleWorker(queues, connection=self.services.redis, serializer=JSONSerializer)
-            worker.work(burst=True)
+            work_until_idle(self.services)  # also runs drains handed back meanwhile
 
     # -- reading the portal ---------------------------------------------------------------------
     def item(self, etid, record_id):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from app.rules import dispatch
 from app.rules.actions import Notify, UpdateFields
 from app.rules.model import Rule, on_created, on_field_changed
 from tests.app._robots_world import install_app
 from tests.support.live_app import LiveApp
+from tests.support.workers import work_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -100,9 +99,7 @@ class World:
     def settle(self):
         """Wait for the portal's event POSTs, then run the worker until the queues are empty."""
         self.emu.wait_deliveries(10)
-        queues = [self.services.queue(n) for n in ("events", "sync")]
-        worker = SimpleWorker(queues, connection=self.services.redis, serializer=JSONSerializer)
-        worker.work(burst=True)
+        worker = work_until_idle(self.services)  # also runs drains handed back meanwhile
         self.emu.wait_deliveries(10)
         return worker
 
