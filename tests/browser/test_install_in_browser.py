@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 from app.devrun import APP_SCOPES
 from app.queues import QUEUES
 from app.store import installations
-from b24emu.testing import free_port, running_emulator
+from b24emu.testing import running_emulator
 from tests.support.live_app import LiveApp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -32,7 +32,8 @@ def fresh_portal(make_services):
     serving over HTTP, nothing installed yet."""
     from app.web import create_app
 
-    port = free_port()
+    server = LiveApp()  # held now, the app mounted once its settings know this URL
+    port = server.port
     base = f"http://127.0.0.1:{port}"
     with running_emulator() as emu:
         reg = emu.register_app(
@@ -49,7 +50,7 @@ def fresh_portal(make_services):
             b24_client_secret=reg["client_secret"],
             playbooks=("metal",),
         )
-        server = LiveApp(create_app(services=svc), port)
+        server.mount(create_app(services=svc))
         try:
             yield emu, svc, reg
         finally:

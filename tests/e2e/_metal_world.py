@@ -65,12 +65,13 @@ def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms, db
     from app.store.migrate import upgrade
     from app.sync.context import portal_context
     from app.web import create_app
-    from b24emu.testing import free_port, running_emulator
+    from b24emu.testing import running_emulator
     from config.settings import Settings
 
     db_url = db_url or f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(db_url)
-    port = free_port()
+    server = LiveApp()  # the port is held from now on; the app is mounted once it exists
+    port = server.port
     with running_emulator(**(emu_config or {})) as emu:
         registered = emu.register_app(scopes=SCOPES)
         services = Services(
@@ -87,7 +88,7 @@ def _portal_world(tmp_path, redis_url, playbooks, world_class, settings, sms, db
         )
         previous = services_module.use(services)
         flask_app = create_app(services=services)
-        server = LiveApp(flask_app, port)
+        server.mount(flask_app)
         tokens = install_app(emu, services, registered, playbooks)
         app_state = emu.portal.core.apps[registered["client_id"]]
         if settings:

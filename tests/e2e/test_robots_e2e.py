@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.app._robots_world import app_settings, install_app, register_app
-from tests.support.live_app import LiveApp, free_port
+from tests.support.live_app import LiveApp
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,8 @@ def world(tmp_path, redis_url):
 
     db_url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(db_url)
-    port = free_port()  # the app's URL must be known before Services (robot handlers use it)
+    server = LiveApp()  # the app's URL must be known before Services (robot handlers use it)
+    port = server.port
     with running_emulator() as emu:
         registered = register_app(emu)
         services = Services(
@@ -41,7 +42,7 @@ def world(tmp_path, redis_url):
             )
         )
         previous = services_module.use(services)
-        server = LiveApp(create_app(services=services), port)
+        server.mount(create_app(services=services))
         tokens = install_app(emu, services, registered, ("metal",))
         install_playbooks(services, emu.portal.member_id, ["metal"])
         try:

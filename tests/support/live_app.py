@@ -26,8 +26,12 @@ __all__ = ["LiveApp", "free_port", "live_app"]
 class LiveApp:
     """One WSGI app on ``127.0.0.1:port`` (0 = any free port); ``url`` has no trailing /."""
 
-    def __init__(self, wsgi_app: Any, port: int = 0) -> None:
-        self.server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+    def __init__(self, wsgi_app: Any = None, port: int = 0) -> None:
+        # ``wsgi_app=None``: the port is taken now and the app mounted later (:meth:`mount`) —
+        # for an app whose settings need its own URL. Taking a "free" port first and binding
+        # it later races with parallel test processes (EADDRINUSE).
+        self._app = wsgi_app
+        self.server = make_server("127.0.0.1", port, self._dispatch, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
@@ -35,6 +39,17 @@ class LiveApp:
         )
         self._thread.start()
         self._stopped = False
+
+    def _dispatch(self, environ: Any, start_response: Any) -> Any:
+        if self._app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"app not mounted yet"]
+        return self._app(environ, start_response)
+
+    def mount(self, wsgi_app: Any) -> LiveApp:
+        """Serve ``wsgi_app`` on this already-listening port."""
+        self._app = wsgi_app
+        return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting, finish the loop, release the port."""
