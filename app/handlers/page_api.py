@@ -27,9 +27,9 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.handlers import services
-from app.store import installations
+from app.objects.access import key_of
 from app.widgets._gate import MEMBER_ID
-from app.widgets._viewer import page_key, verify_bearer
+from app.widgets._viewer import verify_bearer
 
 JSON_APIS = ("/pages/", "/imports/", "/booking/", "/objects/")
 bp = Blueprint("page_api", __name__)
@@ -50,28 +50,19 @@ def page_api(*, admin: bool = False) -> Callable:
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def guarded(member_id: str, *args: Any, **kwargs: Any):
-            if not MEMBER_ID.match(member_id):  # nothing like a member id reaches the store
-                return refuse(
-                    401,
-                    "Сессия страницы истекла: откройте её заново",
-                    "The page's session has expired: reopen it",
-                )
             header = request.headers.get("Authorization", "")
             bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
-            with services().session() as session:
-                row = installations.get(session, member_id)
-                app_token = row.application_token if row and row.status == "active" else None
-            try:
-                key = page_key(services(), member_id, app_token) if app_token else None
-            except (
-                RedisError
-            ):  # no client secret: the key's seed lives in Redis; "try again", not a crash
-                return refuse(
-                    503,
-                    "Сервис временно недоступен, попробуйте через минуту",
-                    "The service is briefly unavailable; try again in a minute",
-                )
-            who = verify_bearer(key, member_id, bearer)
+            who = None
+            if MEMBER_ID.match(member_id):  # nothing unlike a member id reaches the store
+                try:
+                    key = key_of(services(), member_id)
+                except RedisError:  # no client secret: the key's seed lives in Redis
+                    return refuse(
+                        503,
+                        "Сервис временно недоступен, попробуйте через минуту",
+                        "The service is briefly unavailable; try again in a minute",
+                    )
+                who = verify_bearer(key, member_id, bearer)
             if who is None:
                 return refuse(
                     401,
