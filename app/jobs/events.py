@@ -13,7 +13,7 @@ from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.store import inbox
-from app.sync import dirty, offline
+from app.sync import dirty, echoes, offline
 from app.sync import reconcile as reconciliation
 from app.sync.context import portal_context
 from app.sync.process import JOB, process_record
@@ -282,6 +282,9 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
         ).all()
     out = []
     for member_id, auth_mode in rows:
+        # records whose write-back died in flight: their echo marker may have swallowed a
+        # person's edit, so they are read once more (app.sync.echoes)
+        dirty.mark(services.redis, member_id, echoes.sweep_stale(services.redis, member_id))
         # records left dirty by a drain that died (its flag expired) and no event since
         if dirty.schedule_if_idle(services.redis, member_id):
             try:

@@ -33,6 +33,7 @@ Keys (``<m>`` = member id):
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from app.store.inbox import CLAIM_TTL, is_fresh
@@ -45,7 +46,8 @@ SEEN_TTL = 6 * 3600  # the offline catch-up runs within minutes; hours cover a s
 REPLAY, ALREADY_SCHEDULED, SCHEDULE, OUR_ECHO = 0, 1, 2, 3
 
 # KEYS: claim, dirty, seq, flag, ours, echo, seen; ARGV: claim ttl, fresh (1/0), entry,
-# flag ttl, dirty ttl, is-add (1/0), is-update (1/0), ts ('' = none), seen ttl.
+# flag ttl, dirty ttl, is-add (1/0), is-update (1/0), ts ('' = none), seen ttl, cutoff (local
+# time before which an in-flight echo marker is stale: app.sync.echoes.INFLIGHT_MAX).
 # 0 = replay (nothing marked); 1 = marked, a drain is scheduled; 2 = marked, schedule one;
 # 3 = the echo of our own write (nothing marked: ADD of a record we created, or an UPDATE
 # counted by app.sync.echoes).
@@ -60,6 +62,10 @@ if ARGV[6] == '1' and redis.call('DEL', KEYS[5]) == 1 then return 3 end
 if ARGV[7] == '1' and ts then
   local n = tonumber(redis.call('HGET', KEYS[6], 'n') or '0')
   local hi = redis.call('HGET', KEYS[6], 'hi')
+  if n > 0 and (not hi) and tonumber(redis.call('HGET', KEYS[6], 'sent') or '0') < tonumber(ARGV[10]) then
+    redis.call('DEL', KEYS[6])  -- in flight too long: its writer died (app.sync.echoes)
+    n = 0
+  end
   if n > 0 and ((not hi) or ts <= tonumber(hi)) then
     if n <= 1 then redis.call('DEL', KEYS[6]) else redis.call('HINCRBY', KEYS[6], 'n', -1) end
     return 3
@@ -199,7 +205,10 @@ def admit(
     flags = ["1" if is_add else "0", "1" if is_update else "0"]
     stamp = ts if ts and ts.isdigit() else ""
     args = [CLAIM_TTL, fresh, entry(entity, record_id), FLAG_TTL, DIRTY_TTL, *flags, stamp]
-    args.append(SEEN_TTL)
+    from app.sync.echoes import INFLIGHT_MAX
+
+    clock = time.time() if now is None else now
+    args += [SEEN_TTL, f"{clock - INFLIGHT_MAX:.3f}"]
     return int(_script(redis, _ADMIT)(keys=keys, args=args))
 
 
@@ -243,6 +252,21 @@ def done(redis: Any, member_id: str, taken: list[tuple[str, int, str]]) -> int:
     for entity, record_id, score in taken:
         args += [entry(entity, record_id), score]
     return int(_script(redis, _DONE)(keys=[dirty_key(member_id)], args=args))
+
+
+def mark(redis: Any, member_id: str, entries: list[str]) -> None:
+    """Mark records dirty without an event (the echo sweep: ``app.sync.echoes.sweep_stale``);
+    the clock's :func:`schedule_if_idle` then schedules a drain if none is."""
+    if not entries:
+        return
+    pipe = redis.pipeline(transaction=False)
+    for _ in entries:
+        pipe.incr(f"b24:dirtyseq:{member_id}")
+    seqs = pipe.execute()
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(dirty_key(member_id), dict(zip(entries, seqs, strict=True)))
+    pipe.expire(dirty_key(member_id), DIRTY_TTL)
+    pipe.execute()
 
 
 def finish(redis: Any, member_id: str) -> bool:

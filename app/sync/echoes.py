@@ -10,7 +10,9 @@ sent (a fast portal posts the echo before our answer is back), and after the ans
 latest second (portal clock, the answer's ``updatedTime``) they can carry:
 
 ``b24:echo:<m>:<entity>:<id>``  hash ``n`` (echoes still expected), ``hi`` (latest ``ts``
-                                an echo can carry; absent while the batch is in flight)
+                                an echo can carry; absent while the batch is in flight),
+                                ``sent`` (local time the latest batch went out)
+``b24:echo:inflight:<m>``       zset of those records, scored by ``sent``: the sweep's index
 
 The inbox (``app.sync.dirty.admit``, same Lua round trip) takes an UPDATE event whose
 ``ts`` ≤ ``hi`` as one of ours while ``n`` > 0: nothing is marked. Why that is safe:
@@ -24,10 +26,21 @@ The inbox (``app.sync.dirty.admit``, same Lua round trip) takes an UPDATE event 
 
 A write that failed (or whose batch failed as a whole) takes its expectation back. Markers
 expire after :data:`ECHO_TTL`.
+
+**A writer that dies mid-batch** (a SIGKILLed worker) neither settles nor takes back: its
+marker says "in flight" and would take *every* UPDATE of the record for ours until it
+expired — a person's edit in that minute went unread, and since the inbox records it as
+seen, the offline catch-up counted it covered too (the chaos run's kitchens leads whose
+move to «Квалифицирован» was never processed). So an in-flight marker is trusted for
+:data:`INFLIGHT_MAX` seconds only (the inbox reads an UPDATE that meets an older one, and
+drops the marker), and :func:`sweep_stale`, on every clock tick, marks the record of each
+marker still in flight after that long dirty: the read it gets covers whatever the marker
+swallowed. A writer that was merely slow costs one extra read, never a lost change.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -37,16 +50,30 @@ from app.sync.dirty import entry
 from app.sync.events_map import CRM_ENTITIES, DYNAMIC_PREFIX
 
 ECHO_TTL = 60  # an echo arrives within seconds; a lost one must not wait long
+# A batch in flight longer than this is presumed dead (its worker killed): the limiter's wait
+# and the gateway's retries of one batch stay well inside it.
+INFLIGHT_MAX = 30
 SLACK = 1  # the event's ts may fall on the second after the write's updatedTime
 _ETIDS = {1: "lead", 2: "deal", 3: "contact", 4: "company"}
 assert set(_ETIDS.values()) == set(CRM_ENTITIES.values())
 
-# KEYS: echo hashes; ARGV: ttl, count1, count2 … (negative = take back)
+# KEYS: inflight index, echo hashes…; ARGV: ttl, now, entry1, count1, entry2, count2 …
+# (negative count = take back)
 _EXPECT = """
-for i, key in ipairs(KEYS) do
-  local n = redis.call('HINCRBY', key, 'n', ARGV[i + 1])
-  if n <= 0 then redis.call('DEL', key) else redis.call('EXPIRE', key, ARGV[1]) end
+for i = 2, #KEYS do
+  local key, entry, count = KEYS[i], ARGV[2 * i - 1], tonumber(ARGV[2 * i])
+  local n = redis.call('HINCRBY', key, 'n', count)
+  if n <= 0 then
+    redis.call('DEL', key)
+  else
+    if count > 0 then
+      redis.call('HSET', key, 'sent', ARGV[2])
+      redis.call('ZADD', KEYS[1], ARGV[2], entry)
+    end
+    redis.call('EXPIRE', key, ARGV[1])
+  end
 end
+redis.call('EXPIRE', KEYS[1], ARGV[1] * 10)
 return 1
 """
 
@@ -64,6 +91,42 @@ return 1
 
 def echo_key(member_id: str, event_entity: str, record_id: int) -> str:
     return f"b24:echo:{member_id}:{entry(event_entity, record_id)}"
+
+
+def inflight_key(member_id: str) -> str:
+    return f"b24:echo:inflight:{member_id}"
+
+
+# KEYS: inflight index; ARGV: echo key prefix, cutoff (local time) → the entries whose batch
+# is still in flight since before the cutoff (their markers dropped: the caller marks them
+# dirty). Entries settled, taken back or expired leave the index; a newer batch's stays.
+_SWEEP = """
+local out = {}
+for _, entry in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, 500)) do
+  local key = ARGV[1] .. entry
+  local sent = tonumber(redis.call('HGET', key, 'sent') or '0')
+  if redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'hi') == 1 then
+    redis.call('ZREM', KEYS[1], entry)
+  elseif sent > tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[1], sent, entry)
+  else
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[1], entry)
+    table.insert(out, entry)
+  end
+end
+return out
+"""
+
+
+def sweep_stale(redis: Any, member_id: str, *, now: float | None = None) -> list[str]:
+    """Drop the markers of batches in flight for over :data:`INFLIGHT_MAX` seconds (their
+    writer died) and return those records' entries: the caller marks them dirty, so the
+    record is read once more (see module doc). One round trip when nothing is stale."""
+    cutoff = (time.time() if now is None else now) - INFLIGHT_MAX
+    prefix = f"b24:echo:{member_id}:"
+    found = redis.eval(_SWEEP, 1, inflight_key(member_id), prefix, f"{cutoff:.3f}")
+    return [e.decode() if isinstance(e, bytes) else str(e) for e in found or ()]
 
 
 def event_entity_of(entity_type_id: int) -> str:
@@ -135,8 +198,12 @@ class EchoAwareClient:
         return reply
 
     def _expect(self, counts: Counter) -> None:
-        keys = [echo_key(self._member_id, e, r) for e, r in counts]
-        self._redis.eval(_EXPECT, len(keys), *keys, ECHO_TTL, *counts.values())
+        keys = [inflight_key(self._member_id)]
+        args: list[Any] = [ECHO_TTL, f"{time.time():.3f}"]
+        for (event_name, record_id), count in counts.items():
+            keys.append(echo_key(self._member_id, event_name, record_id))
+            args += [entry(event_name, record_id), count]
+        self._redis.eval(_EXPECT, len(keys), *keys, *args)
 
     def _settle(self, latest: dict[tuple[str, int], int]) -> None:
         if not latest:

@@ -182,3 +182,74 @@ def test_an_offline_row_newer_than_the_last_online_event_is_read(ctx):
     result = offline.catch_up(ctx)
     assert (result.covered, result.records) == (0, 1)
     assert len(portal.batches) > reads
+
+
+# --- a writer that died mid-batch (chaos run: kitchens leads whose move went unread) -------
+
+
+class _Clock:
+    """``time`` for app.sync.echoes: the writer's batch went out at ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def time(self):
+        return self.at
+
+
+def _dead_writer(redis, monkeypatch, record_id, sent_at):
+    """What a worker SIGKILLed while its batch was in flight leaves: the expectation, never
+    settled nor taken back."""
+    import app.sync.echoes as echoes_module
+
+    monkeypatch.setattr(echoes_module, "time", _Clock(sent_at))
+    writer = EchoAwareClient(object(), redis, M)
+    writer._expect({("lead", record_id): 1})
+    monkeypatch.undo()
+
+
+def test_a_marker_left_in_flight_too_long_takes_no_persons_edit_for_ours(ctx, monkeypatch):
+    import time
+
+    now = time.time()
+    _dead_writer(ctx.redis, monkeypatch, 41, now - 31)
+    assert ctx.redis.exists(echo_key(M, "lead", 41))
+    # a person's move a while later: read, and the dead writer's marker is dropped
+    outcome = dirty.admit(ctx.redis, M, "d-41", str(int(now)), "lead", 41, now=now, is_update=True)
+    assert outcome in (dirty.SCHEDULE, dirty.ALREADY_SCHEDULED)
+    assert [e[:2] for e in dirty.take(ctx.redis, M, 10)] == [("lead", 41)]
+    assert not ctx.redis.exists(echo_key(M, "lead", 41))
+
+
+def test_the_sweep_reads_again_a_record_whose_writer_died_in_flight(ctx, monkeypatch):
+    import time
+
+    from app.sync import echoes
+
+    now = time.time()
+    _dead_writer(ctx.redis, monkeypatch, 42, now)
+    # in flight: a person's edit now is taken for the echo (the writer may still be alive) …
+    outcome = dirty.admit(ctx.redis, M, "d-42", str(int(now)), "lead", 42, now=now, is_update=True)
+    assert outcome == dirty.OUR_ECHO
+    assert dirty.take(ctx.redis, M, 10) == []
+    # … but no answer ever comes: the sweep (each clock tick) hands the record back to be
+    # read, which finds the edit; before INFLIGHT_MAX it leaves a live batch alone
+    assert echoes.sweep_stale(ctx.redis, M, now=now + 5) == []
+    _dead_writer(ctx.redis, monkeypatch, 43, now)  # a second record, still expecting
+    stale = echoes.sweep_stale(ctx.redis, M, now=now + echoes.INFLIGHT_MAX + 1)
+    assert stale == ["lead:43"]  # 42's only echo was taken: its marker is gone already
+    dirty.mark(ctx.redis, M, stale)
+    assert [e[:2] for e in dirty.take(ctx.redis, M, 10)] == [("lead", 43)]
+    assert not ctx.redis.exists(echo_key(M, "lead", 43))
+    assert ctx.redis.zcard(echoes.inflight_key(M)) == 0
+
+
+def test_a_settled_batch_leaves_the_sweep_nothing_to_read(ctx):
+    from app.sync import echoes
+
+    lead, _ = _new_lead(ctx)  # our write-back went out and was answered
+    assert ctx.redis.exists(echo_key(M, "lead", lead["id"]))
+    later = datetime.now(UTC).timestamp() + echoes.INFLIGHT_MAX + 1
+    assert echoes.sweep_stale(ctx.redis, M, now=later) == []
+    assert ctx.redis.zcard(echoes.inflight_key(M)) == 0
+    assert ctx.redis.exists(echo_key(M, "lead", lead["id"]))  # its echoes are still expected
