@@ -230,6 +230,8 @@ def reconcile(member_id: str) -> dict[str, Any]:
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "reconcile", "-", 0))
     ctx = portal_context(services, member_id)
     result = reconciliation.reconcile(ctx)
+    if result.handed:
+        schedule_drain(services, member_id)
     refresh_people(ctx)  # names and the portal's clock for pages and reports, hourly
     if result.errors:
         # raise so the failure is visible in RQ; the watermark did not move, nothing is lost
@@ -286,12 +288,7 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
         # person's edit, so they are read once more (app.sync.echoes)
         dirty.mark(services.redis, member_id, echoes.sweep_stale(services.redis, member_id))
         # records left dirty by a drain that died (its flag expired) and no event since
-        if dirty.schedule_if_idle(services.redis, member_id):
-            try:
-                enqueue(services, "events", "app.jobs.events.drain_changes", member_id)
-            except Exception:
-                dirty.unschedule(services.redis, member_id)
-                raise
+        if schedule_drain(services, member_id):
             out.append(("drain_changes", member_id))
         for job, every in EVERY.items():
             if job == "catch_up_offline" and auth_mode != "oauth":
@@ -314,6 +311,21 @@ def enqueue_safety_nets(services: Any, *, force: bool = False) -> list[tuple[str
             enqueue(services, QUEUE, f"app.jobs.events.{job}", member_id)
             out.append((job, member_id))
     return out
+
+
+def schedule_drain(services: Any, member_id: str) -> bool:
+    """Enqueue a drain for records marked dirty without an event (a drain that died, a
+    reconcile's or the echo sweep's hand-over) unless one is scheduled. True if enqueued."""
+    from app.queues import enqueue
+
+    if not dirty.schedule_if_idle(services.redis, member_id):
+        return False
+    try:
+        enqueue(services, "events", "app.jobs.events.drain_changes", member_id)
+    except Exception:
+        dirty.unschedule(services.redis, member_id)
+        raise
+    return True
 
 
 def _fallback_gate(member_id: str) -> str:

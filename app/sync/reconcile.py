@@ -6,6 +6,14 @@ whose ``updatedTime`` differs from the mirror's (or falls in the watermark's own
 seen, stored as a ``reconcile`` sync checkpoint; ``>=`` (not ``>``) so records modified
 within the same second as the previous watermark are not skipped — those already mirrored
 are recognised and cost nothing but the listing.
+
+A record whose processing fails with a transient portal error (a 500, a timeout: the kind a
+retry cures) is handed to the event drain (``app.sync.dirty.mark``), which retries it within
+seconds, instead of failing the whole run: a reconcile that failed for good waited a full
+interval while the portal moved on (found by bench/chaos.py: after a Redis flush, two
+kitchens leads' qualification was caught only after their next move, so metal converted
+them). The watermark still stays where it was, so a record the drain loses (Redis flushed
+again) is listed once more by the next run.
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from app.portal.errors import is_retryable
+from app.rules.apply import event_entity
 from app.store import mirror
+from app.sync import dirty
 from app.sync.context import PortalContext
 from app.sync.events_map import ACTIVITY, TASK
 from app.sync.full import full_sync
@@ -31,6 +42,7 @@ class ReconcileResult:
     baselined: int = 0
     listed: int = 0
     processed: int = 0
+    handed: int = 0  # records handed to the event drain after a transient failure
     errors: list[str] = field(default_factory=list)
 
 
@@ -82,13 +94,25 @@ def reconcile(
                 if getattr(done, "changes", True):  # re-read and found something
                     out.processed += 1
             except Exception as exc:  # keep going; the next run retries (watermark stays)
+                if is_retryable(exc):
+                    log.warning("reconcile of %s %s: %s; handed to the drain", entity,
+                                item.get("id"), exc)  # fmt: skip
+                    hand_to_drain(ctx, entity, int(item["id"]))
+                    out.handed += 1
+                    continue
                 log.exception("reconcile of %s %s failed", entity, item.get("id"))
                 out.errors.append(f"{entity} {item.get('id')}: {exc}")
-        if newest != since and not out.errors:
+        if newest != since and not out.errors and not out.handed:
             with ctx.session_factory() as session:
                 mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified = newest
                 session.commit()
     return out
+
+
+def hand_to_drain(ctx: PortalContext, entity: str, record_id: int) -> None:
+    """Mark the record dirty (under the name its events use) for the event drain; the
+    caller or the clock's next tick schedules the drain (``dirty.schedule_if_idle``)."""
+    dirty.mark(ctx.redis, ctx.member_id, [dirty.entry(event_entity(ctx.naming, entity), record_id)])
 
 
 def _modified_since(ctx: PortalContext, entity: str, since: str):

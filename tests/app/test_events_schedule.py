@@ -33,3 +33,28 @@ def test_catch_up_for_oauth_apps_reconcile_for_all_at_most_once_per_interval(ser
     assert enqueue_safety_nets(services, force=True) == []
     services.redis.delete("b24:pending:hook1:reconcile:-:0")  # hook1's reconcile job started
     assert enqueue_safety_nets(services, force=True) == [("reconcile", "hook1")]
+
+
+def test_a_write_back_that_died_in_flight_gets_its_record_drained(services):
+    """A worker killed mid-batch leaves an echo marker "in flight" that may have swallowed a
+    person's edit (app.sync.echoes): the tick after INFLIGHT_MAX marks the record dirty and
+    enqueues a drain, so it is read again."""
+    import time
+
+    from app.sync import dirty, echoes
+
+    _install(services, "app1", "oauth")
+    keys = [echoes.inflight_key("app1"), echoes.echo_key("app1", "lead", 7)]
+    sent = time.time() - echoes.INFLIGHT_MAX - 1
+    services.redis.eval(echoes._EXPECT, 2, *keys, 60, f"{sent:.3f}", "lead:7", 1)
+    first = enqueue_safety_nets(services)
+    assert ("drain_changes", "app1") in first
+    assert [j.func_name for j in services.queue("events").get_jobs()] == [
+        "app.jobs.events.drain_changes"
+    ]
+    assert [e[:2] for e in dirty.take(services.redis, "app1", 10)] == [("lead", 7)]
+    assert not services.redis.exists(keys[1])
+    # a marker of a batch still within INFLIGHT_MAX is left alone
+    services.redis.eval(echoes._EXPECT, 2, *keys, 60, f"{time.time():.3f}", "lead:7", 1)
+    assert echoes.sweep_stale(services.redis, "app1") == []
+    assert services.redis.exists(keys[1])
