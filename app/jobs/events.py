@@ -191,6 +191,8 @@ def catch_up_offline(member_id: str) -> dict[str, Any]:
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
     services.redis.delete(dirty.announced_key(member_id))
     result = offline.catch_up(portal_context(services, member_id))
+    if result.handed:
+        schedule_drain(services, member_id)
     if result.rows:
         # rows queued after our read may have come within the portal's notice throttle
         # (minTimeout) and go unannounced: look once more at the next slot; a drain that

@@ -20,8 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.portal.errors import is_retryable
+from app.rules.apply import event_entity
 from app.rules.naming import resolve_entity
 from app.store.mirror import parse_time
+from app.sync import dirty
 from app.sync.context import PortalContext
 from app.sync.dirty import seen_at
 from app.sync.events_map import CRM_ENTITIES, VERBS, record_of
@@ -44,6 +47,7 @@ class CatchUpResult:
     rows: int = 0
     records: int = 0  # processed (read and diffed)
     covered: int = 0  # cleared without a read: the online delivery brought their events
+    handed: int = 0  # failed transiently: handed to the event drain, rows cleared
     failed_rows: int = 0
     rounds: int = 0
     errors: list[str] = field(default_factory=list)
@@ -99,6 +103,15 @@ def catch_up(
                 process(ctx, resolve_entity(ctx.naming, entity), record_id)
                 out.records += 1
             except Exception as exc:  # one bad record must not block the queue
+                if is_retryable(exc):
+                    # a 500 or a timeout: the event drain retries it within seconds, as it
+                    # would an online event; marked as an error row it would wait for the
+                    # reconciliation (hand_to_drain)
+                    log.warning("offline row for %s %s: %s; handed to the drain", entity,
+                                record_id, exc)  # fmt: skip
+                    hand_to_drain(ctx, resolve_entity(ctx.naming, entity), record_id)
+                    out.handed += 1
+                    continue
                 log.exception("offline row for %s %s failed", entity, record_id)
                 out.errors.append(f"{entity} {record_id}: {type(exc).__name__}: {exc}")
                 failed.extend(message_ids)
@@ -110,6 +123,12 @@ def catch_up(
         if len(rows) < limit:
             break
     return out
+
+
+def hand_to_drain(ctx: PortalContext, entity: str, record_id: int) -> None:
+    """Mark the record dirty (under the name its events use) for the event drain; the
+    caller or the clock's next tick schedules the drain (``dirty.schedule_if_idle``)."""
+    dirty.mark(ctx.redis, ctx.member_id, [dirty.entry(event_entity(ctx.naming, entity), record_id)])
 
 
 def _covered_online(ctx: PortalContext, rows: list[dict], by_record: dict) -> set:

@@ -8,7 +8,7 @@ within the same second as the previous watermark are not skipped — those alrea
 are recognised and cost nothing but the listing.
 
 A record whose processing fails with a transient portal error (a 500, a timeout: the kind a
-retry cures) is handed to the event drain (``app.sync.dirty.mark``), which retries it within
+retry cures) is handed to the event drain (``app.sync.offline.hand_to_drain``), which retries it within
 seconds, instead of failing the whole run: a reconcile that failed for good waited a full
 interval while the portal moved on (found by bench/chaos.py: after a Redis flush, two
 kitchens leads' qualification was caught only after their next move, so metal converted
@@ -22,13 +22,11 @@ import logging
 from dataclasses import dataclass, field
 
 from app.portal.errors import is_retryable
-from app.rules.apply import event_entity
 from app.store import mirror
-from app.sync import dirty
 from app.sync.context import PortalContext
 from app.sync.events_map import ACTIVITY, TASK
 from app.sync.full import full_sync
-from app.sync.offline import Processor
+from app.sync.offline import Processor, hand_to_drain
 from app.sync.process import process_record
 
 log = logging.getLogger(__name__)
@@ -107,12 +105,6 @@ def reconcile(
                 mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified = newest
                 session.commit()
     return out
-
-
-def hand_to_drain(ctx: PortalContext, entity: str, record_id: int) -> None:
-    """Mark the record dirty (under the name its events use) for the event drain; the
-    caller or the clock's next tick schedules the drain (``dirty.schedule_if_idle``)."""
-    dirty.mark(ctx.redis, ctx.member_id, [dirty.entry(event_entity(ctx.naming, entity), record_id)])
 
 
 def _modified_since(ctx: PortalContext, entity: str, since: str):

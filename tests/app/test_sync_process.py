@@ -261,3 +261,23 @@ def test_reconcile_hands_a_record_that_failed_transiently_to_the_drain(ctx):
     assert sorted(n[1] for n in portal.notes) == sorted(
         f"new lead {r['id']}" for r in (flaky, denied, fine)
     )
+
+
+def test_offline_catch_up_hands_a_transient_failure_to_the_drain_not_to_error_rows(ctx):
+    """A 500 while processing an offline row's record: the row is cleared and the record
+    goes to the event drain (retried within seconds), not left as an error row that only the
+    reconciliation would ever make up for."""
+    from app.portal.errors import ServerError
+    from app.sync import dirty
+
+    portal = ctx.client
+    lead = portal.add(1, stageId="OTHER")
+    portal.offline = [_row(1, "ONCRMLEADADD", lead["id"])]
+
+    def process(c, entity, rid):
+        raise ServerError("INTERNAL_SERVER_ERROR in batch")
+
+    result = offline.catch_up(ctx, process=process)
+    assert (result.handed, result.failed_rows, result.records) == (1, 0, 0)
+    assert portal.offline == []  # cleared: the drain owes the record now
+    assert [e[:2] for e in dirty.take(ctx.redis, M, 10)] == [("lead", lead["id"])]
