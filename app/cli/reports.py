@@ -1,5 +1,8 @@
 """``flask --app wsgi b24 report <name> --portal M [--since D] [--until D] [--record ID]
-[--format table|csv|json]`` — print a report built from the local mirror store.
+[--pipeline ID] [--format table|csv|json]`` — print a report built from the local mirror
+store; ``--pipeline`` keeps one deal pipeline's deals (its ``categoryId``: ``0`` is the
+default pipeline), as the reports page's filter does, and ``--pipeline list`` prints the
+portal's choices.
 
 Unknown report, unknown portal and bad dates exit with code 2 and a readable message.
 """
@@ -84,12 +87,20 @@ def _render(tables, fmt: str) -> str:
 @click.option("--since", default=None, help="period start, YYYY-MM-DD (inclusive)")
 @click.option("--until", default=None, help="period end, YYYY-MM-DD (exclusive)")
 @click.option("--record", "record_id", type=int, default=None)
+@click.option(
+    "--pipeline",
+    default=None,
+    help="deal pipeline id (categoryId) for reports split by pipeline; 'list' shows them",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @with_appcontext
-def report(name, member_id, since, until, record_id, fmt) -> None:
+def report(name, member_id, since, until, record_id, pipeline, fmt) -> None:
     """Print report NAME for one portal and period."""
     from app.people import People
     from app.reports import REPORTS, ReportError, build
+    from app.reports.filters import FilterError
+    from app.reports.filters import pipeline as chosen_pipeline
+    from app.reports.pipelines import deal_pipelines
 
     if name not in REPORTS:
         _fail(f"unknown report {name!r}; known: {', '.join(sorted(REPORTS))}")
@@ -100,9 +111,23 @@ def report(name, member_id, since, until, record_id, fmt) -> None:
         start, end = _date(since, "--since", clock.zone), _date(until, "--until", clock.zone)
         if start and end and start >= end:
             _fail("--since must be before --until")
+        choices = deal_pipelines(session, member_id, "en")
+        if pipeline == "list":
+            for p in choices:
+                click.echo(f"{p.id}\t{p.name}")
+            return
         try:
-            tables = build(name, session, member_id, record_id=record_id, since=start, until=end)
-        except ReportError as exc:
+            category = chosen_pipeline(pipeline or "", choices, "en")
+            tables = build(
+                name,
+                session,
+                member_id,
+                record_id=record_id,
+                since=start,
+                until=end,
+                category=category,
+            )
+        except (ReportError, FilterError) as exc:
             _fail(str(exc))
     if fmt == "table" and (start or end):
         click.echo(f"# period in portal time ({clock.label()}): [{since or '…'}, {until or '…'})")

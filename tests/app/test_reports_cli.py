@@ -49,3 +49,30 @@ def test_csv_and_errors(cli):
     bad = cli("order_timing", "--portal", M, "--since", "2026-13-01")
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_pipeline_option_keeps_one_pipelines_deals_and_refuses_unknown_ones(cli, services):
+    """``--pipeline`` is the reports page's pipeline filter on the command line."""
+    with services.session() as s:
+        deal = {"id": 8, "stageId": "C5:NEW", "categoryId": 5}
+        mirror.put(s, M, "deal", 8, deal, at=T0)
+        mirror.put(s, M, "deal", 8, {**deal, "stageId": "C5:WON"}, at=T0 + timedelta(hours=1))
+        s.commit()
+    period = ("--portal", M, "--since", "2026-11-02", "--until", "2026-11-03")
+
+    def orders(*extra):
+        out = cli("order_timing", *period, "--format", "json", *extra)
+        assert out.exit_code == 0, out.output
+        return [row[0] for row in json.loads(out.stdout)[1]["rows"]]
+
+    assert sorted(orders()) == [7, 8]
+    assert orders("--pipeline", "5") == [8]
+    assert orders("--pipeline", "0") == [7]  # a deal stored without one is in the default
+    listed = cli("order_timing", "--portal", M, "--pipeline", "list")
+    assert listed.exit_code == 0 and listed.stdout.splitlines()[0].startswith("0\t")
+    assert "5\tPipeline #5" in listed.stdout
+    unknown = cli("order_timing", *period, "--pipeline", "31")
+    assert unknown.exit_code == 2 and "no deal pipeline '31'" in unknown.output
+    whole = cli("eshop_clients", *period, "--pipeline", "5")
+    assert whole.exit_code == 2 and "does not take a pipeline" in whole.output
+    assert "Traceback" not in unknown.output + whole.output
