@@ -110,6 +110,20 @@ def _frame_target(portal: Portal, app: Any, placement: str, url: str | None) -> 
     return bound[0].handler
 
 
+def _json_object(raw: str | None, name: str) -> dict | None:
+    """A query parameter holding a JSON object (the placement's options), or a 400 naming it:
+    a tester's typo must read as such, not as the emulator crashing."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} is not valid JSON: {raw[:80]!r}") from None
+    if not isinstance(value, dict):
+        raise web.HTTPBadRequest(text=f"{name} must be a JSON object")
+    return value
+
+
 def host_page(portal: Portal, client_id: str, query: dict[str, str]) -> str:
     """The host page for ``client_id`` opened at ``query['placement']`` by ``user_id``.
 
@@ -121,8 +135,11 @@ def host_page(portal: Portal, client_id: str, query: dict[str, str]) -> str:
     if app is None:
         raise web.HTTPNotFound(text=f"no app {client_id}")
     placement = (query.get("placement") or "DEFAULT").upper()
-    options = json.loads(query["options"]) if query.get("options") else None
-    user_id = int(query.get("user_id") or 1)
+    options = _json_object(query.get("options"), "options")
+    try:
+        user_id = int(query.get("user_id") or 1)
+    except ValueError:
+        raise web.HTTPBadRequest(text="user_id must be a number") from None
     if query.get("install") in ("1", "Y", "true"):
         # the admin clicked "install": the installer page opens in the frame and its own
         # BX24.installFinish() (a postMessage to this page) finishes the installation

@@ -90,3 +90,15 @@ def test_frame_host_page_posts_the_same_form_into_an_iframe(emulator, installed_
     js = requests.get(f"{emulator.base_url}/_emu/bx24.js", timeout=10)
     assert js.headers["Content-Type"].startswith("application/javascript")
     assert "fitWindow" in js.text and "installFinish" in js.text
+
+
+def test_frame_host_page_refuses_malformed_options_with_a_400(emulator, installed_app, receiver):
+    _bind(installed_app, receiver)
+    url = f"{emulator.base_url}/_emu/apps/{installed_app['client_id']}/frame"
+    for params, why in (
+        ({"options": "{ID: 7"}, "options is not valid JSON"),
+        ({"options": "[1, 2]"}, "options must be a JSON object"),
+        ({"user_id": "admin"}, "user_id must be a number"),
+    ):
+        resp = requests.get(url, params={"placement": "CRM_LEAD_DETAIL_TAB", **params}, timeout=10)
+        assert resp.status_code == 400 and why in resp.text
