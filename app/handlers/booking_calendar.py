@@ -5,8 +5,8 @@
 ``{"tz", "measurers": [{"id", "name"}], "days": [{"date", "working", "cells": [...]}]}``;
 a cell is ``{"measurer_id", "start", "end", "state"}`` with ``state`` free / busy / past /
 this_lead (plus ``booking_id`` for this_lead). Authenticated exactly as the booking API
-(the widget's signed bearer or the application token); bad parameters are a 400 that says
-what is expected.
+(the widget's signed bearer; not the application token, which every frame user receives);
+bad parameters are a 400 that says what is expected.
 """
 
 from __future__ import annotations
