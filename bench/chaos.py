@@ -204,6 +204,7 @@ def _busy(conn: redis.Redis, emu) -> dict[str, int]:
     from rq import Queue
     from rq.registry import ScheduledJobRegistry, StartedJobRegistry
     from rq.serializers import JSONSerializer
+    from rq.timeouts import TimerDeathPenalty
 
     from app.queues import QUEUES
 
@@ -212,7 +213,10 @@ def _busy(conn: redis.Redis, emu) -> dict[str, int]:
         q = Queue(name, connection=conn, serializer=JSONSerializer)
         out["queued"] += q.count
         out["scheduled"] += ScheduledJobRegistry(queue=q).count
-        out["started"] += StartedJobRegistry(queue=q).count
+        # counting cleans the registry up, which runs abandoned jobs' failure callbacks: the
+        # signal-based death penalty works only in a main thread (--parallel has two)
+        started = StartedJobRegistry(queue=q, death_penalty_class=TimerDeathPenalty)
+        out["started"] += started.count
     pending = [d for d in list(emu.portal.core.deliveries) if getattr(d, "status", "") == "pending"]
     out["deliveries"] = len(pending)
     # records whose events arrived but whose drain has not processed them yet (app.sync.dirty):

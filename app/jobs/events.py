@@ -227,11 +227,12 @@ def _stored_domain(services: Any, member_id: str) -> str | None:
 
 
 def reconcile(member_id: str) -> dict[str, Any]:
-    """Process records modified since the last reconciliation (the periodic safety net)."""
+    """The periodic safety net: list the records modified since the last reconciliation and
+    hand those the mirror missed to the event drain (``app.sync.reconcile``, ``hand_over``)."""
     services = _services()
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "reconcile", "-", 0))
     ctx = portal_context(services, member_id)
-    result = reconciliation.reconcile(ctx)
+    result = reconciliation.reconcile(ctx, hand_over=True)
     if result.handed:
         schedule_drain(services, member_id)
     refresh_people(ctx)  # names and the portal's clock for pages and reports, hourly

@@ -7,13 +7,20 @@ seen, stored as a ``reconcile`` sync checkpoint; ``>=`` (not ``>``) so records m
 within the same second as the previous watermark are not skipped — those already mirrored
 are recognised and cost nothing but the listing.
 
-A record whose processing fails with a transient portal error (a 500, a timeout: the kind a
-retry cures) is handed to the event drain (``app.sync.offline.hand_to_drain``), which retries it within
-seconds, instead of failing the whole run: a reconcile that failed for good waited a full
-interval while the portal moved on (found by bench/chaos.py: after a Redis flush, two
-kitchens leads' qualification was caught only after their next move, so metal converted
-them). The watermark still stays where it was, so a record the drain loses (Redis flushed
-again) is listed once more by the next run.
+**The periodic job hands records over** (``hand_over=True``): a record whose ``updatedTime``
+differs from the mirror's is marked dirty for the event drain (``app.sync.offline.
+hand_to_drain``) instead of being read here one by one. The drain reads them fifty to a
+batch, retries what fails, and survives a killed worker record by record; the job itself is
+only the listing, short enough to finish between crashes. (Processing inline, a run over a
+few hundred changed records took minutes at the portal's 2 requests/s; in bench/chaos.py,
+with a worker killed every 20 s, it was killed on every try until its retries ran out, and
+then waited its full interval.) The watermark then moves only up to the oldest record
+handed over (``>=``: listed again next time, skipped once mirrored), so a record the drain
+loses — Redis flushed — is listed again.
+
+Processing inline (the CLI's ``b24 sync``, the offline catch-up's blind rows), a record
+that fails with a transient portal error (a 500, a timeout: the kind a retry cures) is
+handed over the same way instead of failing the whole run; the watermark stays.
 """
 
 from __future__ import annotations
@@ -40,14 +47,19 @@ class ReconcileResult:
     baselined: int = 0
     listed: int = 0
     processed: int = 0
-    handed: int = 0  # records handed to the event drain after a transient failure
+    handed: int = 0  # records marked dirty for the event drain (hand_over, or a 500 inline)
     errors: list[str] = field(default_factory=list)
 
 
 def reconcile(
-    ctx: PortalContext, entities: list[str] | None = None, *, process: Processor = process_record
+    ctx: PortalContext,
+    entities: list[str] | None = None,
+    *,
+    process: Processor = process_record,
+    hand_over: bool = False,
 ) -> ReconcileResult:
-    """Process records changed since the last reconciliation (see module doc)."""
+    """Process — or, with ``hand_over``, mark dirty for the event drain — the records changed
+    since the last reconciliation (see module doc)."""
     out = ReconcileResult()
     # activities and tasks are not crm.item records (no updatedTime listing): events +
     # offline only (and the app mirrors only the tasks it created, app.sync.tasks)
@@ -69,7 +81,7 @@ def reconcile(
             # requests and fire "created" rules for old records
             out.baselined += full_sync(ctx, entity).records
             continue
-        newest = since
+        newest, floor, failed = since, None, False
         for item in _modified_since(ctx, entity, since):
             out.listed += 1
             stamp = item.get("updatedTime")
@@ -79,13 +91,16 @@ def reconcile(
                 row = session.get(mirror.MirrorRecord, (ctx.member_id, entity, int(item["id"])))
                 # updatedTime has one-second resolution: in the watermark's own second a
                 # later change may carry the same stamp, so those records are re-read
-                known = (
-                    row is not None
-                    and not row.deleted
-                    and row.updated_time == stamp
-                    and stamp != since
-                )
-            if known:
+                mirrored = row is not None and not row.deleted and row.updated_time == stamp
+            if mirrored and stamp != since:
+                continue
+            if hand_over:
+                hand_to_drain(ctx, entity, int(item["id"]))
+                out.handed += 1
+                # a record re-read only for the watermark's own second does not hold the
+                # watermark back (it would be listed, and held there, forever)
+                if not mirrored and stamp and (floor is None or mirror.is_later(floor, stamp)):
+                    floor = str(stamp)
                 continue
             try:
                 done = process(ctx, entity, int(item["id"]))
@@ -97,10 +112,14 @@ def reconcile(
                                 item.get("id"), exc)  # fmt: skip
                     hand_to_drain(ctx, entity, int(item["id"]))
                     out.handed += 1
+                    failed = True
                     continue
                 log.exception("reconcile of %s %s failed", entity, item.get("id"))
                 out.errors.append(f"{entity} {item.get('id')}: {exc}")
-        if newest != since and not out.errors and not out.handed:
+                failed = True
+        if floor is not None:
+            newest = floor  # listed again next time (>=); skipped once the drain mirrored it
+        if newest != since and not failed:
             with ctx.session_factory() as session:
                 mirror.checkpoint(session, ctx.member_id, entity, MODE).last_modified = newest
                 session.commit()

@@ -281,3 +281,35 @@ def test_offline_catch_up_hands_a_transient_failure_to_the_drain_not_to_error_ro
     assert (result.handed, result.failed_rows, result.records) == (1, 0, 0)
     assert portal.offline == []  # cleared: the drain owes the record now
     assert [e[:2] for e in dirty.take(ctx.redis, M, 10)] == [("lead", lead["id"])]
+
+
+def test_the_periodic_reconcile_hands_what_the_mirror_missed_to_the_drain(ctx):
+    """``hand_over``: the job only lists; the drain reads the missed records together. The
+    watermark stops at the oldest record handed over, so one the drain loses (Redis flushed)
+    is listed again; once mirrored it is skipped and the watermark moves on."""
+    from app.sync import dirty
+    from app.sync.group import process_records
+
+    portal = ctx.client
+    assert reconcile.reconcile(ctx).baselined == 0  # empty portal at install
+    missed = [portal.add(1, stageId="OTHER") for _ in range(3)]
+    handed = reconcile.reconcile(ctx, hand_over=True)
+    assert (handed.handed, handed.processed) == (3, 0)
+    assert portal.notes == []  # nothing read or decided by the job itself
+    taken = dirty.take(ctx.redis, M, 10)
+    assert sorted(e[1] for e in taken) == sorted(r["id"] for r in missed)
+    # the drain loses them (Redis flushed): the next run hands them over again
+    ctx.redis.flushdb()
+    assert reconcile.reconcile(ctx, hand_over=True).handed == 3
+    outcomes = process_records(ctx, [(e[0], e[1]) for e in dirty.take(ctx.redis, M, 10)])
+    assert all(not isinstance(o, Exception) for o in outcomes.values())
+    assert sorted(n[1] for n in portal.notes) == sorted(f"new lead {r['id']}" for r in missed)
+    # mirrored now: only the watermark's own second is re-read (as inline), and the
+    # watermark moves on to the newest, so even that is not handed over a third time
+    assert reconcile.reconcile(ctx, hand_over=True).handed == 1
+    dirty.done(ctx.redis, M, dirty.take(ctx.redis, M, 10))
+    assert reconcile.reconcile(ctx, hand_over=True).handed == 1  # the newest, its own second
+    with ctx.session_factory() as s:
+        mark = mirror.checkpoint(s, M, "lead", reconcile.MODE).last_modified
+    assert mark == portal.items[(1, missed[-1]["id"])]["updatedTime"]
+    assert len(portal.notes) == 3
