@@ -34,6 +34,9 @@ class PortalContext:
     # Records the portal created before this moment (the installation) are not "created"
     # when we first see them; None treats every unknown record as new.
     baseline: datetime | None = None
+    # the installation has offline events (an OAuth app): drain rounds may carry the
+    # offline check (app.sync.ridealong)
+    offline_checks: bool = False
     table: DispatchTable = field(init=False)
 
     def __post_init__(self) -> None:
@@ -50,6 +53,7 @@ def portal_context(services: Any, member_id: str) -> PortalContext:
             raise installations.InstallationNotFound(member_id)
         playbooks = tuple(row.playbooks or ())
         baseline = row.created_at
+        offline_checks = row.auth_mode == "oauth"
         settings = {pb: _settings(session, member_id, pb, row) for pb in playbooks}
         schema = _schema(session, member_id)
     return PortalContext(
@@ -61,6 +65,7 @@ def portal_context(services: Any, member_id: str) -> PortalContext:
         playbooks=playbooks,
         settings=settings,
         baseline=baseline,
+        offline_checks=offline_checks,
     )
 
 
