@@ -76,7 +76,30 @@ def catch_up(
         settle(ctx, process_id, rows, out, process=process)
         if len(rows) < limit:
             break
+    if ctx.connector and not ctx.redis.exists(legacy_empty_key(ctx.member_id)):
+        _drain_sourceless(ctx, out, limit=limit, max_rounds=max_rounds, process=process)
     return out
+
+
+def legacy_empty_key(member_id: str) -> str:
+    return f"b24:offline:sourceless-empty:{member_id}"
+
+
+def _drain_sourceless(ctx: PortalContext, out: CatchUpResult, *, limit, max_rounds, process):
+    """After the installer re-bound the offline events with an ``auth_connector`` key, rows
+    queued before that are in the queue "without a source", which a get with the key does
+    not return (event-offline-list.md): drain it without the key until it is found empty
+    once (remembered; nothing fills it any more)."""
+    raw = getattr(ctx.client, "raw", ctx.client)
+    for _ in range(max_rounds):
+        process_id, rows = _unpack(raw.call("event.offline.get", {"clear": 0, "limit": limit}))
+        if not rows:
+            ctx.redis.set(legacy_empty_key(ctx.member_id), b"1")
+            return
+        settle(ctx, process_id, rows, out, process=process, client=raw)
+        if len(rows) < limit:
+            ctx.redis.set(legacy_empty_key(ctx.member_id), b"1")
+            return
 
 
 def resume(
@@ -156,6 +179,7 @@ def settle(
     out: CatchUpResult,
     *,
     process: Processor = process_record,
+    client: Any = None,
 ) -> None:
     """Process the records of ``rows`` (reserved under ``process_id``) that the online
     delivery did not cover, mark the rows that failed as errors, clear the rest."""
@@ -179,11 +203,12 @@ def settle(
             log.exception("offline row for %s %s failed", entity, record_id)
             out.errors.append(f"{entity} {record_id}: {type(exc).__name__}: {exc}")
             failed.extend(message_ids)
+    client = client or ctx.client  # the queue the rows came from (with or without a source)
     if failed:
         out.failed_rows += len(failed)
-        ctx.client.call("event.offline.error", {"process_id": process_id, "message_id": failed})
+        client.call("event.offline.error", {"process_id": process_id, "message_id": failed})
     # rows not marked as errors are cleared (the error call released the others)
-    ctx.client.call("event.offline.clear", {"process_id": process_id})
+    client.call("event.offline.clear", {"process_id": process_id})
 
 
 def handover_key(member_id: str) -> str:
