@@ -69,7 +69,11 @@ def catch_up(
     if ctx.redis.delete(orphans_key(ctx.member_id)):
         sweep_orphans(ctx, out, process=process)
     for _ in range(max_rounds):
-        reply = ctx.client.call("event.offline.get", {"clear": 0, "limit": limit})
+        try:
+            reply = ctx.client.call("event.offline.get", {"clear": 0, "limit": limit})
+        except Exception:  # the portal may have reserved rows under a process id we never saw
+            may_have_orphans(ctx.redis, ctx.member_id)
+            raise
         process_id, rows = _unpack(reply)
         if not rows:
             break
