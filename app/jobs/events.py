@@ -123,8 +123,9 @@ def _process_taken(services: Any, ctx, taken: list[tuple[str, int, str]]) -> lis
 
     by_stable = {(resolve_entity(ctx.naming, t[0]), int(t[1])): t for t in taken}
     ride = None
-    if ctx.offline_checks and ridealong.due(ctx.redis, ctx.member_id, OFFLINE_FALLBACK):
-        ride = ridealong.RideAlong(ctx, fallback=OFFLINE_FALLBACK)
+    reason = ctx.offline_checks and ridealong.due(ctx.redis, ctx.member_id, OFFLINE_FALLBACK)
+    if reason:
+        ride = ridealong.RideAlong(ctx, fallback=OFFLINE_FALLBACK, reason=reason)
     try:
         outcomes = process_records(replace(ctx, client=ride) if ride else ctx, list(by_stable))
     except BaseException:
@@ -204,10 +205,11 @@ def catch_up_offline(member_id: str) -> dict[str, Any]:
     inbox.clear_pending(services.redis, inbox.pending_key(member_id, "offline", "-", 0))
     services.redis.delete(dirty.announced_key(member_id))
     result = offline.catch_up(portal_context(services, member_id))
-    if result.rows:
+    if result.fresh_rows:
         # rows queued after our read may have come within the portal's notice throttle
         # (minTimeout) and go unannounced: look once more at the next slot; a drain that
-        # finds the queue empty ends the episode
+        # finds the queue empty ends the episode. Rows a drain's check handed over were
+        # found by that check: nothing new to look for.
         dirty.announce_offline(services.redis, member_id)
     return asdict(result)
 
@@ -339,6 +341,8 @@ def _offline_due(redis: Any, member_id: str, now: float | None = None) -> bool:
     it probably missed something): at most once per ``EVERY["catch_up_offline"]``. None
     announced: once per :data:`OFFLINE_FALLBACK` (a ride-along check resets that gate)."""
     first = dirty.announced_since(redis, member_id)
+    if first is not None and ridealong.late_notices(redis, member_id):
+        first = None  # they announced rows a drain's check already took
     if first is not None:
         if (time.time() if now is None else now) - first < RIDE_GRACE:
             return False

@@ -47,6 +47,7 @@ class CatchUpResult:
     covered: int = 0  # cleared without a read: the online delivery brought their events
     failed_rows: int = 0
     rounds: int = 0
+    fresh_rows: int = 0  # rows of fresh reservations (not handed over / orphaned ones)
     errors: list[str] = field(default_factory=list)
 
 
@@ -77,6 +78,7 @@ def catch_up(
         process_id, rows = _unpack(reply)
         if not rows:
             break
+        out.fresh_rows += len(rows)
         settle(ctx, process_id, rows, out, process=process)
         if len(rows) < limit:
             break

@@ -45,26 +45,66 @@ def recheck_key(member_id: str) -> str:
     return f"b24:offline:recheck:{member_id}"
 
 
+def found_key(member_id: str) -> str:
+    """When (our clock) the latest check that found rows was sent."""
+    return f"b24:offline:found:{member_id}"
+
+
+# A notice that came at most this long after a check that found rows announced those rows:
+# the portal posts the notice when it queues a row, and that POST races the drain.
+LATE_NOTICE = 2.0
+
+
+def late_notices(redis: Any, member_id: str) -> bool:
+    """True when every notice not yet consumed came within :data:`LATE_NOTICE` seconds after
+    a check that found rows (and after it was sent): they announced the rows that check saw
+    — the announcement is dropped (the clock's fallback still looks every 15 minutes).
+
+    The trade: a change whose online event was lost *and* whose notice came in those two
+    seconds waits for the fallback instead of ``RIDE_GRACE``; a change whose online event
+    came is processed online either way."""
+    found = redis.get(found_key(member_id))
+    notice = redis.hmget(dirty.announced_key(member_id), ["first", "last"])
+    if found is None or notice[0] is None or notice[1] is None:
+        return False
+    at, first, last = float(found), float(notice[0]), float(notice[1])
+    if at <= first and last <= at + LATE_NOTICE:
+        return dirty.consume_announcement(redis, member_id, last)
+    return False
+
+
 def fallback_key(member_id: str) -> str:
     """The clock's "no notice for a while" gate (``app.jobs.events.OFFLINE_FALLBACK``)."""
     return f"b24:every:offline_fallback:{member_id}"
 
 
-def due(redis: Any, member_id: str, fallback: int) -> bool:
-    """A check should ride along this round: rows were announced, the last check found rows
-    (rows queued right after it may fall within the portal's notice throttle and go
-    unannounced), or no check ran for ``fallback`` seconds (the gate is taken here)."""
-    if redis.exists(dirty.announced_key(member_id)) or redis.exists(recheck_key(member_id)):
-        return True
-    return bool(redis.set(fallback_key(member_id), b"1", nx=True, ex=fallback))
+def due(redis: Any, member_id: str, fallback: int) -> str:
+    """Why a check rides along this round (it costs no request, so every round with room
+    carries one): rows were ``"announced"``, the last check found rows (``"recheck"``: rows
+    queued right after it may fall within the portal's notice throttle and go unannounced),
+    no check ran for ``fallback`` seconds (``"fallback"``: the gate is taken here, and given
+    back if no batch had room), or else ``"online"``."""
+    if redis.exists(dirty.announced_key(member_id)):
+        return "announced"
+    if redis.exists(recheck_key(member_id)):
+        return "recheck"
+    if redis.set(fallback_key(member_id), b"1", nx=True, ex=fallback):
+        return "fallback"
+    # an online event brought this round, and every event is bound offline too: its row is
+    # queued already (the portal writes the row before it posts the event), while the
+    # notice announcing it races this drain and often comes after it started
+    return "online"
 
 
 class RideAlong:
     """The portal client of one drain round, adding the offline check to its batches (see
     module doc). Call :meth:`finish` after the round (also when it failed)."""
 
-    def __init__(self, ctx: Any, *, limit: int = offline.LIMIT, fallback: int = 900) -> None:
+    def __init__(
+        self, ctx: Any, *, limit: int = offline.LIMIT, fallback: int = 900, reason: str = ""
+    ) -> None:
         self._client = ctx.client
+        self._took_gate = reason == "fallback"
         self._ctx = ctx
         self._limit = limit
         self._fallback = fallback
@@ -135,8 +175,8 @@ class RideAlong:
         """After the round: clear standalone what no batch carried; consume the announcement
         the check answered; ask for another look when it found rows."""
         ctx = self._ctx
-        if self.sent_at is None:  # no batch had room: the fallback gate was not used
-            if not ctx.redis.exists(dirty.announced_key(ctx.member_id)):
+        if self.sent_at is None:  # no batch had room: give back the gate it took unused
+            if self._took_gate:
                 ctx.redis.delete(fallback_key(ctx.member_id))
             return {"rows": 0, "sent": False, "state": self.state}
         if self.state == "to_clear":
@@ -158,6 +198,7 @@ class RideAlong:
                 dirty.consume_announcement(redis, ctx.member_id, float(self.sent_at or 0))
             if self.rows:
                 redis.set(recheck_key(ctx.member_id), b"1", ex=RECHECK_TTL)
+                redis.set(found_key(ctx.member_id), repr(self.sent_at), ex=RECHECK_TTL)
             else:
                 redis.delete(recheck_key(ctx.member_id))
         return {"rows": len(self.rows), "sent": self.sent_at is not None, "state": self.state}

@@ -131,6 +131,8 @@ def test_a_lead_whose_online_event_was_lost_is_processed_from_the_offline_queue(
     assert world.emu.portal.crm.get_item(1, lost)["title"] == "Lost [seen]"
     assert _queue(world) == []
     assert not world.services.redis.exists(offline.handover_key(world.member_id))
+    # the hand-over's rows were found by the drain's check: nothing left for the clock
+    assert not world.services.redis.exists(dirty.announced_key(world.member_id))
     _, methods = _requests(world)
     # 2 for "Seen"; the catch-up: re-select, a fresh look, clear; "Lost": read + write
     assert methods.count("batch") == 4, methods
