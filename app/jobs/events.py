@@ -352,17 +352,22 @@ def _offline_due(redis: Any, member_id: str, now: float | None = None) -> bool:
     return bool(redis.set(gate, b"1", nx=True, ex=every))
 
 
-def enqueue_catch_up(member_id: str) -> bool:
-    """Enqueue the standalone offline catch-up now, unless one is pending (a drain's
-    ride-along check handed rows over: ``app.sync.ridealong``)."""
-    from app.queues import enqueue
+def enqueue_catch_up(member_id: str, delay: float = 0.0) -> bool:
+    """Enqueue the standalone offline catch-up (in ``delay`` seconds), unless one is pending
+    (a drain's ride-along check handed rows over: ``app.sync.ridealong``)."""
+    from app.queues import enqueue, enqueue_in
 
     services = _services()
     key = inbox.pending_key(member_id, _MARK["catch_up_offline"], "-", 0)
     if not inbox.mark_pending(services.redis, key):
         return False
     try:
-        enqueue(services, QUEUE, "app.jobs.events.catch_up_offline", member_id)
+        if delay:
+            meta = {"offline_handover": delay}
+            enqueue_in(services, QUEUE, delay, "app.jobs.events.catch_up_offline", member_id,
+                       meta=meta)  # fmt: skip
+        else:
+            enqueue(services, QUEUE, "app.jobs.events.catch_up_offline", member_id)
     except Exception:
         services.redis.delete(key)
         raise

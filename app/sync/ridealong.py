@@ -16,7 +16,8 @@ in :class:`RideAlong`:
 3. rows that are not covered (the online delivery missed something) are handed over by
    ``process_id`` to the standalone catch-up (``app.sync.offline.resume``), which
    re-selects, processes and clears them: the rare path costs requests only when something
-   was missed.
+   was missed. It runs :data:`HANDOVER_DELAY` seconds later: a row may look uncovered only
+   because its online POST is still in flight (the portal queues the row first).
 
 At-least-once: a row is cleared only after its record was processed or covered. A batch
 that carried the get and failed leaves its rows reserved under a process id we never saw:
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 GET, CLEAR = "_offline_get", "_offline_clear"  # labels no rule command uses
 ROOM = 50  # batch limit (api-reference/how-to-call-rest-api/batch.md)
 RECHECK_TTL = 60  # a check that found rows asks the next round's batches to look again
+# The portal queues a row before it posts the online event: a row the check finds may be
+# "uncovered" only because its POST is still in flight. The hand-over waits this long, so
+# the catch-up usually finds it covered by then and clears it without a read.
+HANDOVER_DELAY = 5.0
 
 
 def recheck_key(member_id: str) -> str:
@@ -217,7 +222,8 @@ def _sections(reply: Any) -> tuple[dict, dict]:
 
 
 def _enqueue_catch_up(member_id: str) -> None:
-    """Run the standalone catch-up now (one per portal: the pending marker)."""
+    """Run the standalone catch-up in :data:`HANDOVER_DELAY` seconds (one per portal: the
+    pending marker)."""
     from app.jobs.events import enqueue_catch_up
 
-    enqueue_catch_up(member_id)
+    enqueue_catch_up(member_id, delay=HANDOVER_DELAY)

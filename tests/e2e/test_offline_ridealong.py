@@ -19,6 +19,14 @@ from tests.support.live_app import LiveApp
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(autouse=True)
+def _short_handover(monkeypatch):
+    """The hand-over waits for online POSTs in flight; the tests' POSTs have all landed."""
+    from app.sync import ridealong
+
+    monkeypatch.setattr(ridealong, "HANDOVER_DELAY", 0.5)
+
+
 @pytest.fixture
 def world(tmp_path, redis_url, redis_conn):
     import app.services as services_module
