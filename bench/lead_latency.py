@@ -19,7 +19,8 @@ burst, then 2 requests/s). Three runs, each on a fresh deployment:
 
 Requests are counted at the emulator, from the first lead until every lead is visible, the
 queues are empty and the offline-event queue is drained (the safety nets included: the
-clock drains announced offline rows at most once a minute, so a run waits for it).
+offline check rides along in the drain's batches, docs/events.md; rows it could not take
+are drained by the clock, so a run waits for the queue to be empty).
 """
 
 from __future__ import annotations
