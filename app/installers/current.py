@@ -18,9 +18,11 @@ from app.installers.portal_io import run_batch
 from app.installers.wire import UF_ENTITY, field_row, status_entity
 from app.portal.errors import AccessDenied, MethodNotFound
 from app.store.schema_objects import Known
+from app.sync.connector import FEATURE, available
 
 APP_ONLY = {"robots": "bizproc.robot.list", "events": "event.get", "placements": "placement.get"}
 MAX_ROUNDS = 6
+FEATURE_KEY = "feature:connector"
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Snapshot:
     robots: list[str] | None = None
     events: list[dict[str, Any]] | None = None
     placements: list[dict[str, Any]] | None = None
+    # feature.get rest_auth_connector (app.sync.connector): None = not asked / no answer
+    connector: bool | None = None
     requests: int = 0
 
 
@@ -45,6 +49,7 @@ def _wanted(desired: Desired, known: dict[tuple[str, str], Known], snap: Snapsho
         "st:STATUS": ("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}}),
         **{f"uf:{ent}": (f"crm.{e}.userfield.list", {}) for e, ent in UF_ENTITY.items()},
         **{key: (method, {}) for key, method in APP_ONLY.items()},
+        FEATURE_KEY: ("feature.get", {"CODE": FEATURE}),
     }
     type_ids: dict[int, int] = {}  # entityTypeId → type id
     for k in known.values():
@@ -101,6 +106,8 @@ def _store(snap: Snapshot, key: str, value: Any) -> None:
             held.add(status_id)
     elif kind in APP_ONLY:
         setattr(snap, kind, list(value or []))
+    elif kind == "feature":
+        snap.connector = available(value)
 
 
 def read(client, desired: Desired, known: dict[tuple[str, str], Known]) -> Snapshot:
@@ -120,6 +127,9 @@ def read(client, desired: Desired, known: dict[tuple[str, str], Known]) -> Snaps
             base = key.split("@")[0]
             if base in APP_ONLY and isinstance(err, AccessDenied | MethodNotFound):
                 continue  # webhook / no app context: robots, events, widgets stay unknown
+            if base == FEATURE_KEY:  # an older portal: bind as before, without a key
+                snap.connector = False
+                continue
             if base.startswith("occ:"):
                 _store(snap, base, None)  # unknown occupancy counts as occupied
                 continue

@@ -16,6 +16,7 @@ from app.installers.plan_model import CONTAINERS, Plan, Step
 from app.installers.plan_stages import StageList, plan_list
 from app.installers.wire import STANDARD_ETID, stage_prefix, status_entity
 from app.store.schema_objects import Known
+from app.sync.connector import KEY as CONNECTOR_KEY
 
 
 def _type_step(sp, lang: str) -> Step:
@@ -202,6 +203,7 @@ def plan(
     type_ids = {code: int(t["id"]) for code, t in types.items()}
     plan_fields(out, desired.fields, snap.fields, known, type_ids, etids, desired.lang)
     plan_robots(out, desired, snap.robots, known, base_url, robot_specs, robot_user)
-    plan_events(out, desired, snap.events, base_url)
+    key = CONNECTOR_KEY if snap.connector else None
+    plan_events(out, desired, snap.events, base_url, key, known)
     plan_widgets(out, desired, snap.placements, base_url, etids, desired.lang, known, keep_widgets)
     return out

@@ -91,26 +91,57 @@ def wanted_bindings(desired: Desired, base_url: str) -> list[tuple[str, str, boo
     return out
 
 
-def plan_events(plan: Plan, desired: Desired, current, base_url: str) -> None:
+def plan_events(
+    plan: Plan, desired: Desired, current, base_url: str, connector: str | None = None, known=None
+) -> None:
+    """Bind the events ``desired`` needs. Offline events are bound with the
+    ``auth_connector`` key ``connector`` when the portal has the feature (``None``: bound
+    without one; app.sync.connector). An offline binding made with another key (or none:
+    an install before the key) is re-bound: ``event.unbind`` (it takes no key: it removes
+    the event's offline bindings of the app, event-unbind.md), then ``event.bind`` with the
+    key. The key a binding has is what ``event.get`` shows (``connector_id``, when the
+    portal lists it) or else what was recorded when we bound it."""
     if current is None:
         plan.notes.append(NO_APP_CONTEXT.format(what="event bindings"))
         return
+    known = known or {}
+    want_key = connector or ""
     have = set()
+    have_key: dict[str, str] = {}
     for row in current:
         offline = str(row.get("offline", 0)) in ("1", "true", "True")
-        have.add(
-            (str(row.get("event", "")).upper(), "" if offline else row.get("handler"), offline)
-        )
+        name = str(row.get("event", "")).upper()
+        have.add((name, "" if offline else row.get("handler"), offline))
+        if offline:
+            recorded = (known.get(("event", f"{name}|offline")) or Known("event", "")).meta
+            have_key[name] = str(row.get("connector_id", recorded.get("connector")) or "")
     for name, handler, offline in wanted_bindings(desired, base_url):
         code = f"{name}|{'offline' if offline else handler}"
         meta = {"handler": handler, "offline": offline}
-        if (name, handler, offline) in have:
+        if offline:
+            meta["connector"] = want_key
+        record = Known("event", code, None, name, True, meta)
+        if (name, handler, offline) in have and (not offline or have_key[name] == want_key):
             plan.unchanged += 1
-            plan.matches.append(Known("event", code, None, name, True, meta))
+            plan.matches.append(record)
             continue
         params = {"event": name, "event_type": "offline" if offline else "online"}
         if not offline:
             params["handler"] = handler
+        elif want_key:
+            params["auth_connector"] = want_key
+        if (name, handler, offline) in have:  # bound with another key: unbind first
+            plan.steps.append(
+                Step(
+                    "event",
+                    "update",
+                    code,
+                    f"{name} (offline, re-bound with the source key)",
+                    "event.unbind",
+                    {"event": name, "event_type": "offline"},
+                    CONTENT,
+                )
+            )
         plan.steps.append(
             Step(
                 "event",
@@ -120,7 +151,7 @@ def plan_events(plan: Plan, desired: Desired, current, base_url: str) -> None:
                 "event.bind",
                 params,
                 CONTENT,
-                Known("event", code, None, name, True, meta),
+                record,
                 on_exists=("", {}),
             )
         )

@@ -8,12 +8,14 @@ Services, re-reads state, is safe to run twice and raises on failure (RQ retries
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+import time
+from contextlib import suppress
+from dataclasses import asdict, replace
 from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.store import inbox
-from app.sync import dirty, echoes, offline
+from app.sync import dirty, echoes, offline, ridealong
 from app.sync import reconcile as reconciliation
 from app.sync.context import portal_context
 from app.sync.process import JOB, process_record
@@ -120,7 +122,19 @@ def _process_taken(services: Any, ctx, taken: list[tuple[str, int, str]]) -> lis
     from app.sync.group import DEFERRED, process_records
 
     by_stable = {(resolve_entity(ctx.naming, t[0]), int(t[1])): t for t in taken}
-    outcomes = process_records(ctx, list(by_stable))
+    ride = None
+    reason = ctx.offline_checks and ridealong.due(ctx.redis, ctx.member_id, OFFLINE_FALLBACK)
+    if reason:
+        ride = ridealong.RideAlong(ctx, fallback=OFFLINE_FALLBACK, reason=reason)
+    try:
+        outcomes = process_records(replace(ctx, client=ride) if ride else ctx, list(by_stable))
+    except BaseException:
+        if ride is not None:
+            with suppress(Exception):  # the round's own failure is the one to report
+                ride.finish()
+        raise
+    if ride is not None:
+        ride.finish()
     failed, left = [], []
     for key, outcome in outcomes.items():
         if outcome is DEFERRED:
@@ -193,10 +207,11 @@ def catch_up_offline(member_id: str) -> dict[str, Any]:
     result = offline.catch_up(portal_context(services, member_id))
     if result.handed:
         schedule_drain(services, member_id)
-    if result.rows:
+    if result.fresh_rows:
         # rows queued after our read may have come within the portal's notice throttle
         # (minTimeout) and go unannounced: look once more at the next slot; a drain that
-        # finds the queue empty ends the episode
+        # finds the queue empty ends the episode. Rows a drain's check handed over were
+        # found by that check: nothing new to look for.
         dirty.announce_offline(services.redis, member_id)
     return asdict(result)
 
@@ -262,6 +277,9 @@ def refresh_people(ctx) -> None:
 # every OFFLINE_FALLBACK (a lost notice, the web down while the clock ran).
 EVERY = {"catch_up_offline": 60, "reconcile": 15 * 60}
 OFFLINE_FALLBACK = 15 * 60
+# How long announced rows wait for a drain round to check them in a batch it sends anyway
+# before the clock checks them itself (app.sync.ridealong).
+RIDE_GRACE = 30
 QUEUE = "sync"
 _MARK = {"catch_up_offline": "offline", "reconcile": "reconcile"}  # pending-marker names
 
@@ -335,14 +353,43 @@ def _fallback_gate(member_id: str) -> str:
     return f"b24:every:offline_fallback:{member_id}"
 
 
-def _offline_due(redis: Any, member_id: str) -> bool:
-    """Announced rows: at most once per ``EVERY["catch_up_offline"]``; none announced:
-    once per :data:`OFFLINE_FALLBACK` (each gate a ``SET NX EX``)."""
-    if redis.exists(dirty.announced_key(member_id)):
+def _offline_due(redis: Any, member_id: str, now: float | None = None) -> bool:
+    """Announced rows that no drain round's ride-along check took within
+    :data:`RIDE_GRACE` (the online delivery brings a drain within a second or so; none came:
+    it probably missed something): at most once per ``EVERY["catch_up_offline"]``. None
+    announced: once per :data:`OFFLINE_FALLBACK` (a ride-along check resets that gate)."""
+    first = dirty.announced_since(redis, member_id)
+    if first is not None and ridealong.late_notices(redis, member_id):
+        first = None  # they announced rows a drain's check already took
+    if first is not None:
+        if (time.time() if now is None else now) - first < RIDE_GRACE:
+            return False
         gate, every = f"b24:every:catch_up_offline:{member_id}", EVERY["catch_up_offline"]
     else:
         gate, every = _fallback_gate(member_id), OFFLINE_FALLBACK
     return bool(redis.set(gate, b"1", nx=True, ex=every))
+
+
+def enqueue_catch_up(member_id: str, delay: float = 0.0) -> bool:
+    """Enqueue the standalone offline catch-up (in ``delay`` seconds), unless one is pending
+    (a drain's ride-along check handed rows over: ``app.sync.ridealong``)."""
+    from app.queues import enqueue, enqueue_in
+
+    services = _services()
+    key = inbox.pending_key(member_id, _MARK["catch_up_offline"], "-", 0)
+    if not inbox.mark_pending(services.redis, key):
+        return False
+    try:
+        if delay:
+            meta = {"offline_handover": delay}
+            enqueue_in(services, QUEUE, delay, "app.jobs.events.catch_up_offline", member_id,
+                       meta=meta)  # fmt: skip
+        else:
+            enqueue(services, QUEUE, "app.jobs.events.catch_up_offline", member_id)
+    except Exception:
+        services.redis.delete(key)
+        raise
+    return True
 
 
 def _services() -> Any:

@@ -44,9 +44,17 @@ EXPIRY_MARGIN_S = 30  # a token this close to its end would expire in flight
 _READ_VERBS = {"get", "list", "fields", "getlist", "getfields", "current", "info", "search"}
 
 
+# "get" by name, but it reserves (clear=0) or deletes (clear=1) queue rows: a retry after a
+# lost answer would leave the first call's rows reserved under a process id nobody saw
+_NOT_READS = {"event.offline.get"}
+
+
 def is_read_only(method: str) -> bool:
     """By the last name segment (``crm.item.list`` → list): safe to send twice."""
-    return method.lower().rsplit(".", 1)[-1] in _READ_VERBS or method.lower() == "profile"
+    name = method.lower()
+    if name in _NOT_READS:
+        return False
+    return name.rsplit(".", 1)[-1] in _READ_VERBS or name == "profile"
 
 
 class PortalClient:

@@ -34,6 +34,11 @@ class PortalContext:
     # Records the portal created before this moment (the installation) are not "created"
     # when we first see them; None treats every unknown record as new.
     baseline: datetime | None = None
+    # the installation has offline events (an OAuth app): drain rounds may carry the
+    # offline check (app.sync.ridealong)
+    offline_checks: bool = False
+    # the auth_connector key the offline events are bound with (app.sync.connector), or None
+    connector: str | None = None
     table: DispatchTable = field(init=False)
 
     def __post_init__(self) -> None:
@@ -43,24 +48,30 @@ class PortalContext:
 def portal_context(services: Any, member_id: str) -> PortalContext:
     """Build the context of ``member_id`` from the worker's/app's ``Services``."""
     from app.store import installations
+    from app.sync import connector
 
+    client = services.portal(member_id)
     with services.session() as session:
         row = installations.get(session, member_id)
         if row is None:
             raise installations.InstallationNotFound(member_id)
         playbooks = tuple(row.playbooks or ())
         baseline = row.created_at
+        offline_checks = row.auth_mode == "oauth"
+        key = connector.active(session, member_id) if offline_checks else None
         settings = {pb: _settings(session, member_id, pb, row) for pb in playbooks}
         schema = _schema(session, member_id)
     return PortalContext(
         member_id=member_id,
         session_factory=services.session,
-        client=services.portal(member_id),
+        client=connector.ConnectorClient(client, key) if key else client,
         naming=naming_for(schema),
         redis=services.redis,
         playbooks=playbooks,
         settings=settings,
         baseline=baseline,
+        offline_checks=offline_checks,
+        connector=key,
     )
 
 

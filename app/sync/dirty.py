@@ -22,7 +22,10 @@ Keys (``<m>`` = member id):
                            offline catch-up clears rows it covers without a read.
 ``b24:echo:<m>:<entry>``   update echoes the app expects of its own writes
                            (``app.sync.echoes``): such an UPDATE marks nothing.
-``b24:offline:announced:<m>`` the portal announced offline rows (``ONOFFLINEEVENT``).
+``b24:offline:notice:<m>``  the portal announced offline rows (``ONOFFLINEEVENT``): hash
+                           ``first``/``last`` = when the first/latest unconsumed notice came
+                           (our clock). A drain's ride-along check consumes it
+                           (:func:`consume_announcement`), else the clock's catch-up.
 ``b24:ours:<m>:<entry>``   a record the app itself created (:func:`remember_created`). Its
                            ``…ADD`` event can only be the echo of our own write — ADD fires
                            once, on creation — so :func:`admit` consumes the marker and marks
@@ -142,13 +145,44 @@ def seen_at(redis: Any, member_id: str, records: list[tuple[str, int]]) -> dict:
 
 
 def announced_key(member_id: str) -> str:
-    return f"b24:offline:announced:{member_id}"
+    # a hash since the ride-along check (#22); the old string key "b24:offline:announced:*"
+    # is left to expire (a new name: no WRONGTYPE on a deploy over old keys)
+    return f"b24:offline:notice:{member_id}"
 
 
-def announce_offline(redis: Any, member_id: str) -> None:
-    """The portal said offline rows exist (``ONOFFLINEEVENT``): the clock drains them at its
-    next catch-up slot (``app.jobs.events.enqueue_safety_nets``), not once per notice."""
-    redis.set(announced_key(member_id), b"1", ex=ANNOUNCED_TTL)
+def announce_offline(redis: Any, member_id: str, *, at: float | None = None) -> None:
+    """The portal said offline rows exist (``ONOFFLINEEVENT``): the next drain round checks
+    the queue inside a batch it sends anyway (``app.sync.ridealong``); the clock drains the
+    rows itself only when no drain did within ``app.jobs.events.RIDE_GRACE``."""
+    now = repr(time.time() if at is None else at)
+    key = announced_key(member_id)
+    pipe = redis.pipeline(transaction=False)
+    pipe.hsetnx(key, "first", now)
+    pipe.hset(key, "last", now)
+    pipe.expire(key, ANNOUNCED_TTL)
+    pipe.execute()
+
+
+def announced_since(redis: Any, member_id: str) -> float | None:
+    """When the oldest notice not yet consumed came (our clock), or None."""
+    value = redis.hget(announced_key(member_id), "first")
+    return float(value) if value is not None else None
+
+
+# KEYS: notice hash; ARGV: time the check was sent → 1 when the announcement was consumed
+_CONSUME = """
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '-1')
+if last < 0 then return 0 end
+if last <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+"""
+
+
+def consume_announcement(redis: Any, member_id: str, checked_at: float) -> bool:
+    """A queue check sent at ``checked_at`` (our clock) saw every row announced by notices
+    that came before it: drop the announcement unless a later notice came meanwhile."""
+    keys = [announced_key(member_id)]
+    return bool(int(_script(redis, _CONSUME)(keys=keys, args=[repr(checked_at)])))
 
 
 def ours_key(member_id: str, entity: str, record_id: int) -> str:

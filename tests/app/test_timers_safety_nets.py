@@ -3,6 +3,7 @@ reconciliation for every active portal (whatever was missed while down), each ti
 enqueues them on the ``sync`` queue at most once per interval."""
 
 import threading
+import time
 from datetime import UTC, datetime
 
 from app.jobs import events
@@ -76,9 +77,10 @@ def test_each_tick_enqueues_the_due_safety_nets_once_per_interval(services):
             _jobs_ran(services)
             # the catch-up interval has passed (its gate expired); reconciliation's has not
             services.redis.delete(f"b24:every:catch_up_offline:{APP}")
-            # ... and the portal announced offline rows (ONOFFLINEEVENT): without that the
-            # catch-up waits for its fallback interval
-            dirty.announce_offline(services.redis, APP)
+            # ... and the portal announced offline rows (ONOFFLINEEVENT) that no drain's
+            # ride-along check took within the grace: without that the catch-up waits for
+            # its fallback interval
+            dirty.announce_offline(services.redis, APP, at=_before_grace())
 
     _run(services, _Ticks(3, between))
     assert seen[1] == ALL  # start-up and first tick: each job once
@@ -93,12 +95,20 @@ def test_offline_catch_up_runs_when_announced_or_after_the_fallback(services):
     services.redis.delete(f"b24:every:catch_up_offline:{APP}")  # a minute later
     assert events.enqueue_safety_nets(services) == []  # no rows announced: no drain
     dirty.announce_offline(services.redis, APP)
+    # announced just now: a drain round's ride-along check may take it (app.sync.ridealong)
+    assert events.enqueue_safety_nets(services) == []
+    services.redis.delete(dirty.announced_key(APP))
+    dirty.announce_offline(services.redis, APP, at=_before_grace())  # no drain took it
     assert events.enqueue_safety_nets(services) == [("catch_up_offline", APP)]
     _jobs_ran(services)
     assert events.enqueue_safety_nets(services) == []  # once per interval, however many
     services.redis.delete(dirty.announced_key(APP))  # the job took the announcement
     services.redis.delete(f"b24:every:offline_fallback:{APP}")  # 15 minutes later
     assert events.enqueue_safety_nets(services) == [("catch_up_offline", APP)]
+
+
+def _before_grace():
+    return time.time() - events.RIDE_GRACE - 1
 
 
 def test_clock_start_up_catches_up_at_once_after_downtime(services):

@@ -365,3 +365,38 @@ def test_identical_event_after_its_row_was_taken_makes_a_new_row(emulator, insta
     listed = rest.raw("event.offline.list").json()["result"]
     assert len(listed) == 1 and listed[0]["PROCESS_ID"] == ""
     assert listed[0]["ID"] != taken["events"][0]["ID"]
+
+
+def test_connector_queue_in_batch_reselect_by_process_id_and_list_reserved(emulator, installed_app):
+    """api-reference/events/offline-events.md ("How to Avoid Cycles"): a modifying call with
+    the binding's ``auth_connector`` queues nothing in that source's queue — here a ``batch``
+    sub-command's own key (the docs are silent on batch; the app does not depend on it).
+    event-offline-get.md ``process_id``: "re-select any unprocessed records from the current
+    process". event-offline-list.md: ``PROCESS_ID`` is listed and filterable, so rows a lost
+    answer reserved can be found."""
+    if emulator.portal.crm is None:
+        return
+    rest = installed_app["rest"]
+    key = "app1"
+    rest.call(
+        "event.bind", {"event": "ONCRMLEADADD", "event_type": "offline", "auth_connector": key}
+    )
+    cmd = {
+        "ours": f"crm.lead.add?fields[TITLE]=ours&auth_connector={key}",
+        "theirs": "crm.lead.add?fields[TITLE]=theirs",
+    }
+    rest.call("batch", {"halt": 0, "cmd": cmd})
+    got = rest.call("event.offline.get", {"auth_connector": key, "clear": 0, "limit": 10})
+    assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in got["events"]] == ["2"]  # not "ours"
+    assert rest.call("event.offline.get", {"auth_connector": key, "clear": 0})["events"] == []
+    again = rest.call(
+        "event.offline.get", {"auth_connector": key, "clear": 0, "process_id": got["process_id"]}
+    )
+    assert again["events"] == got["events"]
+    listed = rest.call(
+        "event.offline.list", {"auth_connector": key, "filter": {">PROCESS_ID": "", "=ERROR": 0}}
+    )
+    assert {r["PROCESS_ID"] for r in listed} == {got["process_id"]}
+    assert rest.call("event.offline.list", {"filter": {">PROCESS_ID": ""}}) == []  # no source
+    rest.call("event.offline.clear", {"auth_connector": key, "process_id": got["process_id"]})
+    assert rest.call("event.offline.list", {"auth_connector": key}) == []

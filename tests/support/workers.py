@@ -16,6 +16,8 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from app.queues import RETRY_INTERVALS
+
 
 def work_until_idle(services, names=("events", "sync")) -> SimpleWorker:
     """Work ``names`` in burst mode; then, while a drain handed its turn back, wait until it
@@ -29,15 +31,17 @@ def work_until_idle(services, names=("events", "sync")) -> SimpleWorker:
 
 
 def _move_handed_back(services, queues) -> bool:
-    """Wait for the handed-back drains of ``queues`` to fall due and enqueue them at the
+    """Wait for the handed-back drains (and offline hand-overs) of ``queues`` to fall due and enqueue them at the
     back of their queue (what RQ's scheduler does); False when there is none."""
     moved = False
     for queue in queues:
         registry = queue.scheduled_job_registry
         for job_id in registry.get_job_ids():
             job = Job.fetch(job_id, connection=services.redis, serializer=JSONSerializer)
-            if "handed_back" not in job.meta:
+            if "handed_back" not in job.meta and "offline_handover" not in job.meta:
                 continue  # a failed job's retry stays scheduled, as tests expect
+            if "offline_handover" in job.meta and job.retries_left != len(RETRY_INTERVALS):
+                continue  # ... a failed hand-over's too
             due = registry.get_scheduled_time(job_id).timestamp()
             time.sleep(max(0.0, due - datetime.now(UTC).timestamp()))
             registry.remove(job_id)
