@@ -89,6 +89,10 @@ def run(opts, burst: int, workdir: Path) -> dict:
             burster.join(timeout=1800)
         wait_quiet(stack, timeout=60)
         latencies = [seen[k] - created[k] for k in seen]
+        jobs = drain_report(stack.conn, busy.member_id)
+        # when the slowest quiet leads were created (seconds into the run): during the
+        # burst's arrival, or while its drain ran
+        slowest = sorted(seen, key=lambda k: seen[k] - created[k])[-5:]
         return {
             "burst": burst,
             "quiet_portals": len(quiet),
@@ -100,7 +104,54 @@ def run(opts, burst: int, workdir: Path) -> dict:
             "burst_created_s": round(burst_done.get("created_s", 0.0), 2),
             "burst_visible_s": round(burst_done.get("visible_s", 0.0), 2),
             "load_average": [round(x, 2) for x in os.getloadavg()],
+            "drains": jobs,
+            "slowest": [
+                (round(created[k] - start, 1), round(seen[k] - created[k], 3)) for k in slowest
+            ],
         }
+
+
+def drain_report(conn, busy_member: str) -> dict:
+    """Where the time went, from RQ's own records of the finished ``drain_changes`` jobs:
+    the quiet portals' wait in the queue and time in a worker, and the busy portal's turns
+    (how long each held a worker, how many handed the turn back)."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+    from rq.serializers import JSONSerializer
+
+    registry = FinishedJobRegistry("events", connection=conn, serializer=JSONSerializer)
+    ids = registry.get_job_ids()
+    jobs = [
+        j
+        for j in Job.fetch_many(ids, connection=conn, serializer=JSONSerializer)
+        if j is not None and j.func_name == "app.jobs.events.drain_changes"
+    ]
+
+    def spread(values: list[float]) -> dict:
+        if not values:
+            return {"n": 0}
+        return {
+            "n": len(values),
+            "p50": round(statistics.median(values), 3),
+            "p99": round(percentile(values, 0.99), 3),
+            "max": round(max(values), 3),
+            "sum": round(sum(values), 1),
+        }
+
+    out: dict = {}
+    for who, mine in (
+        ("quiet", [j for j in jobs if j.args[0] != busy_member]),
+        ("busy", [j for j in jobs if j.args[0] == busy_member]),
+    ):
+        timed = [j for j in mine if j.started_at and j.ended_at and j.enqueued_at]
+        results = [j.return_value() or {} for j in timed]
+        out[who] = {
+            "queued_s": spread([(j.started_at - j.enqueued_at).total_seconds() for j in timed]),
+            "ran_s": spread([(j.ended_at - j.started_at).total_seconds() for j in timed]),
+            "handed_back": sum(1 for r in results if r.get("handed_back")),
+            "records": sum(int(r.get("records") or 0) for r in results),
+        }
+    return out
 
 
 def main(argv=None) -> int:

@@ -8,12 +8,13 @@ Services, re-reads state, is safe to run twice and raises on failure (RQ retries
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.store import inbox
-from app.sync import dirty, offline
+from app.sync import dirty, offline, round_cost
 from app.sync import reconcile as reconciliation
 from app.sync.context import portal_context
 from app.sync.process import JOB, process_record
@@ -25,20 +26,20 @@ DRAIN_BATCH = 50  # dirty records taken per round: read together, written back t
 # then a fresh drain job continues at the back of the queue: one round per turn, so a
 # bursting portal takes turns with every other portal's drain (fairness, docs/events.md)
 DRAIN_ROUNDS = 1
-# A round costs at least a read and a write. When the portal's bucket would make those two
-# wait longer than HANDBACK_AFTER seconds and other jobs wait in the events queue, the drain
-# does not sleep in the limiter holding its worker: it hands the turn back and comes again
-# when the bucket has refilled (docs/events.md, "Handing the turn back"). The delay is
-# capped so a saturated bucket (a 503) cannot park the portal for long; the limiter still
-# has the last word when the drain comes back.
-ROUND_MIN_COST = 2
-# Off by default: the bench showed it shortens the quiet portals' wait beside a burst but does
-# not reach the 1.5x target (a round costs more than ROUND_MIN_COST, so the limiter still
-# sleeps); it is to be switched on with a round-cost estimate (bench/RESULTS.md, #22). The
-# burst-equivalence failure once blamed on it was the test comparing raw Object ids in
-# notifications (fixed in the test).
-HANDBACK_ENABLED = False
-HANDBACK_AFTER = 0.5
+# Fairness with the portal's rate limit (docs/events.md, "Handing the turn back"): before a
+# round the drain asks the portal's limiter for what the round will cost — learnt per portal
+# by app.sync.round_cost, not a constant — so a round it starts does not sleep in the
+# limiter holding its worker. While the bucket cannot hold the round:
+# - another job waits in the events queue: run the part that fits now when that is at least
+#   HANDBACK_MIN_SHARE of the round (requests stay well used), else hand the turn back —
+#   re-schedule the drain (enqueue_in) for when the bucket holds the round, delay capped at
+#   HANDBACK_MAX so a saturated bucket (a 503) cannot park the portal for long;
+# - no other job waits: wait in the worker (sleeping costs nobody then), looking every
+#   HANDBACK_POLL seconds whether a job came meanwhile (then hand back as above).
+# The limiter still has the last word: the estimate reads the bucket, it reserves nothing.
+HANDBACK_ENABLED = True
+HANDBACK_MIN_SHARE = 0.5
+HANDBACK_POLL = 0.05
 HANDBACK_MAX = 30.0
 
 
@@ -63,12 +64,16 @@ def drain_changes(member_id: str) -> dict[str, Any]:
             if dirty.finish(redis, member_id):
                 return {"records": records, "processed": processed, "continued": False}
             continue  # an event landed between take and finish
-        delay = _handback_delay(services, member_id)
-        if delay and _hand_back(services, member_id, delay):
-            return {"records": records, "processed": processed, "continued": True,
-                    "handed_back": delay}  # fmt: skip
+        if HANDBACK_ENABLED:
+            fits, delay = _fit_round(services, member_id, len(taken))
+            if not fits and _hand_back(services, member_id, delay):
+                return {"records": records, "processed": processed, "continued": True,
+                        "handed_back": delay}  # fmt: skip
+            taken = taken[: fits or len(taken)]
         ctx = ctx or portal_context(services, member_id)
+        sent = _requests_sent(ctx)
         left = _process_taken(services, ctx, taken)
+        round_cost.record(redis, member_id, _requests_sent(ctx) - sent, len(taken))
         processed += len(taken) - len(left)
         records += len(taken)
         # a deferred record stays dirty with its old score: first in the next round
@@ -81,14 +86,33 @@ def drain_changes(member_id: str) -> dict[str, Any]:
     return {"records": records, "processed": processed, "continued": True}
 
 
-def _handback_delay(services: Any, member_id: str) -> float:
-    """Seconds this drain should step aside, or 0 to go on now: only when another job waits
-    in the events queue (with none waiting, sleeping in the limiter costs nobody) and the
-    bucket would keep a round's requests waiting more than :data:`HANDBACK_AFTER`."""
-    if not HANDBACK_ENABLED or not services.queue("events").count:
-        return 0.0
-    wait = services.portal(member_id).wait_estimate("events", ROUND_MIN_COST)
-    return min(wait, HANDBACK_MAX) if wait > HANDBACK_AFTER else 0.0
+def _fit_round(services: Any, member_id: str, records: int) -> tuple[int, float]:
+    """How many of ``records`` to process now, or ``(0, delay)``: hand the turn back for
+    ``delay`` seconds. Waits here (polling) while the bucket refills and no other job waits
+    in the events queue — see the comment at :data:`HANDBACK_ENABLED`."""
+    client = services.portal(member_id)
+    drain = client.limits.rate_drain
+    # a round the bucket could never hold whole waits for an empty bucket at most
+    per_record = round_cost.per_record(services.redis, member_id)
+    cost = min(round_cost.estimate(per_record, records), client.limits.capacity("events"))
+    events = services.queue("events")
+    deadline = time.monotonic() + HANDBACK_MAX
+    while True:
+        room = client.room("events")
+        if room >= cost or time.monotonic() >= deadline:
+            return records, 0.0  # past the deadline the limiter alone decides
+        if events.count:
+            part = round_cost.fitting(per_record, records, room)
+            if part >= max(1, records * HANDBACK_MIN_SHARE):
+                return part, 0.0
+            return 0, min((cost - room) / drain, HANDBACK_MAX)
+        time.sleep(min(HANDBACK_POLL, (cost - room) / drain))
+
+
+def _requests_sent(ctx) -> int:
+    """Requests the portal's gateway client has sent so far (its ``stats``)."""
+    stats = getattr(ctx.client, "stats", None)
+    return int(stats.get("requests", 0)) if stats is not None else 0
 
 
 def _hand_back(services: Any, member_id: str, delay: float) -> bool:
