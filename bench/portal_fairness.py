@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def run(opts, burst: int, workdir: Path) -> dict:
         burster = threading.Thread(target=bursting, daemon=True) if burst else None
         if burster:
             burster.start()
-        start = time.monotonic()
+        start, wall_start = time.monotonic(), time.time()
         n = 0
         while time.monotonic() - start < opts.seconds:
             for k, portal in enumerate(quiet):
@@ -89,10 +90,11 @@ def run(opts, burst: int, workdir: Path) -> dict:
             burster.join(timeout=1800)
         wait_quiet(stack, timeout=60)
         latencies = [seen[k] - created[k] for k in seen]
-        jobs = drain_report(stack.conn, busy.member_id)
         # when the slowest quiet leads were created (seconds into the run): during the
         # burst's arrival, or while its drain ran
         slowest = sorted(seen, key=lambda k: seen[k] - created[k])[-5:]
+        worst = created[slowest[-1]] - start if slowest else None
+        jobs = drain_report(stack.conn, busy.member_id, wall_start, worst)
         return {
             "burst": burst,
             "quiet_portals": len(quiet),
@@ -111,7 +113,7 @@ def run(opts, burst: int, workdir: Path) -> dict:
         }
 
 
-def drain_report(conn, busy_member: str) -> dict:
+def drain_report(conn, busy_member: str, wall_start: float, worst: float | None) -> dict:
     """Where the time went, from RQ's own records of the finished ``drain_changes`` jobs:
     the quiet portals' wait in the queue and time in a worker, and the busy portal's turns
     (how long each held a worker, how many handed the turn back)."""
@@ -150,7 +152,26 @@ def drain_report(conn, busy_member: str) -> dict:
             "ran_s": spread([(j.ended_at - j.started_at).total_seconds() for j in timed]),
             "handed_back": sum(1 for r in results if r.get("handed_back")),
             "records": sum(int(r.get("records") or 0) for r in results),
+            **{
+                k: round(sum(float(r.get(k) or 0) for r in results), 2)
+                for k in ("waited_s", "requests", "estimated", "limiter_s")
+            },
+            "under_estimated": sum(
+                1 for r in results if r.get("estimated") and r["requests"] > r["estimated"]
+            ),
         }
+        if worst is not None:
+            # the jobs running or queued around the slowest quiet lead's creation
+            rows = []
+            for j, r in zip(timed, results, strict=True):
+                at = j.started_at.replace(tzinfo=UTC).timestamp() - wall_start
+                ran = (j.ended_at - j.started_at).total_seconds()
+                if worst - 2.0 <= at + ran and at <= worst + 2.0:
+                    rows.append(
+                        (round(at, 2), round(ran, 3), r.get("records"), r.get("waited_s"),
+                         r.get("limiter_s"), r.get("requests"), r.get("handed_back"))
+                    )  # fmt: skip
+            out[who]["around_worst"] = sorted(rows)[:30]
     return out
 
 

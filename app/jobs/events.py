@@ -41,6 +41,14 @@ HANDBACK_ENABLED = True
 HANDBACK_MIN_SHARE = 0.5
 HANDBACK_POLL = 0.05
 HANDBACK_MAX = 30.0
+# While other portals are active (drained within ACTIVE_WINDOW seconds), a busy portal's
+# round is sized to SHARED_TURN seconds of worker time (its rounds' measured time per record,
+# app.sync.round_cost), not DRAIN_BATCH: the quiet portals' leads queue behind a busy
+# round's CPU time too, not only behind its requests (bench/RESULTS.md, #22).
+ACTIVE_KEY = "b24:drain:active"
+ACTIVE_WINDOW = 10.0
+SHARED_TURN = 0.2
+SHARED_MIN = 5
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
@@ -58,61 +66,111 @@ def drain_changes(member_id: str) -> dict[str, Any]:
     redis = services.redis
     processed = records = 0
     ctx = None
+    # what the rounds cost and waited, returned with the job's result (RQ keeps it): how the
+    # fairness bench (bench/portal_fairness.py) sees where a busy portal's time went
+    spent = {"waited_s": 0.0, "requests": 0, "estimated": 0, "limiter_s": 0.0}
     for _ in range(DRAIN_ROUNDS):
-        taken = dirty.take(redis, member_id, DRAIN_BATCH)
+        taken = dirty.take(redis, member_id, _round_size(redis, member_id))
         if not taken:
             if dirty.finish(redis, member_id):
-                return {"records": records, "processed": processed, "continued": False}
+                return {"records": records, "processed": processed, "continued": False, **spent}
             continue  # an event landed between take and finish
+        free = round_cost.free(redis, member_id, taken)
         if HANDBACK_ENABLED:
-            fits, delay = _fit_round(services, member_id, len(taken))
-            if not fits and _hand_back(services, member_id, delay):
+            started = time.monotonic()
+            fits, delay, estimated = _fit_round(services, member_id, free.count(False))
+            spent["waited_s"] += round(time.monotonic() - started, 3)
+            if not delay:
+                taken, free = _reading_prefix(taken, free, fits)
+            elif free[0]:  # the echoes ahead of the first read cost nothing: they go now
+                taken, free = _reading_prefix(taken, free, 0)
+            elif _hand_back(services, member_id, delay):
                 return {"records": records, "processed": processed, "continued": True,
-                        "handed_back": delay}  # fmt: skip
-            taken = taken[: fits or len(taken)]
+                        "handed_back": delay, **spent}  # fmt: skip
+            spent["estimated"] += estimated
         ctx = ctx or portal_context(services, member_id)
-        sent = _requests_sent(ctx)
+        sent, slept = _requests_sent(ctx)
+        started = time.monotonic()
         left = _process_taken(services, ctx, taken)
-        round_cost.record(redis, member_id, _requests_sent(ctx) - sent, len(taken))
+        sent_after, slept_after = _requests_sent(ctx)
+        round_cost.record(
+            redis, member_id, sent_after - sent, free.count(False), len(taken),
+            time.monotonic() - started - (slept_after - slept),
+        )  # fmt: skip
+        spent["requests"] += sent_after - sent
+        spent["limiter_s"] += round(slept_after - slept, 3)
         processed += len(taken) - len(left)
         records += len(taken)
         # a deferred record stays dirty with its old score: first in the next round
         dirty.done(redis, member_id, [t for t in taken if t not in left])
     if dirty.finish(redis, member_id):  # the last round took the last of them
-        return {"records": records, "processed": processed, "continued": False}
+        return {"records": records, "processed": processed, "continued": False, **spent}
     from app.queues import enqueue
 
     enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
-    return {"records": records, "processed": processed, "continued": True}
+    return {"records": records, "processed": processed, "continued": True, **spent}
 
 
-def _fit_round(services: Any, member_id: str, records: int) -> tuple[int, float]:
-    """How many of ``records`` to process now, or ``(0, delay)``: hand the turn back for
-    ``delay`` seconds. Waits here (polling) while the bucket refills and no other job waits
-    in the events queue — see the comment at :data:`HANDBACK_ENABLED`."""
+def _round_size(redis: Any, member_id: str) -> int:
+    """:data:`DRAIN_BATCH` records, or — while other portals drained within
+    :data:`ACTIVE_WINDOW` seconds — as many as this portal's rounds process in
+    :data:`SHARED_TURN` seconds of worker time (at least :data:`SHARED_MIN`): a quiet
+    portal's lead arriving meanwhile waits at most about that long for this worker."""
+    now = time.time()
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(ACTIVE_KEY, {member_id: now})
+    pipe.zremrangebyscore(ACTIVE_KEY, "-inf", now - ACTIVE_WINDOW)
+    pipe.zcard(ACTIVE_KEY)
+    pipe.expire(ACTIVE_KEY, int(ACTIVE_WINDOW) * 2)
+    if pipe.execute()[2] <= 1:
+        return DRAIN_BATCH  # alone: the biggest round, the fewest requests per record
+    per = round_cost.seconds_per_record(redis, member_id) or round_cost.PRIOR_SECONDS
+    return max(SHARED_MIN, min(DRAIN_BATCH, int(SHARED_TURN / per)))
+
+
+def _reading_prefix(taken: list, free: list[bool], reading: int) -> tuple[list, list[bool]]:
+    """The longest head of ``taken`` holding at most ``reading`` records that need a read
+    (free ones ride along: they cost no request)."""
+    n = 0
+    for at, is_free in enumerate(free):
+        if not is_free:
+            if n == reading:
+                return taken[:at], free[:at]
+            n += 1
+    return taken, free
+
+
+def _fit_round(services: Any, member_id: str, reading: int) -> tuple[int, float, int]:
+    """``(how many of the round's reading records to process now, 0, estimated cost)``, or
+    ``(0, delay, cost)``: hand the turn back for ``delay`` seconds. Waits here (polling)
+    while the bucket refills and no other job waits in the events queue — see the comment
+    at :data:`HANDBACK_ENABLED`."""
+    if not reading:
+        return 0, 0.0, 0  # nothing to read: no request to wait for
     client = services.portal(member_id)
     drain = client.limits.rate_drain
     # a round the bucket could never hold whole waits for an empty bucket at most
     per_record = round_cost.per_record(services.redis, member_id)
-    cost = min(round_cost.estimate(per_record, records), client.limits.capacity("events"))
+    cost = min(round_cost.estimate(per_record, reading), client.limits.capacity("events"))
     events = services.queue("events")
     deadline = time.monotonic() + HANDBACK_MAX
     while True:
         room = client.room("events")
         if room >= cost or time.monotonic() >= deadline:
-            return records, 0.0  # past the deadline the limiter alone decides
+            return reading, 0.0, cost  # past the deadline the limiter alone decides
         if events.count:
-            part = round_cost.fitting(per_record, records, room)
-            if part >= max(1, records * HANDBACK_MIN_SHARE):
-                return part, 0.0
-            return 0, min((cost - room) / drain, HANDBACK_MAX)
+            part = round_cost.fitting(per_record, reading, room)
+            if part >= max(1, reading * HANDBACK_MIN_SHARE):
+                return part, 0.0, round_cost.estimate(per_record, part)
+            return 0, min((cost - room) / drain, HANDBACK_MAX), cost
         time.sleep(min(HANDBACK_POLL, (cost - room) / drain))
 
 
-def _requests_sent(ctx) -> int:
-    """Requests the portal's gateway client has sent so far (its ``stats``)."""
-    stats = getattr(ctx.client, "stats", None)
-    return int(stats.get("requests", 0)) if stats is not None else 0
+def _requests_sent(ctx) -> tuple[int, float]:
+    """Requests the portal's gateway client has sent so far, and the seconds it slept in the
+    rate limiter (its ``stats``)."""
+    stats = getattr(ctx.client, "stats", None) or {}
+    return int(stats.get("requests", 0)), float(stats.get("rate_wait_seconds", 0.0))
 
 
 def _hand_back(services: Any, member_id: str, delay: float) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 FIXED = 2  # a read and a write: the least any round that reads costs
 PRIOR_PER_RECORD = 0.1  # a metal web-form lead in a 50-lead round (bench/RESULTS.md, #22)
+PRIOR_SECONDS = 0.01  # worker seconds per record before a portal's first timed round
 DECAY = 0.5  # weight of the past against the newest round
 TTL = 15 * 60
 
@@ -55,20 +56,44 @@ def fitting(per_record: float, records: int, room: float) -> int:
     return max(0, min(records, math.floor((math.floor(room) - FIXED) / per_record + 1e-9)))
 
 
-def record(redis: Any, member_id: str, requests: int, records: int) -> None:
-    """Remember what one round of ``records`` records cost (``requests`` sent)."""
-    if records <= 0 or requests <= 0:
-        return  # nothing read (echoes settled without a request): says nothing
-    extra = max(0, requests - FIXED)
+def record(
+    redis: Any, member_id: str, requests: int, reading: int, records: int, seconds: float
+) -> None:
+    """Remember what one round cost: ``requests`` sent for its ``reading`` records (those
+    not settled without a read), ``seconds`` of worker time for all its ``records``."""
     name = key(member_id)
-    old_extra, old_records = redis.hmget(name, "extra", "records")
+    old = redis.hmget(name, "extra", "records", "seconds", "timed")
+    extra, counted, secs, timed = (float(v or 0.0) for v in old)
+    mapping = {}
+    if reading > 0 and requests > 0:  # a round that read nothing says nothing about reads
+        mapping["extra"] = DECAY * extra + max(0, requests - FIXED)
+        mapping["records"] = DECAY * counted + reading
+    if records > 0:
+        mapping["seconds"] = DECAY * secs + max(0.0, seconds)
+        mapping["timed"] = DECAY * timed + records
+    if not mapping:
+        return
     pipe = redis.pipeline(transaction=False)
-    pipe.hset(
-        name,
-        mapping={
-            "extra": DECAY * float(old_extra or 0.0) + extra,
-            "records": DECAY * float(old_records or 0.0) + records,
-        },
-    )
+    pipe.hset(name, mapping=mapping)
     pipe.expire(name, TTL)
     pipe.execute()
+
+
+def seconds_per_record(redis: Any, member_id: str) -> float | None:
+    """Worker seconds a record of this portal's last rounds took (None: no round yet)."""
+    secs, timed = redis.hmget(key(member_id), "seconds", "timed")
+    if not timed or float(timed) <= 0:
+        return None
+    return float(secs or 0.0) / float(timed)
+
+
+def free(redis: Any, member_id: str, taken: list[tuple[str, int, str]]) -> list[bool]:
+    """For each taken dirty entry: True when it will cost no request — the ADD echo of a
+    record the app created (``app.sync.dirty.remember_created``; the drain's
+    ``without_read`` settles it from the mirror). Read-only: the marker stays for it."""
+    from app.sync.dirty import ours_key
+
+    pipe = redis.pipeline(transaction=False)
+    for entity, record_id, _ in taken:
+        pipe.exists(ours_key(member_id, entity, record_id))
+    return [bool(n) for n in pipe.execute()]

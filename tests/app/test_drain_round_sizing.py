@@ -9,6 +9,7 @@ queue is a stand-in whose ``count`` says whether another job waits.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from types import SimpleNamespace
 
@@ -64,10 +65,15 @@ class _World:
         monkeypatch.setattr(jobs, "_process_taken", self._process)
         monkeypatch.setattr(jobs, "_hand_back", self._hand_back)
         self.naps: list[float] = []
+        self.seconds_per_record = 0.01
         monkeypatch.setattr(jobs.time, "sleep", self._nap)
+        # the worker time a round takes is the stand-in's: a clock it moves
+        self.clock = 1000.0
+        monkeypatch.setattr(jobs.time, "monotonic", lambda: self.clock)
 
     def _process(self, services, ctx, taken):
         self.rounds.append(len(taken))
+        self.clock += self.seconds_per_record * len(taken)
         self.client.send(self.requests_per_round(len(taken)))
         return []
 
@@ -79,14 +85,16 @@ class _World:
         """The drain's wait while the bucket refills: let time pass in the bucket instead of
         on the clock (its level drops by what ``seconds`` would drain)."""
         self.naps.append(seconds)
+        self.clock += seconds
         level = float(self.redis.hget(self.client.limiter.key, "level") or 0)
         self.redis.hset(
             self.client.limiter.key, "level", max(0.0, level - seconds * LIMITS.rate_drain)
         )
 
-    def dirty(self, n: int) -> None:
+    def dirty(self, n: int, entity: str = "lead", first: int = 1000) -> None:
+        at = self.redis.zcard(dirty.dirty_key(MEMBER))
         for i in range(n):
-            self.redis.zadd(dirty.dirty_key(MEMBER), {dirty.entry("lead", 1000 + i): i + 1})
+            self.redis.zadd(dirty.dirty_key(MEMBER), {dirty.entry(entity, first + i): at + i + 1})
         self.redis.set(dirty.flag_key(MEMBER), b"1")
 
     def fill(self, used: float) -> None:
@@ -95,7 +103,8 @@ class _World:
         self.redis.hset(self.client.limiter.key, mapping={"level": used, "ts": sec + usec / 1e6})
 
     def learn(self, per_record: float) -> None:
-        round_cost.record(self.redis, MEMBER, round_cost.FIXED + round(50 * per_record), 50)
+        requests = round_cost.FIXED + round(50 * per_record)
+        round_cost.record(self.redis, MEMBER, requests, 50, 50, 50 * self.seconds_per_record)
 
 
 @pytest.fixture
@@ -169,6 +178,45 @@ def test_what_rounds_cost_is_learnt_from_the_requests_they_sent(world):
     jobs.drain_changes(MEMBER)
     assert round_cost.per_record(w.redis, MEMBER) == pytest.approx(5 / 26)
     assert 0 < w.redis.ttl(round_cost.key(MEMBER)) <= round_cost.TTL
+    assert round_cost.seconds_per_record(w.redis, MEMBER) == pytest.approx(0.01)
+
+
+def test_echoes_of_records_the_app_created_cost_nothing_and_wait_for_nothing(world):
+    """The ADD echo of an Object the app created is settled from the mirror without a read
+    (app.sync.process.without_read): it neither counts in the round's estimate nor waits."""
+    w = world(waiting=3)
+    w.dirty(40, entity="dynamic:1220", first=1)
+    dirty.remember_created(w.redis, MEMBER, [("dynamic:1220", i) for i in range(1, 41)])
+    w.dirty(10)  # ten leads behind them
+    w.learn(0.1)
+    w.fill(LIMITS.capacity("events") - 2)  # room for a read and a write, no more
+    w.requests_per_round = lambda n: 0
+    jobs.drain_changes(MEMBER)
+    assert w.handed_back == []
+    assert w.rounds == [40]  # the echoes now; the leads wait for a round's room
+    assert w.client.slept == []
+    assert round_cost.per_record(w.redis, MEMBER) == pytest.approx(0.1)  # unchanged
+
+
+def test_while_other_portals_are_active_a_round_is_sized_to_a_short_turn(world):
+    w = world(waiting=0)
+    w.seconds_per_record = 0.02
+    w.learn(0.1)
+    w.redis.zadd(jobs.ACTIVE_KEY, {"another-portal": time.time()})
+    w.dirty(50)
+    jobs.drain_changes(MEMBER)
+    assert w.rounds == [int(jobs.SHARED_TURN / 0.02)]  # 10 records: 0.2 s of worker time
+    w.redis.delete(jobs.ACTIVE_KEY)  # the others went quiet: whole rounds again
+    jobs.drain_changes(MEMBER)
+    assert w.rounds[1] == 40
+
+
+def test_a_portal_that_drained_long_ago_does_not_count_as_active(world):
+    w = world(waiting=0)
+    w.redis.zadd(jobs.ACTIVE_KEY, {"another-portal": time.time() - jobs.ACTIVE_WINDOW - 1})
+    w.dirty(50)
+    jobs.drain_changes(MEMBER)
+    assert w.rounds == [50]
 
 
 def test_estimates_grow_with_the_round_and_fitting_inverts_them():
