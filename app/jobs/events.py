@@ -47,8 +47,8 @@ HANDBACK_MAX = 30.0
 # round's CPU time too, not only behind its requests (bench/RESULTS.md, #22).
 ACTIVE_KEY = "b24:drain:active"
 ACTIVE_WINDOW = 10.0
-SHARED_TURN = 0.2
-SHARED_MIN = 5
+SHARED_TURN = 0.25
+SHARED_MIN = 10
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
@@ -75,6 +75,13 @@ def drain_changes(member_id: str) -> dict[str, Any]:
             if dirty.finish(redis, member_id):
                 return {"records": records, "processed": processed, "continued": False, **spent}
             continue  # an event landed between take and finish
+        if HANDBACK_ENABLED and _yields(services, len(taken)):
+            from app.queues import enqueue
+
+            enqueue(services, "events", "app.jobs.events.drain_changes", member_id,
+                    meta={"yielded": True})  # fmt: skip
+            return {"records": records, "processed": processed, "continued": True,
+                    "yielded": True, **spent}  # fmt: skip
         free = round_cost.free(redis, member_id, taken)
         if HANDBACK_ENABLED:
             started = time.monotonic()
@@ -126,6 +133,23 @@ def _round_size(redis: Any, member_id: str) -> int:
         return DRAIN_BATCH  # alone: the biggest round, the fewest requests per record
     per = round_cost.seconds_per_record(redis, member_id) or round_cost.PRIOR_SECONDS
     return max(SHARED_MIN, min(DRAIN_BATCH, int(SHARED_TURN / per)))
+
+
+def _yields(services: Any, records: int) -> bool:
+    """A busy portal's drain (a round of at least :data:`SHARED_MIN` records) that finds
+    other jobs waiting in the events queue goes behind them once before its round: they
+    came while it waited its turn, and a round holds a worker for a while. Only once per
+    turn (the job's ``yielded`` meta), so drains never keep stepping aside for each other."""
+    if records < SHARED_MIN or not services.queue("events").count:
+        return False
+    return not _already_yielded()
+
+
+def _already_yielded() -> bool:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return bool(job is not None and job.meta.get("yielded"))
 
 
 def _reading_prefix(taken: list, free: list[bool], reading: int) -> tuple[list, list[bool]]:
