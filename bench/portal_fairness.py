@@ -14,8 +14,12 @@ workers, the clock, one emulator per portal with the cloud limits — the busy o
 own process, so its CPU does not slow the quiet portals' emulators), each ``--seconds``
 long, every quiet portal getting a web-form lead every ``--quiet-every`` seconds; in the
 second run the busy portal also gets ``--burst`` leads at once, ``--burst-at`` seconds in.
+The burst is created and watched from a process of its own (``bench/_burst.py`` says why).
 Reported: the quiet portals' p50/p99 time until the automation is visible, per run, and
-their ratio (target: p99 beside the burst ≤ 1.5 × idle).
+their ratio (target: p99 beside the burst ≤ 1.5 × idle); the five slowest quiet leads (when
+created, seconds into the run); and from RQ's records of the ``drain_changes`` jobs, per
+side: time queued and running, hand-backs, what the rounds waited, sent, were estimated to
+send and slept in the limiter, and the jobs around the slowest quiet lead.
 """
 
 from __future__ import annotations
