@@ -47,8 +47,8 @@ HANDBACK_MAX = 30.0
 # round's CPU time too, not only behind its requests (bench/RESULTS.md, #22).
 ACTIVE_KEY = "b24:drain:active"
 ACTIVE_WINDOW = 10.0
-SHARED_TURN = 0.25
-SHARED_MIN = 10
+SHARED_TURN = 0.2
+SHARED_MIN = 5
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
