@@ -132,7 +132,7 @@ def _round_size(redis: Any, member_id: str) -> int:
     if pipe.execute()[2] <= 1:
         return DRAIN_BATCH  # alone: the biggest round, the fewest requests per record
     per = round_cost.seconds_per_record(redis, member_id) or round_cost.PRIOR_SECONDS
-    return max(SHARED_MIN, min(DRAIN_BATCH, int(SHARED_TURN / per)))
+    return min(DRAIN_BATCH, max(SHARED_MIN, int(SHARED_TURN / per)))  # never above the batch
 
 
 def _yields(services: Any, records: int) -> bool:
@@ -146,10 +146,12 @@ def _yields(services: Any, records: int) -> bool:
 
 
 def _already_yielded() -> bool:
+    """True when this drain job stepped aside once already — or runs outside an RQ job (a
+    direct call: there is no queue turn to give up)."""
     from rq import get_current_job
 
     job = get_current_job()
-    return bool(job is not None and job.meta.get("yielded"))
+    return job is None or bool(job.meta.get("yielded"))
 
 
 def _reading_prefix(taken: list, free: list[bool], reading: int) -> tuple[list, list[bool]]:
@@ -193,7 +195,7 @@ def _fit_round(services: Any, member_id: str, reading: int) -> tuple[int, float,
 def _requests_sent(ctx) -> tuple[int, float]:
     """Requests the portal's gateway client has sent so far, and the seconds it slept in the
     rate limiter (its ``stats``)."""
-    stats = getattr(ctx.client, "stats", None) or {}
+    stats = getattr(getattr(ctx, "client", None), "stats", None) or {}
     return int(stats.get("requests", 0)), float(stats.get("rate_wait_seconds", 0.0))
 
 

@@ -11,7 +11,12 @@ gateway client counts them) beyond the fixed part, divided by its records, go in
 decaying average in Redis (one hash per portal, short TTL: a portal's rules and data change,
 and an idle portal's old figure means little). Larger rounds weigh more, since they say more
 about the per-record part. Until a portal has run a round the estimate is the fixed part
-plus :data:`PRIOR_PER_RECORD` per record.
+plus :data:`PRIOR_PER_RECORD` per record. Only records that need a read count: the ADD
+echo of a record the app created is settled from the mirror (:func:`free`).
+
+The same hash keeps the worker seconds a record took (:func:`seconds_per_record`): while
+other portals are active the drain sizes a busy portal's round to a short turn of worker
+time (``app.jobs.events.SHARED_TURN``).
 """
 
 from __future__ import annotations
