@@ -61,7 +61,11 @@ def drain_changes(member_id: str) -> dict[str, Any]:
     are removed only after processing, and only if no event arrived meanwhile; a crash
     leaves them dirty for the next drain. After :data:`DRAIN_ROUNDS` rounds the drain
     re-enqueues itself behind the other portals' drains: one portal's burst holds one
-    worker at a time and takes turns with the others (docs/events.md)."""
+    worker at a time and takes turns with the others (docs/events.md). Before a round it
+    sizes the round to a short turn while other portals are active (:func:`_round_size`),
+    steps behind waiting jobs once (:func:`_yields`) and fits the round to the portal's
+    bucket — waiting, or handing its turn back — so that it does not sleep in the rate
+    limiter holding its worker (:func:`_fit_round`)."""
     services = _services()
     redis = services.redis
     processed = records = 0
