@@ -54,6 +54,11 @@ class Stack:
 
 def lead(portal: Portal, n: int) -> int:
     """A web-form lead with complete dimensions on a site of its own (metal)."""
+    return int(portal.emu.admin.post("crm/lead", lead_body(portal, n))["id"])
+
+
+def lead_body(portal: Portal, n: int) -> dict:
+    """The admin API's body for :func:`lead`."""
     uf = lambda code: portal.naming.field_name("lead", code)  # noqa: E731
     fields = {
         uf("UF_CRM_MT_WIDTH"): 12 + n % 7,
@@ -64,8 +69,7 @@ def lead(portal: Portal, n: int) -> int:
             "UF_CRM_MT_PURPOSE", "warehouse", entity="lead"
         ),
     }
-    body = {"source": "webform", "user_id": 1, "email": f"c{n}@mail.ru", "fields": fields}
-    return int(portal.emu.admin.post("crm/lead", body)["id"])
+    return {"source": "webform", "user_id": 1, "email": f"c{n}@mail.ru", "fields": fields}
 
 
 def visible(portal: Portal, lead_id: int) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.rules.naming import resolve_entity
 from app.store import inbox
-from app.sync import dirty, echoes, offline, ridealong
+from app.sync import dirty, echoes, offline, ridealong, round_cost
 from app.sync import reconcile as reconciliation
 from app.sync.context import portal_context
 from app.sync.process import JOB, process_record
@@ -27,21 +27,29 @@ DRAIN_BATCH = 50  # dirty records taken per round: read together, written back t
 # then a fresh drain job continues at the back of the queue: one round per turn, so a
 # bursting portal takes turns with every other portal's drain (fairness, docs/events.md)
 DRAIN_ROUNDS = 1
-# A round costs at least a read and a write. When the portal's bucket would make those two
-# wait longer than HANDBACK_AFTER seconds and other jobs wait in the events queue, the drain
-# does not sleep in the limiter holding its worker: it hands the turn back and comes again
-# when the bucket has refilled (docs/events.md, "Handing the turn back"). The delay is
-# capped so a saturated bucket (a 503) cannot park the portal for long; the limiter still
-# has the last word when the drain comes back.
-ROUND_MIN_COST = 2
-# Off by default: the bench showed it shortens the quiet portals' wait beside a burst but does
-# not reach the 1.5x target (a round costs more than ROUND_MIN_COST, so the limiter still
-# sleeps); it is to be switched on with a round-cost estimate (bench/RESULTS.md, #22). The
-# burst-equivalence failure once blamed on it was the test comparing raw Object ids in
-# notifications (fixed in the test).
-HANDBACK_ENABLED = False
-HANDBACK_AFTER = 0.5
+# Fairness with the portal's rate limit (docs/events.md, "Handing the turn back"): before a
+# round the drain asks the portal's limiter for what the round will cost — learnt per portal
+# by app.sync.round_cost, not a constant — so a round it starts does not sleep in the
+# limiter holding its worker. While the bucket cannot hold the round:
+# - another job waits in the events queue: run the part that fits now when that is at least
+#   HANDBACK_MIN_SHARE of the round (requests stay well used), else hand the turn back —
+#   re-schedule the drain (enqueue_in) for when the bucket holds the round, delay capped at
+#   HANDBACK_MAX so a saturated bucket (a 503) cannot park the portal for long;
+# - no other job waits: wait in the worker (sleeping costs nobody then), looking every
+#   HANDBACK_POLL seconds whether a job came meanwhile (then hand back as above).
+# The limiter still has the last word: the estimate reads the bucket, it reserves nothing.
+HANDBACK_ENABLED = True
+HANDBACK_MIN_SHARE = 0.5
+HANDBACK_POLL = 0.05
 HANDBACK_MAX = 30.0
+# While other portals are active (drained within ACTIVE_WINDOW seconds), a busy portal's
+# round is sized to SHARED_TURN seconds of worker time (its rounds' measured time per record,
+# app.sync.round_cost), not DRAIN_BATCH: the quiet portals' leads queue behind a busy
+# round's CPU time too, not only behind its requests (bench/RESULTS.md, #22).
+ACTIVE_KEY = "b24:drain:active"
+ACTIVE_WINDOW = 10.0
+SHARED_TURN = 0.2
+SHARED_MIN = 5
 
 
 def drain_changes(member_id: str) -> dict[str, Any]:
@@ -54,43 +62,146 @@ def drain_changes(member_id: str) -> dict[str, Any]:
     are removed only after processing, and only if no event arrived meanwhile; a crash
     leaves them dirty for the next drain. After :data:`DRAIN_ROUNDS` rounds the drain
     re-enqueues itself behind the other portals' drains: one portal's burst holds one
-    worker at a time and takes turns with the others (docs/events.md)."""
+    worker at a time and takes turns with the others (docs/events.md). Before a round it
+    sizes the round to a short turn while other portals are active (:func:`_round_size`),
+    steps behind waiting jobs once (:func:`_yields`) and fits the round to the portal's
+    bucket — waiting, or handing its turn back — so that it does not sleep in the rate
+    limiter holding its worker (:func:`_fit_round`)."""
     services = _services()
     redis = services.redis
     processed = records = 0
     ctx = None
+    # what the rounds cost and waited, returned with the job's result (RQ keeps it): how the
+    # fairness bench (bench/portal_fairness.py) sees where a busy portal's time went
+    spent = {"waited_s": 0.0, "requests": 0, "estimated": 0, "limiter_s": 0.0}
     for _ in range(DRAIN_ROUNDS):
-        taken = dirty.take(redis, member_id, DRAIN_BATCH)
+        taken = dirty.take(redis, member_id, _round_size(redis, member_id))
         if not taken:
             if dirty.finish(redis, member_id):
-                return {"records": records, "processed": processed, "continued": False}
+                return {"records": records, "processed": processed, "continued": False, **spent}
             continue  # an event landed between take and finish
-        delay = _handback_delay(services, member_id)
-        if delay and _hand_back(services, member_id, delay):
+        if HANDBACK_ENABLED and _yields(services, len(taken)):
+            from app.queues import enqueue
+
+            enqueue(services, "events", "app.jobs.events.drain_changes", member_id,
+                    meta={"yielded": True})  # fmt: skip
             return {"records": records, "processed": processed, "continued": True,
-                    "handed_back": delay}  # fmt: skip
+                    "yielded": True, **spent}  # fmt: skip
+        free = round_cost.free(redis, member_id, taken)
+        if HANDBACK_ENABLED:
+            started = time.monotonic()
+            fits, delay, estimated = _fit_round(services, member_id, free.count(False))
+            spent["waited_s"] += round(time.monotonic() - started, 3)
+            if not delay:
+                taken, free = _reading_prefix(taken, free, fits)
+            elif free[0]:  # the echoes ahead of the first read cost nothing: they go now
+                taken, free = _reading_prefix(taken, free, 0)
+            elif _hand_back(services, member_id, delay):
+                return {"records": records, "processed": processed, "continued": True,
+                        "handed_back": delay, **spent}  # fmt: skip
+            spent["estimated"] += estimated
         ctx = ctx or portal_context(services, member_id)
+        sent, slept = _requests_sent(ctx)
+        started = time.monotonic()
         left = _process_taken(services, ctx, taken)
+        sent_after, slept_after = _requests_sent(ctx)
+        round_cost.record(
+            redis, member_id, sent_after - sent, free.count(False), len(taken),
+            time.monotonic() - started - (slept_after - slept),
+        )  # fmt: skip
+        spent["requests"] += sent_after - sent
+        spent["limiter_s"] += round(slept_after - slept, 3)
         processed += len(taken) - len(left)
         records += len(taken)
         # a deferred record stays dirty with its old score: first in the next round
         dirty.done(redis, member_id, [t for t in taken if t not in left])
     if dirty.finish(redis, member_id):  # the last round took the last of them
-        return {"records": records, "processed": processed, "continued": False}
+        return {"records": records, "processed": processed, "continued": False, **spent}
     from app.queues import enqueue
 
     enqueue(services, "events", "app.jobs.events.drain_changes", member_id)  # flag stays up
-    return {"records": records, "processed": processed, "continued": True}
+    return {"records": records, "processed": processed, "continued": True, **spent}
 
 
-def _handback_delay(services: Any, member_id: str) -> float:
-    """Seconds this drain should step aside, or 0 to go on now: only when another job waits
-    in the events queue (with none waiting, sleeping in the limiter costs nobody) and the
-    bucket would keep a round's requests waiting more than :data:`HANDBACK_AFTER`."""
-    if not HANDBACK_ENABLED or not services.queue("events").count:
-        return 0.0
-    wait = services.portal(member_id).wait_estimate("events", ROUND_MIN_COST)
-    return min(wait, HANDBACK_MAX) if wait > HANDBACK_AFTER else 0.0
+def _round_size(redis: Any, member_id: str) -> int:
+    """:data:`DRAIN_BATCH` records, or — while other portals drained within
+    :data:`ACTIVE_WINDOW` seconds — as many as this portal's rounds process in
+    :data:`SHARED_TURN` seconds of worker time (at least :data:`SHARED_MIN`): a quiet
+    portal's lead arriving meanwhile waits at most about that long for this worker."""
+    now = time.time()
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(ACTIVE_KEY, {member_id: now})
+    pipe.zremrangebyscore(ACTIVE_KEY, "-inf", now - ACTIVE_WINDOW)
+    pipe.zcard(ACTIVE_KEY)
+    pipe.expire(ACTIVE_KEY, int(ACTIVE_WINDOW) * 2)
+    if pipe.execute()[2] <= 1:
+        return DRAIN_BATCH  # alone: the biggest round, the fewest requests per record
+    per = round_cost.seconds_per_record(redis, member_id) or round_cost.PRIOR_SECONDS
+    return min(DRAIN_BATCH, max(SHARED_MIN, int(SHARED_TURN / per)))  # never above the batch
+
+
+def _yields(services: Any, records: int) -> bool:
+    """A busy portal's drain (a round of at least :data:`SHARED_MIN` records) that finds
+    other jobs waiting in the events queue goes behind them once before its round: they
+    came while it waited its turn, and a round holds a worker for a while. Only once per
+    turn (the job's ``yielded`` meta), so drains never keep stepping aside for each other."""
+    if records < SHARED_MIN or not services.queue("events").count:
+        return False
+    return not _already_yielded()
+
+
+def _already_yielded() -> bool:
+    """True when this drain job stepped aside once already — or runs outside an RQ job (a
+    direct call: there is no queue turn to give up)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job is None or bool(job.meta.get("yielded"))
+
+
+def _reading_prefix(taken: list, free: list[bool], reading: int) -> tuple[list, list[bool]]:
+    """The longest head of ``taken`` holding at most ``reading`` records that need a read
+    (free ones ride along: they cost no request)."""
+    n = 0
+    for at, is_free in enumerate(free):
+        if not is_free:
+            if n == reading:
+                return taken[:at], free[:at]
+            n += 1
+    return taken, free
+
+
+def _fit_round(services: Any, member_id: str, reading: int) -> tuple[int, float, int]:
+    """``(how many of the round's reading records to process now, 0, estimated cost)``, or
+    ``(0, delay, cost)``: hand the turn back for ``delay`` seconds. Waits here (polling)
+    while the bucket refills and no other job waits in the events queue — see the comment
+    at :data:`HANDBACK_ENABLED`."""
+    if not reading:
+        return 0, 0.0, 0  # nothing to read: no request to wait for
+    client = services.portal(member_id)
+    drain = client.limits.rate_drain
+    # a round the bucket could never hold whole waits for an empty bucket at most
+    per_record = round_cost.per_record(services.redis, member_id)
+    cost = min(round_cost.estimate(per_record, reading), client.limits.capacity("events"))
+    events = services.queue("events")
+    deadline = time.monotonic() + HANDBACK_MAX
+    while True:
+        room = client.room("events")
+        if room >= cost or time.monotonic() >= deadline:
+            return reading, 0.0, cost  # past the deadline the limiter alone decides
+        if events.count:
+            part = round_cost.fitting(per_record, reading, room)
+            if part >= max(1, reading * HANDBACK_MIN_SHARE):
+                return part, 0.0, round_cost.estimate(per_record, part)
+            return 0, min((cost - room) / drain, HANDBACK_MAX), cost
+        time.sleep(min(HANDBACK_POLL, (cost - room) / drain))
+
+
+def _requests_sent(ctx) -> tuple[int, float]:
+    """Requests the portal's gateway client has sent so far, and the seconds it slept in the
+    rate limiter (its ``stats``)."""
+    stats = getattr(getattr(ctx, "client", None), "stats", None) or {}
+    return int(stats.get("requests", 0)), float(stats.get("rate_wait_seconds", 0.0))
 
 
 def _hand_back(services: Any, member_id: str, delay: float) -> bool:

@@ -99,6 +99,12 @@ class PortalClient:
         check_priority(priority)
         return self._limiter.wait_estimate(priority, cost)
 
+    def room(self, priority: str = "events") -> float:
+        """Requests of ``priority`` the shared rate limiter would admit now without waiting
+        (``RateLimiter.room``; read-only). A job sizes its work to it, or steps aside."""
+        check_priority(priority)
+        return self._limiter.room(priority)
+
     def refresh_now(self) -> Credentials:
         """Exchange the stored refresh token now, at the stored OAuth server, and return the
         credentials afterwards (a webhook installation is returned as it is).

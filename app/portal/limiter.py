@@ -64,6 +64,17 @@ if level + cost <= cap then return '0' end
 return tostring((level + cost - cap) / drain)
 """
 
+# The same decay without writing anything: KEYS[1] bucket hash; ARGV: capacity, drain per s
+# → how many requests fit now (capacity minus level; negative when over it).
+_ROOM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
+level = math.max(0, level - tonumber(ARGV[2]) * math.max(0, now - ts))
+return tostring(tonumber(ARGV[1]) - level)
+"""
+
 # After a 503 the portal's bucket is fuller than ours: raise ours to at least ARGV[1] (the
 # highest priority's capacity) so every process backs off, robots least.
 _SATURATE = """
@@ -100,6 +111,7 @@ class RateLimiter:
         self._acquire = redis.register_script(_ACQUIRE)
         self._saturate = redis.register_script(_SATURATE)
         self._estimate = redis.register_script(_ESTIMATE)
+        self._room = redis.register_script(_ROOM)
         self._ttl = int(limits.rate_burst / limits.rate_drain) + 60
 
     def acquire(self, priority: str) -> float:
@@ -127,6 +139,15 @@ class RateLimiter:
         process may take the room first — a hint for scheduling, not a promise."""
         raw = self._estimate(
             keys=[self.key], args=[self.limits.capacity(priority), self.limits.rate_drain, cost]
+        )
+        return float(raw.decode() if isinstance(raw, bytes) else raw)
+
+    def room(self, priority: str) -> float:
+        """How many requests of ``priority`` would fit in the bucket now (negative: that many
+        over, ``-room / rate_drain`` seconds of refill). Reads only, like
+        :meth:`wait_estimate`: a hint, not a reservation."""
+        raw = self._room(
+            keys=[self.key], args=[self.limits.capacity(priority), self.limits.rate_drain]
         )
         return float(raw.decode() if isinstance(raw, bytes) else raw)
 

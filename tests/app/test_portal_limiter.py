@@ -192,3 +192,32 @@ def test_portal_client_exposes_the_estimate(emulator, redis_url):
     assert client.wait_estimate("events", 2) == 0.0
     with pytest.raises(ValueError):
         client.wait_estimate("nonsense", 1)
+
+
+def test_room_counts_what_fits_now_and_agrees_with_the_estimate(redis_conn):
+    limits = GatewayLimits(rate_burst=6, rate_drain=0.01, rate_margin=0)  # ~nothing drains
+    limiter = RateLimiter(redis_conn, "m-room", limits, sleep=_refuse_to_sleep)
+    capacity = limits.capacity("events")
+    assert limiter.room("events") == pytest.approx(capacity)  # empty bucket
+    assert not redis_conn.exists(limiter.key)  # reading the room writes nothing
+    limiter.acquire("events")
+    limiter.acquire("events")
+    before = _bucket(redis_conn, limiter)
+    room = limiter.room("events")
+    assert room == pytest.approx(capacity - 2, abs=0.01)
+    assert _bucket(redis_conn, limiter) == before
+    assert limiter.room("robots") > room  # robots may fill the bucket further
+    # what fits, fits now; one more waits for its refill
+    assert limiter.wait_estimate("events", int(room)) == 0.0
+    over = limiter.wait_estimate("events", int(room) + 1)
+    assert over == pytest.approx((int(room) + 1 - room) / limits.rate_drain, rel=0.05)
+    while _admitted(limiter, "events"):
+        pass
+    assert limiter.room("events") < 1  # full: nothing more fits
+
+
+def test_portal_client_exposes_the_room(emulator, redis_url):
+    client, _ = memory_client(webhook_credentials(emulator), redis_url)
+    assert client.room("events") == pytest.approx(client.limits.capacity("events"))
+    with pytest.raises(ValueError):
+        client.room("nonsense")

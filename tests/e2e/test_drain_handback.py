@@ -35,10 +35,10 @@ def other_portal_job(member_id: str) -> None:
 
 
 @pytest.fixture
-def world(tmp_path, redis_url, monkeypatch):
+def world(tmp_path, redis_url):
     import app.jobs.events as jobs
 
-    monkeypatch.setattr(jobs, "HANDBACK_ENABLED", True)  # off by default for now
+    assert jobs.HANDBACK_ENABLED  # on by default: this is what every deployment runs
     yield from metal_world(tmp_path, redis_url)
 
 
