@@ -163,15 +163,18 @@ class MetalWorld:
         return self.naming.stage_id(entity, code)
 
     # -- the app ------------------------------------------------------------------------------
-    def settle(self, rounds=4):
+    def settle(self, rounds=4, *, retries=False):
         """Let the portal's event POSTs arrive and a real worker drain the queues, until quiet
-        (our own writes come back as events once)."""
+        (our own writes come back as events once). ``retries``: also run failed jobs'
+        scheduled retries (``tests.support.workers.work_until_idle``)."""
         queues = [self.services.queue(n) for n in ("events", "sync")]
         for _ in range(rounds):
             self.emu.wait_deliveries(10)
-            if not sum(q.count for q in queues):
+            scheduled = sum(q.scheduled_job_registry.count for q in queues) if retries else 0
+            if not sum(q.count for q in queues) and not scheduled:
                 break
-            work_until_idle(self.services)  # also runs drains handed back meanwhile
+            # also runs drains handed back meanwhile
+            work_until_idle(self.services, retries=retries)
 
     # -- reading the portal ---------------------------------------------------------------------
     def item(self, etid, record_id):
