@@ -89,6 +89,7 @@ def _enqueue(services: Any, job: str, *args: Any) -> None:
     """``app.queues.enqueue`` semantics (default retry policy, give-up callback, plain
     args) in ONE Redis round trip: RQ writes the job through our pipeline. Only a drain
     (when none is scheduled) or an offline catch-up gets here, not every event."""
+    from app.jobs.events import back_to_drain_when_exhausted
     from app.queues import default_retry, give_up_unless_retryable
 
     queue_name, path = JOBS[job]
@@ -97,7 +98,9 @@ def _enqueue(services: Any, job: str, *args: Any) -> None:
         path,
         args=list(args),
         retry=default_retry(),
-        on_failure=give_up_unless_retryable,
+        on_failure=(
+            back_to_drain_when_exhausted if job == "process_change" else give_up_unless_retryable
+        ),
         pipeline=pipe,
     )
     pipe.execute()

@@ -264,7 +264,7 @@ def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, 
     """Mark each record pending (``SET NX``) and enqueue ``process_change`` for those that
     were not: two round trips for the whole batch. On failure the markers are dropped again
     and the error propagates (RQ retries the drain; the entries are still dirty)."""
-    from app.queues import default_retry, give_up_unless_retryable
+    from app.queues import default_retry
 
     keys = [inbox.pending_key(member_id, JOB, entity, rid) for entity, rid, _ in taken]
     pipe = services.redis.pipeline(transaction=False)
@@ -281,7 +281,7 @@ def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, 
                 "app.jobs.events.process_change",
                 args=[member_id, entity, rid],
                 retry=default_retry(),
-                on_failure=give_up_unless_retryable,
+                on_failure=back_to_drain_when_exhausted,
                 pipeline=redis_pipe,
             )
     try:
@@ -290,6 +290,35 @@ def _enqueue_changes(services: Any, member_id: str, taken: list[tuple[str, int, 
         services.redis.delete(*claimed)
         raise
     return len(claimed)
+
+
+def back_to_drain_when_exhausted(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback of ``process_change``: :func:`app.queues.give_up_unless_retryable`,
+    and when this failure is its last (no retries left) and was not the record's own fault —
+    a worker killed under it (``AbandonedJobError``), a lock still held, a portal error a
+    retry cures — the record goes back into the drain's dirty set instead of being lost: the
+    job had taken it out of the drain (bench/chaos.py: with a worker killed every 20 s a job
+    waiting 30 s for a dead worker's record lock was killed four times, and the lead's
+    creation was first seen at its next move, from another stage). A real failure stays
+    failed, in sight (``b24 jobs failed``)."""
+    from rq.exceptions import AbandonedJobError
+
+    from app.portal.errors import is_retryable
+    from app.queues import give_up_unless_retryable
+
+    give_up_unless_retryable(job, connection, exc_type, exc_value, traceback)
+    if job.retries_left:
+        return  # RQ retries it
+    transient = (
+        isinstance(exc_value, AbandonedJobError)
+        or getattr(exc_value, "retryable", None) is True
+        or (exc_value is not None and is_retryable(exc_value))
+    )
+    if not transient:
+        return
+    member_id, entity, record_id = job.args
+    dirty.mark(connection, member_id, [dirty.entry(entity, int(record_id))])
+    log.warning("process_change %s %s %s gave up: back to the drain", member_id, entity, record_id)
 
 
 def process_change(member_id: str, entity: str, record_id: int) -> dict[str, Any]:

@@ -58,3 +58,33 @@ def test_a_write_back_that_died_in_flight_gets_its_record_drained(services):
     services.redis.eval(echoes._EXPECT, 2, *keys, 60, f"{time.time():.3f}", "lead:7", 1)
     assert echoes.sweep_stale(services.redis, "app1") == []
     assert services.redis.exists(keys[1])
+
+
+def test_a_process_change_job_that_gives_up_for_a_transient_cause_returns_its_record(services):
+    """The job took the record out of the drain: when its last try dies (a killed worker, a
+    lock, a 500) the record goes back into the dirty set; a real failure stays failed."""
+    from rq.exceptions import AbandonedJobError
+
+    from app.jobs.events import back_to_drain_when_exhausted
+    from app.portal.errors import InvalidField, ServerError
+    from app.queues import default_retry
+    from app.sync import dirty
+
+    def job(record_id, retries_left):
+        j = services.queue("events").enqueue_call(
+            "app.jobs.events.process_change", args=["app1", "lead", record_id],
+            retry=default_retry(), on_failure=back_to_drain_when_exhausted,
+        )  # fmt: skip
+        j.retries_left = retries_left
+        return j
+
+    def dirty_ids():
+        return sorted(e[1] for e in dirty.take(services.redis, "app1", 10))
+
+    back_to_drain_when_exhausted(job(1, 2), services.redis, None, ServerError("500"), None)
+    assert dirty_ids() == []  # RQ retries it itself
+    back_to_drain_when_exhausted(job(2, 0), services.redis, None, AbandonedJobError(), None)
+    back_to_drain_when_exhausted(job(3, 0), services.redis, None, ServerError("500"), None)
+    assert dirty_ids() == [2, 3]
+    back_to_drain_when_exhausted(job(4, 3), services.redis, None, InvalidField("bad"), None)
+    assert dirty_ids() == [2, 3]  # not retryable: failed for good, in sight
