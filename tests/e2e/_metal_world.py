@@ -181,8 +181,21 @@ class MetalWorld:
         return self.rest("crm.item.get", {"entityTypeId": etid, "id": record_id})["item"]
 
     def items(self, etid, filter_=None):
-        reply = self.rest("crm.item.list", {"entityTypeId": etid, "filter": filter_ or {}})
-        return reply["items"]
+        """Every item, page after page (``crm.item.list`` answers 50 a page, ``next`` says
+        where the following page starts)."""
+        out, start = [], 0
+        while True:
+            body = requests.post(
+                self.emu.rest_url + "crm.item.list",
+                json={"entityTypeId": etid, "filter": filter_ or {}, "order": {"id": "ASC"},
+                      "start": start, "auth": self.token},
+                timeout=30,
+            ).json()  # fmt: skip
+            assert "error" not in body, body
+            out += body["result"]["items"]
+            if body.get("next") is None:
+                return out
+            start = body["next"]
 
     def notifications(self, user_id):
         return [
