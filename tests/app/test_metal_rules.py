@@ -245,3 +245,14 @@ def test_conversion_creates_deal_and_contact_and_moves_the_object():
     assert created["contact"].fields["fm"][0]["value"] == "a@b.ru"
     moves = [(a.child, a.parent, a.via) for a in of(out, A.LinkRecords)]
     assert (("metal.object", 12), ("deal", A.Ref("deal")), None) in moves
+
+
+def test_a_converted_deal_is_born_with_its_area_and_tonnage():
+    """As deal_fill_new would leave a deal a person made: when the app's own deal is later
+    taken for a new one (its ADD echo not known as ours: answer lost, Redis flushed — the
+    chaos run's one differing deal), the rule finds nothing to change."""
+    record = lead(title="Ангар", **DIMS)
+    out = rules_conversion.convert(ctx("lead", record, stage="metal.lead.converted"))
+    deal = next(a for a in of(out, A.CreateRecord) if a.entity == "deal").fields
+    assert (deal["UF_CRM_MT_AREA"], deal["UF_CRM_MT_TONNAGE"]) == (300.0, 10.5)
+    assert rules_fields.computed(deal, "deal", defaults("metal")) == {}

@@ -17,6 +17,7 @@ from typing import Any
 from app.objects.keys import DIMENSIONS, OBJECT, code, linked_object
 from app.playbooks.conversion import client_actions
 from app.playbooks.lead_owner import owns
+from app.playbooks.metal.rules_fields import computed
 from app.rules import actions as A
 from app.rules.model import RESPONSIBLE_FIELD, Rule, RuleContext, on_stage_entered
 
@@ -60,6 +61,10 @@ def convert(ctx: RuleContext) -> list[A.Action]:
             deal[code("deal", name)] = value
     if record.get("UF_CRM_MT_REGION"):
         deal["UF_CRM_MT_REGION"] = record["UF_CRM_MT_REGION"]
+    # the deal is born complete, as deal_fill_new would leave a deal a person made (area,
+    # tonnage): the app's own creation skips the rules, and when its ADD echo is not known
+    # as ours (its answer lost, Redis flushed) those rules find nothing to change
+    deal.update(computed(deal, "deal", ctx.settings))
     out.append(A.CreateRecord("deal", deal, ref="deal", key="deal"))
     out += client_actions(record, rid)
     obj = linked_object(record)
