@@ -201,7 +201,16 @@ def running_stack(
         stack.callback(services.close)
         creds = {"client_id": env["B24_CLIENT_ID"], "client_secret": env["B24_CLIENT_SECRET"]}
         out = Stack(redis.Redis.from_url(redis_url), services, deployment)
+        # every install comes from this one address: keep under the app's own pre-auth rate
+        # limit (app.ratelimit: LIMIT requests a WINDOW_S per client), as a hundred real
+        # portals, each from its own address, would never meet it
+        from app import ratelimit
+
+        pace = (
+            ratelimit.WINDOW_S / (ratelimit.LIMIT - 10) if len(emus) > ratelimit.LIMIT // 2 else 0
+        )
         for emu in emus:
+            time.sleep(pace)
             registered = register_on_emulator(f"http://{emu.domain}", app_base, creds)
             outcome = install_on_emulator(f"http://{emu.domain}", registered["client_id"])
             if (outcome.get("installer") or {}).get("status") != 200:
