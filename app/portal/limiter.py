@@ -25,18 +25,30 @@ from app.portal.errors import OperatingLimit
 from app.portal.limits import GatewayLimits
 from app.portal.observe import observe
 
-# KEYS[1] bucket hash; ARGV: capacity, drain per s, cost, key ttl s.
-# Returns "0" when admitted (level raised by cost), else the seconds to wait (as a string:
-# Lua numbers returned to Redis are truncated to integers).
-_ACQUIRE = """
+# Every script starts from the bucket's level now: the stored level less what has drained
+# since it was stored, by Redis's own clock. One prefix for all of them, so that what the
+# read-only estimates say can never drift from what _ACQUIRE admits.
+# KEYS[1] is the bucket hash; ``level_now(drain)`` takes the drain per second.
+_LEVEL_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function level_now(drain)
+  local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+  local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
+  return math.max(0, level - drain * math.max(0, now - ts))
+end
+"""
+
+# ARGV: capacity, drain per s, cost, key ttl s.
+# Returns "0" when admitted (level raised by cost), else the seconds to wait (as a string:
+# Lua numbers returned to Redis are truncated to integers).
+_ACQUIRE = (
+    _LEVEL_NOW
+    + """
 local cap = tonumber(ARGV[1])
 local drain = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
-local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
-level = math.max(0, level - drain * math.max(0, now - ts))
+local level = level_now(drain)
 local wait = 0
 if level + cost <= cap then
   level = level + cost
@@ -47,48 +59,42 @@ redis.call('HSET', KEYS[1], 'level', tostring(level), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return tostring(wait)
 """
+)
 
-# The same arithmetic as _ACQUIRE without writing anything: KEYS[1] bucket hash; ARGV:
-# capacity, drain per s, cost → the seconds until ``cost`` requests would be admitted ("0"
-# when they fit now).
-_ESTIMATE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+# The same arithmetic as _ACQUIRE without writing anything: ARGV: capacity, drain per s,
+# cost → the seconds until ``cost`` requests would be admitted ("0" when they fit now).
+_ESTIMATE = (
+    _LEVEL_NOW
+    + """
 local cap = tonumber(ARGV[1])
 local drain = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
-local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
-level = math.max(0, level - drain * math.max(0, now - ts))
-if level + cost <= cap then return '0' end
-return tostring((level + cost - cap) / drain)
+local level = level_now(drain) + tonumber(ARGV[3])
+if level <= cap then return '0' end
+return tostring((level - cap) / drain)
 """
+)
 
-# The same decay without writing anything: KEYS[1] bucket hash; ARGV: capacity, drain per s
-# → how many requests fit now (capacity minus level; negative when over it).
-_ROOM = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
-local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
-level = math.max(0, level - tonumber(ARGV[2]) * math.max(0, now - ts))
-return tostring(tonumber(ARGV[1]) - level)
+# The same decay without writing anything: ARGV: capacity, drain per s → how many requests
+# fit now (capacity minus level; negative when over it).
+_ROOM = (
+    _LEVEL_NOW
+    + """
+return tostring(tonumber(ARGV[1]) - level_now(tonumber(ARGV[2])))
 """
+)
 
 # After a 503 the portal's bucket is fuller than ours: raise ours to at least ARGV[1] (the
-# highest priority's capacity) so every process backs off, robots least.
-_SATURATE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local drain = tonumber(ARGV[3])
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
-local ts = tonumber(redis.call('HGET', KEYS[1], 'ts') or tostring(now))
-level = math.max(0, level - drain * math.max(0, now - ts))
-level = math.max(level, tonumber(ARGV[1]))
+# highest priority's capacity) so every process backs off, robots least. ARGV: that level,
+# key ttl s, drain per s.
+_SATURATE = (
+    _LEVEL_NOW
+    + """
+local level = math.max(level_now(tonumber(ARGV[3])), tonumber(ARGV[1]))
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
+)
 
 
 class RateLimiter:

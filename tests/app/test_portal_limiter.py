@@ -221,3 +221,19 @@ def test_portal_client_exposes_the_room(emulator, redis_url):
     assert client.room("events") == pytest.approx(client.limits.capacity("events"))
     with pytest.raises(ValueError):
         client.room("nonsense")
+
+
+def test_saturate_fills_the_bucket_to_the_top_priority_and_never_lowers_it(redis_conn):
+    limits = GatewayLimits(rate_burst=6, rate_drain=0.01, rate_margin=0)  # ~nothing drains
+    limiter = RateLimiter(redis_conn, "m-saturate", limits, sleep=_refuse_to_sleep)
+    limiter.acquire("events")
+    limiter.saturate()  # the portal answered 503: its bucket is fuller than ours
+    top = limits.capacity("robots")
+    assert float(_bucket(redis_conn, limiter)[b"level"]) == pytest.approx(top, abs=0.01)
+    assert not _admitted(limiter, "events")  # every lower priority backs off
+    assert limiter.room("robots") == pytest.approx(0, abs=0.01)
+    assert redis_conn.ttl(limiter.key) > 0  # the hash does not outlive its refill
+    # a bucket already over the top (a higher level set elsewhere) is left where it is
+    redis_conn.hset(limiter.key, "level", str(top + 3))
+    limiter.saturate()
+    assert float(_bucket(redis_conn, limiter)[b"level"]) == pytest.approx(top + 3, abs=0.01)
