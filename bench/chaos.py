@@ -207,6 +207,7 @@ def _busy(conn: redis.Redis, emu) -> dict[str, int]:
     from rq.timeouts import TimerDeathPenalty
 
     from app.queues import QUEUES
+    from app.sync import echoes
 
     out: Counter = Counter()
     for name in QUEUES:
@@ -224,19 +225,8 @@ def _busy(conn: redis.Redis, emu) -> dict[str, int]:
     out["dirty"] = sum(conn.zcard(key) for key in conn.scan_iter("b24:dirty:*"))
     # write-backs still in flight (or dead in flight, waiting for the clock's sweep to read
     # their records again: app.sync.echoes): the app still owes those reads
-    out["in_flight"] = _unsettled_echoes(conn)
+    out["in_flight"] = len(echoes.unsettled(conn))
     return dict(out)
-
-
-def _unsettled_echoes(conn: redis.Redis) -> int:
-    count = 0
-    for index in conn.scan_iter("b24:echo:inflight:*"):
-        member = index.decode().rsplit(":", 1)[-1]
-        for entry in conn.zrange(index, 0, -1):
-            key = f"b24:echo:{member}:{entry.decode()}"
-            if conn.exists(key) and not conn.hexists(key, "hi"):
-                count += 1
-    return count
 
 
 def _requeue_abandoned(conn: redis.Redis, alive: set[str]) -> int:

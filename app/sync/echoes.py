@@ -129,6 +129,22 @@ def sweep_stale(redis: Any, member_id: str, *, now: float | None = None) -> list
     return [e.decode() if isinstance(e, bytes) else str(e) for e in found or ()]
 
 
+def unsettled(redis: Any, member_id: str | None = None) -> list[tuple[str, str]]:
+    """The ``(member_id, entry)`` of every write-back still in flight: a marker that is
+    expected and not yet answered. Reads only (the sweep is what acts on them); ``None``
+    looks at every portal. An operator's and a benchmark's "is anything still settling?"."""
+    indexes = [inflight_key(member_id)] if member_id else redis.scan_iter(inflight_key("*"))
+    found = []
+    for index in indexes:
+        member = (index.decode() if isinstance(index, bytes) else index).rsplit(":", 1)[-1]
+        for raw in redis.zrange(index, 0, -1):
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            key = f"b24:echo:{member}:{name}"
+            if redis.exists(key) and not redis.hexists(key, "hi"):
+                found.append((member, name))
+    return found
+
+
 def event_entity_of(entity_type_id: int) -> str:
     """The entity name the portal's events give records of ``entity_type_id``."""
     return _ETIDS.get(int(entity_type_id), f"{DYNAMIC_PREFIX}{int(entity_type_id)}")

@@ -253,3 +253,22 @@ def test_a_settled_batch_leaves_the_sweep_nothing_to_read(ctx):
     assert echoes.sweep_stale(ctx.redis, M, now=later) == []
     assert ctx.redis.zcard(echoes.inflight_key(M)) == 0
     assert ctx.redis.exists(echo_key(M, "lead", lead["id"]))  # its echoes are still expected
+
+
+def test_unsettled_lists_the_write_backs_in_flight_and_changes_nothing(ctx, monkeypatch):
+    import time
+
+    from app.sync import echoes
+
+    assert echoes.unsettled(ctx.redis) == []
+    lead, _ = _new_lead(ctx)  # answered: settled, not in flight
+    _dead_writer(ctx.redis, monkeypatch, 44, time.time())
+    EchoAwareClient(object(), ctx.redis, "member-other")._expect({("deal", 7): 1})
+    before = {k: ctx.redis.dump(k) for k in ctx.redis.keys("b24:echo:*")}
+    assert sorted(echoes.unsettled(ctx.redis)) == [("member-echo", "lead:44"),
+                                                   ("member-other", "deal:7")]  # fmt: skip
+    assert echoes.unsettled(ctx.redis, M) == [(M, "lead:44")]
+    assert {k: ctx.redis.dump(k) for k in ctx.redis.keys("b24:echo:*")} == before
+    # once the sweep has handed the dead writer's record back, nothing is left of it
+    echoes.sweep_stale(ctx.redis, M, now=time.time() + echoes.INFLIGHT_MAX + 1)
+    assert echoes.unsettled(ctx.redis, M) == []

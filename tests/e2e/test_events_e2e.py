@@ -44,9 +44,23 @@ RULES = [
 
 @pytest.fixture
 def world(tmp_path, redis_url, redis_conn):
+    yield from events_world(tmp_path, redis_url)
+
+
+def events_world(tmp_path, redis_url, *, connector=False):
+    """Generator for a fixture: the emulator, our app over HTTP installed through OAuth with
+    the test playbook, its lead events bound online and offline; yields a :class:`World`.
+
+    ``connector=True`` binds the offline events as the installer does on a portal that has
+    ``rest_auth_connector`` (api-reference/events/offline-events.md "How to Avoid Cycles":
+    bound with our source key, so our own writes queue no rows) and records the bindings
+    the way ``app.installers.plan_app.plan_events`` does."""
     import app.services as services_module
     from app.services import Services
+    from app.store import schema_objects
     from app.store.migrate import upgrade
+    from app.sync import connector as source_key
+    from app.sync import offline
     from app.web import create_app
     from b24emu.testing import running_emulator
     from config.settings import Settings
@@ -70,10 +84,24 @@ def world(tmp_path, redis_url, redis_conn):
         server = LiveApp(create_app(services=services))
         tokens = install_app(emu, services, registered, [PLAYBOOK])
         client = services.portal(emu.portal.member_id)
+        known = []
         for event in EVENTS:
             client.call("event.bind", {"event": event, "handler": server.url + "/events"})
-            client.call("event.bind", {"event": event, "event_type": "offline"})
+            offline_binding = {"event": event, "event_type": "offline"}
+            if connector:
+                offline_binding["auth_connector"] = source_key.KEY
+                meta = {"handler": "", "offline": True, "connector": source_key.KEY}
+                known.append(
+                    schema_objects.Known("event", f"{event}|offline", None, event, True, meta)
+                )
+            client.call("event.bind", offline_binding)
         client.call("event.bind", {"event": "ONOFFLINEEVENT", "handler": server.url + "/events"})
+        if connector:
+            with services.session() as s:
+                schema_objects.record(s, emu.portal.member_id, known)
+                s.commit()
+            # a fresh portal: no rows queued before the source key was bound
+            services.redis.set(offline.legacy_empty_key(emu.portal.member_id), b"1")
         try:
             yield World(emu, services, server, tokens["access_token"])
         finally:

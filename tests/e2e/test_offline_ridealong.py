@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.rules import dispatch
-from app.sync import connector, dirty, offline
-from tests.app._robots_world import install_app
-from tests.e2e.test_events_e2e import EVENTS, PLAYBOOK, RULES, World, _messages, _use
-from tests.support.live_app import LiveApp
+from app.sync import dirty, offline
+from tests.e2e.test_events_e2e import _messages, _use, events_world
 
 pytestmark = pytest.mark.e2e
 
@@ -29,54 +26,7 @@ def _short_handover(monkeypatch):
 
 @pytest.fixture
 def world(tmp_path, redis_url, redis_conn):
-    import app.services as services_module
-    from app.services import Services
-    from app.store import schema_objects
-    from app.store.migrate import upgrade
-    from app.web import create_app
-    from b24emu.testing import running_emulator
-    from config.settings import Settings
-
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(db_url)
-    dispatch.register(PLAYBOOK, RULES)
-    with running_emulator() as emu:
-        registered = emu.register_app(scopes=["crm", "im", "task", "user_brief"])
-        services = Services(
-            Settings(
-                database_url=db_url,
-                redis_url=redis_url,
-                var_dir=str(tmp_path / "var"),
-                emulator_address=emu.domain,
-                b24_client_id=registered["client_id"],
-                b24_client_secret=registered["client_secret"],
-            )
-        )
-        previous = services_module.use(services)
-        server = LiveApp(create_app(services=services))
-        tokens = install_app(emu, services, registered, [PLAYBOOK])
-        client = services.portal(emu.portal.member_id)
-        known = []
-        for event in EVENTS:  # as app.installers.plan_app.plan_events binds them
-            client.call("event.bind", {"event": event, "handler": server.url + "/events"})
-            client.call(
-                "event.bind",
-                {"event": event, "event_type": "offline", "auth_connector": connector.KEY},
-            )
-            meta = {"handler": "", "offline": True, "connector": connector.KEY}
-            known.append(schema_objects.Known("event", f"{event}|offline", None, event, True, meta))
-        client.call("event.bind", {"event": "ONOFFLINEEVENT", "handler": server.url + "/events"})
-        with services.session() as s:
-            schema_objects.record(s, emu.portal.member_id, known)
-            s.commit()
-        services.redis.set(offline.legacy_empty_key(emu.portal.member_id), b"1")  # fresh
-        try:
-            yield World(emu, services, server, tokens["access_token"])
-        finally:
-            server.stop()
-            services_module.use(previous)
-            services.close()
-            dispatch.unregister(PLAYBOOK)
+    yield from events_world(tmp_path, redis_url, connector=True)
 
 
 def _webform_lead(world, title):
@@ -99,6 +49,16 @@ def _clock_ticks(world, monkeypatch):
     world.services.redis.delete(f"b24:every:catch_up_offline:{world.member_id}")
     world.services.redis.set(f"b24:every:reconcile:{world.member_id}", b"1", ex=900)
     return [job for job, _ in events.enqueue_safety_nets(world.services)]
+
+
+def _lead_while_the_app_was_down(world):
+    """A web-form lead whose online ADD (and offline notice) the app never received: only
+    the offline queue knows of it. Returns its id."""
+    world.emu.admin.post("faults", {"app_down": True})
+    lost = _webform_lead(world, "Lost")
+    world.emu.wait_deliveries(10)
+    world.emu.admin.post("faults", {"app_down": False})
+    return lost
 
 
 def _queue(world):
@@ -124,10 +84,7 @@ def test_a_lone_lead_costs_two_requests_safety_net_included(world, monkeypatch):
 
 
 def test_a_lead_whose_online_event_was_lost_is_processed_from_the_offline_queue(world):
-    world.emu.admin.post("faults", {"app_down": True})  # its ADD (and the notice) are lost
-    lost = _webform_lead(world, "Lost")
-    world.emu.wait_deliveries(10)
-    world.emu.admin.post("faults", {"app_down": False})
+    lost = _lead_while_the_app_was_down(world)
     assert world.queued() == 0 and _messages(world) == []
     world.emu.admin.reset_requests()
     seen = _webform_lead(world, "Seen")
@@ -149,10 +106,7 @@ def test_a_lead_whose_online_event_was_lost_is_processed_from_the_offline_queue(
 def test_rows_are_cleared_only_after_their_record_was_processed(world):
     from app.jobs.events import catch_up_offline
 
-    world.emu.admin.post("faults", {"app_down": True})
-    lost = _webform_lead(world, "Lost")
-    world.emu.wait_deliveries(10)
-    world.emu.admin.post("faults", {"app_down": False})
+    lost = _lead_while_the_app_was_down(world)
     # the catch-up dies after processing the record, before its clear reaches the portal
     world.emu.admin.post(
         "faults", {"fail_next": [{"method": "event.offline.clear", "status": 500}]}
@@ -174,10 +128,7 @@ def test_rows_are_cleared_only_after_their_record_was_processed(world):
 
 
 def test_rows_reserved_by_a_check_whose_answer_was_lost_are_found_again(world):
-    world.emu.admin.post("faults", {"app_down": True})
-    lost = _webform_lead(world, "Lost")
-    world.emu.wait_deliveries(10)
-    world.emu.admin.post("faults", {"app_down": False})
+    lost = _lead_while_the_app_was_down(world)
     # the read batch carrying the check runs on the portal, its answer is lost (a 500)
     world.emu.admin.post(
         "faults", {"fail_next": [{"method": "batch", "status": 500, "after": True}]}
