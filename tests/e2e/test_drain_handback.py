@@ -53,20 +53,22 @@ def _fill_bucket(w, over: float) -> None:
     )
 
 
+def _webform_lead(w, email: str, **fields) -> int:
+    """A metal web-form lead (``fields`` by their UF code: WIDTH=12 …) whose events have
+    reached the app and scheduled its drain; the drain has not run."""
+    lead = w.lead_from(
+        "webform", email=email, **{w.uf("lead", f"UF_CRM_MT_{k}"): v for k, v in fields.items()}
+    )
+    w.emu.wait_deliveries(10)
+    return lead
+
+
 def test_a_drain_on_an_empty_bucket_hands_its_turn_back_and_processes_later(world):
     w = world
     area = w.uf("lead", "UF_CRM_MT_AREA")
-    lead = w.lead_from(
-        "webform",
-        email="handback@mail.ru",
-        **{
-            w.uf("lead", "UF_CRM_MT_WIDTH"): 12,
-            w.uf("lead", "UF_CRM_MT_LENGTH"): 30,
-            w.uf("lead", "UF_CRM_MT_HEIGHT"): 6,
-            w.uf("lead", "UF_CRM_MT_SITE"): "Казань, участок 1",
-        },
+    lead = _webform_lead(
+        w, "handback@mail.ru", WIDTH=12, LENGTH=30, HEIGHT=6, SITE="Казань, участок 1"
     )
-    w.emu.wait_deliveries(10)
     events = w.services.queue("events")
     assert events.count == 1  # the lead's drain
     # 6 requests over at 2/s: a round's read and write would wait ~4 s
@@ -103,12 +105,7 @@ def test_with_no_other_job_waiting_the_drain_does_not_hand_back(world):
     """Sleeping in the limiter costs nobody then: the lead is processed in the same run."""
     w = world
     area = w.uf("lead", "UF_CRM_MT_AREA")
-    lead = w.lead_from(
-        "webform",
-        email="alone@mail.ru",
-        **{w.uf("lead", "UF_CRM_MT_WIDTH"): 10, w.uf("lead", "UF_CRM_MT_LENGTH"): 20},
-    )
-    w.emu.wait_deliveries(10)
+    lead = _webform_lead(w, "alone@mail.ru", WIDTH=10, LENGTH=20)
     _fill_bucket(w, over=3)
     events = w.services.queue("events")
     SimpleWorker([events], connection=w.services.redis, serializer=JSONSerializer).work(burst=True)
