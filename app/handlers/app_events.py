@@ -1,8 +1,13 @@
 """``POST /app-events``: ONAPPINSTALL, ONAPPUPDATE, ONAPPUNINSTALL (§3.4–3.6).
 
-Authentication: the installation must exist (the installer POST created it), the event's
-``auth[domain]`` must be its stored domain, and ``auth[application_token]`` must equal the
-stored token (constant time; api-reference/events/safe-event-handlers.md). Then:
+Authentication: the installation must exist (the installer POST created it) and
+``auth[application_token]`` must equal the stored token (constant time;
+api-reference/events/safe-event-handlers.md). ``auth[domain]`` is only the event's claim: one
+other than the stored domain (a renamed portal names its new one) is never called or stored;
+it schedules the verified address check (``app.jobs.events.confirm_portal_address``: a token
+refresh at the STORED OAuth server, whose answer names the portal's address), as ``/events``
+and ``/robots`` do. Before, such events were refused with 403 until the next token refresh
+happened to store the new address, and an ONAPPUPDATE in that hour was lost. Then:
 
 * ONAPPINSTALL / ONAPPUPDATE with the stored token: the version is recorded; an update
   re-runs the installer (the portal deleted our robots).
@@ -35,6 +40,7 @@ from app.intake import REDIS_DOWN, enqueue_or_keep, keep
 from app.ratelimit import guard
 from app.security import tokens_match
 from app.store import installations
+from app.sync.intake import confirm_address, same_host
 from config.logging import log_context
 
 log = logging.getLogger(__name__)
@@ -71,16 +77,34 @@ def app_event() -> Response:
             row = installations.get(session, member_id)
             if row is None:
                 return _answer(401, "unknown installation")
-            if str(auth.get("domain") or "").lower() != row.domain:
-                return _answer(403, "domain does not match the installation")
-            stored = row.application_token
+            stored, stored_domain = row.application_token, row.domain
         if tokens_match(stored, auth["application_token"]):
+            if stored_domain and not same_host(stored_domain, str(auth.get("domain") or "")):
+                _confirm_address(svc, member_id)
             return _verified(svc, name, member_id, form)
         if name == "ONAPPUNINSTALL" or not auth.get("access_token"):
             return _answer(401, "application token mismatch")
         if name == "ONAPPINSTALL" and stored:
             return _answer(401, "application token mismatch")
         return _confirm_later(svc, name, member_id, form)
+
+
+def _confirm_address(svc, member_id: str) -> None:
+    """The proved event names another domain: have the address confirmed the verified way
+    (once per cooldown; app.sync.intake.confirm_address). With Redis down the event still
+    counts; a later event schedules the check."""
+    from app.queues import enqueue
+
+    try:
+        confirm_address(
+            svc.redis,
+            lambda job, *args: enqueue(
+                svc, "sync", "app.jobs.events.confirm_portal_address", *args
+            ),
+            member_id,
+        )
+    except REDIS_DOWN:
+        log.info("address check not scheduled: Redis is down")
 
 
 def _verified(svc, name: str, member_id: str, form: dict) -> Response:

@@ -36,7 +36,7 @@ from app.robots.call import RobotCall, load_call
 from app.robots.registry import get_spec
 from app.security import VerificationFailed, tokens_match
 from app.store import inbox, robot_runs
-from app.sync.intake import _same_host, _verified, confirm_address
+from app.sync.intake import _verified, confirm_address, same_host
 from app.token_proof import prove_cached
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def robot_call(code: str) -> Response:
     if (
         installation.domain
         and auth.get("domain")
-        and not _same_host(installation.domain, auth["domain"])
+        and not same_host(installation.domain, auth["domain"])
     ):
         # proved by the application token: a renamed portal names its new domain. Not used;
         # the address is confirmed from the OAuth server, as for events (app.sync.intake)

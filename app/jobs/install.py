@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from app.store import installations
+from app.sync.intake import same_host
 from config.logging import log_context, redact
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,27 @@ def _proves_update(info: dict, event: dict, stored_version: str | None) -> bool:
     return known is None or reported > known
 
 
+def _stored_domain_and_version(svc: Any, member_id: str) -> tuple[str | None, str | None]:
+    with svc.session() as session:
+        row = installations.get(session, member_id)
+        return (row.domain, row.app_version) if row is not None else (None, None)
+
+
+def _after_address_check(svc: Any, member_id: str) -> tuple[str | None, str | None]:
+    """Refresh the stored tokens at the stored OAuth server, whose answer names the portal's
+    current address (adopted by the refresher: app.portal.refresh), then read the stored
+    domain again. A portal that cannot be refreshed keeps its domain: the caller refuses."""
+    from app.portal.errors import PortalError, is_retryable
+
+    try:
+        svc.portal(member_id).refresh_now()
+    except PortalError as exc:
+        if is_retryable(exc):
+            raise  # the OAuth server did not answer: RQ retries the confirmation
+        log.warning("address check failed: %s", exc)
+    return _stored_domain_and_version(svc, member_id)
+
+
 def confirm_app_event(member_id: str, stash_id: str) -> dict[str, Any]:
     """Verify a stashed ONAPPINSTALL/ONAPPUPDATE with the portal, then store what it carries.
 
@@ -136,12 +158,14 @@ def confirm_app_event(member_id: str, stash_id: str) -> dict[str, Any]:
         event = json.loads(raw)
         auth = event.get("auth") or {}
         name = event.get("event")
-        with svc.session() as session:
-            row = installations.get(session, member_id)
-            domain = row.domain if row is not None else None
-            stored_version = row.app_version if row is not None else None
-        if domain is None or (auth.get("domain") or "").lower() != domain:
+        domain, stored_version = _stored_domain_and_version(svc, member_id)
+        if domain is not None and not same_host(domain, str(auth.get("domain") or "")):
+            # a renamed portal names its new domain: learn the address the verified way (a
+            # refresh at the stored OAuth server) and compare again; never call the claim
+            domain, stored_version = _after_address_check(svc, member_id)
+        if domain is None or not same_host(domain, str(auth.get("domain") or "")):
             svc.redis.delete(stash_key(member_id, stash_id))
+            log.warning("%s refused: its domain is not the portal's", name)
             return {"outcome": "refused"}
         try:
             info = verify_token_on_portal(

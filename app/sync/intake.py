@@ -158,7 +158,7 @@ def accept(
     if (
         installation.domain
         and auth["domain"]
-        and not _same_host(installation.domain, auth["domain"])
+        and not same_host(installation.domain, auth["domain"])
     ):
         # The application token and member_id proved the portal; the domain is only its
         # claim (a renamed portal names its new one). Nothing here uses it: the event is
@@ -228,7 +228,7 @@ def _verified(
     return tokens_match(installation.application_token, auth["application_token"])
 
 
-def _same_host(stored: str, given: str) -> bool:
+def same_host(stored: str, given: str) -> bool:
     def host(value: str) -> str:
         value = value.strip().lower()
         value = value.split("://", 1)[-1]

@@ -202,10 +202,41 @@ def test_unknown_member_is_refused_with_nothing_enqueued(svc, client, tok, emu):
     assert emu.admin.get("requests")["calls"].get("app.info", 0) == 0
 
 
-def test_domain_mismatch_is_forbidden(svc, client, tok):
+def test_another_domain_in_a_proved_event_is_checked_never_adopted(svc, client, tok, emu):
+    """A renamed portal names its new domain (was: 403 until the next token refresh, and an
+    update in that hour was lost). The application token proves the event; the domain is
+    only its claim: nothing calls it, and the address check refreshes at the STORED server."""
     body = event_body("ONAPPUPDATE", {**tok, "domain_override": "x.bitrix24.com"}, tok["app_token"])
-    assert post(client, body).status_code == 403
-    assert jobs(svc) == []
+    assert post(client, body).status_code == 200
+    assert jobs(svc) == [
+        ("sync", "app.jobs.events.confirm_portal_address", [tok["member_id"]]),
+        ("sync", "app.jobs.install.install_portal", [tok["member_id"]]),
+    ]
+    assert row(svc, tok["member_id"]).domain == emu.domain
+    assert emu.admin.get("requests")["calls"] == {}  # no call made while answering
+    svc.queue("sync").empty()
+    assert post(client, body).status_code == 200  # a second one within the cooldown
+    assert [j[1] for j in jobs(svc)] == ["app.jobs.install.install_portal"]
+
+
+def test_a_rotated_token_naming_another_domain_is_refused_after_the_address_check(
+    svc, client, tok, emu
+):
+    emu.admin.post(f"apps/{tok['client_id']}/update", {})
+    new_token = next(
+        a["application_token"] for a in emu.admin.get("apps") if a["client_id"] == tok["client_id"]
+    )
+    fresh = emu.admin.post(f"apps/{tok['client_id']}/tokens", {})
+    claim = {**tok, **fresh, "domain_override": "x.bitrix24.com"}
+    assert post(client, event_body("ONAPPUPDATE", claim, new_token)).status_code == 202
+    [(_, _, args)] = jobs(svc)
+    svc.queue("events").empty()
+    assert confirm_app_event(*args)["outcome"] == "refused"
+    stored = row(svc, tok["member_id"])
+    assert (stored.domain, stored.application_token) == (emu.domain, tok["app_token"])
+    calls = emu.admin.get("requests")
+    assert calls["http"].get("oauth/token") == 1  # the one check, at the stored server
+    assert calls["calls"].get("app.info", 0) == 0  # the claimed domain was never called
 
 
 def test_install_event_with_a_different_token_than_stored_is_refused(svc, client, tok, emu):

@@ -88,7 +88,9 @@ def world(emulator, make_services):
             playbooks=["metal"],
         )
         s.commit()
-    return Renamed(emulator, services, create_app(services=services).test_client(), app_token)
+    renamed = Renamed(emulator, services, create_app(services=services).test_client(), app_token)
+    renamed.client_id = app["client_id"]
+    return renamed
 
 
 def test_after_a_rename_events_count_and_the_new_domain_comes_from_the_oauth_answer(world):
@@ -121,3 +123,45 @@ def test_a_made_up_domain_in_a_proved_event_is_never_adopted(world):
     assert requests["http"].get("oauth/token") == 1  # one verified check, on the stored server
     assert world.event("evil2.bitrix24.com").status_code == 200
     assert world.services.queue("sync").count == 0  # cooldown: no second check
+
+
+def test_an_update_from_a_renamed_portal_with_a_rotated_token_is_confirmed(world):
+    """ONAPPUPDATE rotates the application token, so the event cannot be compared and goes
+    to ``confirm_app_event``, which refused it while the stored domain was the old one. It
+    now learns the address from the stored OAuth server, then proves the event there."""
+    from app.jobs.install import confirm_app_event
+
+    new_host = f"localhost:{world.emu.port}"
+    world.emu.configure(rotate_application_token_on_update=True)
+    world.emu.admin.post("portal/rename", {"domain": new_host})
+    world.emu.admin.post(f"apps/{world.client_id}/update", {})
+    app = next(a for a in world.emu.admin.get("apps") if a["client_id"] == world.client_id)
+    fresh = world.emu.admin.post(f"apps/{world.client_id}/tokens", {"user_id": 1})
+    form = {
+        "event": "ONAPPUPDATE",
+        "data": {"VERSION": str(app["version"]), "LANGUAGE_ID": "ru"},
+        "auth": {
+            "domain": new_host,
+            "client_endpoint": f"http://{new_host}/rest/",
+            "server_endpoint": fresh["server_endpoint"],
+            "member_id": world.member_id,
+            "application_token": app["application_token"],
+            "access_token": fresh["access_token"],
+            "refresh_token": fresh["refresh_token"],
+            "user_id": "1",
+        },
+    }
+    answer = world.client.post(
+        "/app-events", data=urlencode(flatten(form)),
+        content_type="application/x-www-form-urlencoded",
+    )  # fmt: skip
+    assert answer.status_code == 202
+    [job] = world.services.queue("events").get_jobs()
+    world.services.queue("events").empty()
+    assert confirm_app_event(*job.args)["outcome"] == "confirmed"
+    with world.services.session() as s:
+        row = installations.get(s, world.member_id)
+        assert (row.domain, row.application_token) == (new_host, app["application_token"])
+    assert [j.func_name for j in world.services.queue("sync").get_jobs()] == [
+        "app.jobs.install.install_portal"
+    ]
