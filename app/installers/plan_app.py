@@ -155,6 +155,63 @@ def plan_events(
                 on_exists=("", {}),
             )
         )
+    plan_moved_events(plan, desired, current, base_url, known)
+
+
+def recorded_under_old_base(
+    kind: str, handler: str, base_url: str, known, moved_to
+) -> Known | None:
+    """The record of a binding WE made under an earlier ``APP_BASE_URL``, now replaced.
+
+    ``handler`` is stale when (1) it is not under ``base_url``, (2) our store recorded a
+    binding of ``kind`` with exactly that handler (we bound it: ``event.get`` and
+    ``placement.get`` answer only the calling app's bindings, and the record proves it was
+    this deployment's), and (3) ``moved_to`` names the route (``/events``, ``/widgets/x``)
+    it ends with, which this plan binds under ``base_url``: its replacement exists, so the
+    portal does not deliver to an address the app left, and nothing goes undelivered."""
+    if not handler or handler.startswith(f"{base_url}/"):
+        return None
+    if not any(handler.endswith(route) for route in moved_to):
+        return None
+    return next(
+        (
+            k
+            for (k_kind, _), k in (known or {}).items()
+            if k_kind == kind and (k.meta or {}).get("handler") == handler
+        ),
+        None,
+    )
+
+
+def plan_moved_events(plan: Plan, desired: Desired, current, base_url: str, known) -> None:
+    """``event.unbind`` (event + handler: only that handler — api-reference/events/
+    event-unbind.md) for each online binding we made under an earlier ``APP_BASE_URL``
+    whose replacement under the current one this plan keeps or binds. Without it the portal
+    went on POSTing every event to the old address too (a dead host, or another
+    deployment that would process the same change)."""
+    routes: dict[str, set[str]] = {}
+    for name, handler, offline in wanted_bindings(desired, base_url):
+        if not offline:
+            routes.setdefault(name, set()).add(handler[len(base_url) :])
+    for row in current or ():
+        if str(row.get("offline", 0)) in ("1", "true", "True"):
+            continue
+        name, handler = str(row.get("event", "")).upper(), str(row.get("handler") or "")
+        record = recorded_under_old_base("event", handler, base_url, known, routes.get(name, ()))
+        if record is None:
+            continue
+        plan.steps.append(
+            Step(
+                "event",
+                "delete",
+                record.code,
+                f"{name} ({handler}, bound under an earlier APP_BASE_URL)",
+                "event.unbind",
+                {"event": name, "handler": handler},
+                CLEANUP,
+                record,
+            )
+        )
 
 
 # A detail tab shows on every lead / deal: placement.bind takes no OPTIONS for it, so it
@@ -222,7 +279,7 @@ def plan_widgets(
             )
         )
     plan_stale_widgets(plan, current, base_url, etids, desired.widgets if keep is None else keep,
-                       known or {})  # fmt: skip
+                       known or {}, bound=desired.widgets)  # fmt: skip
 
 
 def _resolved(placement: str, etids) -> str:
@@ -233,7 +290,32 @@ def _resolved(placement: str, etids) -> str:
     return placement
 
 
-def plan_stale_widgets(plan: Plan, current, base_url: str, etids, keep, known) -> None:
+def _unbind_moved_widget(plan: Plan, placement, handler, base_url, moved_to) -> None:
+    """``placement.unbind`` for our binding under an earlier ``APP_BASE_URL`` that this
+    plan's binding under the current one replaces: same placement, same ``/widgets/<code>``
+    route. Unlike events, no record is asked for: a placement's record is keyed by widget
+    and placement, not handler, so the new binding's record already replaced the old one's
+    (and the step carries none, so its success forgets nothing). ``placement.get`` answers
+    only this app's bindings (api-reference/widgets/placement-get.md), so the route is
+    proof enough that an earlier deployment of this app bound it."""
+    if handler.startswith(f"{base_url}/"):
+        return
+    if not any(handler.endswith(route) for route in moved_to.get(placement, ())):
+        return
+    plan.steps.append(
+        Step(
+            "placement",
+            "delete",
+            f"moved|{placement}|{handler}",
+            f"{placement} → {handler} (bound under an earlier APP_BASE_URL)",
+            "placement.unbind",
+            {"PLACEMENT": placement, "HANDLER": handler},
+            CLEANUP,
+        )
+    )
+
+
+def plan_stale_widgets(plan: Plan, current, base_url: str, etids, keep, known, bound=None) -> None:
     """``placement.unbind`` (PLACEMENT + HANDLER: without HANDLER it would remove every
     handler of the placement — api-reference/widgets/placement-unbind.md) for each binding
     ``placement.get`` lists whose handler is under OUR ``{base_url}/widgets/`` but that no
@@ -253,9 +335,19 @@ def plan_stale_widgets(plan: Plan, current, base_url: str, etids, keep, known) -
             undecided.add(ours + w.code)
         else:
             wanted.add((placement, ours + w.code))
+    # what this plan binds under base_url (``bound``: desired.widgets) replaces the same
+    # routes under an earlier base; a widget only kept (another part of the installation)
+    # is not bound by this plan, so its old binding stays until a plan binds it anew
+    moved_to: dict[str, set[str]] = {}
+    for w in keep if bound is None else bound:
+        placement = _resolved(w.placement, etids)
+        if "{" not in placement:
+            moved_to.setdefault(placement, set()).add(f"/widgets/{w.code}")
     for row in current:
         placement = str(row.get("placement") or "")
         handler = str(row.get("handler") or "")
+        if placement and str(row.get("userId") or 0) == "0":
+            _unbind_moved_widget(plan, placement, handler, base_url, moved_to)
         if not placement or not handler.startswith(ours) or str(row.get("userId") or 0) != "0":
             continue
         if (placement, handler) in wanted or handler in undecided:

@@ -157,3 +157,53 @@ def test_an_updated_b2b_portal_ends_with_one_reports_item_and_others_untouched(e
         (menu, foreign["HANDLER"])
     ]
     assert install(session, client, ["b2b"]).final_plan.empty  # nothing left to unbind
+
+
+def _ours(client):
+    """(kind, name, handler) of this app's online event bindings and placements."""
+    events = {
+        ("event", b["event"], b["handler"])
+        for b in client.call("event.get", {})
+        if not int(b.get("offline") or 0)
+    }
+    widgets = {
+        ("placement", w["placement"], w["handler"]) for w in client.call("placement.get", {})
+    }
+    return events | widgets
+
+
+def test_a_new_app_base_url_moves_every_binding_and_leaves_nothing_at_the_old_one(emulator, client):
+    """The operator moved the app (APP_BASE_URL changed) and ran the installer again: the
+    portal must stop POSTing to the old address — it kept doing so for every event and
+    widget before (issue #22's note: bindings under an old APP_BASE_URL not cleaned)."""
+    from app.installers.apply import apply
+    from app.installers.desired import build
+    from app.robots.registry import all_specs
+    from tests.app.test_installer_support import BASE
+
+    moved = "http://127.0.0.1:8"
+    session = new_session()
+    install(session, client, ["metal", "kitchens"])
+    before = _ours(client)
+    assert before and all(h.startswith(BASE + "/") for _, _, h in before)
+    # a binding of this app at another address that this deployment never made (no record)
+    client.call("event.bind", {"event": "ONCRMLEADADD", "handler": "http://other.example/events"})
+
+    reset_counts(emulator)
+    apply(session, client, "m-inst", build(["metal", "kitchens"]), moved, all_specs())
+    after = _ours(client)
+    at_old = {x for x in after if x[2].startswith(BASE + "/")}
+    assert at_old == set()
+    # the same bindings, at the new address
+    assert {(k, n, h.replace(BASE, moved)) for k, n, h in before} <= after
+    assert ("event", "ONCRMLEADADD", "http://other.example/events") in after  # not ours
+    unbound = write_calls(emulator)
+    assert unbound["event.unbind"] == len({x for x in before if x[0] == "event"})
+    assert unbound["placement.unbind"] == len({x for x in before if x[0] == "placement"})
+    # the robots' handlers moved too (the spec's fingerprint names its handler)
+    robots = list(emulator.portal.core.robots.values())
+    assert robots and all(r.handler.startswith(moved + "/robots/") for r in robots)
+    # and a second run under the new address has nothing left to do
+    reset_counts(emulator)
+    apply(session, client, "m-inst", build(["metal", "kitchens"]), moved, all_specs())
+    assert write_calls(emulator) == {}

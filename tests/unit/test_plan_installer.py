@@ -382,3 +382,48 @@ def test_an_untouched_default_deal_pipeline_adopted_by_name_becomes_the_playbook
     assert renames["t.deal.new"] == "Новая" and renames["t.deal.won"] == "Успех"
     assert [s.params for s in p.steps if s.op == "delete"] == [{"id": 42}]
     assert any("(EXECUTING) is kept: records are in it" in n for n in p.notes)
+
+
+def test_a_moved_base_url_unbinds_only_what_this_plan_binds_anew_and_we_recorded():
+    """Bindings under an earlier APP_BASE_URL go once their replacement is bound; an event
+    binding is ours only by its record, and a widget this (partial) plan does not bind
+    keeps its old binding until a plan binds it anew."""
+    from app.playbooks.schema import EventSpec, WidgetSpec
+
+    old = "https://old.example.com"
+    tab = WidgetSpec("tab", "CRM_LEAD_DETAIL_TAB", Text("Т", "T"))
+    kept = WidgetSpec("kept", "CRM_DEAL_DETAIL_TAB", Text("К", "K"))
+    snap = Snapshot(
+        robots=[],
+        events=[
+            {"event": "ONCRMLEADADD", "handler": f"{old}/events", "offline": 0},
+            {"event": "ONCRMLEADADD", "handler": "https://someone.else/events", "offline": 0},
+        ],
+        placements=[
+            {"placement": "CRM_LEAD_DETAIL_TAB", "handler": f"{old}/widgets/tab", "userId": 0},
+            {"placement": "CRM_DEAL_DETAIL_TAB", "handler": f"{old}/widgets/kept", "userId": 0},
+        ],
+    )
+    code = f"ONCRMLEADADD|{old}/events"
+    known = {("event", code): Known("event", code, None, "ONCRMLEADADD", True,
+                                    {"handler": f"{old}/events", "offline": False})}  # fmt: skip
+    p = plan(
+        desired(events=(EventSpec("ONCRMLEADADD", offline=False),), widgets=(tab,)),
+        snap,
+        known,
+        BASE,
+        {},
+        keep_widgets=(tab, kept),
+    )
+    deletes = {(s.method, tuple(sorted(s.params.items()))) for s in p.steps if s.op == "delete"}
+    assert deletes == {
+        ("event.unbind", (("event", "ONCRMLEADADD"), ("handler", f"{old}/events"))),
+        ("placement.unbind",
+         (("HANDLER", f"{old}/widgets/tab"), ("PLACEMENT", "CRM_LEAD_DETAIL_TAB"))),
+    }  # fmt: skip
+    binds = {(s.params.get("handler") or s.params.get("HANDLER")) for s in p.steps if s.op == "add"}
+    assert {f"{BASE}/events", f"{BASE}/widgets/tab"} <= binds  # the replacements
+    (event_delete,) = [s for s in p.steps if s.method == "event.unbind"]
+    assert event_delete.record == known[("event", code)]  # forgotten once unbound
+    (widget_delete,) = [s for s in p.steps if s.method == "placement.unbind"]
+    assert widget_delete.record is None  # the new binding's record has the same key
