@@ -8,6 +8,7 @@ writes failed, so the next run continues.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from app.installers.plan_model import Plan
 from app.installers.uninstall import UninstallReport, remove_owned
 from app.robots.registry import all_specs
 from app.store import schema_objects
+from app.sync import connector
+
+log = logging.getLogger(__name__)
 
 
 def base_url(services) -> str:
@@ -117,19 +121,46 @@ def install_playbooks(services, member_id: str, playbook_names, progress=None, c
     desired = _desired(services, member_id, playbook_names)
     client = client or services.portal(member_id)
     with services.session() as session:
-        report = apply(
-            session,
-            client,
-            member_id,
-            desired,
-            base_url(services),
-            all_specs(),
-            progress=_progress_adapter(progress),
-            robot_user=robot_user(session, member_id),
-            keep_widgets=keep_widgets(session, member_id, desired.playbooks),
-        )
+        keyed_before = connector.active(session, member_id)
+        try:
+            report = apply(
+                session,
+                client,
+                member_id,
+                desired,
+                base_url(services),
+                all_specs(),
+                progress=_progress_adapter(progress),
+                robot_user=robot_user(session, member_id),
+                keep_widgets=keep_widgets(session, member_id, desired.playbooks),
+            )
+        finally:
+            _after_connector_change(services, session, member_id, keyed_before)
         to_fill = _to_fill(session, member_id, desired.playbooks)
     return summarize(desired.playbooks, report, to_fill)
+
+
+def _after_connector_change(services, session, member_id: str, keyed_before) -> None:
+    """Offline events just (re-)bound with the source key: rows queued while they were bound
+    without it sit in the queue "without a source", which a get with the key never returns
+    (event-offline-list.md). Forget that the sourceless queue was once found empty, so the
+    next catch-up drains it again (app.sync.offline._drain_sourceless). Also after a partly
+    failed apply: whatever was re-bound before the failure counts."""
+    from app.sync import offline
+
+    session.expire_all()
+    keyed_now = connector.active(session, member_id)
+    if keyed_now and keyed_now != keyed_before:
+        import redis
+
+        try:
+            services.redis.delete(offline.legacy_empty_key(member_id))
+        except redis.RedisError:  # the install itself must not fail on it
+            log.warning(
+                "Redis did not answer: rows queued before the re-bind are not drained until "
+                "%s is deleted",
+                offline.legacy_empty_key(member_id),
+            )
 
 
 def _to_fill(session, member_id: str, playbooks) -> list[str]:

@@ -80,3 +80,43 @@ def test_the_rules_client_passes_the_key_on_writes_and_offline_calls_only():
     client.batch({"a": ("crm.item.list", {}), "b": ("im.notify.system.add", {"USER_ID": 1})})
     keyed = [m for m, p in sent if p.get("auth_connector") == connector.KEY]
     assert keyed == ["crm.item.update", "event.offline.get", "im.notify.system.add"]
+
+
+def test_rows_queued_before_a_rebind_with_the_key_are_drained_after_it(
+    emulator, make_services, monkeypatch
+):
+    """The catch-up remembers that the queue "without a source" was found empty (one plain
+    ``event.offline.get`` less per run). A portal that was bound without the key for a
+    while (its plan lacked the feature) queued rows there; once the installer re-binds with
+    the key, those rows are only reachable without it, so the re-bind must make the next
+    catch-up look again — before, the flag was never reset and they stayed for good."""
+    from app.installers.run import install_playbooks
+    from app.sync import offline
+    from app.sync.context import portal_context
+    from tests.app._robots_world import build_world
+
+    world = build_world(emulator, make_services, playbooks=("metal",))
+    member, redis = world.member_id, world.services.redis
+    features = {**emu_system.FEATURES, "rest_auth_connector": "N"}
+    monkeypatch.setattr(emu_system, "FEATURES", features)
+    install_playbooks(world.services, member, ["metal"])
+    ctx = portal_context(world.services, member)
+    assert ctx.connector is None
+    offline.catch_up(ctx)  # the queue is empty: nothing to remember yet, no key in play
+    redis.set(offline.legacy_empty_key(member), b"1")  # found empty at some earlier time
+    lead = int(emulator.admin.post("crm/lead", {"source": "webform", "title": "Q"})["id"])
+    queued = [r for r in emulator.portal.core.offline if r.client_id]
+    assert queued and not any(r.connector_id for r in queued)  # queued without a source
+
+    monkeypatch.setattr(emu_system, "FEATURES", {**features, "rest_auth_connector": "Y"})
+    install_playbooks(world.services, member, ["metal"])  # re-bound with the key
+    assert not redis.exists(offline.legacy_empty_key(member))
+    seen = []
+    ctx = portal_context(world.services, member)
+    assert ctx.connector == connector.KEY
+    offline.catch_up(ctx, process=lambda c, entity, rid, **kw: seen.append((entity, rid)))
+    assert ("lead", lead) in seen
+    assert not [r for r in emulator.portal.core.offline if r.client_id]  # drained, cleared
+    assert redis.exists(offline.legacy_empty_key(member))  # and found empty again
+    install_playbooks(world.services, member, ["metal"])  # nothing re-bound: flag kept
+    assert redis.exists(offline.legacy_empty_key(member))
