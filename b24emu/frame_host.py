@@ -7,14 +7,16 @@ the same for a browser test: it answers a host page whose hidden form is submitt
 iframe on load, so the app's page runs in a real browser exactly as it would in the portal.
 
 The pages talk to the portal through the BX24 JS library (``BX24.init``, ``fitWindow``,
-``resizeWindow``, ``installFinish``, ``placement.info``, ``getAuth``, ``getLang``,
-``isAdmin``; api-reference/widgets/ui-interaction/… and sdk/bx24-js-sdk/ in
+``resizeWindow``, ``installFinish``, ``placement.info``, ``getAuth``, ``refreshAuth``,
+``getLang``, ``isAdmin``; api-reference/widgets/ui-interaction/… and sdk/bx24-js-sdk/ in
 bitrix24/b24restdocs). The real library is served by the vendor
 (``//api.bitrix24.com/api/v1/``) and talks to the parent window with ``postMessage``.
 ``GET /_emu/bx24.js`` is our own small implementation of that documented subset: it reads
-its data from the frame's host page (same machine, so ``window.parent`` is reachable) and
-posts ``resize`` / ``installFinish`` messages, which the host page applies (height) or turns
-into the emulator's install-finish (``ONAPPINSTALL`` goes out). An app is told to load it
+its data from the frame's host page through ``postMessage`` (the frame is on the app's
+origin, the host page on the emulator's: ``init`` asks for it, ``refreshAuth`` for a new
+token pair, which the host page gets from the emulator's token endpoint) and posts
+``resize`` / ``installFinish`` messages, which the host page applies (height) or turns into
+the emulator's install-finish (``ONAPPINSTALL`` goes out). An app is told to load it
 through its own setting (``BX24_JS_URL``); nothing of it is the vendor's code.
 """
 
@@ -44,9 +46,26 @@ body{{margin:0;font:13px Arial,sans-serif;background:#eef2f4}}
 <form id="frame-form" method="post" target="app-frame" action="{action}">{inputs}</form>
 <script>
 window.B24EMU = {info};
+// the token's lifetime (s) becomes the moment it expires (ms), as BX24.getAuth reports it
+window.B24EMU.auth.expires_in = Date.now() + window.B24EMU.auth.expires_in * 1000;
+function answerFrame(target) {{ target.postMessage({{bx24: "info", info: window.B24EMU}}, "*"); }}
 window.addEventListener("message", function (ev) {{
   var m = ev.data || {{}};
   var frame = document.getElementById("app-frame");
+  if (m.bx24 === "init") {{ answerFrame(ev.source); }}
+  if (m.bx24 === "refreshAuth") {{
+    // the portal issues the frame's user a new pair (the emulator's token endpoint)
+    fetch("/_emu/apps/" + encodeURIComponent(window.B24EMU.clientId) + "/tokens",
+          {{method: "POST", headers: {{"Content-Type": "application/json"}},
+           body: JSON.stringify({{user_id: window.B24EMU.userId}})}})
+      .then(function (r) {{ return r.json(); }})
+      .then(function (t) {{
+        var a = window.B24EMU.auth;
+        a.access_token = t.access_token; a.refresh_token = t.refresh_token;
+        a.expires_in = Date.now() + Number(t.expires_in || 3600) * 1000;
+        answerFrame(ev.source);
+      }});
+  }}
   if (m.bx24 === "resize" && m.height > 0) {{ frame.style.height = m.height + "px"; }}
   if (m.bx24 === "installFinish") {{
     fetch("/_emu/apps/" + encodeURIComponent(window.B24EMU.clientId) + "/finish_install",
@@ -61,10 +80,21 @@ document.getElementById("frame-form").submit();
 
 BX24_JS = r"""/* b24emu's stand-in for the BX24 JS library (documented subset, our own code). */
 (function () {
-  var host = {};
-  try { host = window.parent.B24EMU || {}; } catch (e) { host = {}; }
+  // The host page (the "portal") is on the emulator's origin and the app's frame on the
+  // app's, so, as with the real library, everything goes through postMessage: init asks
+  // the host for the frame's data, refreshAuth for a new token pair.
+  var host = {}, ready = false, waiting = [], refreshing = [];
+  try { host = window.parent.B24EMU || {}; ready = !!host.auth; } catch (e) { host = {}; }
   function post(msg) { try { window.parent.postMessage(msg, "*"); } catch (e) {} }
   function later(cb, value) { if (typeof cb === "function") { setTimeout(function () { cb(value); }, 0); } }
+  function copy(a) { return a ? JSON.parse(JSON.stringify(a)) : false; }
+  window.addEventListener("message", function (ev) {
+    var m = ev.data || {};
+    if (ev.source !== window.parent || m.bx24 !== "info" || !m.info) { return; }
+    host = m.info; ready = true;
+    waiting.splice(0).forEach(function (cb) { later(cb); });
+    refreshing.splice(0).forEach(function (cb) { later(cb, copy(host.auth)); });
+  });
   function height() {
     // the content's own height: the document's scrollHeight never falls below the frame's
     var b = document.body;
@@ -74,11 +104,23 @@ BX24_JS = r"""/* b24emu's stand-in for the BX24 JS library (documented subset, o
                      parseFloat(style.marginBottom));
   }
   window.BX24 = {
-    init: function (cb) { later(cb); },
+    init: function (cb) {
+      if (ready) { later(cb); return; }
+      waiting.push(cb); post({bx24: "init"});
+      // a host page that never answers (opened outside the emulator): go on without data
+      setTimeout(function () { if (!ready) { ready = true; waiting.splice(0).forEach(later); } }, 2000);
+    },
     fitWindow: function (cb) { post({bx24: "resize", height: height()}); later(cb); },
     resizeWindow: function (w, h, cb) { post({bx24: "resize", height: h}); later(cb); },
     installFinish: function () { post({bx24: "installFinish"}); },
-    getAuth: function () { return host.auth || false; },
+    // sdk/bx24-js-sdk/system-functions/bx24-get-auth.md: expires_in is the moment the token
+    // expires in ms since the epoch; an expired token gives false
+    getAuth: function () {
+      var a = host.auth;
+      return a && a.access_token && Date.now() < a.expires_in ? copy(a) : false;
+    },
+    // bx24-refresh-auth.md: a new access/refresh pair, passed to the callback
+    refreshAuth: function (cb) { if (typeof cb === "function") { refreshing.push(cb); } post({bx24: "refreshAuth"}); },
     getLang: function () { return host.lang || "ru"; },
     getDomain: function () { return host.domain || ""; },
     isAdmin: function () { return !!host.isAdmin; },
@@ -175,6 +217,7 @@ def host_page(portal: Portal, client_id: str, query: dict[str, str]) -> str:
         "placement": placement,
         "options": options or {},
         "isAdmin": is_admin(portal, user_id),
+        "userId": user_id,
         "auth": {
             "access_token": body["AUTH_ID"],
             "refresh_token": body["REFRESH_ID"],

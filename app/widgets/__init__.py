@@ -29,6 +29,8 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
+from app.widgets._page_js import PAGE_JS
+
 log = logging.getLogger(__name__)
 _REGISTRY: dict[str, Callable[[WidgetContext], str]] = {}
 _LOADED = False
@@ -112,7 +114,7 @@ PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
-<style>{{ css }}</style></head>
+<style>{{ css }}</style>{{ page_js }}</head>
 <body data-widget="{{ code }}">
 <h1>{{ title }}</h1>
 {{ body }}
@@ -224,4 +226,5 @@ def page(ctx: WidgetContext, title: str, body_html: str) -> str:
         body=Markup(body_html),
         bx24_js_url=bx24_js_url(ctx.services),
         css=Markup(CSS),
+        page_js=Markup(PAGE_JS),
     )

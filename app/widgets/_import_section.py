@@ -50,10 +50,10 @@ function fit(){try{if(window.BX24)BX24.fitWindow();}catch(e){}}
 function answer(r){return r.json().catch(function(){return {};}).then(function(d){
  if(r.ok)return d;var e=d.error;if(e&&typeof e!=="string")e=JSON.stringify(e);
  throw new Error(e||String(r.status));});}
-function call(method,path,body){var o={method:method,headers:{"Authorization":"Bearer "+C.bearer}};
+function call(method,path,body){var o={method:method,headers:{}};
  if(body instanceof FormData)o.body=body;
  else if(body){o.headers["Content-Type"]="application/json";o.body=JSON.stringify(body);}
- return fetch(base+path+(path.indexOf("?")<0?"?":"&")+"lang="+C.lang,o).then(answer);}
+ return B24Page.fetch(C,base+path+(path.indexOf("?")<0?"?":"&")+"lang="+C.lang,o).then(answer);}
 function options(){var o={overrides:{},mode:$("imp-mode").value};
  document.querySelectorAll("#imp-columns select").forEach(function(s){
   var h=s.getAttribute("data-header");if(s.value!==(detected[h]||"-"))o.overrides[h]=s.value;});
@@ -98,8 +98,7 @@ function report(r){var box=$("imp-report");box.textContent="";
    t.appendChild(tr);});box.appendChild(t);
   if(r.more_rows)box.appendChild(el("p",L.more.replace("{n}",r.more_rows),"muted"));}
  if(!r.dry_run){var b=el("button",L.csv,"secondary");b.type="button";b.id="imp-csv";
-  b.onclick=function(){fetch(base+"/runs/"+r.run_id+"/report.csv",{headers:{
-   "Authorization":"Bearer "+C.bearer}}).then(function(x){return x.blob();}).then(function(x){
+  b.onclick=function(){B24Page.fetch(C,base+"/runs/"+r.run_id+"/report.csv",{}).then(function(x){return x.blob();}).then(function(x){
    var a=el("a");a.href=URL.createObjectURL(x);a.download="import-"+r.run_id+".csv";
    document.body.appendChild(a);a.click();a.remove();});};box.appendChild(b);}fit();}
 })();

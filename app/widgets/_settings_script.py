@@ -13,8 +13,8 @@ function $(s,root){return (root||document).querySelector(s);}
 function all(s,root){return Array.prototype.slice.call((root||document).querySelectorAll(s));}
 function fit(){try{if(window.BX24){BX24.fitWindow();}}catch(e){}}
 function api(method,path,body){
-  return fetch(base+path+q,{method:method,headers:{"Authorization":"Bearer "+cfg.bearer,
-    "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
+  return B24Page.fetch(cfg,base+path+q,{method:method,headers:{"Content-Type":"application/json"},
+    body:body?JSON.stringify(body):undefined})
   .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
     return {status:r.status,data:d};});});
 }

@@ -12,7 +12,9 @@ The page's JS then calls our APIs with a **page bearer**:
 msg="page:<member_id>:<expires>:<user_id>:<admin>")``. It proves the holder got it from us
 for this portal, who the viewer is and whether they are an admin, until ``expires``.
 :func:`verify_bearer` checks it in constant time; ``app.handlers.page_api`` wraps it for
-routes.
+routes. A staff member's bearer lives an hour, an admin's five minutes: the page's script
+renews it with the viewer's current token (``app.widgets._page_js``,
+``app.handlers.page_bearer``), so admin rights the portal took away end within minutes.
 
 The page key (:func:`page_key`) is NOT the application token: newer portals post
 ``APPLICATION_TOKEN`` in every frame form (docs/bitrix24-protocol §3.2), so every user who
@@ -40,6 +42,11 @@ log = logging.getLogger(__name__)
 
 CACHE_MAX_S = 600
 BEARER_TTL_S = 3600
+# An admin's rights are re-proved more often: their bearer lives 5 minutes (an open page
+# renews it: app.handlers.page_bearer) and the portal's "admin" answer is cached a minute,
+# so a user who lost admin rights keeps them in our pages for minutes, not an hour.
+ADMIN_BEARER_TTL_S = 300
+ADMIN_CACHE_S = 60
 PREFIX = "p1"
 SEED_AT = "b24:page:seed"  # Redis: the server-only secret page keys derive from
 
@@ -80,7 +87,8 @@ def viewer(ctx: WidgetContext) -> Viewer:
         raise WidgetError(
             t(ctx, "Не удалось определить пользователя", "Could not tell who you are"), 401
         ) from None
-    ttl = min(CACHE_MAX_S, ctx.auth_expires or CACHE_MAX_S)
+    most = ADMIN_CACHE_S if data["admin"] else CACHE_MAX_S
+    ttl = min(most, ctx.auth_expires or most)
     if ttl > 0:
         ctx.services.redis.set(key, json.dumps(data), ex=ttl)
     return Viewer(data["user_id"], data["name"], data["admin"])
@@ -143,11 +151,16 @@ def _number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 12
 
 
+def bearer_ttl(who: Viewer) -> int:
+    """How long a bearer for ``who`` lives: an admin's short (see ADMIN_BEARER_TTL_S)."""
+    return ADMIN_BEARER_TTL_S if who.admin else BEARER_TTL_S
+
+
 def page_bearer(ctx: WidgetContext, app_token: str) -> tuple[Viewer, str]:
     """(viewer, bearer) for a page that needs to know its viewer."""
     who = viewer(ctx)
     key = page_key(ctx.services, ctx.member_id, app_token)
-    return who, issue_bearer(key, ctx.member_id, who)
+    return who, issue_bearer(key, ctx.member_id, who, ttl=bearer_ttl(who))
 
 
 def bearer_for(ctx: WidgetContext) -> tuple[Viewer, str]:

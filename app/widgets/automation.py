@@ -107,8 +107,8 @@ function say(text,cls){var m=document.getElementById("msg");m.textContent=text||
  m.className="msg "+(cls||"");}
 document.querySelectorAll(".cancel-timer").forEach(function(b){b.onclick=function(){
  if(!confirm(L.sure))return;var id=b.getAttribute("data-timer");b.disabled=true;
- fetch("/pages/"+encodeURIComponent(cfg.member)+"/timers/"+id+"/cancel?lang="+cfg.lang,
-  {method:"POST",headers:{"Authorization":"Bearer "+cfg.bearer}})
+ B24Page.fetch(cfg,"/pages/"+encodeURIComponent(cfg.member)+"/timers/"+id+"/cancel?lang="+
+  cfg.lang,{method:"POST"})
  .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
   if(!r.ok)throw new Error(d.error||String(r.status));
   var row=document.querySelector('tr.timer-row[data-timer="'+id+'"]');

@@ -71,8 +71,7 @@ function show(d){var box=$("dr-result");box.textContent="";
 $("dr-run").onclick=function(){var b=this;b.disabled=true;say(L.wait);
  var q="?playbook="+encodeURIComponent($("dr-playbook").value)+"&days="+
   encodeURIComponent($("dr-days").value)+"&lang="+cfg.lang;
- fetch("/pages/"+encodeURIComponent(cfg.member)+"/dry-run"+q,{headers:{"Authorization":
-  "Bearer "+cfg.bearer}}).then(function(r){return r.json().catch(function(){return {};})
+ B24Page.fetch(cfg,"/pages/"+encodeURIComponent(cfg.member)+"/dry-run"+q,{}).then(function(r){return r.json().catch(function(){return {};})
   .then(function(d){if(!r.ok)throw new Error(d.error||String(r.status));return d;});})
  .then(function(d){say("");show(d);}).catch(function(e){say(e.message,"error");})
  .then(function(){b.disabled=false;});};

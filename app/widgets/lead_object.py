@@ -97,8 +97,8 @@ var url="/objects/"+encodeURIComponent(cfg.member)+"/leads/"+cfg.lead+"/choice?l
 function say(text,cls){var m=$("msg");m.textContent=text||"";m.className="msg "+(cls||"");}
 function buttons(on){document.querySelectorAll("button").forEach(function(b){
  b.disabled=!on;});}
-function call(method,body){return fetch(url,{method:method,headers:{"Authorization":"Bearer "+
- cfg.bearer,"Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
+function call(method,body){return B24Page.fetch(cfg,url,{method:method,headers:{
+ "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
  .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
   if(r.ok)return d;var e=d.error;
   throw new Error(typeof e==="string"?e:JSON.stringify(e||r.status));});});}

@@ -30,6 +30,7 @@ BODY = """<style>
 .rp-table{margin:0 0 16px}.rp-table td.num{text-align:right}
 </style>
 <div id="reports" data-api="{{ api }}" data-bearer="{{ bearer }}" data-lang="{{ lang }}"
+ data-member="{{ member }}"
  data-texts="{{ texts }}">
 {% if reports %}
 <form class="rp-filters" id="rp-form" onsubmit="return false">
@@ -57,6 +58,8 @@ BODY = """<style>
   var form = document.getElementById("rp-form");
   if (!form) return;
   var T = JSON.parse(root.dataset.texts), lang = root.dataset.lang;
+  // the page bearer, renewed by B24Page.fetch when it expires (app.widgets._page_js)
+  var auth = {member: root.dataset.member, lang: lang, bearer: root.dataset.bearer};
   var $ = function (id) { return document.getElementById(id); };
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -71,7 +74,7 @@ BODY = """<style>
     return root.dataset.api + encodeURIComponent($("rp-report").value) + "?" + q;
   }
   function call(url) {
-    return fetch(url, {headers: {Authorization: "Bearer " + root.dataset.bearer}})
+    return B24Page.fetch(auth, url, {})
       .then(function (resp) {
         if (resp.ok) return resp;
         return resp.json().catch(function () { return {}; }).then(function (body) {
@@ -239,6 +242,7 @@ def render_page(ctx: WidgetContext) -> str:
         BODY,
         reports=reports,
         api=f"/pages/{ctx.member_id}/reports/",
+        member=ctx.member_id,
         bearer=bearer,
         lang=ctx.lang,
         texts=json.dumps(texts, ensure_ascii=False),

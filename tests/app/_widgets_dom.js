@@ -56,6 +56,7 @@ globalThis.document = {
   createElement: (tag) => { const e = new El({ tag }); created.push(e); return e; },
   createTextNode: (text) => new El({ tag: "#text", text }),
 };
+globalThis.window = globalThis; // B24Page (app.widgets._page_js) lives on window, as in a browser
 globalThis.location = { reload: () => { reloads += 1; } };
 globalThis.confirm = () => true;
 // the page's timers only (fetch's own internals keep the real ones)

@@ -37,6 +37,7 @@ class _Dom(HTMLParser):
         self.elements: list[dict] = []
         self.stack: list[dict] = []
         self.scripts: list[str] = []
+        self.helper = ""  # B24Page (app.widgets._page_js): the widget's script may call it
 
     def handle_starttag(self, tag, attrs):
         attrs = {k: (v if v is not None else "") for k, v in attrs}
@@ -55,7 +56,9 @@ class _Dom(HTMLParser):
     def handle_endtag(self, tag):
         if self.stack and self.stack[-1]["tag"] == tag:
             done = self.stack.pop()
-            if tag == "script" and not done["attrs"].get("type") and "cfg" in done["text"]:
+            if tag == "script" and done["attrs"].get("id") == "b24-page-js":
+                self.helper = done["text"]
+            elif tag == "script" and not done["attrs"].get("type") and "cfg" in done["text"]:
                 self.scripts.append(done["text"])
 
     def handle_data(self, data):
@@ -67,6 +70,7 @@ def run_page(page: str, base: str, actions: list) -> dict:
     dom = _Dom()
     dom.feed(page)
     (script,) = dom.scripts
+    script = dom.helper + "\n" + script
     payload = {"base": base, "elements": dom.elements, "script": script, "actions": actions}
     done = subprocess.run(
         [NODE, str(HARNESS)], input=json.dumps(payload), capture_output=True, text=True, timeout=60

@@ -189,3 +189,37 @@ def test_the_admins_tools_sit_on_the_settings_page_and_work_there(world, portal_
     staff = portal_page(w).open("DEFAULT", lang="en", user_id=2)
     staff.wait(lambda d: staff.all("[data-tab='history']"))
     assert staff.all("[data-tab='preview']") == [] and staff.all("[data-tab='import']") == []
+
+
+def test_an_open_page_renews_its_bearer_and_a_demoted_admin_is_refused(
+    world, portal_page, monkeypatch
+):
+    """An admin's bearer lives minutes (here: 2 s). The page left open still saves: its
+    script takes the 401, gets the viewer's token from BX24.getAuth, renews the bearer at
+    /pages/<member>/bearer and sends again. Once the portal no longer calls the user an
+    admin, the renewed bearer is a staff one and the save is refused with the reason."""
+    import time
+
+    from app.widgets import _viewer
+
+    w = world
+    monkeypatch.setattr(_viewer, "ADMIN_BEARER_TTL_S", 2)
+    monkeypatch.setattr(_viewer, "ADMIN_CACHE_S", 1)
+    page = portal_page(w).open("DEFAULT", lang="en", user_id=1)
+    page.wait(lambda d: "Sales automation: settings" in page.text())
+    page.css("[data-tab='pb-metal']").click()
+    status = "form[data-playbook='metal'] .form-status"
+    time.sleep(2.5)  # the page's bearer has expired
+    _type(page, "#f-metal-title_template", "Renewed {site}")
+    _save(page)
+    page.wait(lambda d: "Changes saved: 1" in page.css(status).text)
+    assert _metal_settings(w)["title_template"] == "Renewed {site}"
+    renewals = w.emu.admin.get("requests")["calls"]
+    assert renewals.get("user.admin", 0) >= 2  # opening, then the renewal asked the portal
+
+    w.emu.portal.users.setdefault(1, {})["ADMIN"] = False  # the portal took the rights away
+    time.sleep(2.5)  # the renewed bearer and the cached "admin" answer have both expired
+    _type(page, "#f-metal-title_template", "Demoted {site}")
+    _save(page)
+    page.wait(lambda d: "Only a portal administrator can do this" in page.css(status).text)
+    assert _metal_settings(w)["title_template"] == "Renewed {site}"
