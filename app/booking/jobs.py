@@ -9,12 +9,19 @@ MEASUREMENT = "kitchens.lead.measurement"
 
 
 def write_booking(
-    member_id: str, booking_id: int, version: int, state: str, wishes: str = ""
+    member_id: str,
+    booking_id: int,
+    version: int,
+    state: str,
+    wishes: str = "",
+    by: int | None = None,
 ) -> dict:
     """Apply the booking's lead fields once per (booking, version, state): a replay of the
     job claims the same idempotency keys and changes nothing. ``wishes``: the client's
     wishes sent with the booking (job argument: the booking row has no column for them,
-    and they are written once, with the booking that brought them)."""
+    and they are written once, with the booking that brought them). ``by``: the portal user
+    who booked, moved or cancelled (named by their page bearer; None when the tab could not
+    tell), shown in the audit's cause."""
     from app.booking.service import lead_fields
     from app.playbooks.kitchens.rules_measurement import confirmation_timer, visit_task_changes
     from app.rules.apply import apply_with
@@ -52,7 +59,7 @@ def write_booking(
         ctx.naming,
         member_id,
         actions,
-        cause=f"booking:{booking_id}:{version}:{state}",
+        cause=f"booking:{booking_id}:{version}:{state}" + (f" by user {by}" if by else ""),
         rule="kitchens.booking",
         record=("lead", lead_id),
     )

@@ -51,10 +51,16 @@ class MoveBody(Schema):
     measurer_id = Id(load_default=None)
 
 
-def _authorized(member_id: str) -> bool:
+def _caller(member_id: str) -> access.Caller | None:
+    """Who calls (``access.caller``): a booking is attributed to the viewer a page bearer
+    names; None: refuse with 401."""
     if not _MEMBER.match(member_id):
-        return False
-    return access.authorized(current_services(), member_id, request.headers.get("Authorization"))
+        return None
+    return access.caller(current_services(), member_id, request.headers.get("Authorization"))
+
+
+def _authorized(member_id: str) -> bool:
+    return _caller(member_id) is not None
 
 
 def _slot(s) -> dict:
@@ -79,7 +85,9 @@ def _policy(session, member_id: str) -> service.Policy:
     return service.Policy.from_settings(effective(session, member_id, "kitchens"))
 
 
-def _write(member_id: str, row: bookings.MeasurementBooking, wishes: str = "") -> None:
+def _write(
+    member_id: str, row: bookings.MeasurementBooking, wishes: str = "", by: int | None = None
+) -> None:
     from app.queues import enqueue
 
     enqueue(
@@ -91,6 +99,7 @@ def _write(member_id: str, row: bookings.MeasurementBooking, wishes: str = "") -
         row.version,
         row.state,
         wishes,
+        by,
         job_id=f"booking-{member_id}-{row.id}-{row.version}-{row.state}"[:120],
         description=f"write_booking {member_id} {row.id}",
     )
@@ -137,7 +146,8 @@ def slots(member_id: str):
 
 @bp.post("/booking/<member_id>/bookings")
 def create(member_id: str):
-    if not _authorized(member_id):
+    who = _caller(member_id)
+    if who is None:
         return jsonify({"error": "unauthorized"}), 401
     body, error = _load(BookBody())
     if error:
@@ -165,13 +175,14 @@ def create(member_id: str):
             return _refused(exc)
         session.commit()
         out = _booking(row)
-        _write(member_id, row, wishes)
+        _write(member_id, row, wishes, who.user_id)
     return jsonify({"booking": out}), 201
 
 
 @bp.post("/booking/<member_id>/bookings/<int:booking_id>/reschedule")
 def move(member_id: str, booking_id: int):
-    if not _authorized(member_id):
+    who = _caller(member_id)
+    if who is None:
         return jsonify({"error": "unauthorized"}), 401
     body, error = _load(MoveBody())
     if error:
@@ -197,13 +208,14 @@ def move(member_id: str, booking_id: int):
             return _refused(exc)
         session.commit()
         out = _booking(row)
-        _write(member_id, row)
+        _write(member_id, row, by=who.user_id)
     return jsonify({"booking": out})
 
 
 @bp.post("/booking/<member_id>/bookings/<int:booking_id>/cancel")
 def cancel(member_id: str, booking_id: int):
-    if not _authorized(member_id):
+    who = _caller(member_id)
+    if who is None:
         return jsonify({"error": "unauthorized"}), 401
     if valid_id(booking_id) is None:
         return jsonify({"error": "not found"}), 404
@@ -214,6 +226,6 @@ def cancel(member_id: str, booking_id: int):
         if row.state == bookings.ACTIVE:
             bookings.cancel(session, row)
             session.commit()
-            _write(member_id, row)
+            _write(member_id, row, by=who.user_id)
         out = _booking(row)
     return jsonify({"booking": out})

@@ -1,6 +1,9 @@
 """Who may use the browser APIs of the older widget pages (``/booking/…``, ``/objects/…``).
 
-Only a **signed bearer** the app handed to a frame it opened (``app.handlers.widgets``):
+A **page bearer** that names the viewer (``app.widgets._viewer``: the tabs get one when the
+portal tells who is looking, so bookings and merges are attributed to that person: see
+:func:`caller`), or else the anonymous **signed bearer** the app handed to a frame it
+opened (``app.handlers.widgets``):
 ``<expires>.<hex>`` where ``hex = HMAC-SHA256(key=page key,
 msg="objects:<member_id>:<expires>")`` and ``expires`` is a UNIX time. It proves the holder got it from the app for this portal, and
 it stops working at ``expires``. Sent as ``Authorization: Bearer <token>``.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from app.security import tokens_match
@@ -64,8 +68,19 @@ def key_of(services: Any, member_id: str) -> str | None:
     return page_key(services, member_id, app_token) if app_token else None
 
 
-def authorized(services: Any, member_id: str, authorization: str | None) -> bool:
-    """True when the ``Authorization`` header carries a valid bearer for ``member_id``.
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling a widget API: ``user_id`` from a page bearer (``p1.…``, which names the
+    viewer the portal vouched for), or None for the anonymous widget bearer a tab gets when
+    the portal could not tell who is looking. Actions are attributed to ``user_id`` only:
+    a user id a request's body claims is never believed."""
+
+    user_id: int | None
+
+
+def caller(services: Any, member_id: str, authorization: str | None) -> Caller | None:
+    """The :class:`Caller` the ``Authorization`` header proves for ``member_id``; None when
+    it proves nothing (no bearer, a bad or expired one, another portal's).
 
     Without a client secret the page key's seed lives in Redis: when Redis is down this
     raises werkzeug's ``ServiceUnavailable`` (a JSON 503 "try again", ``app.handlers.page_api``)
@@ -73,12 +88,23 @@ def authorized(services: Any, member_id: str, authorization: str | None) -> bool
     from redis.exceptions import RedisError
     from werkzeug.exceptions import ServiceUnavailable
 
+    from app.widgets._viewer import verify_bearer
+
     header = authorization or ""
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     if not bearer:
-        return False  # no key derivation (nor a Redis seed read) for an empty request
+        return None  # no key derivation (nor a Redis seed read) for an empty request
     try:
         key = key_of(services, member_id)
     except RedisError:
         raise ServiceUnavailable() from None
-    return allowed(key, member_id, bearer=bearer)
+    if allowed(key, member_id, bearer=bearer):
+        return Caller(None)
+    who = verify_bearer(key, member_id, bearer)
+    return Caller(who.user_id) if who is not None else None
+
+
+def authorized(services: Any, member_id: str, authorization: str | None) -> bool:
+    """True when the ``Authorization`` header carries a valid bearer for ``member_id``
+    (an anonymous widget bearer or a page bearer: :func:`caller`)."""
+    return caller(services, member_id, authorization) is not None

@@ -266,7 +266,8 @@ def _finish(
             entity=OBJECT,
             record_id=request.main_id,
             rule="objects.merge",
-            cause=f"merge:{row.key}",
+            cause=f"merge:{row.key}"
+            + (f" by user {request.requested_by}" if request.requested_by else ""),
             action_type="MergeObjects",
             action={"duplicates": list(request.duplicate_ids), "choices": dict(request.choices)},
             status="done",

@@ -151,6 +151,18 @@ def _number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 12
 
 
+def naming_bearer(ctx: WidgetContext) -> str:
+    """The bearer a tab's script calls the widget APIs (``/booking/``, ``/objects/``) with:
+    a page bearer naming the viewer when the portal tells who is looking — a booking or a
+    merge is then attributed to that person (``app.objects.access.caller``) — else the
+    tab's anonymous widget bearer: the tab still works, its actions go unattributed."""
+    try:
+        return bearer_for(ctx)[1]
+    except WidgetError as exc:
+        log.info("the viewer could not be told (%s): the tab's actions go unattributed", exc)
+        return ctx.bearer
+
+
 def bearer_ttl(who: Viewer) -> int:
     """How long a bearer for ``who`` lives: an admin's short (see ADMIN_BEARER_TTL_S)."""
     return ADMIN_BEARER_TTL_S if who.admin else BEARER_TTL_S
@@ -182,5 +194,6 @@ __all__ = [
     "issue_bearer",
     "verify_bearer",
     "bearer_for",
+    "naming_bearer",
     "page_bearer",
 ]

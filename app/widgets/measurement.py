@@ -23,6 +23,7 @@ from app.rules.changes import normalize
 from app.store import bookings, mirror
 from app.widgets import WidgetContext, page, register, render, t
 from app.widgets._store import naming, user_name
+from app.widgets._viewer import naming_bearer
 
 SLOTS = 8
 
@@ -86,14 +87,14 @@ var view={mode:"week",from:cfg.today},names={};
 function el(tag,text,cls){var e=document.createElement(tag);if(text)e.textContent=text;
  if(cls)e.className=cls;return e;}
 function say(text,cls){var m=$("msg");m.textContent=text||"";m.className="msg "+(cls||"");}
-function hdr(){return {"Authorization":"Bearer "+cfg.bearer,"Content-Type":"application/json"};}
+function hdr(){return {"Content-Type":"application/json"};}
 function answer(r){return r.json().catch(function(){return {};}).then(function(d){
   if(r.ok)return d;if(r.status===401)throw new Error(L.expired);
   if(r.status===409){offers(d.offers||[]);throw new Error((d.problems||[]).join("; "));}
   var e=d.error;throw new Error(typeof e==="string"?e:JSON.stringify(e||r.status));});}
-function api(url,body){return fetch(url,{method:"POST",headers:hdr(),
+function api(url,body){return B24Page.fetch(cfg,url,{method:"POST",headers:hdr(),
  body:JSON.stringify(body||{})}).then(answer);}
-function get(url){return fetch(url,{method:"GET",headers:hdr()}).then(answer);}
+function get(url){return B24Page.fetch(cfg,url,{method:"GET",headers:hdr()}).then(answer);}
 // ISO moments come in the portal's zone: their text is the local date and time
 function hm(iso){return String(iso).substr(11,5);}
 function dmy(iso){var s=String(iso);return s.substr(8,2)+"."+s.substr(5,2)+"."+s.substr(0,4);}
@@ -322,7 +323,7 @@ def render_page(ctx: WidgetContext) -> str:
         "measurers": measurers,
         "lead": lead_id,
         "booking": booking["id"] if booking else None,
-        "bearer": ctx.bearer,
+        "bearer": naming_bearer(ctx),  # names who books: the audit says so
         "labels": _script_labels(ctx),
     }
     body = render(

@@ -15,6 +15,7 @@ from app.store.objects_index import ObjectMerge
 from app.widgets import WidgetContext, page, register, render, t
 from app.widgets._metal import load_object
 from app.widgets._store import people
+from app.widgets._viewer import naming_bearer
 
 RECENT = 5
 
@@ -75,8 +76,8 @@ function say(text,cls){var m=$("msg");if(!m)return;m.textContent=text||"";
 m.className="msg ui-alert "+(cls?ALERT[cls]+" "+cls:"");fit();}
 function fit(){try{if(window.BX24){BX24.fitWindow();}}catch(e){}}
 function api(method,url,body){
- return fetch(url,{method:method,headers:{"Authorization":"Bearer "+cfg.bearer,
- "Content-Type":"application/json"},body:body?JSON.stringify(body):undefined})
+ return B24Page.fetch(cfg,url,{method:method,headers:{"Content-Type":"application/json"},
+ body:body?JSON.stringify(body):undefined})
  .then(function(r){return r.json().catch(function(){return {};}).then(function(d){
   if(r.ok)return d;var e=d.error;if(r.status===401)e=L.expired;
   if(typeof e!=="string")e=JSON.stringify(e||r.status);var x=new Error(e);x.status=r.status;
@@ -203,7 +204,7 @@ def render_page(ctx: WidgetContext) -> str:
     cfg = {
         "member": ctx.member_id,
         "object": ctx.record_id,
-        "bearer": ctx.bearer,
+        "bearer": naming_bearer(ctx),  # names who merges: the journal and audit say so
         "labels": _script_labels(ctx, labels),
     }
     body = render(BODY, obj=obj, candidates=candidates, journals=journals, L=labels, cfg=cfg)

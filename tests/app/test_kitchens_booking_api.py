@@ -9,7 +9,7 @@ from app.objects.access import issue
 from app.playbooks.settings import set_value
 from app.store import installations
 from tests.app._widgets_world import mirror_lead
-from tests.support.bearers import bearer_headers
+from tests.support.bearers import bearer_headers, viewer_headers
 
 M, OTHER = "member-kt-api", "member-kt-other"
 TOKEN = "app-token-kt"
@@ -203,7 +203,31 @@ def test_wishes_go_to_the_job_and_are_bounded(api, services):
     made = api("post", "bookings", {**long, "wishes": "  Без ручек, фасады в цвет стен "})
     assert made.status_code == 201
     (job,) = [j for j in services.queue("sync").jobs if j.func_name.endswith("write_booking")]
-    assert job.args[-1] == "  Без ручек, фасады в цвет стен "
+    assert job.args[4] == "  Без ручек, фасады в цвет стен "
+    assert job.args[5] is None  # the tab's anonymous bearer: booked by nobody named
+
+
+def test_a_booking_is_attributed_to_the_viewer_the_page_bearer_names(api, services):
+    """Booked, moved, cancelled: each write job names the user the page bearer names (the
+    audit's cause says so: app.booking.jobs); another portal's page bearer is refused."""
+    start = _slot_day()
+    by7 = viewer_headers(services, M, 7)
+    made = api("post", "bookings", {"lead_id": 7, "measurer_id": 9, "start": start.isoformat()},
+               headers=by7)  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    booking = made.get_json()["booking"]["id"]
+    later = (start + timedelta(hours=2)).isoformat()
+    moved = api("post", f"bookings/{booking}/reschedule", {"start": later},
+                headers=viewer_headers(services, M, 8))  # fmt: skip
+    assert moved.status_code == 200, moved.get_json()
+    assert api("post", f"bookings/{booking}/cancel", headers=by7).status_code == 200
+    jobs = [j for j in services.queue("sync").jobs if j.func_name.endswith("write_booking")]
+    assert [(j.args[3], j.args[5]) for j in jobs] == [
+        ("active", 7), ("active", 8), ("cancelled", 7)
+    ]  # fmt: skip
+    # A's page bearer is worth nothing on B
+    foreign = api("get", "slots", member=OTHER, headers=by7)
+    assert foreign.status_code == 401
 
 
 def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_json_503(api, monkeypatch):
@@ -221,13 +245,21 @@ def test_a_redis_outage_while_the_page_key_seed_is_needed_is_a_json_503(api, mon
     assert resp.status_code == 503 and resp.is_json and "error" in resp.get_json()
 
 
-def test_a_page_bearer_signed_with_the_same_key_is_not_a_booking_bearer(api, services):
-    """Page bearers (``p1.…``) share the page key but sign another message: one is never
-    taken for the other."""
+def test_a_widget_bearer_never_passes_for_a_page_bearer(api, services, flask_client):
+    """Page bearers (``p1.…``) share the page key but sign another message. A tab's page
+    bearer works on the booking API — it proves more (the viewer the portal vouched for:
+    app.objects.access.caller) — but the anonymous widget bearer is never taken for a page
+    bearer: it names no user, so it opens no page API."""
     from app.widgets._viewer import Viewer, issue_bearer, page_key, verify_bearer
     from tests.support.bearers import widget_bearer
 
     key = page_key(services, M, TOKEN)
     page = issue_bearer(key, M, Viewer(1, "", True))
-    assert api("get", "slots", headers={"Authorization": f"Bearer {page}"}).status_code == 401
-    assert verify_bearer(key, M, widget_bearer(services, M)) is None
+    assert api("get", "slots", headers={"Authorization": f"Bearer {page}"}).status_code == 200
+    anonymous = widget_bearer(services, M)
+    assert verify_bearer(key, M, anonymous) is None
+    settings = flask_client.post(
+        f"/pages/{M}/settings/kitchens", json={"values": {}},
+        headers={"Authorization": f"Bearer {anonymous}"},
+    )  # fmt: skip
+    assert settings.status_code == 401

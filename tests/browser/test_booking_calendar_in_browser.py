@@ -111,6 +111,12 @@ def test_book_refuse_move_cancel_and_the_day_view(world, portal_page, browser):
     _msg(page, "Замер назначен.")
     w.settle()  # the booking job writes the wishes on the lead
     assert w.item(1, first)[w.uf("lead", "UF_CRM_KT_WISHES")] == wishes
+    # the tab's bearer named who booked (the portal told who was looking): the audit says so
+    from app.store.audit import AuditEntry
+
+    with w.services.session() as s:
+        causes = {r.cause for r in s.query(AuditEntry).filter_by(rule="kitchens.booking")}
+    assert causes and all(c.endswith(" by user 1") for c in causes), causes
     page.wait(lambda d: _state(page, slot) == "this_lead")
     assert "этот лид" in _cell(page, slot).text
     assert page.css("#booking").is_displayed() and page.all("#no-booking") == []

@@ -160,3 +160,37 @@ def test_merge_requested_over_http_runs_as_a_job_and_reports_its_journal(world):
     assert [o["id"] for o in w.items(w.object_etid)] == [main]
     assert float(w.item(w.object_etid, main)[w.uf("metal.object", "UF_CRM_OBJ_TONNAGE")]) == 3.5
     assert _api(w, "get", "merge/nope").status_code == 404
+
+
+def test_a_merge_is_attributed_to_the_viewer_never_to_the_user_a_body_claims(world):
+    """The merge window's page bearer names who looks (the portal vouched for them); the
+    journal and the audit name that user. A ``requested_by`` in the body is a claim anyone
+    could write: with the tab's anonymous bearer the merge is attributed to nobody."""
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from app.store.audit import AuditEntry
+    from app.store.objects_index import ObjectMerge
+    from app.widgets._viewer import Viewer, issue_bearer, page_key
+
+    w = world
+    main, dup, other = _object(w), _object(w, tonnage=3.5), _object(w, tonnage=1.0)
+    w.settle()
+    with w.services.session() as s:
+        from app.store import installations
+
+        key = page_key(w.services, w.member_id, installations.get(s, w.member_id).application_token)
+    viewer3 = issue_bearer(key, w.member_id, Viewer(3, "", False))
+    claim = {"main_id": main, "duplicate_ids": [dup], "requested_by": 2}
+    assert _api(w, "post", "merge", bearer=viewer3, json=claim).status_code == 202
+    anonymous = {"main_id": main, "duplicate_ids": [other], "requested_by": 2}
+    assert _api(w, "post", "merge", json=anonymous).status_code == 202
+    queue = w.services.queue("sync")
+    SimpleWorker([queue], connection=w.services.redis, serializer=JSONSerializer).work(burst=True)
+    with w.services.session() as s:
+        by_dup = {tuple(r.request["duplicates"]): r.request["requested_by"]
+                  for r in s.query(ObjectMerge)}  # fmt: skip
+        causes = sorted(r.cause for r in s.query(AuditEntry).filter_by(rule="objects.merge"))
+    assert by_dup == {(dup,): 3, (other,): None}
+    assert [c.endswith(" by user 3") for c in causes].count(True) == 1
+    assert not any("by user 2" in c for c in causes)

@@ -22,3 +22,14 @@ def widget_bearer(services: Any, member_id: str, *, ttl: int = access.DEFAULT_TT
 def bearer_headers(services: Any, member_id: str) -> dict[str, str]:
     """``Authorization`` headers carrying :func:`widget_bearer`."""
     return {"Authorization": f"Bearer {widget_bearer(services, member_id)}"}
+
+
+def viewer_headers(services: Any, member_id: str, user_id: int, *, admin: bool = False):
+    """``Authorization`` headers carrying a page bearer naming ``user_id`` — what a tab gets
+    when the portal told who is looking (``app.widgets._viewer.naming_bearer``)."""
+    from app.widgets._viewer import Viewer, issue_bearer
+
+    key = access.key_of(services, member_id)
+    assert key is not None, f"no active installation with an application token: {member_id}"
+    who = Viewer(user_id, "", admin)
+    return {"Authorization": f"Bearer {issue_bearer(key, member_id, who)}"}
