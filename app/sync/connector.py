@@ -69,13 +69,20 @@ class ConnectorClient:
 def active(session: Any, member_id: str) -> str | None:
     """The key the installation's offline events are bound with, or None (bound without one,
     or no offline bindings): recorded by the installer on each offline binding."""
-    from app.store import schema_objects
+    from sqlalchemy import select
 
-    keys = {
-        str(k.meta.get("connector") or "")
-        for (kind, code), k in schema_objects.load(session, member_id).items()
-        if kind == "event" and code.endswith("|offline")
-    }
+    from app.store.schema_objects import SchemaObject
+
+    # only the offline event rows: every drain asks (portal_context), and loading all of a
+    # portal's schema objects (hundreds of fields and stages) for this cost a few ms each time
+    metas = session.scalars(
+        select(SchemaObject.meta).where(
+            SchemaObject.member_id == member_id,
+            SchemaObject.kind == "event",
+            SchemaObject.code.like("%|offline"),
+        )
+    )
+    keys = {str((meta or {}).get("connector") or "") for meta in metas}
     return KEY if keys == {KEY} else None
 
 
