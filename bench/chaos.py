@@ -88,6 +88,9 @@ class Stats:
     idle_timeouts: int = 0
     rest_requests: int = 0
     rest_errors_injected: int = 0
+    # per phase barrier: scenario leads the app's mirror had not caught up with when the
+    # system was counted idle (not seen at all, or at another stage than the portal's)
+    lagging: list = field(default_factory=list)
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -582,6 +585,7 @@ def run_once(
                     stop_kills.set()
                 wait_idle(conn, emu, stats, deployment, timeout=phase_timeout, quiet_for=quiet_for)
                 stats.phase_seconds.append(round(time.monotonic() - started, 1))
+                stats.lagging.append({"phase": k, **_lagging(services, emu, scenario.ids)})
                 if chaos.kill_between_phases:
                     deployment.kill_worker(rng)
                     stats.kills += 1
@@ -605,6 +609,27 @@ def run_once(
         snap = snapshot(emu, set(scenario.ids.values()))
         deployment.stop_all()
     return snap, stats
+
+
+def _lagging(services, emu, ids: dict[int, int]) -> dict[str, list[int]]:
+    """Scenario leads whose mirror copy is missing or at another stage than the portal's
+    lead, at a barrier (the app was counted idle): work the idle check did not see. A lead
+    the next phase moves before the app ever processed it is how the chaos runs' "leads
+    first seen late" showed; this names them while it happens."""
+    from app.store.mirror import MirrorRecord
+
+    wanted = set(ids.values())
+    portal = {
+        int(r.get("id") or r.get("ID")): str(r.get("stageId") or r.get("STATUS_ID") or "")
+        for r in emu.admin.get("crm/items", entity_type_id=LEAD)
+    }
+    with services.session() as s:
+        rows = s.query(MirrorRecord).filter_by(member_id=emu.portal.member_id, entity="lead")
+        mirrored = {r.record_id: r.stage for r in rows if not r.deleted}
+    missing = sorted(i for i in wanted if i in portal and i not in mirrored)
+    stale = sorted(i for i in wanted if i in portal and i in mirrored and mirrored[i] != portal[i])
+    return {"missing": missing[:50], "stale_stage": stale[:50],
+            "counts": [len(missing), len(stale)]}  # fmt: skip
 
 
 def _wait_installed(services, member_id: str, *, timeout: float) -> None:

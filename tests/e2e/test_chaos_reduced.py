@@ -45,5 +45,8 @@ def test_a_reduced_chaos_run_ends_identical_to_the_fault_free_one(tmp_path):
     assert plain_stats.failed_jobs == 0 and chaos_stats.failed_jobs == 0
     report = compare(plain_snap, chaos_snap)
     assert len(plain_snap["leads"]) == 2
+    # at every phase barrier of the fault-free run the app had seen every lead at its stage
+    assert [b["phase"] for b in plain_stats.lagging] == [0, 1, 2, 3]
+    assert all(b["counts"] == [0, 0] for b in plain_stats.lagging), plain_stats.lagging
     assert sum(report["items:2"][k] for k in ("fault_free",)) >= 1  # a converted lead's deal
     assert report["identical"], report
