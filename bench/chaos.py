@@ -91,6 +91,9 @@ class Stats:
     # per phase barrier: scenario leads the app's mirror had not caught up with when the
     # system was counted idle (not seen at all, or at another stage than the portal's)
     lagging: list = field(default_factory=list)
+    # what the jobs failed for good were (function and last error line), read before the
+    # run's private Redis goes: "failed for good" alone cannot tell a loss from a harmless one
+    failed_detail: list = field(default_factory=list)
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -603,9 +606,12 @@ def run_once(
         deployment.restart("clock")
         time.sleep(2)
         wait_idle(conn, emu, stats, deployment, timeout=phase_timeout, quiet_for=quiet_for)
-        from app.failed_jobs import counts
+        from app.failed_jobs import counts, list_failed
 
         stats.failed_jobs = sum(counts(services)[0].values())
+        stats.failed_detail = [
+            f"{f.queue} {f.func}: {f.error}" for f in list_failed(services, limit=50)
+        ][:50]
         snap = snapshot(emu, set(scenario.ids.values()))
         deployment.stop_all()
     return snap, stats

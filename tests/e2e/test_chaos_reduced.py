@@ -43,6 +43,7 @@ def test_a_reduced_chaos_run_ends_identical_to_the_fault_free_one(tmp_path):
     assert chaos_stats.kills == 4
     assert plain_stats.idle_timeouts == 0 and chaos_stats.idle_timeouts == 0
     assert plain_stats.failed_jobs == 0 and chaos_stats.failed_jobs == 0
+    assert plain_stats.failed_detail == [] and chaos_stats.failed_detail == []
     report = compare(plain_snap, chaos_snap)
     assert len(plain_snap["leads"]) == 2
     # at every phase barrier of the fault-free run the app had seen every lead at its stage
