@@ -102,9 +102,3 @@ def caller(services: Any, member_id: str, authorization: str | None) -> Caller |
         return Caller(None)
     who = verify_bearer(key, member_id, bearer)
     return Caller(who.user_id) if who is not None else None
-
-
-def authorized(services: Any, member_id: str, authorization: str | None) -> bool:
-    """True when the ``Authorization`` header carries a valid bearer for ``member_id``
-    (an anonymous widget bearer or a page bearer: :func:`caller`)."""
-    return caller(services, member_id, authorization) is not None
