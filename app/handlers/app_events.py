@@ -91,18 +91,13 @@ def app_event() -> Response:
 
 def _confirm_address(svc, member_id: str) -> None:
     """The proved event names another domain: have the address confirmed the verified way
-    (once per cooldown; app.sync.intake.confirm_address). With Redis down the event still
-    counts; a later event schedules the check."""
-    from app.queues import enqueue
+    (once per cooldown; app.sync.intake.confirm_address), enqueued through the events
+    inbox's job table as ``/robots`` does. With Redis down the event still counts; a later
+    event schedules the check."""
+    from app.handlers.events import _enqueue as enqueue_event_job
 
     try:
-        confirm_address(
-            svc.redis,
-            lambda job, *args: enqueue(
-                svc, "sync", "app.jobs.events.confirm_portal_address", *args
-            ),
-            member_id,
-        )
+        confirm_address(svc.redis, lambda job, *args: enqueue_event_job(svc, job, *args), member_id)
     except REDIS_DOWN:
         log.info("address check not scheduled: Redis is down")
 
