@@ -158,6 +158,15 @@ def plan_events(
     plan_moved_events(plan, desired, current, base_url, known)
 
 
+def moved_from_old_base(handler: str, base_url: str, routes) -> bool:
+    """``handler`` is not under ``base_url`` but ends with one of ``routes`` (``/events``,
+    ``/widgets/x``) that this plan binds under ``base_url``: an earlier address's binding
+    whose replacement exists."""
+    if not handler or handler.startswith(f"{base_url}/"):
+        return False
+    return any(handler.endswith(route) for route in routes)
+
+
 def recorded_under_old_base(
     kind: str, handler: str, base_url: str, known, moved_to
 ) -> Known | None:
@@ -169,9 +178,7 @@ def recorded_under_old_base(
     this deployment's), and (3) ``moved_to`` names the route (``/events``, ``/widgets/x``)
     it ends with, which this plan binds under ``base_url``: its replacement exists, so the
     portal does not deliver to an address the app left, and nothing goes undelivered."""
-    if not handler or handler.startswith(f"{base_url}/"):
-        return None
-    if not any(handler.endswith(route) for route in moved_to):
+    if not moved_from_old_base(handler, base_url, moved_to):
         return None
     return next(
         (
@@ -298,9 +305,7 @@ def _unbind_moved_widget(plan: Plan, placement, handler, base_url, moved_to) -> 
     (and the step carries none, so its success forgets nothing). ``placement.get`` answers
     only this app's bindings (api-reference/widgets/placement-get.md), so the route is
     proof enough that an earlier deployment of this app bound it."""
-    if handler.startswith(f"{base_url}/"):
-        return
-    if not any(handler.endswith(route) for route in moved_to.get(placement, ())):
+    if not moved_from_old_base(handler, base_url, moved_to.get(placement, ())):
         return
     plan.steps.append(
         Step(
