@@ -17,17 +17,10 @@ import time
 
 import pytest
 
-from tests.e2e._metal_world import MetalWorld, portal_world
+# the metal portal whose app opens its settings page in the DEFAULT placement
+from tests.browser.test_settings_page import world  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture
-def world(tmp_path, redis_url):
-    for w in portal_world(tmp_path, redis_url, playbooks=["metal"], world_class=MetalWorld):
-        (app_state,) = w.emu.portal.core.apps.values()
-        app_state.handler_url = f"{w.services.settings.app_base_url}/"
-        yield w
 
 
 def _auth(browser):
@@ -41,7 +34,9 @@ def _refreshed(browser):
 
 
 def test_get_auth_expires_as_documented_and_refresh_auth_brings_a_new_pair(
-    world, portal_page, browser
+    world,  # noqa: F811
+    portal_page,
+    browser,
 ):
     w = world
     w.emu.configure(access_token_lifetime=4)  # the frame's token lives 4 s
